@@ -1,0 +1,42 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export FLASK_APP := wsgi
+
+.PHONY: run test install translations extract-messages update-messages clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed" or 0)'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Compiled catalogues (.mo) are build output, made from the .po files in the repository.
+translations: install
+	$(BIN)/pybabel compile -d eventsvc/translations
+
+# The service with demo data on SQLite (instance/eventsvc.sqlite), at http://127.0.0.1:5000
+run: translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo --if-empty
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# The whole suite: on SQLite, and also on PostgreSQL when EVENTSVC_TEST_DATABASE_URL is set.
+test: translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# After changing user-facing strings: extract them and merge into every catalogue.
+extract-messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k pgettext:1c,2 -k ngettext:1,2 \
+		--no-location --sort-output --project eventsvc -o eventsvc/translations/messages.pot .
+update-messages: extract-messages
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i eventsvc/translations/messages.pot -d eventsvc/translations
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -1,0 +1,67 @@
+"""Settings from EVENTSVC_* environment variables, with safe defaults for the embedded run.
+
+The embedded default (`make run`) needs nothing: SQLite under instance/ and a secret key
+generated into instance/ on first start. In production (EVENTSVC_ENV=production) a missing
+secret or database URL stops the app at start-up instead of running insecurely.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _instance_secret(instance_path: Path) -> str:
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(instance_path: str, env: dict[str, str] | None = None, overrides: dict | None = None) -> dict:
+    """The app's settings: environment first, then `overrides` (tests pass theirs here)."""
+    env = dict(os.environ if env is None else env)
+    overrides = overrides or {}
+    instance = Path(instance_path)
+    production = env.get("EVENTSVC_ENV", "development") == "production"
+
+    secret = env.get("EVENTSVC_SECRET_KEY")
+    database_url = env.get("EVENTSVC_DATABASE_URL")
+    if production:
+        missing = [
+            name
+            for name, value in (("EVENTSVC_SECRET_KEY", secret), ("EVENTSVC_DATABASE_URL", database_url))
+            if not value
+        ]
+        if missing:
+            raise ConfigError("production needs " + ", ".join(missing))
+        if len(secret) < 32:
+            raise ConfigError("EVENTSVC_SECRET_KEY must be at least 32 characters")
+
+    settings = {
+        "ENV_NAME": "production" if production else "development",
+        "SECRET_KEY": secret or overrides.get("SECRET_KEY") or _instance_secret(instance),
+        "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{instance / 'eventsvc.sqlite'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "BABEL_DEFAULT_LOCALE": "lv",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Riga",
+        "EVENTSVC_LANGUAGES": ("lv", "en"),
+        "EVENTS_PER_PAGE": int(env.get("EVENTSVC_EVENTS_PER_PAGE", "20")),
+        "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "eventsvc@localhost"),
+        "WTF_CSRF_TIME_LIMIT": None,  # a form left open for an hour must still submit
+    }
+    settings.update(overrides)
+    return settings

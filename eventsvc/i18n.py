@@ -1,0 +1,144 @@
+"""Language choice and the words for our enums and dates.
+
+Latvian is the default. A visitor's explicit choice (the switcher on every page) is kept
+in a cookie. Enum labels live here so every page and mail names things the same way.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import current_app, has_request_context, request
+from wtforms.fields.choices import SelectChoice
+from flask_babel import format_date, format_datetime, format_time, lazy_gettext as _l, pgettext
+
+from .models import ActivityKind, CampaignKind, EventFormat, EventKind, EventStatus, RegistrationStatus, SpeakerRole, TargetGroup
+from .timezones import to_riga
+
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_NAMES = {"lv": "Latviešu", "en": "English", "ru": "Русский"}
+
+
+def supported_languages() -> tuple[str, ...]:
+    return current_app.config["EVENTSVC_LANGUAGES"]
+
+
+def select_locale() -> str:
+    if has_request_context():
+        chosen = request.cookies.get(LANGUAGE_COOKIE)
+        if chosen in supported_languages():
+            return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+LABELS: dict[type, dict] = {
+    EventKind: {
+        EventKind.DISCUSSION: _l("Discussion"),
+        EventKind.FESTIVAL: _l("Festival"),
+        EventKind.WORKSHOP: _l("Workshop"),
+        EventKind.TRAINING: _l("Training"),
+        EventKind.EXCURSION: _l("Excursion"),
+        EventKind.MEETING: _l("Community meeting"),
+        EventKind.CONCERT: _l("Concert"),
+        EventKind.OTHER: _l("Other"),
+    },
+    EventFormat: {
+        EventFormat.IN_PERSON: _l("In person"),
+        EventFormat.ONLINE: _l("Online"),
+        EventFormat.HYBRID: _l("In person and online"),
+    },
+    EventStatus: {
+        EventStatus.DRAFT: _l("Draft"),
+        EventStatus.PUBLISHED: _l("Published"),
+        EventStatus.CANCELLED: _l("Cancelled"),
+    },
+    TargetGroup: {
+        TargetGroup.EVERYONE: _l("Everyone"),
+        TargetGroup.SENIORS: _l("Seniors"),
+        TargetGroup.FAMILIES_DISABILITY: _l("Families of children with a disability"),
+        TargetGroup.CHILDREN: _l("Children"),
+        TargetGroup.YOUTH: _l("Young people"),
+        TargetGroup.FUNCTIONAL_IMPAIRMENTS: _l("People with functional impairments"),
+        TargetGroup.PROFESSIONALS: _l("Social work professionals"),
+    },
+    SpeakerRole: {
+        SpeakerRole.MODERATOR: _l("Moderator"),
+        SpeakerRole.PANELLIST: _l("Panellist"),
+    },
+    ActivityKind: {
+        ActivityKind.WORKSHOP: _l("Workshop"),
+        ActivityKind.CONTEST: _l("Contest"),
+        ActivityKind.CONCERT: _l("Concert"),
+        ActivityKind.SESSION: _l("Session"),
+        ActivityKind.OTHER: _l("Other"),
+    },
+    CampaignKind: {
+        CampaignKind.CAMPAIGN: _l("Campaign"),
+        CampaignKind.PILOT: _l("Pilot project"),
+        CampaignKind.PROJECT: _l("Project"),
+    },
+    RegistrationStatus: {
+        RegistrationStatus.CONFIRMED: _l("Confirmed"),
+        RegistrationStatus.WAITLISTED: _l("Waiting list"),
+        RegistrationStatus.CANCELLED: _l("Cancelled"),
+    },
+}
+
+
+def label(value) -> str:
+    """The translated name of an enum member."""
+    return str(LABELS[type(value)][value])
+
+
+def choices(enum_cls) -> list[SelectChoice]:
+    """Options for a form field, in declaration order."""
+    return [SelectChoice(member.value, LABELS[enum_cls][member]) for member in enum_cls]
+
+
+# Latvian needs the month in the dative after "līdz" ("until"); gettext contexts let each
+# language say "until 15 November" in its own grammar.
+_UNTIL_MONTHS = [
+    lambda: pgettext("until <day> <month>", "January"),
+    lambda: pgettext("until <day> <month>", "February"),
+    lambda: pgettext("until <day> <month>", "March"),
+    lambda: pgettext("until <day> <month>", "April"),
+    lambda: pgettext("until <day> <month>", "May"),
+    lambda: pgettext("until <day> <month>", "June"),
+    lambda: pgettext("until <day> <month>", "July"),
+    lambda: pgettext("until <day> <month>", "August"),
+    lambda: pgettext("until <day> <month>", "September"),
+    lambda: pgettext("until <day> <month>", "October"),
+    lambda: pgettext("until <day> <month>", "November"),
+    lambda: pgettext("until <day> <month>", "December"),
+]
+
+
+def until_day_month(day: date) -> str:
+    """'15 November' in the form that follows 'until' (lv: '15. novembrim')."""
+    return pgettext("until <day> <month>", "%(day)s %(month)s") % {
+        "day": day.day,
+        "month": _UNTIL_MONTHS[day.month - 1](),
+    }
+
+
+def local_date(value: datetime | date, fmt: str = "full") -> str:
+    if isinstance(value, datetime):
+        value = to_riga(value).date()
+    return format_date(value, fmt)
+
+
+def local_time(value: datetime) -> str:
+    return format_time(value, "short")  # Flask-Babel converts to Europe/Riga
+
+
+def local_datetime(value: datetime, fmt: str = "medium") -> str:
+    return format_datetime(value, fmt)
+
+
+def init_app(app) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters.update(
+        label=label,
+        local_date=local_date,
+        local_time=local_time,
+        local_datetime=local_datetime,
+    )

@@ -1,0 +1,25 @@
+"""Every model, importable from one place (Alembic and the app load them from here)."""
+from .accounts import Role, User, memberships
+from .base import Base, UTCDateTime
+from .campaigns import Campaign, CampaignKind
+from .events import (
+    Activity,
+    ActivityKind,
+    Event,
+    EventFormat,
+    EventKind,
+    EventStatus,
+    EventTargetGroup,
+    Speaker,
+    SpeakerRole,
+    TargetGroup,
+)
+from .organisations import Municipality, Organisation, OrganisationKind
+from .registrations import ACTIVE_STATUSES, Registration, RegistrationStatus
+
+__all__ = [
+    "ACTIVE_STATUSES", "Activity", "ActivityKind", "Base", "Campaign", "CampaignKind", "Event",
+    "EventFormat", "EventKind", "EventStatus", "EventTargetGroup", "Municipality", "Organisation",
+    "OrganisationKind", "Registration", "RegistrationStatus", "Role", "Speaker", "SpeakerRole",
+    "TargetGroup", "UTCDateTime", "User", "memberships",
+]

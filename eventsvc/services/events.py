@@ -1,0 +1,315 @@
+"""Publishing events: create, edit, publish, unpublish, cancel; the panel and activities.
+
+The same rules serve the organiser pages, the CLI (demo data) and, later, the JSON API.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from urllib.parse import urlparse
+
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select
+
+from ..extensions import db
+from ..models import (
+    ACTIVE_STATUSES,
+    Activity,
+    ActivityKind,
+    Campaign,
+    Event,
+    EventFormat,
+    EventKind,
+    EventStatus,
+    Municipality,
+    Registration,
+    RegistrationStatus,
+    Speaker,
+    SpeakerRole,
+    TargetGroup,
+    User,
+)
+from . import NotFound, ServiceError, ValidationFailed
+from .access import can_manage_organisation, managed_organisation_ids, require_organiser
+
+# Changes residents must hear about (the notices themselves come with the mail outbox).
+NOTICE_FIELDS = frozenset(
+    {"starts_at", "ends_at", "venue_name", "venue_address", "format", "stream_url"}
+)
+
+
+@dataclass
+class EventData:
+    """What an organiser sets on an event. Times are aware datetimes (UTC or any zone)."""
+
+    kind: EventKind
+    title: str
+    organisation_id: int
+    municipality_id: int
+    starts_at: datetime
+    ends_at: datetime
+    summary: str = ""
+    description: str = ""
+    campaign_id: int | None = None
+    venue_name: str = ""
+    venue_address: str = ""
+    desk_opens_at: datetime | None = None
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+    capacity: int | None = None
+    format: EventFormat = EventFormat.IN_PERSON
+    stream_url: str | None = None
+    accessibility: str = ""
+    language: str = "lv"
+    target_groups: list[TargetGroup] = field(default_factory=list)
+
+    @classmethod
+    def from_event(cls, event: Event) -> EventData:
+        values = {f.name: getattr(event, f.name) for f in fields(cls)}
+        return cls(**values)
+
+
+def _is_web_url(value: str) -> bool:
+    parsed = urlparse(value)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+def validate_event_data(user: User, data: EventData) -> None:
+    """Raise ValidationFailed with a message per field when `data` breaks a rule."""
+    errors: dict[str, str] = {}
+    if not data.title.strip():
+        errors["title"] = _("Enter a title.")
+    if not can_manage_organisation(user, data.organisation_id):
+        errors["organisation_id"] = _("Choose one of your organisations.")
+    if db.session.get(Municipality, data.municipality_id) is None:
+        errors["municipality_id"] = _("Choose a municipality.")
+    if data.campaign_id is not None and db.session.get(Campaign, data.campaign_id) is None:
+        errors["campaign_id"] = _("Choose a campaign from the list.")
+    if data.ends_at <= data.starts_at:
+        errors["ends_at"] = _("The end must be after the start.")
+    if data.desk_opens_at is not None and not (
+        data.desk_opens_at <= data.starts_at and (data.starts_at - data.desk_opens_at).days < 1
+    ):
+        errors["desk_opens_at"] = _("The registration desk opens on the day of the event, before it starts.")
+    if data.registration_closes_at is not None and data.registration_closes_at > data.ends_at:
+        errors["registration_closes_at"] = _("Registration must close before the event ends.")
+    if (
+        data.registration_opens_at is not None
+        and data.registration_opens_at >= (data.registration_closes_at or data.starts_at)
+    ):
+        errors["registration_opens_at"] = _("Registration must open before it closes.")
+    if data.capacity is not None and data.capacity < 1:
+        errors["capacity"] = _("Enter at least 1 place, or leave empty for no limit.")
+    if data.stream_url and not _is_web_url(data.stream_url):
+        errors["stream_url"] = _("Enter a web address starting with https://")
+    if data.format is EventFormat.ONLINE and not data.stream_url:
+        errors["stream_url"] = _("An online event needs a link to the stream.")
+    if data.format is not EventFormat.ONLINE and not (data.venue_name.strip() or data.venue_address.strip()):
+        errors["venue_address"] = _("Say where the event takes place.")
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _apply(event: Event, data: EventData) -> set[str]:
+    changed = set()
+    for f in fields(EventData):
+        new = getattr(data, f.name)
+        if f.name == "target_groups":
+            if set(event.target_groups) != set(new):
+                event.target_groups = new
+                changed.add(f.name)
+        elif getattr(event, f.name) != new:
+            setattr(event, f.name, new)
+            changed.add(f.name)
+    return changed
+
+
+def create_event(user: User, data: EventData) -> Event:
+    """A new draft event; invisible to the public until published."""
+    require_organiser(user)
+    validate_event_data(user, data)
+    event = Event(status=EventStatus.DRAFT)
+    _apply(event, data)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def update_event(user: User, event: Event, data: EventData) -> set[str]:
+    """Apply the organiser's changes; returns the names of the fields that changed."""
+    require_organiser(user)
+    _require_manages(user, event)
+    if event.status is EventStatus.CANCELLED:
+        raise ServiceError(_("A cancelled event cannot be changed."))
+    validate_event_data(user, data)
+    changed = _apply(event, data)
+    db.session.flush()
+    return changed
+
+
+def publish_event(user: User, event: Event, now: datetime) -> None:
+    _require_manages(user, event)
+    if event.status is not EventStatus.DRAFT:
+        raise ServiceError(_("Only a draft can be published."))
+    if event.has_ended(now):
+        raise ServiceError(_("An event that has already ended cannot be published."))
+    validate_event_data(user, EventData.from_event(event))
+    event.status = EventStatus.PUBLISHED
+    event.published_at = event.published_at or now
+    db.session.flush()
+
+
+def unpublish_event(user: User, event: Event) -> None:
+    """Back to draft. Refused once people have registered: they must be told (cancel)."""
+    _require_manages(user, event)
+    if event.status is not EventStatus.PUBLISHED:
+        raise ServiceError(_("Only a published event can be unpublished."))
+    if active_registration_count(event) > 0:
+        raise ServiceError(_("People have registered for this event; cancel it instead so they are told."))
+    event.status = EventStatus.DRAFT
+    db.session.flush()
+
+
+def cancel_event(user: User, event: Event, now: datetime) -> None:
+    """Cancel for good. The event stays visible, marked cancelled, if it was ever public."""
+    _require_manages(user, event)
+    if event.status is EventStatus.CANCELLED:
+        raise ServiceError(_("This event is already cancelled."))
+    event.status = EventStatus.CANCELLED
+    event.cancelled_at = now
+    db.session.flush()
+
+
+def _require_manages(user: User, event: Event) -> None:
+    require_organiser(user)
+    if not can_manage_organisation(user, event.organisation_id):
+        raise NotFound()  # the same answer as for an unknown event: ids cannot be probed
+
+
+def active_registration_count(event: Event) -> int:
+    return db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES)
+        )
+    ) or 0
+
+
+@dataclass(frozen=True)
+class RegistrationCounts:
+    confirmed_people: int = 0
+    waitlisted_people: int = 0
+    registrations: int = 0
+
+
+def registration_counts(event_ids: list[int]) -> dict[int, RegistrationCounts]:
+    """People confirmed and waiting per event, in one aggregate query."""
+    if not event_ids:
+        return {}
+    people = lambda status: func.coalesce(  # noqa: E731
+        func.sum(case((Registration.status == status, Registration.party_size), else_=0)), 0
+    )
+    rows = db.session.execute(
+        select(
+            Registration.event_id,
+            people(RegistrationStatus.CONFIRMED),
+            people(RegistrationStatus.WAITLISTED),
+            func.count(Registration.id),
+        )
+        .where(Registration.event_id.in_(event_ids), Registration.status.in_(ACTIVE_STATUSES))
+        .group_by(Registration.event_id)
+    )
+    return {event_id: RegistrationCounts(int(c), int(w), int(n)) for event_id, c, w, n in rows}
+
+
+def events_for_manager(user: User, status: EventStatus | None = None) -> list[Event]:
+    """The events of the organisations `user` manages, soonest first."""
+    require_organiser(user)
+    allowed = managed_organisation_ids(user)
+    query = select(Event).order_by(Event.starts_at.desc())
+    if allowed is not None:
+        query = query.where(Event.organisation_id.in_(allowed))
+    if status is not None:
+        query = query.where(Event.status == status)
+    return list(db.session.scalars(query))
+
+
+# --- the panel -------------------------------------------------------------------------
+
+
+@dataclass
+class SpeakerData:
+    name: str
+    title: str = ""
+    organisation: str = ""
+    role: SpeakerRole = SpeakerRole.PANELLIST
+    position: int = 0
+
+
+def save_speaker(user: User, event: Event, data: SpeakerData, speaker: Speaker | None = None) -> Speaker:
+    _require_manages(user, event)
+    if not data.name.strip():
+        raise ValidationFailed({"name": _("Enter the speaker's name.")})
+    if speaker is None:
+        speaker = Speaker(event=event)
+        db.session.add(speaker)
+    elif speaker.event_id != event.id:
+        raise ServiceError(_("This speaker belongs to another event."))
+    for f in fields(SpeakerData):
+        setattr(speaker, f.name, getattr(data, f.name))
+    db.session.flush()
+    return speaker
+
+
+def delete_speaker(user: User, event: Event, speaker: Speaker) -> None:
+    _require_manages(user, event)
+    if speaker.event_id != event.id:
+        raise ServiceError(_("This speaker belongs to another event."))
+    event.speakers.remove(speaker)
+    db.session.flush()
+
+
+# --- activities ------------------------------------------------------------------------
+
+
+@dataclass
+class ActivityData:
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    kind: ActivityKind = ActivityKind.WORKSHOP
+    description: str = ""
+    location: str = ""
+    capacity: int | None = None
+    position: int = 0
+
+
+def save_activity(user: User, event: Event, data: ActivityData, activity: Activity | None = None) -> Activity:
+    _require_manages(user, event)
+    errors: dict[str, str] = {}
+    if not data.title.strip():
+        errors["title"] = _("Enter a title.")
+    if data.ends_at <= data.starts_at:
+        errors["ends_at"] = _("The end must be after the start.")
+    if data.starts_at < event.starts_at or data.ends_at > event.ends_at:
+        errors["starts_at"] = _("An activity takes place within the event's own time.")
+    if data.capacity is not None and data.capacity < 1:
+        errors["capacity"] = _("Enter at least 1 place, or leave empty for no limit.")
+    if errors:
+        raise ValidationFailed(errors)
+    if activity is None:
+        activity = Activity(event=event)
+        db.session.add(activity)
+    elif activity.event_id != event.id:
+        raise ServiceError(_("This activity belongs to another event."))
+    for f in fields(ActivityData):
+        setattr(activity, f.name, getattr(data, f.name))
+    db.session.flush()
+    return activity
+
+
+def delete_activity(user: User, event: Event, activity: Activity) -> None:
+    _require_manages(user, event)
+    if activity.event_id != event.id:
+        raise ServiceError(_("This activity belongs to another event."))
+    event.activities.remove(activity)
+    db.session.flush()

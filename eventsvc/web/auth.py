@@ -1,0 +1,69 @@
+"""Staff sign-in. Residents never sign in: their manage link is their key."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from ..extensions import db
+from ..models import Role
+from ..services import ServiceError
+from ..services.accounts import authenticate
+from ..timezones import utcnow
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email address.")), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)])
+    remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on our own site: never an absolute or scheme-relative URL."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def home_for(user) -> str:
+    if user.role in (Role.ORGANISER, Role.ADMIN):
+        return url_for("organiser.events")
+    return url_for("public.calendar")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = authenticate(form.email.data, form.password.data, utcnow())
+        except ServiceError as exc:
+            form.password.errors = [*form.password.errors, exc.message]
+        else:
+            db.session.commit()
+            session.clear()  # a fresh session on sign-in: nothing carried over from before
+            login_user(user, remember=form.remember.data)
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            return redirect(safe_next(request.args.get("next")) or home_for(user))
+    return render_template("auth/login.html", form=form), 422 if form.errors else 200
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "success")
+    return redirect(url_for("public.calendar"))

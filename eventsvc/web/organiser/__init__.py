@@ -1,0 +1,6 @@
+"""Organiser pages: an organisation's events, their panel and activities."""
+from flask import Blueprint
+
+bp = Blueprint("organiser", __name__, url_prefix="/manage")
+
+from . import views  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,125 @@
+"""Organiser forms. They parse and check the shape of input; the rules live in services."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ...i18n import LANGUAGE_NAMES, choices
+from ...models import ActivityKind, EventFormat, EventKind, SpeakerRole, TargetGroup
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class EventForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=200)])
+    kind = SelectField(_l("Kind of event"), choices=lambda: choices(EventKind), validators=[InputRequired()])
+    summary = TextAreaField(
+        _l("Short summary"),
+        description=_l("One or two sentences shown in the calendar."),
+        validators=[Length(max=500)],
+    )
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
+    organisation_id = SelectField(_l("Organiser"), coerce=int, validators=[InputRequired()])
+    municipality_id = SelectField(_l("Municipality"), coerce=int, validators=[InputRequired()])
+    campaign_id = SelectField(_l("Campaign or pilot"), coerce=_optional_int, validators=[Optional()])
+    starts_at = DateTimeLocalField(
+        _l("Starts"), format=DATETIME_FORMAT, validators=[InputRequired(_l("Enter the date and time it starts."))]
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends"), format=DATETIME_FORMAT, validators=[InputRequired(_l("Enter the date and time it ends."))]
+    )
+    desk_opens_at = TimeField(
+        _l("Registration desk opens"),
+        description=_l("On the day of the event, e.g. 12:30 for a 13:00 start."),
+        validators=[Optional()],
+    )
+    venue_name = StringField(_l("Venue"), description=_l("e.g. Tume culture house"), validators=[Length(max=200)])
+    venue_address = StringField(_l("Address"), validators=[Length(max=300)])
+    format = SelectField(_l("Format"), choices=lambda: choices(EventFormat), validators=[InputRequired()])
+    stream_url = StringField(
+        _l("Link to the online stream"),
+        validators=[Optional(), URL(message=_l("Enter a web address starting with https://")), Length(max=500)],
+    )
+    capacity = IntegerField(
+        _l("Places (people)"),
+        description=_l("Counted in people, not registrations. Leave empty for no limit."),
+        validators=[Optional(), NumberRange(min=1, message=_l("Enter at least 1 place, or leave empty for no limit."))],
+    )
+    registration_opens_at = DateTimeLocalField(
+        _l("Registration opens"),
+        format=DATETIME_FORMAT,
+        description=_l("Leave empty to open registration when the event is published."),
+        validators=[Optional()],
+    )
+    registration_closes_on = DateField(
+        _l("Registration deadline (date)"),
+        description=_l("Registration stays open until the end of this day, Riga time. Leave empty to close when the event starts."),
+        validators=[Optional()],
+    )
+    registration_closes_time = TimeField(
+        _l("Deadline time"),
+        description=_l("Only if registration closes at a set time rather than at the end of the day."),
+        validators=[Optional()],
+    )
+    target_groups = MultiCheckboxField(_l("Who it is for"), choices=lambda: choices(TargetGroup))
+    accessibility = TextAreaField(
+        _l("Accessibility"),
+        description=_l("Step-free access, hearing loop, sign language, seating, parking…"),
+        validators=[Length(max=5000)],
+    )
+    language = SelectField(
+        _l("Language of the event"),
+        choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
+        validators=[InputRequired()],
+    )
+
+
+class SpeakerForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the speaker's name.")), Length(max=120)])
+    title = StringField(_l("Position"), description=_l("e.g. Head of the social service"), validators=[Length(max=200)])
+    organisation = StringField(_l("Organisation"), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), choices=lambda: choices(SpeakerRole), validators=[InputRequired()])
+    position = IntegerField(
+        _l("Order"), default=0, description=_l("Smaller numbers are listed first."), validators=[Optional()]
+    )
+
+
+class ActivityForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=lambda: choices(ActivityKind), validators=[InputRequired()])
+    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    starts_at = DateTimeLocalField(
+        _l("Starts"), format=DATETIME_FORMAT, validators=[InputRequired(_l("Enter the date and time it starts."))]
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends"), format=DATETIME_FORMAT, validators=[InputRequired(_l("Enter the date and time it ends."))]
+    )
+    location = StringField(_l("Place"), description=_l("e.g. the courtyard stage"), validators=[Length(max=200)])
+    capacity = IntegerField(
+        _l("Places (people)"),
+        description=_l("Leave empty for no separate limit."),
+        validators=[Optional(), NumberRange(min=1, message=_l("Enter at least 1 place, or leave empty for no limit."))],
+    )
+    position = IntegerField(_l("Order"), default=0, validators=[Optional()])

@@ -1,0 +1,308 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from ...extensions import db
+from ...models import Activity, ActivityKind, Campaign, EventFormat, EventKind, EventStatus, Municipality, Speaker, SpeakerRole, TargetGroup
+from ...services import ServiceError, ValidationFailed, access, events as event_service
+from ...services.events import ActivityData, EventData, SpeakerData
+from ...services.registration import registration_window
+from ...timezones import end_of_riga_day, inclusive_deadline_day, riga_local_to_utc, to_riga, utcnow
+from . import bp
+from .forms import ActivityForm, EventForm, SpeakerForm
+
+# Service field names that a form shows under another name.
+FORM_FIELD_FOR = {"registration_closes_at": "registration_closes_on"}
+
+
+def _wall_clock(moment: datetime | None) -> datetime | None:
+    return to_riga(moment).replace(tzinfo=None) if moment else None
+
+
+def _add_errors(form, errors: dict[str, str]) -> None:
+    for name, message in errors.items():
+        name = FORM_FIELD_FOR.get(name, name)
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
+        else:
+            flash(message, "error")
+
+
+@bp.before_request
+@login_required
+def require_organiser():
+    access.require_organiser(current_user)
+
+
+@bp.get("/")
+def events():
+    status = request.args.get("status")
+    status = EventStatus(status) if status in EventStatus._value2member_map_ else None
+    items = event_service.events_for_manager(current_user, status)
+    counts = event_service.registration_counts([e.id for e in items])
+    return render_template(
+        "organiser/events.html",
+        events=items,
+        counts=counts,
+        status=status,
+        statuses=list(EventStatus),
+        now=utcnow(),
+        empty=event_service.RegistrationCounts(),
+    )
+
+
+def _event_form(event=None) -> EventForm:
+    form = EventForm(obj=None)
+    form.organisation_id.choices = [SelectChoice(o.id, o.name) for o in access.organisations_managed_by(current_user)]
+    form.municipality_id.choices = [
+        SelectChoice(m.id, m.name) for m in db.session.scalars(select(Municipality).order_by(Municipality.name))
+    ]
+    form.campaign_id.choices = [SelectChoice("", _("— none —"))] + [
+        SelectChoice(c.id, c.name) for c in db.session.scalars(select(Campaign).order_by(Campaign.name))
+    ]
+    if event is not None and request.method == "GET":
+        _fill(form, event)
+    return form
+
+
+def _fill(form: EventForm, event) -> None:
+    for name in ("title", "summary", "description", "organisation_id", "municipality_id", "campaign_id",
+                 "venue_name", "venue_address", "stream_url", "capacity", "accessibility", "language"):
+        form[name].data = getattr(event, name)
+    form.kind.data = event.kind.value
+    form.format.data = event.format.value
+    form.target_groups.data = [g.value for g in event.target_groups]
+    form.starts_at.data = _wall_clock(event.starts_at)
+    form.ends_at.data = _wall_clock(event.ends_at)
+    form.desk_opens_at.data = _wall_clock(event.desk_opens_at).time() if event.desk_opens_at else None
+    form.registration_opens_at.data = _wall_clock(event.registration_opens_at)
+    if event.registration_closes_at is not None:
+        day = inclusive_deadline_day(event.registration_closes_at)
+        if day is not None:
+            form.registration_closes_on.data = day
+        else:
+            local = _wall_clock(event.registration_closes_at)
+            form.registration_closes_on.data, form.registration_closes_time.data = local.date(), local.time()
+
+
+def _event_data(form: EventForm) -> EventData:
+    starts_local = form.starts_at.data
+    closes = None
+    if form.registration_closes_on.data is not None:
+        if form.registration_closes_time.data is not None:
+            closes = riga_local_to_utc(datetime.combine(form.registration_closes_on.data, form.registration_closes_time.data))
+        else:
+            closes = end_of_riga_day(form.registration_closes_on.data)
+    return EventData(
+        kind=EventKind(form.kind.data),
+        title=form.title.data.strip(),
+        summary=(form.summary.data or "").strip(),
+        description=(form.description.data or "").strip(),
+        organisation_id=form.organisation_id.data,
+        municipality_id=form.municipality_id.data,
+        campaign_id=form.campaign_id.data,
+        venue_name=(form.venue_name.data or "").strip(),
+        venue_address=(form.venue_address.data or "").strip(),
+        starts_at=riga_local_to_utc(starts_local),
+        ends_at=riga_local_to_utc(form.ends_at.data),
+        desk_opens_at=(
+            riga_local_to_utc(datetime.combine(starts_local.date(), form.desk_opens_at.data))
+            if form.desk_opens_at.data
+            else None
+        ),
+        registration_opens_at=riga_local_to_utc(form.registration_opens_at.data) if form.registration_opens_at.data else None,
+        registration_closes_at=closes,
+        capacity=form.capacity.data,
+        format=EventFormat(form.format.data),
+        stream_url=(form.stream_url.data or "").strip() or None,
+        accessibility=(form.accessibility.data or "").strip(),
+        language=form.language.data,
+        target_groups=[TargetGroup(v) for v in form.target_groups.data or []],
+    )
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+def new_event():
+    form = _event_form()
+    if form.validate_on_submit():
+        try:
+            event = event_service.create_event(current_user, _event_data(form))
+        except ValidationFailed as exc:
+            _add_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("The event was saved as a draft. Publish it when it is ready."), "success")
+            return redirect(url_for(".event", event_id=event.id))
+    return render_template("organiser/event_form.html", form=form, event=None), 422 if form.errors else 200
+
+
+@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+def edit_event(event_id: int):
+    event = access.event_for_manager(current_user, event_id)
+    form = _event_form(event)
+    if form.validate_on_submit():
+        try:
+            changed = event_service.update_event(current_user, event, _event_data(form))
+        except ValidationFailed as exc:
+            _add_errors(form, exc.errors)
+        except ServiceError as exc:
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Your changes were saved.") if changed else _("Nothing was changed."), "success")
+            return redirect(url_for(".event", event_id=event.id))
+    return render_template("organiser/event_form.html", form=form, event=event), 422 if form.errors else 200
+
+
+@bp.get("/events/<int:event_id>")
+def event(event_id: int):
+    event = access.event_for_manager(current_user, event_id)
+    now = utcnow()
+    return render_template(
+        "organiser/event.html",
+        event=event,
+        counts=event_service.registration_counts([event.id]).get(event.id, event_service.RegistrationCounts()),
+        window=registration_window(event, now),
+        now=now,
+    )
+
+
+def _state_change(event_id: int, action, done_message: str):
+    event = access.event_for_manager(current_user, event_id)
+    try:
+        action(event)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(_("The event cannot be published yet:") + " " + exc.message, "error")
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(done_message, "success")
+    return redirect(url_for(".event", event_id=event_id))
+
+
+@bp.post("/events/<int:event_id>/publish")
+def publish(event_id: int):
+    return _state_change(
+        event_id, lambda e: event_service.publish_event(current_user, e, utcnow()), _("The event is published.")
+    )
+
+
+@bp.post("/events/<int:event_id>/unpublish")
+def unpublish(event_id: int):
+    return _state_change(
+        event_id, lambda e: event_service.unpublish_event(current_user, e), _("The event is a draft again and hidden from the public.")
+    )
+
+
+@bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
+def cancel(event_id: int):
+    if request.method == "GET":
+        event = access.event_for_manager(current_user, event_id)
+        counts = event_service.registration_counts([event.id]).get(event.id, event_service.RegistrationCounts())
+        return render_template("organiser/cancel.html", event=event, counts=counts)
+    return _state_change(
+        event_id, lambda e: event_service.cancel_event(current_user, e, utcnow()), _("The event is cancelled.")
+    )
+
+
+# --- speakers and activities ---------------------------------------------------------
+
+
+def _child(event, model, child_id):
+    child = db.session.get(model, child_id)
+    if child is None or child.event_id != event.id:
+        abort(404)
+    return child
+
+
+@bp.route("/events/<int:event_id>/speakers/new", methods=["GET", "POST"], defaults={"speaker_id": None})
+@bp.route("/events/<int:event_id>/speakers/<int:speaker_id>", methods=["GET", "POST"])
+def speaker(event_id: int, speaker_id: int | None):
+    event = access.event_for_manager(current_user, event_id)
+    existing = _child(event, Speaker, speaker_id) if speaker_id else None
+    form = SpeakerForm(obj=existing)
+    if request.method == "GET" and existing is not None:
+        form.role.data = existing.role.value
+    if request.method == "GET" and existing is None:
+        form.position.data = len(event.speakers) + 1
+    if form.validate_on_submit():
+        data = SpeakerData(
+            name=form.name.data.strip(),
+            title=(form.title.data or "").strip(),
+            organisation=(form.organisation.data or "").strip(),
+            role=SpeakerRole(form.role.data),
+            position=form.position.data or 0,
+        )
+        try:
+            event_service.save_speaker(current_user, event, data, existing)
+        except ValidationFailed as exc:
+            _add_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("The speaker was saved."), "success")
+            return redirect(url_for(".event", event_id=event.id) + "#speakers")
+    return render_template("organiser/speaker_form.html", form=form, event=event, speaker=existing), 422 if form.errors else 200
+
+
+@bp.post("/events/<int:event_id>/speakers/<int:speaker_id>/delete")
+def delete_speaker(event_id: int, speaker_id: int):
+    event = access.event_for_manager(current_user, event_id)
+    event_service.delete_speaker(current_user, event, _child(event, Speaker, speaker_id))
+    db.session.commit()
+    flash(_("The speaker was removed."), "success")
+    return redirect(url_for(".event", event_id=event.id) + "#speakers")
+
+
+@bp.route("/events/<int:event_id>/activities/new", methods=["GET", "POST"], defaults={"activity_id": None})
+@bp.route("/events/<int:event_id>/activities/<int:activity_id>", methods=["GET", "POST"])
+def activity(event_id: int, activity_id: int | None):
+    event = access.event_for_manager(current_user, event_id)
+    existing = _child(event, Activity, activity_id) if activity_id else None
+    form = ActivityForm(obj=existing)
+    if request.method == "GET":
+        if existing is not None:
+            form.kind.data = existing.kind.value
+            form.starts_at.data = _wall_clock(existing.starts_at)
+            form.ends_at.data = _wall_clock(existing.ends_at)
+        else:
+            form.starts_at.data = _wall_clock(event.starts_at)
+            form.ends_at.data = _wall_clock(event.ends_at)
+            form.position.data = len(event.activities) + 1
+    if form.validate_on_submit():
+        data = ActivityData(
+            title=form.title.data.strip(),
+            kind=ActivityKind(form.kind.data),
+            description=(form.description.data or "").strip(),
+            starts_at=riga_local_to_utc(form.starts_at.data),
+            ends_at=riga_local_to_utc(form.ends_at.data),
+            location=(form.location.data or "").strip(),
+            capacity=form.capacity.data,
+            position=form.position.data or 0,
+        )
+        try:
+            event_service.save_activity(current_user, event, data, existing)
+        except ValidationFailed as exc:
+            _add_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("The activity was saved."), "success")
+            return redirect(url_for(".event", event_id=event.id) + "#activities")
+    return render_template("organiser/activity_form.html", form=form, event=event, activity=existing), 422 if form.errors else 200
+
+
+@bp.post("/events/<int:event_id>/activities/<int:activity_id>/delete")
+def delete_activity(event_id: int, activity_id: int):
+    event = access.event_for_manager(current_user, event_id)
+    event_service.delete_activity(current_user, event, _child(event, Activity, activity_id))
+    db.session.commit()
+    flash(_("The activity was removed."), "success")
+    return redirect(url_for(".event", event_id=event.id) + "#activities")

@@ -1,0 +1,104 @@
+"""Public pages: the calendar, an event, and their iCalendar files. No account needed."""
+from __future__ import annotations
+
+from urllib.parse import quote_plus
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
+
+from ..extensions import db
+from ..models import EventKind, TargetGroup
+from ..services import calendar as calendar_service
+from ..services.calendar import CalendarFilter
+from ..services.ical import calendar_bytes
+from ..services.registration import registration_window
+from ..timezones import utcnow
+from .forms import CalendarFilterForm
+
+bp = Blueprint("public", __name__)
+
+
+def _filters() -> tuple[CalendarFilterForm, CalendarFilter]:
+    form = CalendarFilterForm(request.args, meta={"csrf": False})
+    form.municipality.choices = [SelectChoice("", _("All municipalities"))] + [
+        SelectChoice(str(m.id), m.name) for m in calendar_service.municipalities_with_events()
+    ]
+    if not form.validate():
+        # Bad values in a shared link: show everything rather than fail; the form says why.
+        return form, CalendarFilter()
+    return form, CalendarFilter(
+        municipality_id=int(form.municipality.data) if form.municipality.data else None,
+        kind=EventKind(form.kind.data) if form.kind.data else None,
+        target_group=TargetGroup(form.target_group.data) if form.target_group.data else None,
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+    )
+
+
+@bp.get("/")
+def calendar():
+    form, filters = _filters()
+    now = utcnow()
+    page = db.paginate(
+        calendar_service.calendar_query(filters, now),
+        per_page=current_app.config["EVENTS_PER_PAGE"],
+        max_per_page=100,
+        error_out=False,
+    )
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "public/calendar.html",
+        form=form,
+        page=page,
+        args=args,
+        windows={e.id: registration_window(e, now) for e in page.items},
+        now=now,
+        feed_url=url_for(".calendar_feed", **args),
+    )
+
+
+@bp.get("/calendar.ics")
+def calendar_feed():
+    filters = _filters()[1]
+    now = utcnow()
+    events = db.session.scalars(calendar_service.calendar_query(filters, now).limit(500))
+    return _ics_response(events, _("Community events"), "calendar.ics", now)
+
+
+@bp.get("/events/<int:event_id>")
+def event(event_id: int):
+    event = calendar_service.public_event(event_id)
+    now = utcnow()
+    address = ", ".join(p for p in (event.venue_name, event.venue_address) if p)
+    return render_template(
+        "public/event.html",
+        event=event,
+        window=registration_window(event, now),
+        now=now,
+        map_url=f"https://www.openstreetmap.org/search?query={quote_plus(event.venue_address)}"
+        if event.venue_address
+        else None,
+        address=address,
+    )
+
+
+@bp.get("/events/<int:event_id>.ics")
+def event_ics(event_id: int):
+    event = calendar_service.public_event(event_id)
+    return _ics_response([event], event.title, f"event-{event.id}.ics", utcnow())
+
+
+def _ics_response(events, name: str, filename: str, now) -> Response:
+    body = calendar_bytes(
+        events,
+        url_for_event=lambda e: url_for("public.event", event_id=e.id, _external=True),
+        uid_domain=request.host.split(":")[0],
+        name=name,
+        now=now,
+    )
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,26 @@
+"""Production refuses to start without a real secret and database; development needs nothing."""
+from __future__ import annotations
+
+import pytest
+
+from eventsvc.config import ConfigError, load_config
+
+
+def test_production_needs_secret_and_database(tmp_path):
+    with pytest.raises(ConfigError, match="EVENTSVC_SECRET_KEY"):
+        load_config(str(tmp_path), env={"EVENTSVC_ENV": "production", "EVENTSVC_DATABASE_URL": "postgresql+psycopg://x/y"})
+    with pytest.raises(ConfigError, match="EVENTSVC_DATABASE_URL"):
+        load_config(str(tmp_path), env={"EVENTSVC_ENV": "production", "EVENTSVC_SECRET_KEY": "x" * 40})
+    with pytest.raises(ConfigError, match="32"):
+        load_config(str(tmp_path), env={"EVENTSVC_ENV": "production", "EVENTSVC_SECRET_KEY": "short", "EVENTSVC_DATABASE_URL": "postgresql+psycopg://x/y"})
+    config = load_config(str(tmp_path), env={"EVENTSVC_ENV": "production", "EVENTSVC_SECRET_KEY": "x" * 40, "EVENTSVC_DATABASE_URL": "postgresql+psycopg://x/y"})
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_development_generates_and_keeps_a_secret(tmp_path):
+    first = load_config(str(tmp_path), env={})
+    second = load_config(str(tmp_path), env={})
+    assert len(first["SECRET_KEY"]) >= 64 and first["SECRET_KEY"] == second["SECRET_KEY"]
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    assert first["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///") and str(tmp_path) in first["SQLALCHEMY_DATABASE_URI"]

@@ -15,10 +15,17 @@ from .events import (
     TargetGroup,
 )
 from .organisations import Municipality, Organisation, OrganisationKind
-from .registrations import ACTIVE_STATUSES, Registration, RegistrationStatus
+from .registrations import (
+    ACTIVE_STATUSES,
+    Attendance,
+    Registration,
+    RegistrationSource,
+    RegistrationStatus,
+    registration_activities,
+)
 
 __all__ = [
-    "ACTIVE_STATUSES", "Activity", "ActivityKind", "Base", "Campaign", "CampaignKind", "Event",
+    "ACTIVE_STATUSES", "Activity", "Attendance", "RegistrationSource", "registration_activities", "ActivityKind", "Base", "Campaign", "CampaignKind", "Event",
     "EventFormat", "EventKind", "EventStatus", "EventTargetGroup", "Municipality", "Organisation",
     "OrganisationKind", "Registration", "RegistrationStatus", "Role", "Speaker", "SpeakerRole",
     "TargetGroup", "UTCDateTime", "User", "memberships",

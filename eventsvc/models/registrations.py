@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..timezones import utcnow
 from .base import Base, UTCDateTime, enum_type
-from .events import Event
+from .events import Activity, Event
 
 
 class RegistrationStatus(enum.StrEnum):
@@ -19,6 +20,30 @@ class RegistrationStatus(enum.StrEnum):
 
 
 ACTIVE_STATUSES = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+
+
+class Attendance(enum.StrEnum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+
+
+class RegistrationSource(enum.StrEnum):
+    WEB = "web"  # the public form
+    API = "api"  # the JSON API (e.g. a municipality's own site)
+    ORGANISER = "organiser"  # entered by staff, e.g. after a phone call
+
+
+def new_token() -> str:
+    """256 random bits, URL-safe: the key to a registration's manage page."""
+    return secrets.token_urlsafe(32)
+
+
+registration_activities = Table(
+    "registration_activities",
+    Base.metadata,
+    Column("registration_id", ForeignKey("registrations.id", ondelete="CASCADE"), primary_key=True),
+    Column("activity_id", ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
 
 
 class Registration(Base):
@@ -41,16 +66,36 @@ class Registration(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    status: Mapped[RegistrationStatus] = mapped_column(
-        enum_type(RegistrationStatus)
-    )
+    status: Mapped[RegistrationStatus] = mapped_column(enum_type(RegistrationStatus))
     name: Mapped[str] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(254))  # lower-cased
     phone: Mapped[str | None] = mapped_column(String(40))
     party_size: Mapped[int] = mapped_column(default=1)
+    attendance: Mapped[Attendance] = mapped_column(enum_type(Attendance), default=Attendance.IN_PERSON)
     needs: Mapped[str] = mapped_column(Text, default="")  # accessibility needs, free text
     language: Mapped[str] = mapped_column(String(5), default="lv")
+    manage_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    source: Mapped[RegistrationSource] = mapped_column(enum_type(RegistrationSource), default=RegistrationSource.WEB)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship()
+    activities: Mapped[list[Activity]] = relationship(
+        secondary=registration_activities, order_by=(Activity.starts_at, Activity.id)
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def takes_a_place(self) -> bool:
+        """Whether this party counts against the event's capacity (see registration rules)."""
+        return self.attendance is Attendance.IN_PERSON or self.event.format.value == "online"
+
+    def __repr__(self) -> str:
+        return f"<Registration {self.id} {self.status} x{self.party_size}>"

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from . import i18n
 from .config import load_config
-from .extensions import babel, csrf, db, login_manager, mail, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "migrations"
@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     mail.init_app(app)
+    limiter.init_app(app)
     csrf.init_app(app)
     babel.init_app(
         app,

@@ -1,6 +1,9 @@
 """`flask …` commands: demo data and staff accounts."""
 from __future__ import annotations
 
+import sys
+import time
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -11,6 +14,8 @@ from .models import Role
 from .services import ValidationFailed
 from .services.accounts import create_user, list_users, organisation_by_slug_or_name
 from .services.demo import database_is_empty, load_demo
+from .services.mailer import deliver_due, due_count
+from .services.notifications import queue_reminder, reminders_due
 from .timezones import utcnow
 
 users = AppGroup("users", help="Staff accounts (organisers, ministry, admins).")
@@ -67,6 +72,51 @@ def demo_command(if_empty):
         click.echo(f"  {account.email:40} {account.password}  {account.role.value:10} {account.organisation}")
 
 
+mail_cli = AppGroup("mail", help="The mail outbox: the worker and the day-before reminders.")
+
+
+@mail_cli.command("worker")
+@click.option("--once", is_flag=True, help="Deliver everything that is due, then exit.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
+def mail_worker_command(once, interval):
+    """Deliver queued mail. Several workers may run at once (PostgreSQL)."""
+    if once:
+        due = due_count(utcnow())
+        with click.progressbar(length=due, label="Sending mail", file=sys.stderr) as bar:
+            report = deliver_due(utcnow(), progress=bar.update)
+        _print_report(report)
+        if report.server_unavailable:
+            raise click.ClickException("the mail server is unavailable; messages stay queued")
+        return
+    pause = interval
+    while True:  # until stopped (systemd, Ctrl-C)
+        report = deliver_due(utcnow())
+        if report.sent or report.retried or report.failed:
+            _print_report(report)
+        # The server being down is not the messages' fault: wait longer, up to a minute.
+        pause = min(pause * 2, 60.0) if report.server_unavailable else interval
+        time.sleep(pause)
+
+
+def _print_report(report) -> None:
+    click.echo(f"sent {report.sent}, retry later {report.retried}, failed {report.failed}, skipped {report.skipped}")
+    for error in report.errors[:10]:
+        click.echo(f"  {error}", err=True)
+
+
+@mail_cli.command("reminders")
+def mail_reminders_command():
+    """Queue the day-before reminders (run daily from cron; running twice sends once)."""
+    now = utcnow()
+    due = reminders_due(now)
+    with click.progressbar(due, label="Queueing reminders", file=sys.stderr) as bar:
+        for registration in bar:
+            queue_reminder(registration, now)
+    db.session.commit()
+    click.echo(f"queued {len(due)} reminders")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo_command)
+    app.cli.add_command(mail_cli)

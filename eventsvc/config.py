@@ -43,6 +43,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None, overrides
             raise ConfigError("production needs " + ", ".join(missing))
         if len(secret) < 32:
             raise ConfigError("EVENTSVC_SECRET_KEY must be at least 32 characters")
+        if not env.get("MAIL_SERVER"):
+            raise ConfigError("production needs MAIL_SERVER (the development mailbox is not for real mail)")
+        if not env.get("EVENTSVC_PUBLIC_URL", "").startswith("https://"):
+            raise ConfigError("production needs EVENTSVC_PUBLIC_URL=https://… (links in emails)")
 
     settings = {
         "ENV_NAME": "production" if production else "development",
@@ -58,9 +62,25 @@ def load_config(instance_path: str, env: dict[str, str] | None = None, overrides
         "BABEL_DEFAULT_TIMEZONE": "Europe/Riga",
         "EVENTSVC_LANGUAGES": ("lv", "en"),
         "EVENTS_PER_PAGE": int(env.get("EVENTSVC_EVENTS_PER_PAGE", "20")),
+        # Mail: with MAIL_SERVER set, the worker sends over SMTP; without it (the embedded
+        # default) messages go to a development mailbox under instance/ shown at /dev/mailbox.
+        "EVENTSVC_MAIL_BACKEND": "smtp" if env.get("MAIL_SERVER") else "mailbox",
+        "EVENTSVC_MAILBOX_DIR": str(instance / "mailbox"),
+        # The embedded default delivers from a thread of the app itself (no second process).
+        "EVENTSVC_INPROCESS_MAIL_WORKER": not env.get("MAIL_SERVER"),
+        "EVENTSVC_PUBLIC_URL": env.get("EVENTSVC_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
-        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "eventsvc@localhost"),
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "") == "1",
+        "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "") == "1",
+        "MAIL_USERNAME": env.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Kopienas pasākumi <noreply@eventsvc.localhost>"),
+        "MAIL_TIMEOUT": 20,
+        "RATELIMIT_STORAGE_URI": env.get("EVENTSVC_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Public write endpoints, per client address.
+        "RATELIMIT_REGISTRATION": env.get("EVENTSVC_RATELIMIT_REGISTRATION", "10 per minute;60 per hour"),
         "WTF_CSRF_TIME_LIMIT": None,  # a form left open for an hour must still submit
     }
     settings.update(overrides)

@@ -9,9 +9,9 @@ from datetime import date, datetime
 
 from flask import current_app, has_request_context, request
 from wtforms.fields.choices import SelectChoice
-from flask_babel import format_date, format_datetime, format_time, lazy_gettext as _l, pgettext
+from flask_babel import format_date, format_datetime, format_time, get_locale, lazy_gettext as _l, pgettext
 
-from .models import ActivityKind, CampaignKind, EventFormat, EventKind, EventStatus, RegistrationStatus, SpeakerRole, TargetGroup
+from .models import ActivityKind, Attendance, CampaignKind, EventFormat, EventKind, EventStatus, RegistrationStatus, SpeakerRole, TargetGroup
 from .timezones import to_riga
 
 LANGUAGE_COOKIE = "lang"
@@ -27,7 +27,13 @@ def select_locale() -> str:
         chosen = request.cookies.get(LANGUAGE_COOKIE)
         if chosen in supported_languages():
             return chosen
+        if request.path.startswith("/api/"):  # API clients say what they read
+            return request.accept_languages.best_match(supported_languages()) or current_app.config["BABEL_DEFAULT_LOCALE"]
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_language() -> str:
+    return str(get_locale())
 
 
 LABELS: dict[type, dict] = {
@@ -75,6 +81,10 @@ LABELS: dict[type, dict] = {
         CampaignKind.CAMPAIGN: _l("Campaign"),
         CampaignKind.PILOT: _l("Pilot project"),
         CampaignKind.PROJECT: _l("Project"),
+    },
+    Attendance: {
+        Attendance.IN_PERSON: _l("In person"),
+        Attendance.ONLINE: _l("Online"),
     },
     RegistrationStatus: {
         RegistrationStatus.CONFIRMED: _l("Confirmed"),

@@ -23,6 +23,7 @@ from eventsvc.timezones import utcnow
 from . import factories
 
 POSTGRES_URL = os.environ.get("EVENTSVC_TEST_DATABASE_URL")
+TEST_RATE_LIMIT = "100000 per second"
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
@@ -47,8 +48,14 @@ def app(request, tmp_path_factory):
             "SECRET_KEY": "test-secret-key-of-sufficient-length-123456",
             "SQLALCHEMY_DATABASE_URI": url,
             # Any mail sent by accident goes nowhere real and fails the test.
+            "EVENTSVC_MAIL_BACKEND": "smtp",
+            "EVENTSVC_INPROCESS_MAIL_WORKER": False,
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": 9,
+            "MAIL_SUPPRESS_SEND": False,  # Flask-Mail would otherwise send nothing under TESTING
+            # Rate limits are tested on their own (test_rate_limits.py); elsewhere a high
+            # limit keeps the limiter's code running without tests counting each other.
+            "RATELIMIT_REGISTRATION": TEST_RATE_LIMIT,
         }
     )
     with app.app_context():
@@ -138,3 +145,89 @@ def post_form(client, url: str, data: dict, form_url: str | None = None):
 @pytest.fixture
 def in_days(now):
     return lambda days, hours=0: now + timedelta(days=days, hours=hours)
+
+
+# --- mail --------------------------------------------------------------------------------
+
+_allowed_smtp_ports: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_smtp(monkeypatch):
+    """Any SMTP connection a test did not ask for (through `smtp_server`) fails the test."""
+    import smtplib
+
+    real_connect = smtplib.SMTP.connect
+
+    def guarded_connect(self, host="localhost", port=0, source_address=None):
+        if int(port) not in _allowed_smtp_ports:
+            pytest.fail(f"unexpected SMTP connection to {host}:{port}")
+        return real_connect(self, host, port, source_address)
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", guarded_connect)
+
+
+class Inbox:
+    """Messages received by the test's SMTP server."""
+
+    def __init__(self):
+        self.messages: list[bytes] = []
+        self.refuse: set[str] = set()  # recipients answered with 550
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.content)
+        return "250 Message accepted for delivery"
+
+    def parsed(self):
+        import email
+        from email import policy
+
+        return [email.message_from_bytes(raw, policy=policy.default) for raw in self.messages]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SMTPServer:
+    def __init__(self, port: int):
+        from aiosmtpd.controller import Controller
+
+        self.port = port
+        self.inbox = Inbox()
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=port)
+
+    def start(self):
+        self._controller.start()
+
+    def stop(self):
+        self._controller.stop()
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; the app sends to it during the test."""
+    server = SMTPServer(_free_port())
+    server.start()
+    _allowed_smtp_ports.add(server.port)
+    saved = {k: app.config[k] for k in ("MAIL_SERVER", "MAIL_PORT", "EVENTSVC_MAIL_BACKEND")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, EVENTSVC_MAIL_BACKEND="smtp")
+    app.extensions["mail"].server, app.extensions["mail"].port = "127.0.0.1", server.port
+    yield server
+    try:
+        server.stop()
+    except Exception:  # already stopped by the test
+        pass
+    _allowed_smtp_ports.discard(server.port)
+    app.config.update(saved)
+    app.extensions["mail"].server, app.extensions["mail"].port = saved["MAIL_SERVER"], saved["MAIL_PORT"]

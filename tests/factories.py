@@ -101,3 +101,16 @@ def event(
     db.session.add(item)
     db.session.commit()
     return item
+
+
+def registration_request(**fields):
+    from eventsvc.services.registration import RegistrationRequest
+
+    values = dict(name="Anna Bērziņa", email=None, phone=None, party_size=1, consent=True)
+    values.update(fields)
+    if values["email"] is None and values["phone"] is None:
+        values["email"] = f"person{next(_counter)}@example.lv"
+    return RegistrationRequest(**values)
+
+
+_counter = iter(range(1, 10**9))

@@ -62,6 +62,13 @@ def test_demo_loads_once_and_shows_tume_and_krizi(runner, client):
     formats = {e.format.value for e in _db.session.scalars(select(Event).where(Event.title.like("Mācības%")))}
     assert formats == {"in_person", "online"}
 
+    # Residents have registered already, so organisers' lists and the mailbox are not empty.
+    from eventsvc.services.registration import availability
+
+    places = availability(tume)
+    assert (places.confirmed_people, places.online_people) == (10, 3)  # watching online takes no seat
+    assert availability(festival).activities[festival.activities[0].id].taken == 8
+
     login(client, "tukums-sd@demo.eventsvc.lv", DEMO_PASSWORD)  # every printed login works
     assert client.get("/manage/").status_code == 200
 

@@ -13,8 +13,14 @@ def test_production_needs_secret_and_database(tmp_path):
         load_config(str(tmp_path), env={"EVENTSVC_ENV": "production", "EVENTSVC_SECRET_KEY": "x" * 40})
     with pytest.raises(ConfigError, match="32"):
         load_config(str(tmp_path), env={"EVENTSVC_ENV": "production", "EVENTSVC_SECRET_KEY": "short", "EVENTSVC_DATABASE_URL": "postgresql+psycopg://x/y"})
-    config = load_config(str(tmp_path), env={"EVENTSVC_ENV": "production", "EVENTSVC_SECRET_KEY": "x" * 40, "EVENTSVC_DATABASE_URL": "postgresql+psycopg://x/y"})
+    complete = {"EVENTSVC_ENV": "production", "EVENTSVC_SECRET_KEY": "x" * 40, "EVENTSVC_DATABASE_URL": "postgresql+psycopg://x/y",
+                "MAIL_SERVER": "smtp.example.lv", "EVENTSVC_PUBLIC_URL": "https://pasakumi.example.lv"}
+    for missing, message in (("MAIL_SERVER", "MAIL_SERVER"), ("EVENTSVC_PUBLIC_URL", "EVENTSVC_PUBLIC_URL")):
+        with pytest.raises(ConfigError, match=message):
+            load_config(str(tmp_path), env={k: v for k, v in complete.items() if k != missing})
+    config = load_config(str(tmp_path), env=complete)
     assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["EVENTSVC_MAIL_BACKEND"] == "smtp"
     assert not (tmp_path / "secret_key").exists()
 
 

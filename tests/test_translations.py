@@ -19,8 +19,8 @@ def catalogue(language: str):
 
 def source_messages() -> set[tuple[str | None, str]]:
     found = set()
-    method_map = [("eventsvc/**.py", "python"), ("templates/**.html", "jinja2")]
-    options = {"templates/**.html": {"extensions": "jinja2.ext.do"}}
+    method_map = [("eventsvc/**.py", "python"), ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]
+    options = {pattern: {"extensions": "jinja2.ext.do"} for pattern in ("templates/**.html", "templates/**.txt")}
     for _, _, message, _, context in extract_from_dir(str(ROOT), method_map, options, keywords=KEYWORDS):
         msgid = message[0] if isinstance(message, tuple) else message
         found.add((context, msgid))

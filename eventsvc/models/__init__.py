@@ -15,6 +15,7 @@ from .events import (
     TargetGroup,
 )
 from .organisations import Municipality, Organisation, OrganisationKind
+from .outbox import OutboxMessage, OutboxStatus
 from .registrations import (
     ACTIVE_STATUSES,
     Attendance,
@@ -25,7 +26,7 @@ from .registrations import (
 )
 
 __all__ = [
-    "ACTIVE_STATUSES", "Activity", "Attendance", "RegistrationSource", "registration_activities", "ActivityKind", "Base", "Campaign", "CampaignKind", "Event",
+    "ACTIVE_STATUSES", "OutboxMessage", "OutboxStatus", "Activity", "Attendance", "RegistrationSource", "registration_activities", "ActivityKind", "Base", "Campaign", "CampaignKind", "Event",
     "EventFormat", "EventKind", "EventStatus", "EventTargetGroup", "Municipality", "Organisation",
     "OrganisationKind", "Registration", "RegistrationStatus", "Role", "Speaker", "SpeakerRole",
     "TargetGroup", "UTCDateTime", "User", "memberships",

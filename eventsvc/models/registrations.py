@@ -74,7 +74,10 @@ class Registration(Base):
     attendance: Mapped[Attendance] = mapped_column(enum_type(Attendance), default=Attendance.IN_PERSON)
     needs: Mapped[str] = mapped_column(Text, default="")  # accessibility needs, free text
     language: Mapped[str] = mapped_column(String(5), default="lv")
+    # Two secrets: the manage link changes the registration; the ticket (the QR code) only
+    # lets its holder in. Showing a ticket at the door must not hand over the manage link.
     manage_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    ticket_secret: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     source: Mapped[RegistrationSource] = mapped_column(enum_type(RegistrationSource), default=RegistrationSource.WEB)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -82,6 +85,7 @@ class Registration(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the day-before reminder
 
     event: Mapped[Event] = relationship()
     activities: Mapped[list[Activity]] = relationship(

@@ -54,3 +54,8 @@ def event_for_manager(user: User, event_id: int) -> Event:
     if event is None or not can_manage_event(user, event):
         raise NotFound()
     return event
+
+
+def require_admin(user: User) -> None:
+    if not is_staff(user) or user.role is not Role.ADMIN:
+        raise PermissionDenied()

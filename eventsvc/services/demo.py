@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import (
     ActivityKind,
+    Attendance,
     Campaign,
     CampaignKind,
     Event,
@@ -303,5 +304,25 @@ def load_demo(now: datetime) -> list[DemoAccount]:
             target_groups=[TargetGroup.EVERYONE],
         ),
     )
+    _demo_registrations(tume, festival, now)
     db.session.flush()
     return accounts
+
+
+DEMO_PEOPLE = [
+    ("Ilze Kalniņa", 1), ("Pēteris Ozols", 2), ("Marija Ivanova", 1), ("Aija Liepiņa", 3),
+    ("Gunārs Bērziņš", 1), ("Olga Petrova", 2), ("Inta Zariņa", 1), ("Rasma Krūmiņa", 2),
+]
+
+
+def _demo_registrations(tume: Event, festival: Event, now: datetime) -> None:
+    """A few residents already registered, so organisers' lists are not empty."""
+    from .registration import RegistrationRequest, register
+
+    workshop = festival.activities[0]
+    for number, (name, party) in enumerate(DEMO_PEOPLE, start=1):
+        email = f"iedzivotajs{number}@demo.eventsvc.lv"
+        register(tume.id, RegistrationRequest(name=name, email=email, party_size=party, consent=True,
+                                              attendance=Attendance.IN_PERSON if number % 3 else Attendance.ONLINE), now)
+        register(festival.id, RegistrationRequest(name=name, email=email, party_size=party, consent=True,
+                                                  activity_ids=[workshop.id] if number <= 5 else []), now)

@@ -30,12 +30,10 @@ from ..models import (
     User,
 )
 from . import NotFound, ServiceError, ValidationFailed
+from .notifications import notify_registrants
+from .registration import promote_waitlist
 from .access import can_manage_organisation, managed_organisation_ids, require_organiser
 
-# Changes residents must hear about (the notices themselves come with the mail outbox).
-NOTICE_FIELDS = frozenset(
-    {"starts_at", "ends_at", "venue_name", "venue_address", "format", "stream_url"}
-)
 
 
 @dataclass
@@ -135,16 +133,36 @@ def create_event(user: User, data: EventData) -> Event:
     return event
 
 
-def update_event(user: User, event: Event, data: EventData) -> set[str]:
-    """Apply the organiser's changes; returns the names of the fields that changed."""
+def update_event(user: User, event: Event, data: EventData, now: datetime) -> set[str]:
+    """Apply the organiser's changes; returns the names of the fields that changed.
+
+    More places give the waiting list its turn at once."""
     require_organiser(user)
     _require_manages(user, event)
     if event.status is EventStatus.CANCELLED:
         raise ServiceError(_("A cancelled event cannot be changed."))
     validate_event_data(user, data)
+    before = notice_facts(event)
     changed = _apply(event, data)
     db.session.flush()
+    if event.status is EventStatus.PUBLISHED:
+        after = notice_facts(event)
+        changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
+        if changes:
+            notify_registrants(event, "event_changed", now, {"changes": changes})
+        if "capacity" in changed:
+            promote_waitlist(event.id, now)
     return changed
+
+
+def notice_facts(event: Event) -> dict[str, str | None]:
+    """What registrants are told about when it changes (the Preiļi training moved online)."""
+    return {
+        "time": event.starts_at.isoformat() + "/" + event.ends_at.isoformat(),
+        "place": ", ".join(p for p in (event.venue_name, event.venue_address) if p),
+        "format": event.format.value,
+        "stream_url": event.stream_url or "",
+    }
 
 
 def publish_event(user: User, event: Event, now: datetime) -> None:
@@ -175,9 +193,12 @@ def cancel_event(user: User, event: Event, now: datetime) -> None:
     _require_manages(user, event)
     if event.status is EventStatus.CANCELLED:
         raise ServiceError(_("This event is already cancelled."))
+    was_public = event.status is EventStatus.PUBLISHED
     event.status = EventStatus.CANCELLED
     event.cancelled_at = now
     db.session.flush()
+    if was_public:
+        notify_registrants(event, "event_cancelled", now)
 
 
 def _require_manages(user: User, event: Event) -> None:

@@ -1,18 +1,58 @@
-"""Registration rules: when an event takes registrations, and (later) who gets a place.
+"""Registration rules: when an event takes registrations, and who gets a place.
 
-Every rule about registering lives in this module so a newcomer finds them in one file.
+Every rule about registering lives in this module so a newcomer finds them in one file:
+
+- the window: registration is possible from opens-at (inclusive) until closes-at
+  (exclusive; a date deadline closes at the Riga midnight after that day), never for a
+  draft, cancelled or past event;
+- capacity counts people (party sizes) of confirmed registrations, for the event and for
+  each chosen activity. At a hybrid event only in-person attendance takes a place; at an
+  online event every registration does (the room is the meeting's size);
+- a party that does not fit entirely goes to the waiting list (if it agreed to); places
+  freed by a cancellation or a smaller party go to the first waiting parties that fit;
+- one active registration per email address and event; a second attempt answers exactly
+  as a new one would and sends the existing ticket again, so it reveals nothing;
+- counting and inserting happen under a lock on the event row (SELECT … FOR UPDATE on
+  PostgreSQL, BEGIN IMMEDIATE on SQLite). We lock what we make less available, late, and
+  never lock to free: a cancellation takes no event lock, only the promotion after it.
+
+Functions flush and never commit; the caller commits once.
 """
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 
+from ..extensions import db
 from ..i18n import local_date, local_time, until_day_month
-from ..models import Event, EventStatus
+from ..models import (
+    Activity,
+    Attendance,
+    Event,
+    EventFormat,
+    EventStatus,
+    Registration,
+    RegistrationSource,
+    RegistrationStatus,
+    User,
+    registration_activities,
+)
 from ..timezones import inclusive_deadline_day, to_riga
+from . import NotFound, ServiceError, ValidationFailed
+from .notifications import notify
+
+MAX_PARTY_SIZE = 10
+MAX_NAME_LENGTH = 120
+MAX_NEEDS_LENGTH = 2000
+LANGUAGES = ("lv", "en", "ru")
+PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{6,25}$")
 
 
 class WindowState(enum.StrEnum):
@@ -89,3 +129,498 @@ def registration_window(event: Event, now: datetime) -> RegistrationWindow:
         state = WindowState.OPEN
     return RegistrationWindow(state=state, opens_at=opens, closes_at=closes)
 
+
+
+# --- what a registration asks for ------------------------------------------------------
+
+
+class Refusal(enum.StrEnum):
+    """Why a well-formed request cannot be taken now (the API's 409 reason codes)."""
+
+    NOT_OPEN = "registration_not_open"
+    CLOSED = "registration_closed"
+    CANCELLED = "event_cancelled"
+    PAST = "event_past"
+    FULL = "full"
+    NO_ROOM = "no_room"
+
+
+class RegistrationRefused(ServiceError):
+    def __init__(self, code: Refusal, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class RegistrationRequest:
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    party_size: int = 1
+    activity_ids: list[int] = field(default_factory=list)
+    attendance: Attendance | None = None  # None: whatever the event's format implies
+    needs: str = ""
+    language: str = "lv"
+    consent: bool = False
+    join_waitlist: bool = True  # False: refuse instead of waiting
+
+
+def _clean_text(value: str | None) -> str:
+    return " ".join((value or "").split())
+
+
+def normalise_request(request: RegistrationRequest) -> RegistrationRequest:
+    """Check and tidy what does not depend on the event; ValidationFailed lists every problem."""
+    errors: dict[str, str] = {}
+    name = _clean_text(request.name)
+    if not name:
+        errors["name"] = _("Enter your name.")
+    elif len(name) > MAX_NAME_LENGTH:
+        errors["name"] = _("The name is too long (at most %(n)d characters).", n=MAX_NAME_LENGTH)
+
+    email = (request.email or "").strip() or None
+    if email is not None:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            errors["email"] = _("Enter a valid email address, like name@example.lv.")
+    phone = _clean_text(request.phone) or None
+    if phone is not None and not PHONE_RE.match(phone):
+        errors["phone"] = _("Enter a phone number with digits only, like +371 20000000.")
+    if email is None and phone is None and "email" not in errors and "phone" not in errors:
+        errors["email"] = _("Enter an email address, or a phone number if you have no email.")
+
+    if not isinstance(request.party_size, int) or isinstance(request.party_size, bool) or not 1 <= request.party_size <= MAX_PARTY_SIZE:
+        errors["party_size"] = _("A party is 1 to %(n)d people.", n=MAX_PARTY_SIZE)
+    needs = (request.needs or "").strip()
+    if len(needs) > MAX_NEEDS_LENGTH:
+        errors["needs"] = _("Please keep this under %(n)d characters.", n=MAX_NEEDS_LENGTH)
+    if request.language not in LANGUAGES:
+        errors["language"] = _("Choose a language from the list.")
+    if not request.consent:
+        errors["consent"] = _("Please agree to the processing of your data so that we can register you.")
+    if errors:
+        raise ValidationFailed(errors)
+    return RegistrationRequest(
+        name=name,
+        email=email,
+        phone=phone,
+        party_size=request.party_size,
+        activity_ids=sorted(set(request.activity_ids)),
+        attendance=request.attendance,
+        needs=needs,
+        language=request.language,
+        consent=True,
+        join_waitlist=request.join_waitlist,
+    )
+
+
+def request_from_json(payload) -> RegistrationRequest:
+    """The JSON API's body → a request. Wrong types are field errors, never exceptions."""
+    if not isinstance(payload, Mapping):
+        raise ValidationFailed({"body": _("Send a JSON object.")})
+    errors: dict[str, str] = {}
+
+    def text(key: str, required: bool = False) -> str | None:
+        value = payload.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            errors[key] = _("This must be text.")
+            return None
+        return value
+
+    party_size = payload.get("party_size", 1)
+    if not isinstance(party_size, int) or isinstance(party_size, bool):
+        errors["party_size"] = _("A party is 1 to %(n)d people.", n=MAX_PARTY_SIZE)
+        party_size = 1
+    activity_ids = payload.get("activity_ids", [])
+    if not isinstance(activity_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in activity_ids):
+        errors["activity_ids"] = _("Choose activities of this event.")
+        activity_ids = []
+    attendance = payload.get("attendance")
+    if attendance is not None and (not isinstance(attendance, str) or attendance not in Attendance._value2member_map_):
+        errors["attendance"] = _("Choose in person or online.")
+        attendance = None
+    language = payload.get("language", "lv")
+    if not isinstance(language, str):
+        errors["language"] = _("Choose a language from the list.")
+        language = "lv"
+    for flag in ("consent", "join_waitlist"):
+        if flag in payload and not isinstance(payload[flag], bool):
+            errors[flag] = _("This must be true or false.")
+    request = RegistrationRequest(
+        name=text("name") or "",
+        email=text("email"),
+        phone=text("phone"),
+        party_size=party_size,
+        activity_ids=activity_ids,
+        attendance=Attendance(attendance) if attendance else None,
+        needs=text("needs") or "",
+        language=language,
+        consent=payload.get("consent") is True,
+        join_waitlist=payload.get("join_waitlist", True) is not False,
+    )
+    try:
+        normalise_request(request)
+    except ValidationFailed as exc:
+        errors = {**exc.errors, **errors}
+    if errors:
+        raise ValidationFailed(errors)
+    return request
+
+
+# --- places ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityPlaces:
+    capacity: int | None
+    taken: int
+
+    @property
+    def left(self) -> int | None:
+        return None if self.capacity is None else max(self.capacity - self.taken, 0)
+
+
+@dataclass(frozen=True)
+class Availability:
+    capacity: int | None
+    confirmed_people: int  # people holding a place
+    online_people: int  # confirmed people attending online where that takes no place
+    waitlisted_people: int
+    activities: dict[int, ActivityPlaces]
+
+    @property
+    def places_left(self) -> int | None:
+        return None if self.capacity is None else max(self.capacity - self.confirmed_people, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.places_left == 0
+
+
+def _takes_place_clause(event: Event):
+    if event.format is EventFormat.ONLINE:
+        return True
+    return Registration.attendance == Attendance.IN_PERSON
+
+
+def availability(event: Event) -> Availability:
+    """People confirmed, waiting and places left, for the event and its activities."""
+    people = func.coalesce(func.sum(Registration.party_size), 0)
+    by_state = dict(
+        db.session.execute(
+            select(Registration.status, people)
+            .where(Registration.event_id == event.id, Registration.status != RegistrationStatus.CANCELLED)
+            .group_by(Registration.status)
+        ).all()
+    )
+    taking = db.session.scalar(
+        select(people).where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+            _takes_place_clause(event),
+        )
+    )
+    taken_by_activity = dict(
+        db.session.execute(
+            select(registration_activities.c.activity_id, people)
+            .join(Registration, Registration.id == registration_activities.c.registration_id)
+            .where(Registration.event_id == event.id, Registration.status == RegistrationStatus.CONFIRMED)
+            .group_by(registration_activities.c.activity_id)
+        ).all()
+    )
+    confirmed = int(by_state.get(RegistrationStatus.CONFIRMED, 0))
+    return Availability(
+        capacity=event.capacity,
+        confirmed_people=int(taking),
+        online_people=confirmed - int(taking),
+        waitlisted_people=int(by_state.get(RegistrationStatus.WAITLISTED, 0)),
+        activities={
+            a.id: ActivityPlaces(a.capacity, int(taken_by_activity.get(a.id, 0))) for a in event.activities
+        },
+    )
+
+
+def _fits(places: Availability, party_size: int, takes_place: bool, activity_ids) -> bool:
+    if takes_place and places.places_left is not None and party_size > places.places_left:
+        return False
+    return all(
+        places.activities[a].left is None or party_size <= places.activities[a].left for a in activity_ids
+    )
+
+
+def lock_event(event_id: int) -> Event:
+    """The event row, locked until the transaction ends, so that counting places and taking
+    them cannot interleave with another registration for the same event."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        # pysqlite runs reads outside a transaction; BEGIN IMMEDIATE takes the write lock now.
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        event = db.session.get(Event, event_id, populate_existing=True)
+    else:
+        event = db.session.scalar(
+            select(Event).where(Event.id == event_id).with_for_update().execution_options(populate_existing=True)
+        )
+        # Activities belong to the event, so the event lock already guards them; locking them
+        # too (in id order, no deadlocks) keeps that true if activities ever get their own
+        # registrations.
+        db.session.execute(select(Activity.id).where(Activity.event_id == event_id).order_by(Activity.id).with_for_update())
+    if event is None:
+        raise NotFound()
+    return event
+
+
+# --- state changes ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the registrant is told. For a repeated email address `registration` is the
+    existing one and `repeated` is True; callers must answer exactly as for a new one."""
+
+    registration: Registration
+    status: RegistrationStatus
+    waitlist_position: int | None
+    repeated: bool = False
+
+
+def _refusal(window: RegistrationWindow) -> RegistrationRefused:
+    code = {
+        WindowState.NOT_YET_OPEN: Refusal.NOT_OPEN,
+        WindowState.CLOSED: Refusal.CLOSED,
+        WindowState.CANCELLED: Refusal.CANCELLED,
+        WindowState.PAST: Refusal.PAST,
+    }[window.state]
+    return RegistrationRefused(code, window.describe())
+
+
+def _attendance_for(event: Event, wanted: Attendance | None) -> Attendance:
+    if event.format is EventFormat.IN_PERSON:
+        return Attendance.IN_PERSON
+    if event.format is EventFormat.ONLINE:
+        return Attendance.ONLINE
+    if wanted is None:
+        raise ValidationFailed({"attendance": _("Choose whether you come in person or watch online.")})
+    return wanted
+
+
+def public_event_for_registration(event_id: int) -> Event:
+    event = db.session.get(Event, event_id)
+    if event is None or not event.is_public:
+        raise NotFound()
+    return event
+
+
+def register(
+    event_id: int,
+    request: RegistrationRequest,
+    now: datetime,
+    source: RegistrationSource = RegistrationSource.WEB,
+    by_user: User | None = None,
+) -> Outcome:
+    """Register a party for an event: confirmed if it fits, otherwise waitlisted (or refused)."""
+    request = normalise_request(request)
+    event = public_event_for_registration(event_id)
+    if by_user is None or source is not RegistrationSource.ORGANISER:
+        window = registration_window(event, now)
+        if not window.is_open:
+            raise _refusal(window)
+    elif event.status is EventStatus.CANCELLED or event.has_ended(now):
+        # Staff may register someone after the public deadline, but not for a dead event.
+        raise _refusal(registration_window(event, now))
+    attendance = _attendance_for(event, request.attendance)
+    activities = {a.id: a for a in event.activities}
+    unknown = [a for a in request.activity_ids if a not in activities]
+    if unknown:
+        raise ValidationFailed({"activity_ids": _("Choose activities of this event.")})
+
+    event = lock_event(event_id)  # late: everything that can be checked without it is done
+    places = availability(event)
+    takes_place = attendance is Attendance.IN_PERSON or event.format is EventFormat.ONLINE
+    fits = _fits(places, request.party_size, takes_place, request.activity_ids)
+    status = RegistrationStatus.CONFIRMED if fits else RegistrationStatus.WAITLISTED
+
+    existing = None
+    if request.email is not None:
+        existing = db.session.scalar(
+            select(Registration).where(
+                Registration.event_id == event.id,
+                Registration.email == request.email,
+                Registration.status != RegistrationStatus.CANCELLED,
+            )
+        )
+    if existing is not None:
+        if source is RegistrationSource.ORGANISER:
+            raise ValidationFailed({"email": _("This email address is already registered for this event.")})
+        # Say what a new registration would have heard; the owner of the address gets
+        # their real ticket again by email.
+        notify("registration_repeated", existing, now)
+        return Outcome(
+            registration=existing,
+            status=status,
+            waitlist_position=None if fits else _waitlist_length(event.id) + 1,
+            repeated=True,
+        )
+    if not fits and not request.join_waitlist:
+        raise RegistrationRefused(Refusal.FULL, _("There are not enough free places."))
+
+    registration = Registration(
+        event_id=event.id,
+        status=status,
+        name=request.name,
+        email=request.email,
+        phone=request.phone,
+        party_size=request.party_size,
+        attendance=attendance,
+        needs=request.needs,
+        language=request.language,
+        source=source,
+        created_by_id=by_user.id if by_user else None,
+        consent_at=now,
+        created_at=now,
+        confirmed_at=now if fits else None,
+        activities=[activities[a] for a in request.activity_ids],
+    )
+    db.session.add(registration)
+    db.session.flush()
+    notify("registration_confirmed" if fits else "registration_waitlisted", registration, now)
+    return Outcome(
+        registration=registration,
+        status=status,
+        waitlist_position=None if fits else waitlist_position(registration),
+    )
+
+
+def _waitlist_length(event_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == event_id, Registration.status == RegistrationStatus.WAITLISTED
+        )
+    ) or 0
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """1 for the first party waiting; None when not waiting."""
+    if registration.status is not RegistrationStatus.WAITLISTED:
+        return None
+    return db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == registration.event_id,
+            Registration.status == RegistrationStatus.WAITLISTED,
+            Registration.id <= registration.id,
+        )
+    )
+
+
+def _lock_registration(registration: Registration) -> Registration:
+    """Re-read this one row under a row lock: two cancels of it cannot both proceed."""
+    query = select(Registration).where(Registration.id == registration.id).execution_options(populate_existing=True)
+    if db.session.connection().dialect.name != "sqlite":
+        query = query.with_for_update()
+    return db.session.scalar(query)
+
+
+def resident_may_change(registration: Registration, now: datetime) -> bool:
+    """Residents change or cancel online until the event starts; after that, staff do."""
+    return (
+        registration.is_active
+        and registration.event.status is EventStatus.PUBLISHED
+        and now < registration.event.starts_at
+    )
+
+
+def _require_changeable(registration: Registration, now: datetime, by_user: User | None) -> None:
+    if not registration.is_active:
+        raise ServiceError(_("This registration is cancelled."))
+    if by_user is None and not resident_may_change(registration, now):
+        raise ServiceError(_("It is too late to change this registration online. Please call the organiser."))
+
+
+def cancel_registration(registration: Registration, now: datetime, by_user: User | None = None) -> list[Registration]:
+    """Cancel; the places it held go to the waiting list. Returns those promoted."""
+    registration = _lock_registration(registration)
+    _require_changeable(registration, now, by_user)
+    freed = registration.status is RegistrationStatus.CONFIRMED
+    registration.status = RegistrationStatus.CANCELLED
+    registration.cancelled_at = now
+    db.session.flush()
+    notify("registration_cancelled", registration, now)
+    return promote_waitlist(registration.event_id, now) if freed else []
+
+
+def change_party_size(
+    registration: Registration, party_size: int, now: datetime, by_user: User | None = None
+) -> list[Registration]:
+    """Fewer people free places (promoting others); more people need free places."""
+    if not isinstance(party_size, int) or isinstance(party_size, bool) or not 1 <= party_size <= MAX_PARTY_SIZE:
+        raise ValidationFailed({"party_size": _("A party is 1 to %(n)d people.", n=MAX_PARTY_SIZE)})
+    registration = _lock_registration(registration)
+    _require_changeable(registration, now, by_user)
+    if party_size == registration.party_size:
+        return []
+    if party_size < registration.party_size or registration.status is RegistrationStatus.WAITLISTED:
+        registration.party_size = party_size
+        db.session.flush()
+        return promote_waitlist(registration.event_id, now) if registration.status is RegistrationStatus.CONFIRMED else []
+
+    event = lock_event(registration.event_id)
+    places = availability(event)
+    extra = party_size - registration.party_size
+    if not _fits(places, extra, registration.takes_a_place, [a.id for a in registration.activities]):
+        raise RegistrationRefused(
+            Refusal.NO_ROOM,
+            _("There are not enough free places for %(n)d more people.", n=extra),
+        )
+    registration.party_size = party_size
+    db.session.flush()
+    notify("registration_changed", registration, now)
+    return []
+
+
+def promote_waitlist(event_id: int, now: datetime) -> list[Registration]:
+    """Give free places to waiting parties in order: each party that fits entirely is
+    confirmed; a larger party that does not fit keeps its place in the queue."""
+    event = lock_event(event_id)
+    if event.status is not EventStatus.PUBLISHED or event.has_ended(now):
+        return []
+    places = availability(event)
+    left = places.places_left
+    activity_left = {a: p.left for a, p in places.activities.items()}
+    promoted = []
+    waiting = db.session.scalars(
+        select(Registration)
+        .where(Registration.event_id == event_id, Registration.status == RegistrationStatus.WAITLISTED)
+        .order_by(Registration.id)
+    )
+    for registration in waiting:
+        size = registration.party_size
+        activity_ids = [a.id for a in registration.activities]
+        takes_place = registration.takes_a_place
+        if takes_place and left is not None and size > left:
+            continue
+        if any(activity_left[a] is not None and size > activity_left[a] for a in activity_ids):
+            continue
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.confirmed_at = now
+        if takes_place and left is not None:
+            left -= size
+        for a in activity_ids:
+            if activity_left[a] is not None:
+                activity_left[a] -= size
+        promoted.append(registration)
+        notify("registration_promoted", registration, now)
+    db.session.flush()
+    return promoted
+
+
+def registration_by_token(token: str) -> Registration:
+    """The registration this manage link belongs to; anything else is not found."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 64:
+        raise NotFound()
+    registration = db.session.scalar(select(Registration).where(Registration.manage_token == token))
+    if registration is None:
+        raise NotFound()
+    return registration

@@ -8,16 +8,27 @@ from werkzeug.exceptions import HTTPException
 
 from ..i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES, supported_languages
 from ..services import NotFound, PermissionDenied
+from .api.errors import api_error
 from .auth import safe_next
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import auth, public
+    from ..extensions import csrf
+    from . import admin, auth, dev_mailbox, public, registration
+    from .api import bp as api_bp
     from .organiser import bp as organiser_bp
 
+    # The API takes no cookies-based authority (public endpoints, private tokens in the
+    # path), so cross-site request forgery has nothing to forge.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(registration.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(organiser_bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(dev_mailbox.bp)
+    dev_mailbox.start_inprocess_worker(app)
 
     @app.get("/language/<code>")
     def set_language(code: str):
@@ -35,6 +46,18 @@ def register_blueprints(app: Flask) -> None:
 
     _register_error_pages(app)
 
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        # Manage links carry a secret in the path: never send it to another site.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+API_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+             422: "invalid", 429: "rate_limited", 500: "server_error"}
+
 
 def _register_error_pages(app: Flask) -> None:
     messages = {
@@ -47,8 +70,10 @@ def _register_error_pages(app: Flask) -> None:
         500: lambda: _("Something went wrong on our side. Please try again later."),
     }
 
-    def render_error(code: int):
+    def render_error(code: int, api_code: str | None = None):
         message = messages.get(code, messages[500])()
+        if request.path.startswith("/api/"):
+            return api_error(code, api_code or API_CODES.get(code, "error"), message)
         return render_template("error.html", code=code, message=message), code
 
     @app.errorhandler(HTTPException)

@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
@@ -15,6 +14,7 @@ from ..models import Role
 from ..services import ServiceError
 from ..services.accounts import authenticate
 from ..timezones import utcnow
+from .forms import FlaskForm
 
 bp = Blueprint("auth", __name__)
 

@@ -12,7 +12,7 @@ from ..models import EventKind, TargetGroup
 from ..services import calendar as calendar_service
 from ..services.calendar import CalendarFilter
 from ..services.ical import calendar_bytes
-from ..services.registration import registration_window
+from ..services.registration import availability, registration_window
 from ..timezones import utcnow
 from .forms import CalendarFilterForm
 
@@ -58,6 +58,11 @@ def calendar():
     )
 
 
+@bp.get("/privacy")
+def privacy():
+    return render_template("public/privacy.html")
+
+
 @bp.get("/calendar.ics")
 def calendar_feed():
     filters = _filters()[1]
@@ -68,19 +73,31 @@ def calendar_feed():
 
 @bp.get("/events/<int:event_id>")
 def event(event_id: int):
-    event = calendar_service.public_event(event_id)
+    return render_event_page(calendar_service.public_event(event_id))
+
+
+def render_event_page(event, form=None, status: int = 200):
+    """The event page, with the registration form while registration is open."""
+    from .registration import registration_form
+
     now = utcnow()
+    window = registration_window(event, now)
+    places = availability(event)
+    if form is None and window.is_open:
+        form = registration_form(event, places)
     address = ", ".join(p for p in (event.venue_name, event.venue_address) if p)
     return render_template(
         "public/event.html",
         event=event,
-        window=registration_window(event, now),
+        window=window,
+        places=places,
+        form=form,
         now=now,
         map_url=f"https://www.openstreetmap.org/search?query={quote_plus(event.venue_address)}"
         if event.venue_address
         else None,
         address=address,
-    )
+    ), status
 
 
 @bp.get("/events/<int:event_id>.ics")

@@ -2,22 +2,20 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DateTimeLocalField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...i18n import LANGUAGE_NAMES, choices
+from ..forms import FlaskForm, MultiCheckboxField
 from ...models import ActivityKind, EventFormat, EventKind, SpeakerRole, TargetGroup
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -25,11 +23,6 @@ DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 def _optional_int(value):
     return int(value) if value not in (None, "", "None") else None
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class EventForm(FlaskForm):

@@ -14,6 +14,7 @@ from ...services import ServiceError, ValidationFailed, access, events as event_
 from ...services.events import ActivityData, EventData, SpeakerData
 from ...services.registration import registration_window
 from ...timezones import end_of_riga_day, inclusive_deadline_day, riga_local_to_utc, to_riga, utcnow
+from ..forms import add_errors
 from . import bp
 from .forms import ActivityForm, EventForm, SpeakerForm
 
@@ -26,12 +27,7 @@ def _wall_clock(moment: datetime | None) -> datetime | None:
 
 
 def _add_errors(form, errors: dict[str, str]) -> None:
-    for name, message in errors.items():
-        name = FORM_FIELD_FOR.get(name, name)
-        if name in form:
-            form[name].errors = [*form[name].errors, message]
-        else:
-            flash(message, "error")
+    add_errors(form, errors, FORM_FIELD_FOR)
 
 
 @bp.before_request
@@ -148,7 +144,7 @@ def edit_event(event_id: int):
     form = _event_form(event)
     if form.validate_on_submit():
         try:
-            changed = event_service.update_event(current_user, event, _event_data(form))
+            changed = event_service.update_event(current_user, event, _event_data(form), utcnow())
         except ValidationFailed as exc:
             _add_errors(form, exc.errors)
         except ServiceError as exc:

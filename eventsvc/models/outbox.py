@@ -1,0 +1,45 @@
+"""Messages waiting to be sent: written in the transaction that caused them, sent by a worker."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..timezones import utcnow
+from .base import Base, UTCDateTime, enum_type
+from .registrations import Registration
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last retry; shown to admins
+    SKIPPED = "skipped"  # nothing to send (e.g. no email address any more)
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        # The worker's queue: pending messages that are due, oldest first.
+        Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), index=True
+    )
+    recipient: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(5), default="lv")
+    # What the message must say that the database will not remember (e.g. what changed).
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[OutboxStatus] = mapped_column(enum_type(OutboxStatus), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    registration: Mapped[Registration | None] = relationship()

@@ -1,0 +1,88 @@
+"""The seam between state changes and the messages they cause.
+
+State-changing services call notify(kind, registration) inside their transaction; it
+writes the message to the outbox in that same transaction, so nothing is sent for a change
+that rolled back and nothing is lost when the mail server is down. The worker
+(eventsvc.services.mailer) renders and sends it later.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import ACTIVE_STATUSES, Event, EventStatus, OutboxMessage, Registration, RegistrationStatus
+from ..timezones import riga_day_bounds, to_riga
+
+KINDS = frozenset(
+    {
+        "registration_confirmed",
+        "registration_waitlisted",
+        "registration_promoted",
+        "registration_repeated",
+        "registration_cancelled",
+        "registration_changed",
+        "event_changed",
+        "event_cancelled",
+        "event_reminder",
+    }
+)
+
+
+def notify(kind: str, registration: Registration, now: datetime, payload: dict | None = None) -> OutboxMessage | None:
+    """Queue a message about `registration` to its registrant, due at `now`; None if they
+    have no email."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification {kind!r}")
+    if not registration.email:
+        return None  # phone registrations: the organiser tells them; the ticket is printable
+    message = OutboxMessage(
+        kind=kind,
+        registration_id=registration.id,
+        recipient=registration.email,
+        language=registration.language,
+        payload=payload or {},
+        created_at=now,
+        next_attempt_at=now,
+    )
+    db.session.add(message)
+    return message
+
+
+def notify_registrants(event, kind: str, now: datetime, payload: dict | None = None) -> int:
+    """Queue `kind` for every active registration of `event`; returns how many were queued."""
+    queued = 0
+    for registration in db.session.scalars(
+        select(Registration).where(Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES))
+    ):
+        if notify(kind, registration, now, payload) is not None:
+            queued += 1
+    return queued
+
+
+def reminders_due(now: datetime) -> list[Registration]:
+    """Confirmed registrations for events that start tomorrow (Riga time), not yet reminded."""
+    tomorrow = to_riga(now).date() + timedelta(days=1)
+    start, end = riga_day_bounds(tomorrow)
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .join(Event, Event.id == Registration.event_id)
+            .where(
+                Event.status == EventStatus.PUBLISHED,
+                Event.starts_at >= start,
+                Event.starts_at < end,
+                Registration.status == RegistrationStatus.CONFIRMED,
+                Registration.reminded_at.is_(None),
+            )
+            .order_by(Registration.id)
+        )
+    )
+
+
+def queue_reminder(registration: Registration, now: datetime) -> None:
+    """Mark first, so a second run (or a second cron host) finds nothing left to remind."""
+    registration.reminded_at = now
+    notify("event_reminder", registration, now)
+    db.session.flush()

@@ -1,0 +1,75 @@
+"""An event's registrations as organisers see them: search, filter, CSV, attendance sheet."""
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Event, Registration, RegistrationStatus
+from . import NotFound
+
+
+def registrations_query(event: Event, search: str = "", status: RegistrationStatus | None = None) -> Select:
+    """Registrations of `event`, waiting list in queue order after the confirmed ones."""
+    query = (
+        select(Registration)
+        .where(Registration.event_id == event.id)
+        .options(selectinload(Registration.activities))
+        .order_by(Registration.status, Registration.id)
+    )
+    if status is not None:
+        query = query.where(Registration.status == status)
+    words = search.strip().lower().split()
+    for word in words[:5]:
+        pattern = f"%{word.replace('%', '').replace('_', '')}%"
+        query = query.where(
+            or_(
+                func.lower(Registration.name).like(pattern),
+                func.lower(func.coalesce(Registration.email, "")).like(pattern),
+                func.replace(func.coalesce(Registration.phone, ""), " ", "").like(pattern.replace(" ", "")),
+            )
+        )
+    return query
+
+
+def registration_of_event(event: Event, registration_id: int) -> Registration:
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.event_id != event.id:
+        raise NotFound()
+    return registration
+
+
+CSV_COLUMNS = ("id", "status", "name", "email", "phone", "party_size", "attendance", "activities",
+               "needs", "language", "source", "registered_at")
+
+
+def registrations_csv(event: Event, labels) -> bytes:
+    """UTF-8 with a byte-order mark, so that Excel shows Latvian letters; `labels` translates
+    the header and enum values into the organiser's language."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([labels(column) for column in CSV_COLUMNS])
+    for r in db.session.scalars(registrations_query(event)):
+        writer.writerow([
+            r.id,
+            labels(r.status),
+            _safe(r.name),
+            r.email or "",
+            r.phone or "",
+            r.party_size,
+            labels(r.attendance),
+            _safe("; ".join(a.title for a in r.activities)),
+            _safe(r.needs),
+            r.language,
+            r.source.value,
+            r.created_at.isoformat(timespec="seconds"),
+        ])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _safe(value: str) -> str:
+    """A cell that a spreadsheet would run as a formula starts with a quote instead."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -1,0 +1,6 @@
+"""The JSON API (/api/v1), described by /api/v1/openapi.json."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from . import events, openapi, registrations  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,245 @@
+"""The OpenAPI 3.1 description of /api/v1, kept beside the routes it describes."""
+from __future__ import annotations
+
+from flask import jsonify
+
+from ...models import Attendance, EventKind, TargetGroup
+from ...services.registration import LANGUAGES, MAX_PARTY_SIZE, Refusal, WindowState
+from . import bp
+
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        }
+    },
+}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+_EVENT_SUMMARY = {
+    "type": "object",
+    "required": ["id", "title", "kind", "status", "starts_at", "ends_at", "registration_state", "url"],
+    "properties": {
+        "id": {"type": "integer"},
+        "title": {"type": "string"},
+        "kind": {"type": "string", "enum": [k.value for k in EventKind]},
+        "status": {"type": "string", "enum": ["published", "cancelled"]},
+        "summary": {"type": "string"},
+        "starts_at": {"type": "string", "format": "date-time"},
+        "ends_at": {"type": "string", "format": "date-time"},
+        "municipality": {"type": "string"},
+        "organisation": {"type": "string"},
+        "format": {"type": "string", "enum": ["in_person", "online", "hybrid"]},
+        "target_groups": {"type": "array", "items": {"type": "string", "enum": [g.value for g in TargetGroup]}},
+        "registration_state": {"type": "string", "enum": [s.value for s in WindowState]},
+        "url": {"type": "string"},
+    },
+}
+_PLACES = {"type": ["integer", "null"], "minimum": 0, "description": "null: no limit"}
+
+SPEC = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "eventsvc API",
+        "version": "1",
+        "description": "Public community events: the calendar, one event, and registering for it. "
+        "Messages are in the language of the Accept-Language header (lv, en).",
+    },
+    "servers": [{"url": "/api/v1"}],
+    "paths": {
+        "/events": {
+            "get": {
+                "operationId": "listEvents",
+                "summary": "Upcoming public events, soonest first",
+                "parameters": [
+                    {"name": "municipality", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "kind", "in": "query", "schema": {"type": "string", "enum": [k.value for k in EventKind]}},
+                    {"name": "target_group", "in": "query", "schema": {"type": "string", "enum": [g.value for g in TargetGroup]}},
+                    {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "A page of events",
+                        "content": {"application/json": {"schema": {
+                            "type": "object",
+                            "required": ["events", "page", "pages", "total"],
+                            "properties": {
+                                "events": {"type": "array", "items": {"$ref": "#/components/schemas/EventSummary"}},
+                                "page": {"type": "integer"},
+                                "pages": {"type": "integer"},
+                                "total": {"type": "integer"},
+                            },
+                        }}},
+                    },
+                    "400": _error("A filter value is not understood"),
+                    "429": _error("Too many requests"),
+                },
+            }
+        },
+        "/events/{event_id}": {
+            "parameters": [{"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "get": {
+                "operationId": "getEvent",
+                "summary": "One public event with its registration state and places left",
+                "responses": {
+                    "200": {"description": "The event", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Event"}}}},
+                    "404": _error("No such public event"),
+                    "429": _error("Too many requests"),
+                },
+            },
+        },
+        "/events/{event_id}/registrations": {
+            "parameters": [{"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "post": {
+                "operationId": "register",
+                "summary": "Register a party; confirmed if it fits, otherwise on the waiting list",
+                "description": "With an email address, the ticket and the private manage link are sent "
+                "there and `manage_url` is null; an address that is already registered gets exactly the "
+                "same answer (and its ticket again by email). Without email, `manage_url` is the only key.",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RegistrationRequest"}}}},
+                "responses": {
+                    "201": {"description": "Registered", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RegistrationCreated"}}}},
+                    "404": _error("No such public event"),
+                    "409": _error("Registration not possible now; `code` is one of: " + ", ".join(r.value for r in Refusal)),
+                    "422": _error("Invalid fields; `fields` has a message per field"),
+                    "429": _error("Too many requests"),
+                },
+            },
+        },
+        "/registrations/{token}": {
+            "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "get": {
+                "operationId": "getRegistration",
+                "summary": "The registration this private token belongs to",
+                "responses": {
+                    "200": {"description": "The registration", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Registration"}}}},
+                    "404": _error("Unknown token"),
+                    "429": _error("Too many requests"),
+                },
+            },
+            "delete": {
+                "operationId": "cancelRegistration",
+                "summary": "Cancel the registration; its places go to the waiting list",
+                "responses": {
+                    "200": {"description": "Cancelled", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Registration"}}}},
+                    "404": _error("Unknown token"),
+                    "409": _error("Already cancelled, or too late to change online"),
+                    "429": _error("Too many requests"),
+                },
+            },
+        },
+    },
+    "components": {
+        "schemas": {
+            "Error": _ERROR,
+            "EventSummary": _EVENT_SUMMARY,
+            "Event": {
+                "allOf": [
+                    {"$ref": "#/components/schemas/EventSummary"},
+                    {
+                        "type": "object",
+                        "required": ["registration", "activities", "speakers"],
+                        "properties": {
+                            "description": {"type": "string"},
+                            "venue_name": {"type": "string"},
+                            "venue_address": {"type": "string"},
+                            "desk_opens_at": _TIME,
+                            "stream_url": {"type": ["string", "null"]},
+                            "accessibility": {"type": "string"},
+                            "language": {"type": "string"},
+                            "campaign": {"type": ["string", "null"]},
+                            "registration": {
+                                "type": "object",
+                                "required": ["state", "message", "capacity", "places_left", "waitlisted_people"],
+                                "properties": {
+                                    "state": {"type": "string", "enum": [s.value for s in WindowState]},
+                                    "message": {"type": "string"},
+                                    "opens_at": _TIME,
+                                    "closes_at": _TIME,
+                                    "capacity": _PLACES,
+                                    "places_left": _PLACES,
+                                    "waitlisted_people": {"type": "integer", "minimum": 0},
+                                },
+                            },
+                            "speakers": {"type": "array", "items": {"type": "object", "properties": {
+                                "name": {"type": "string"}, "title": {"type": "string"},
+                                "organisation": {"type": "string"}, "role": {"type": "string", "enum": ["moderator", "panellist"]},
+                            }}},
+                            "activities": {"type": "array", "items": {"type": "object", "required": ["id", "title", "places_left"], "properties": {
+                                "id": {"type": "integer"}, "title": {"type": "string"}, "kind": {"type": "string"},
+                                "starts_at": {"type": "string", "format": "date-time"}, "ends_at": {"type": "string", "format": "date-time"},
+                                "location": {"type": "string"}, "capacity": _PLACES, "places_left": _PLACES,
+                            }}},
+                        },
+                    },
+                ]
+            },
+            "RegistrationRequest": {
+                "type": "object",
+                "required": ["name", "consent"],
+                "properties": {
+                    "name": {"type": "string", "maxLength": 120},
+                    "email": {"type": ["string", "null"], "format": "email"},
+                    "phone": {"type": ["string", "null"], "description": "required when there is no email"},
+                    "party_size": {"type": "integer", "minimum": 1, "maximum": MAX_PARTY_SIZE, "default": 1},
+                    "activity_ids": {"type": "array", "items": {"type": "integer"}, "default": []},
+                    "attendance": {"type": ["string", "null"], "enum": [a.value for a in Attendance] + [None],
+                                   "description": "required for a hybrid event"},
+                    "needs": {"type": "string", "maxLength": 2000},
+                    "language": {"type": "string", "enum": list(LANGUAGES), "default": "lv"},
+                    "consent": {"type": "boolean", "description": "must be true"},
+                    "join_waitlist": {"type": "boolean", "default": True,
+                                      "description": "false: answer 409 `full` instead of waiting"},
+                },
+            },
+            "RegistrationCreated": {
+                "type": "object",
+                "required": ["status", "waitlist_position", "event_id", "manage_url", "message"],
+                "properties": {
+                    "status": {"type": "string", "enum": ["confirmed", "waitlisted"]},
+                    "waitlist_position": {"type": ["integer", "null"], "minimum": 1},
+                    "event_id": {"type": "integer"},
+                    "manage_url": {"type": ["string", "null"]},
+                    "message": {"type": "string"},
+                },
+            },
+            "Registration": {
+                "type": "object",
+                "required": ["status", "party_size", "event_id"],
+                "properties": {
+                    "status": {"type": "string", "enum": ["confirmed", "waitlisted", "cancelled"]},
+                    "waitlist_position": {"type": ["integer", "null"]},
+                    "name": {"type": "string"},
+                    "party_size": {"type": "integer"},
+                    "attendance": {"type": "string", "enum": [a.value for a in Attendance]},
+                    "activity_ids": {"type": "array", "items": {"type": "integer"}},
+                    "language": {"type": "string"},
+                    "event_id": {"type": "integer"},
+                    "event_title": {"type": "string"},
+                    "starts_at": {"type": "string", "format": "date-time"},
+                },
+            },
+        }
+    },
+}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(SPEC)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from flask import current_app, jsonify, request, url_for
+from flask_babel import gettext as _
+
+from ...extensions import db, limiter
+from ...models import RegistrationSource, RegistrationStatus
+from ...services import ServiceError, ValidationFailed
+from ...services import registration as rules
+from ...services.registration import RegistrationRefused
+from ...timezones import utcnow
+from . import bp
+from .errors import api_error
+from .serialize import registration as registration_json
+
+
+@bp.post("/events/<int:event_id>/registrations")
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTRATION"])
+def create_registration(event_id: int):
+    payload = request.get_json(silent=True)
+    try:
+        outcome = rules.register(event_id, rules.request_from_json(payload), utcnow(), RegistrationSource.API)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return api_error(422, "invalid", _("Please correct the marked fields."), exc.errors)
+    except RegistrationRefused as exc:
+        db.session.rollback()
+        return api_error(409, exc.code.value, exc.message)
+    db.session.commit()
+    item = outcome.registration
+    confirmed = outcome.status is RegistrationStatus.CONFIRMED
+    body = {
+        "status": outcome.status.value,
+        "waitlist_position": outcome.waitlist_position,
+        "event_id": event_id,
+        # With an email address the private link goes only to that address (a repeated
+        # address must get exactly this answer); without one, the caller is its only way.
+        "manage_url": None if item.email else url_for("registration.manage", token=item.manage_token, _external=True),
+        "message": _("Your place is reserved.") if confirmed else _("You are on the waiting list."),
+    }
+    return jsonify(body), 201
+
+
+@bp.get("/registrations/<token>")
+def get_registration(token: str):
+    return jsonify(registration_json(rules.registration_by_token(token)))
+
+
+@bp.delete("/registrations/<token>")
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTRATION"])
+def delete_registration(token: str):
+    item = rules.registration_by_token(token)
+    try:
+        rules.cancel_registration(item, utcnow())
+    except ServiceError as exc:
+        db.session.rollback()
+        return api_error(409, "not_changeable", exc.message)
+    db.session.commit()
+    return jsonify(registration_json(item))

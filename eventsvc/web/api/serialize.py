@@ -1,0 +1,84 @@
+"""Models → JSON for the API. Public fields only: a registration is shown to its holder."""
+from __future__ import annotations
+
+from flask import url_for
+
+from ...models import Event, Registration
+from ...services.registration import Availability, RegistrationWindow, waitlist_position
+
+
+def _time(value):
+    return value.isoformat() if value else None
+
+
+def event_summary(event: Event, window: RegistrationWindow) -> dict:
+    return {
+        "id": event.id,
+        "title": event.title,
+        "kind": event.kind.value,
+        "status": event.status.value,
+        "summary": event.summary,
+        "starts_at": _time(event.starts_at),
+        "ends_at": _time(event.ends_at),
+        "municipality": event.municipality.name,
+        "organisation": event.organisation.name,
+        "format": event.format.value,
+        "target_groups": [g.value for g in event.target_groups],
+        "registration_state": window.state.value,
+        "url": url_for("public.event", event_id=event.id, _external=True),
+    }
+
+
+def event_detail(event: Event, window: RegistrationWindow, places: Availability) -> dict:
+    return {
+        **event_summary(event, window),
+        "description": event.description,
+        "venue_name": event.venue_name,
+        "venue_address": event.venue_address,
+        "desk_opens_at": _time(event.desk_opens_at),
+        "stream_url": event.stream_url,
+        "accessibility": event.accessibility,
+        "language": event.language,
+        "campaign": event.campaign.name if event.campaign else None,
+        "registration": {
+            "state": window.state.value,
+            "message": window.describe(),
+            "opens_at": _time(window.opens_at),
+            "closes_at": _time(window.closes_at),
+            "capacity": places.capacity,
+            "places_left": places.places_left,
+            "waitlisted_people": places.waitlisted_people,
+        },
+        "speakers": [
+            {"name": s.name, "title": s.title, "organisation": s.organisation, "role": s.role.value}
+            for s in event.speakers
+        ],
+        "activities": [
+            {
+                "id": a.id,
+                "title": a.title,
+                "kind": a.kind.value,
+                "starts_at": _time(a.starts_at),
+                "ends_at": _time(a.ends_at),
+                "location": a.location,
+                "capacity": a.capacity,
+                "places_left": places.activities[a.id].left,
+            }
+            for a in event.activities
+        ],
+    }
+
+
+def registration(item: Registration) -> dict:
+    return {
+        "status": item.status.value,
+        "waitlist_position": waitlist_position(item),
+        "name": item.name,
+        "party_size": item.party_size,
+        "attendance": item.attendance.value,
+        "activity_ids": [a.id for a in item.activities],
+        "language": item.language,
+        "event_id": item.event_id,
+        "event_title": item.event.title,
+        "starts_at": _time(item.event.starts_at),
+    }

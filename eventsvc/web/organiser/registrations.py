@@ -1,0 +1,194 @@
+"""Organiser pages for an event's registrations: list, add by phone, change, cancel, export."""
+from __future__ import annotations
+
+import enum
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
+from flask_login import current_user
+from wtforms import BooleanField
+from wtforms.fields.choices import SelectChoice
+
+from ...extensions import db
+from ...i18n import label
+from ...models import RegistrationSource, RegistrationStatus
+from ...services import ServiceError, ValidationFailed, access
+from ...services import registration as rules
+from ...services.registration_lists import registration_of_event, registrations_csv, registrations_query
+from ...timezones import utcnow
+from ..forms import add_errors
+from ..registration import ConfirmForm, qr_response, PartySizeForm, RegistrationForm, activity_label, form_is_valid, request_from_form
+from . import bp
+
+CSV_HEADERS = {
+    "id": _l("No."),
+    "status": _l("Status"),
+    "name": _l("Name"),
+    "email": _l("Email"),
+    "phone": _l("Phone"),
+    "party_size": _l("People"),
+    "attendance": _l("Taking part"),
+    "activities": _l("Activities"),
+    "needs": _l("Accessibility needs"),
+    "language": _l("Language"),
+    "source": _l("Registered via"),
+    "registered_at": _l("Registered at (UTC)"),
+}
+
+
+class PhoneRegistrationForm(RegistrationForm):
+    consent = BooleanField(_l("The person agreed that their data is processed for this registration."))
+
+
+@bp.get("/events/<int:event_id>/registrations")
+def registrations(event_id: int):
+    event = access.event_for_manager(current_user, event_id)
+    status = request.args.get("status")
+    status = RegistrationStatus(status) if status in RegistrationStatus._value2member_map_ else None
+    search = request.args.get("q", "")[:100]
+    page = db.paginate(registrations_query(event, search, status), per_page=100, max_per_page=100, error_out=False)
+    return render_template(
+        "organiser/registrations.html",
+        event=event,
+        page=page,
+        places=rules.availability(event),
+        status=status,
+        statuses=list(RegistrationStatus),
+        search=search,
+        positions={r.id: rules.waitlist_position(r) for r in page.items if r.status is RegistrationStatus.WAITLISTED},
+    )
+
+
+@bp.route("/events/<int:event_id>/registrations/new", methods=["GET", "POST"])
+def add_registration(event_id: int):
+    event = access.event_for_manager(current_user, event_id)
+    places = rules.availability(event)
+    form = PhoneRegistrationForm()
+    form.activity_ids.choices = [
+        SelectChoice(a.id, activity_label(a, places.activities[a.id].left)) for a in event.activities
+    ]
+    status = 200
+    if form.is_submitted():
+        status = 422
+        if form_is_valid(form, lambda: rules.normalise_request(request_from_form(form))):
+            try:
+                outcome = rules.register(
+                    event.id, request_from_form(form), utcnow(), RegistrationSource.ORGANISER, by_user=current_user
+                )
+            except ValidationFailed as exc:
+                db.session.rollback()
+                add_errors(form, exc.errors)
+            except ServiceError as exc:
+                db.session.rollback()
+                flash(exc.message, "error")
+                status = 409
+            else:
+                db.session.commit()
+                flash(_("Registered: %(status)s.", status=label(outcome.status)), "success")
+                return redirect(url_for(".registration", event_id=event.id, registration_id=outcome.registration.id))
+    return render_template("organiser/registration_form.html", event=event, form=form, places=places), status
+
+
+@bp.get("/events/<int:event_id>/registrations/<int:registration_id>")
+def registration(event_id: int, registration_id: int, party_form=None, status=200):
+    event = access.event_for_manager(current_user, event_id)
+    item = registration_of_event(event, registration_id)
+    return render_template(
+        "organiser/registration.html",
+        event=event,
+        registration=item,
+        position=rules.waitlist_position(item),
+        party_form=party_form or PartySizeForm(party_size=item.party_size),
+        cancel_form=ConfirmForm(),
+    ), status
+
+
+@bp.post("/events/<int:event_id>/registrations/<int:registration_id>/party-size")
+def registration_party_size(event_id: int, registration_id: int):
+    event = access.event_for_manager(current_user, event_id)
+    item = registration_of_event(event, registration_id)
+    form = PartySizeForm()
+    if form.validate_on_submit():
+        try:
+            rules.change_party_size(item, form.party_size.data, utcnow(), by_user=current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            add_errors(form, exc.errors)
+        except ServiceError as exc:
+            db.session.rollback()
+            form.party_size.errors = [*form.party_size.errors, exc.message]
+        else:
+            db.session.commit()
+            flash(_("The number of people is changed."), "success")
+            return redirect(url_for(".registration", event_id=event.id, registration_id=item.id))
+    return registration(event_id, registration_id, party_form=form, status=422)
+
+
+@bp.post("/events/<int:event_id>/registrations/<int:registration_id>/cancel")
+def cancel_registration(event_id: int, registration_id: int):
+    event = access.event_for_manager(current_user, event_id)
+    item = registration_of_event(event, registration_id)
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form had expired. Please send it again."), "error")
+    else:
+        try:
+            promoted = rules.cancel_registration(item, utcnow(), by_user=current_user)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_cancelled_message(len(promoted)), "success")
+    return redirect(url_for(".registration", event_id=event.id, registration_id=item.id))
+
+
+def _cancelled_message(n: int) -> str:
+    if n == 0:
+        return _("The registration is cancelled.")
+    return ngettext(
+        "The registration is cancelled; %(num)d party from the waiting list got a place.",
+        "The registration is cancelled; %(num)d parties from the waiting list got a place.",
+        n,
+    )
+
+
+@bp.get("/events/<int:event_id>/registrations.csv")
+def registrations_export(event_id: int):
+    event = access.event_for_manager(current_user, event_id)
+
+    def labels(value):
+        return label(value) if isinstance(value, enum.Enum) else str(CSV_HEADERS[value])
+
+    return Response(
+        registrations_csv(event, labels),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="registrations-event-{event.id}.csv"'},
+    )
+
+
+@bp.get("/events/<int:event_id>/attendance-sheet")
+def attendance_sheet(event_id: int):
+    event = access.event_for_manager(current_user, event_id)
+    rows = db.session.scalars(registrations_query(event, status=RegistrationStatus.CONFIRMED)).all()
+    rows.sort(key=lambda r: r.name.lower())
+    return render_template("organiser/attendance_sheet.html", event=event, rows=rows, total=sum(r.party_size for r in rows))
+
+
+@bp.get("/events/<int:event_id>/registrations/<int:registration_id>/ticket")
+def registration_ticket(event_id: int, registration_id: int):
+    """The same printable ticket a resident gets, for one registered by phone."""
+    event = access.event_for_manager(current_user, event_id)
+    item = registration_of_event(event, registration_id)
+    return render_template(
+        "registration/ticket.html",
+        registration=item,
+        event=event,
+        qr_url=url_for(".registration_qr", event_id=event.id, registration_id=item.id),
+        manage_url=url_for("registration.manage", token=item.manage_token, _external=True),
+    )
+
+
+@bp.get("/events/<int:event_id>/registrations/<int:registration_id>/qr.png")
+def registration_qr(event_id: int, registration_id: int):
+    event = access.event_for_manager(current_user, event_id)
+    return qr_response(registration_of_event(event, registration_id))

@@ -1,0 +1,235 @@
+"""Registering for an event and managing one's own registration through its private link."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from wtforms import BooleanField, EmailField, IntegerField, RadioField, SelectField, StringField, TelField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, NumberRange
+
+from ..extensions import db, limiter
+from ..i18n import LANGUAGE_NAMES, choices, current_language
+from ..models import Attendance, RegistrationStatus
+from ..services import ValidationFailed
+from ..services import registration as rules
+from ..services.calendar import public_event
+from ..services.registration import RegistrationRefused, RegistrationRequest
+from ..services.tickets import qr_png
+from ..timezones import utcnow
+from .forms import FlaskForm, MultiCheckboxField, add_errors
+
+bp = Blueprint("registration", __name__)
+
+
+class RegistrationForm(FlaskForm):
+    name = StringField(_l("Name and surname"))
+    email = EmailField(
+        _l("Email"), description=_l("Your ticket and the link to change or cancel are sent here.")
+    )
+    phone = TelField(_l("Phone"), description=_l("If you have no email, give a phone number instead."))
+    party_size = IntegerField(
+        _l("How many people come (you included)"),
+        default=1,
+        description=_l("A parent with two children is 3."),
+        validators=[InputRequired(_l("Enter a number."))],
+    )
+    activity_ids = MultiCheckboxField(_l("Activities you want to take part in"), coerce=int, validate_choice=False)
+    attendance = RadioField(_l("How will you take part?"), choices=lambda: choices(Attendance), validate_choice=False)
+    needs = TextAreaField(
+        _l("Accessibility needs (optional)"),
+        description=_l("e.g. wheelchair access, sign language interpreter, an assistant comes along."),
+    )
+    language = SelectField(
+        _l("Language for messages"), choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]
+    )
+    consent = BooleanField(_l("I agree that my data is processed to register me for this event."))
+
+
+def registration_form(event, places) -> RegistrationForm:
+    form = RegistrationForm()
+    form.activity_ids.choices = [
+        SelectChoice(a.id, activity_label(a, places.activities[a.id].left)) for a in event.activities
+    ]
+    if not form.is_submitted():
+        form.language.data = current_language()
+    return form
+
+
+def activity_label(activity, left) -> str:
+    from ..i18n import local_time
+
+    when = f"{local_time(activity.starts_at)}–{local_time(activity.ends_at)}"
+    if left is None:
+        return f"{activity.title} ({when})"
+    return _("%(title)s (%(when)s, places left: %(n)d)", title=activity.title, when=when, n=left)
+
+
+def request_from_form(form: RegistrationForm) -> RegistrationRequest:
+    return RegistrationRequest(
+        name=form.name.data or "",
+        email=form.email.data,
+        phone=form.phone.data,
+        party_size=form.party_size.data if form.party_size.data is not None else 0,
+        activity_ids=list(form.activity_ids.data or []),
+        attendance=Attendance(form.attendance.data) if form.attendance.data in Attendance._value2member_map_ else None,
+        needs=form.needs.data or "",
+        language=form.language.data or "lv",
+        consent=bool(form.consent.data),
+    )
+
+
+def form_is_valid(form, check) -> bool:
+    """The form's own checks (token, types) and the service's rules, all errors at once."""
+    valid = form.validate_on_submit()
+    try:
+        check()
+    except ValidationFailed as exc:
+        add_errors(form, {k: v for k, v in exc.errors.items() if k not in form or not form[k].errors})
+        return False
+    return valid
+
+
+@bp.post("/events/<int:event_id>/register")
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTRATION"])
+def register(event_id: int):
+    from .public import render_event_page
+
+    event = public_event(event_id)
+    form = registration_form(event, rules.availability(event))
+    status = 422
+    if form_is_valid(form, lambda: rules.normalise_request(request_from_form(form))):
+        try:
+            outcome = rules.register(event.id, request_from_form(form), utcnow())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            add_errors(form, exc.errors)
+        except RegistrationRefused as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            status = 409
+        else:
+            db.session.commit()
+            registration = outcome.registration
+            if registration.email is None:
+                # No email to send the link to: the manage page (with the printable ticket) is it.
+                flash(_("You are registered. Keep this page's address or print your ticket."), "success")
+                return redirect(url_for(".manage", token=registration.manage_token))
+            # The same answer whether or not this address had registered before.
+            session["registration_outcome"] = {
+                "event_id": event.id,
+                "status": outcome.status.value,
+                "position": outcome.waitlist_position,
+                "email": form.email.data.strip(),
+            }
+            return redirect(url_for(".registered", event_id=event.id))
+    return render_event_page(event, form=form, status=status)
+
+
+@bp.get("/events/<int:event_id>/registered")
+def registered(event_id: int):
+    outcome = session.get("registration_outcome")
+    if not outcome or outcome.get("event_id") != event_id:
+        return redirect(url_for("public.event", event_id=event_id))
+    event = public_event(event_id)
+    return render_template("registration/registered.html", event=event, outcome=outcome)
+
+
+# --- the resident's own page, reached by the private link -----------------------------
+
+
+class PartySizeForm(FlaskForm):
+    party_size = IntegerField(
+        _l("How many people come (you included)"),
+        validators=[InputRequired(_l("Enter a number.")), NumberRange(min=1, message=_l("Enter at least 1."))],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button and a CSRF token."""
+
+
+def _manage_page(registration, party_form=None, status=200):
+    party_form = party_form or PartySizeForm(party_size=registration.party_size)
+    return render_template(
+        "registration/manage.html",
+        registration=registration,
+        event=registration.event,
+        position=rules.waitlist_position(registration),
+        party_form=party_form,
+        cancel_form=ConfirmForm(),
+        can_change=rules.resident_may_change(registration, utcnow()),
+    ), status
+
+
+@bp.get("/r/<token>")
+def manage(token: str):
+    return _manage_page(rules.registration_by_token(token))
+
+
+@bp.post("/r/<token>/party-size")
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTRATION"])
+def change_party_size(token: str):
+    registration = rules.registration_by_token(token)
+    form = PartySizeForm()
+    if not form.validate_on_submit():
+        return _manage_page(registration, form, 422)
+    try:
+        rules.change_party_size(registration, form.party_size.data, utcnow())
+    except ValidationFailed as exc:
+        db.session.rollback()
+        add_errors(form, exc.errors)
+        return _manage_page(rules.registration_by_token(token), form, 422)
+    except rules.ServiceError as exc:
+        db.session.rollback()
+        form.party_size.errors = [*form.party_size.errors, exc.message]
+        return _manage_page(rules.registration_by_token(token), form, 409)
+    db.session.commit()
+    flash(_("The number of people is changed."), "success")
+    return redirect(url_for(".manage", token=token))
+
+
+@bp.route("/r/<token>/cancel", methods=["GET", "POST"])
+def cancel(token: str):
+    registration = rules.registration_by_token(token)
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            rules.cancel_registration(registration, utcnow())
+        except rules.ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Your registration is cancelled. Thank you for letting us know."), "success")
+        return redirect(url_for(".manage", token=token))
+    return render_template("registration/cancel.html", registration=registration, event=registration.event, form=form)
+
+
+# --- the ticket ------------------------------------------------------------------------
+
+
+@bp.get("/r/<token>/ticket")
+def ticket(token: str):
+    registration = rules.registration_by_token(token)
+    return render_template(
+        "registration/ticket.html",
+        registration=registration,
+        event=registration.event,
+        qr_url=url_for(".ticket_qr", token=token),
+        manage_url=url_for(".manage", token=token, _external=True),
+    )
+
+
+@bp.get("/r/<token>/qr.png")
+def ticket_qr(token: str):
+    return qr_response(rules.registration_by_token(token))
+
+
+def qr_response(registration) -> Response:
+    if registration.status is not RegistrationStatus.CONFIRMED:
+        abort(404)
+    response = Response(qr_png(registration.ticket_secret), mimetype="image/png")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

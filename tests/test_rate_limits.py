@@ -1,0 +1,40 @@
+"""Public write endpoints are rate-limited per client; the answer is a clear 429."""
+from __future__ import annotations
+
+import pytest
+
+from eventsvc.extensions import limiter
+
+from . import factories
+from .conftest import TEST_RATE_LIMIT, csrf_from
+
+
+@pytest.fixture
+def limited(app):
+    app.config["RATELIMIT_REGISTRATION"] = "3 per minute"
+    limiter.reset()
+    yield
+    app.config["RATELIMIT_REGISTRATION"] = TEST_RATE_LIMIT
+    limiter.reset()
+
+
+def test_registration_api_answers_429_after_the_limit(client, world, in_days, limited):
+    event = factories.event(world.org_a, in_days(10), capacity=50)
+    codes = [client.post(f"/api/v1/events/{event.id}/registrations", json={"name": ""}).status_code for _ in range(4)]
+    assert codes == [422, 422, 422, 429]
+    response = client.post(f"/api/v1/events/{event.id}/registrations", json={"name": ""})
+    assert response.status_code == 429 and response.json["error"]["code"] == "rate_limited"
+    # Another client address has its own allowance.
+    other = client.post(f"/api/v1/events/{event.id}/registrations", json={"name": ""}, environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert other.status_code == 422
+    # Reading is not limited by the registration allowance.
+    assert client.get(f"/api/v1/events/{event.id}").status_code == 200
+
+
+def test_registration_form_answers_429_page(client, world, in_days, limited):
+    event = factories.event(world.org_a, in_days(10), capacity=50)
+    token = csrf_from(client, f"/events/{event.id}")
+    codes = [client.post(f"/events/{event.id}/register", data={"csrf_token": token}).status_code for _ in range(4)]
+    assert codes == [422, 422, 422, 429]
+    page = client.post(f"/events/{event.id}/register", data={"csrf_token": token}).get_data(as_text=True)
+    assert "Pārāk daudz pieprasījumu" in page

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from eventsvc.extensions import db as _db
-from eventsvc.models import Event, EventStatus, Role, User
+from eventsvc.models import Event, Role, User
 from eventsvc.services.demo import DEMO_PASSWORD
 
 from .conftest import login

@@ -12,7 +12,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from eventsvc.extensions import db as _db
-from eventsvc.models import Attendance, EventFormat, OutboxMessage, OutboxStatus, Registration, RegistrationStatus
+from eventsvc.models import Attendance, EventFormat, OutboxMessage, OutboxStatus, Registration
 from eventsvc.services import mailer
 from eventsvc.services import registration as rules
 from eventsvc.services.tickets import registration_by_ticket
@@ -203,8 +203,8 @@ def test_changing_the_time_tells_each_active_registrant_once(world, smtp_server,
     from eventsvc.services.events import EventData, cancel_event, update_event
 
     event = factories.event(world.org_a, in_days(10), capacity=10, format=EventFormat.HYBRID, stream_url="https://x.lv/s")
-    a = register(event, now, email="a@example.lv", attendance=Attendance.IN_PERSON)
-    b = register(event, now, email="b@example.lv", attendance=Attendance.ONLINE, language="en")
+    register(event, now, email="a@example.lv", attendance=Attendance.IN_PERSON)
+    register(event, now, email="b@example.lv", attendance=Attendance.ONLINE, language="en")
     c = register(event, now, email="c@example.lv", attendance=Attendance.IN_PERSON)
     register(event, now, phone="+37120000000", email=None, attendance=Attendance.IN_PERSON)  # no email: nobody to write to
     rules.cancel_registration(c, now)

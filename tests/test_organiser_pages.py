@@ -10,7 +10,7 @@ from eventsvc.models import Activity, Event, EventStatus, Registration, Registra
 from eventsvc.timezones import RIGA, end_of_riga_day, to_riga
 
 from . import factories
-from .conftest import csrf_from, login, post_form
+from .conftest import login, post_form
 
 
 def text_of(response) -> str:
@@ -96,7 +96,7 @@ def test_form_errors_are_shown_next_to_their_fields_never_a_500(client, world):
         assert response.status_code == 422, field_name
         # The message sits in the field's own block, tied to the input for screen readers.
         assert f'id="{field_name}-error"' in body, field_name
-        assert f'aria-describedby="' in body and f'{field_name}-error' in body
+        assert 'aria-describedby="' in body and f'{field_name}-error' in body
         assert 'class="error-summary"' in body
     assert _db.session.scalar(select(Event.id)) is None  # nothing saved
 

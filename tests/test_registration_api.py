@@ -8,14 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from eventsvc.extensions import db as _db
-from eventsvc.models import EventStatus, OutboxMessage, Registration, RegistrationStatus
+from eventsvc.models import EventStatus, OutboxMessage, Registration
 from eventsvc.web.api.openapi import SPEC
 
 from . import factories
-
-
-def schema(name: str) -> dict:
-    return {**SPEC["components"]["schemas"][name], "components": SPEC["components"]}
 
 
 def check(instance, name: str) -> None:

@@ -281,14 +281,6 @@ def save_speaker(user: User, event: Event, data: SpeakerData, speaker: Speaker |
     return speaker
 
 
-def delete_speaker(user: User, event: Event, speaker: Speaker) -> None:
-    _require_manages(user, event)
-    if speaker.event_id != event.id:
-        raise ServiceError(_("This speaker belongs to another event."))
-    event.speakers.remove(speaker)
-    db.session.flush()
-
-
 # --- activities ------------------------------------------------------------------------
 
 
@@ -328,9 +320,10 @@ def save_activity(user: User, event: Event, data: ActivityData, activity: Activi
     return activity
 
 
-def delete_activity(user: User, event: Event, activity: Activity) -> None:
+def remove_part(user: User, event: Event, part: Speaker | Activity) -> None:
+    """Take a speaker or an activity off the event."""
     _require_manages(user, event)
-    if activity.event_id != event.id:
-        raise ServiceError(_("This activity belongs to another event."))
-    event.activities.remove(activity)
+    if part.event_id != event.id:
+        raise ServiceError(_("This belongs to another event."))
+    (event.speakers if isinstance(part, Speaker) else event.activities).remove(part)
     db.session.flush()

@@ -9,11 +9,11 @@ from wtforms.validators import InputRequired, NumberRange
 
 from ..extensions import db, limiter
 from ..i18n import LANGUAGE_NAMES, choices, current_language
-from ..models import Attendance, RegistrationStatus
-from ..services import ValidationFailed
+from ..models import Attendance, RegistrationSource, RegistrationStatus
+from ..services import ServiceError, ValidationFailed
 from ..services import registration as rules
 from ..services.calendar import public_event
-from ..services.registration import RegistrationRefused, RegistrationRequest
+from ..services.registration import RegistrationRequest
 from ..services.tickets import qr_png
 from ..timezones import utcnow
 from .forms import FlaskForm, MultiCheckboxField, add_errors
@@ -22,7 +22,7 @@ bp = Blueprint("registration", __name__)
 
 
 class RegistrationForm(FlaskForm):
-    name = StringField(_l("Name and surname"))
+    name = StringField(_l("Name and surname"), validators=[InputRequired(_l("Enter your name."))])
     email = EmailField(
         _l("Email"), description=_l("Your ticket and the link to change or cancel are sent here.")
     )
@@ -96,33 +96,41 @@ def register(event_id: int):
 
     event = public_event(event_id)
     form = registration_form(event, rules.availability(event))
-    status = 422
-    if form_is_valid(form, lambda: rules.normalise_request(request_from_form(form))):
-        try:
-            outcome = rules.register(event.id, request_from_form(form), utcnow())
-        except ValidationFailed as exc:
-            db.session.rollback()
-            add_errors(form, exc.errors)
-        except RegistrationRefused as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            status = 409
-        else:
-            db.session.commit()
-            registration = outcome.registration
-            if registration.email is None:
-                # No email to send the link to: the manage page (with the printable ticket) is it.
-                flash(_("You are registered. Keep this page's address or print your ticket."), "success")
-                return redirect(url_for(".manage", token=registration.manage_token))
-            # The same answer whether or not this address had registered before.
-            session["registration_outcome"] = {
-                "event_id": event.id,
-                "status": outcome.status.value,
-                "position": outcome.waitlist_position,
-                "email": form.email.data.strip(),
-            }
-            return redirect(url_for(".registered", event_id=event.id))
+    outcome, status = submit_registration(form, event.id, RegistrationSource.WEB)
+    if outcome is not None:
+        registration = outcome.registration
+        if registration.email is None:
+            # No email to send the link to: the manage page (with the printable ticket) is it.
+            flash(_("You are registered. Keep this page's address or print your ticket."), "success")
+            return redirect(url_for(".manage", token=registration.manage_token))
+        # The same answer whether or not this address had registered before.
+        session["registration_outcome"] = {
+            "event_id": event.id,
+            "status": outcome.status.value,
+            "position": outcome.waitlist_position,
+            "email": form.email.data.strip(),
+        }
+        return redirect(url_for(".registered", event_id=event.id))
     return render_event_page(event, form=form, status=status)
+
+
+def submit_registration(form, event_id: int, source: RegistrationSource, by_user=None):
+    """Validate the form and register: (outcome, 201), or (None, 422/409) with the errors
+    on the form or flashed. Commits on success, rolls back otherwise."""
+    if not form_is_valid(form, lambda: rules.normalise_request(request_from_form(form))):
+        return None, 422
+    try:
+        outcome = rules.register(event_id, request_from_form(form), utcnow(), source, by_user=by_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        add_errors(form, exc.errors)
+        return None, 422
+    except ServiceError as exc:  # refused: closed, full, too late …
+        db.session.rollback()
+        flash(exc.message, "error")
+        return None, 409
+    db.session.commit()
+    return outcome, 201
 
 
 @bp.get("/events/<int:event_id>/registered")
@@ -179,7 +187,7 @@ def change_party_size(token: str):
         db.session.rollback()
         add_errors(form, exc.errors)
         return _manage_page(rules.registration_by_token(token), form, 422)
-    except rules.ServiceError as exc:
+    except ServiceError as exc:
         db.session.rollback()
         form.party_size.errors = [*form.party_size.errors, exc.message]
         return _manage_page(rules.registration_by_token(token), form, 409)
@@ -197,7 +205,7 @@ def cancel(token: str):
             abort(400)
         try:
             rules.cancel_registration(registration, utcnow())
-        except rules.ServiceError as exc:
+        except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
         else:

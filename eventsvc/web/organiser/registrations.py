@@ -17,7 +17,7 @@ from ...services import registration as rules
 from ...services.registration_lists import registration_of_event, registrations_csv, registrations_query
 from ...timezones import utcnow
 from ..forms import add_errors
-from ..registration import ConfirmForm, qr_response, PartySizeForm, RegistrationForm, activity_label, form_is_valid, request_from_form
+from ..registration import ConfirmForm, PartySizeForm, RegistrationForm, activity_label, qr_response, submit_registration
 from . import bp
 
 CSV_HEADERS = {
@@ -69,23 +69,10 @@ def add_registration(event_id: int):
     ]
     status = 200
     if form.is_submitted():
-        status = 422
-        if form_is_valid(form, lambda: rules.normalise_request(request_from_form(form))):
-            try:
-                outcome = rules.register(
-                    event.id, request_from_form(form), utcnow(), RegistrationSource.ORGANISER, by_user=current_user
-                )
-            except ValidationFailed as exc:
-                db.session.rollback()
-                add_errors(form, exc.errors)
-            except ServiceError as exc:
-                db.session.rollback()
-                flash(exc.message, "error")
-                status = 409
-            else:
-                db.session.commit()
-                flash(_("Registered: %(status)s.", status=label(outcome.status)), "success")
-                return redirect(url_for(".registration", event_id=event.id, registration_id=outcome.registration.id))
+        outcome, status = submit_registration(form, event.id, RegistrationSource.ORGANISER, by_user=current_user)
+        if outcome is not None:
+            flash(_("Registered: %(status)s.", status=label(outcome.status)), "success")
+            return redirect(url_for(".registration", event_id=event.id, registration_id=outcome.registration.id))
     return render_template("organiser/registration_form.html", event=event, form=form, places=places), status
 
 

@@ -220,42 +220,69 @@ def _child(event, model, child_id):
     return child
 
 
+def _save_part(event, form, existing, build, save, template: str, anchor: str, saved: str):
+    """The shared flow of the speaker and activity forms: validate, save, or show errors."""
+    if form.validate_on_submit():
+        try:
+            save(current_user, event, build(form), existing)
+        except ValidationFailed as exc:
+            _add_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(saved, "success")
+            return redirect(url_for(".event", event_id=event.id) + anchor)
+    return render_template(template, form=form, event=event, existing=existing), 422 if form.errors else 200
+
+
+def _remove_part(event_id: int, model, part_id: int, anchor: str, removed: str):
+    event = access.event_for_manager(current_user, event_id)
+    event_service.remove_part(current_user, event, _child(event, model, part_id))
+    db.session.commit()
+    flash(removed, "success")
+    return redirect(url_for(".event", event_id=event.id) + anchor)
+
+
+def _speaker_data(form: SpeakerForm) -> SpeakerData:
+    return SpeakerData(
+        name=form.name.data.strip(),
+        title=(form.title.data or "").strip(),
+        organisation=(form.organisation.data or "").strip(),
+        role=SpeakerRole(form.role.data),
+        position=form.position.data or 0,
+    )
+
+
+def _activity_data(form: ActivityForm) -> ActivityData:
+    return ActivityData(
+        title=form.title.data.strip(),
+        kind=ActivityKind(form.kind.data),
+        description=(form.description.data or "").strip(),
+        starts_at=riga_local_to_utc(form.starts_at.data),
+        ends_at=riga_local_to_utc(form.ends_at.data),
+        location=(form.location.data or "").strip(),
+        capacity=form.capacity.data,
+        position=form.position.data or 0,
+    )
+
+
 @bp.route("/events/<int:event_id>/speakers/new", methods=["GET", "POST"], defaults={"speaker_id": None})
 @bp.route("/events/<int:event_id>/speakers/<int:speaker_id>", methods=["GET", "POST"])
 def speaker(event_id: int, speaker_id: int | None):
     event = access.event_for_manager(current_user, event_id)
     existing = _child(event, Speaker, speaker_id) if speaker_id else None
     form = SpeakerForm(obj=existing)
-    if request.method == "GET" and existing is not None:
-        form.role.data = existing.role.value
-    if request.method == "GET" and existing is None:
-        form.position.data = len(event.speakers) + 1
-    if form.validate_on_submit():
-        data = SpeakerData(
-            name=form.name.data.strip(),
-            title=(form.title.data or "").strip(),
-            organisation=(form.organisation.data or "").strip(),
-            role=SpeakerRole(form.role.data),
-            position=form.position.data or 0,
-        )
-        try:
-            event_service.save_speaker(current_user, event, data, existing)
-        except ValidationFailed as exc:
-            _add_errors(form, exc.errors)
+    if request.method == "GET":
+        if existing is not None:
+            form.role.data = existing.role.value
         else:
-            db.session.commit()
-            flash(_("The speaker was saved."), "success")
-            return redirect(url_for(".event", event_id=event.id) + "#speakers")
-    return render_template("organiser/speaker_form.html", form=form, event=event, speaker=existing), 422 if form.errors else 200
+            form.position.data = len(event.speakers) + 1
+    return _save_part(event, form, existing, _speaker_data, event_service.save_speaker,
+                      "organiser/speaker_form.html", "#speakers", _("The speaker was saved."))
 
 
 @bp.post("/events/<int:event_id>/speakers/<int:speaker_id>/delete")
 def delete_speaker(event_id: int, speaker_id: int):
-    event = access.event_for_manager(current_user, event_id)
-    event_service.delete_speaker(current_user, event, _child(event, Speaker, speaker_id))
-    db.session.commit()
-    flash(_("The speaker was removed."), "success")
-    return redirect(url_for(".event", event_id=event.id) + "#speakers")
+    return _remove_part(event_id, Speaker, speaker_id, "#speakers", _("The speaker was removed."))
 
 
 @bp.route("/events/<int:event_id>/activities/new", methods=["GET", "POST"], defaults={"activity_id": None})
@@ -273,32 +300,10 @@ def activity(event_id: int, activity_id: int | None):
             form.starts_at.data = _wall_clock(event.starts_at)
             form.ends_at.data = _wall_clock(event.ends_at)
             form.position.data = len(event.activities) + 1
-    if form.validate_on_submit():
-        data = ActivityData(
-            title=form.title.data.strip(),
-            kind=ActivityKind(form.kind.data),
-            description=(form.description.data or "").strip(),
-            starts_at=riga_local_to_utc(form.starts_at.data),
-            ends_at=riga_local_to_utc(form.ends_at.data),
-            location=(form.location.data or "").strip(),
-            capacity=form.capacity.data,
-            position=form.position.data or 0,
-        )
-        try:
-            event_service.save_activity(current_user, event, data, existing)
-        except ValidationFailed as exc:
-            _add_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            flash(_("The activity was saved."), "success")
-            return redirect(url_for(".event", event_id=event.id) + "#activities")
-    return render_template("organiser/activity_form.html", form=form, event=event, activity=existing), 422 if form.errors else 200
+    return _save_part(event, form, existing, _activity_data, event_service.save_activity,
+                      "organiser/activity_form.html", "#activities", _("The activity was saved."))
 
 
 @bp.post("/events/<int:event_id>/activities/<int:activity_id>/delete")
 def delete_activity(event_id: int, activity_id: int):
-    event = access.event_for_manager(current_user, event_id)
-    event_service.delete_activity(current_user, event, _child(event, Activity, activity_id))
-    db.session.commit()
-    flash(_("The activity was removed."), "success")
-    return redirect(url_for(".event", event_id=event.id) + "#activities")
+    return _remove_part(event_id, Activity, activity_id, "#activities", _("The activity was removed."))

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run test install translations extract-messages update-messages clean
+.PHONY: run test install translations chromium extract-messages update-messages clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed" or 0)'
@@ -27,8 +27,14 @@ run: translations
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # The whole suite: on SQLite, and also on PostgreSQL when EVENTSVC_TEST_DATABASE_URL is set.
-test: translations
+test: translations chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Browser tests need Debian's Chromium; as root we install it, otherwise we say how.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update && apt-get install -y chromium; \
+	  else echo "Browser tests need Chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 # After changing user-facing strings: extract them and merge into every catalogue.
 extract-messages: install

@@ -10,9 +10,12 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 
 from .extensions import db
-from .models import Role
+from sqlalchemy import select
+
+from .models import Role, User
 from .services import ValidationFailed
-from .services.accounts import create_user, list_users, organisation_by_slug_or_name
+from .services.accounts import create_user, list_users, normalise_email, organisation_by_slug_or_name
+from .services.api_tokens import create_token
 from .services.demo import database_is_empty, load_demo
 from .services.mailer import deliver_due, due_count
 from .services.notifications import queue_reminder, reminders_due
@@ -43,6 +46,20 @@ def create_user_command(email, name, role, organisations, password):
         raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items())) from None
     db.session.commit()
     click.echo(f"created {user.role.value} {user.email}")
+
+
+@users.command("token")
+@click.argument("email")
+@click.option("--name", default="command line", show_default=True, help="What the token is for.")
+def user_token_command(email, name):
+    """Print a new personal API token for EMAIL (for scripts and door devices)."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"no account {email}")
+    with force_locale("en"):
+        _, plain = create_token(user, name, utcnow())
+    db.session.commit()
+    click.echo(plain)
 
 
 @users.command("list")

@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from eventsvc.extensions import db as _db
 from eventsvc.models import Activity, OutboxMessage, Registration, RegistrationStatus
@@ -21,16 +20,6 @@ from eventsvc.models import Activity, OutboxMessage, Registration, RegistrationS
 from . import factories
 
 THREADS = 60
-
-
-@pytest.fixture
-def live_server(app, db):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 def call(method: str, url: str, payload=None) -> tuple[int, dict]:

@@ -1,5 +1,7 @@
 """Every model, importable from one place (Alembic and the app load them from here)."""
 from .accounts import Role, User, memberships
+from .api_tokens import ApiToken
+from .checkins import CheckIn, CheckInMethod
 from .base import Base, UTCDateTime
 from .campaigns import Campaign, CampaignKind
 from .events import (
@@ -26,7 +28,7 @@ from .registrations import (
 )
 
 __all__ = [
-    "ACTIVE_STATUSES", "OutboxMessage", "OutboxStatus", "Activity", "Attendance", "RegistrationSource", "registration_activities", "ActivityKind", "Base", "Campaign", "CampaignKind", "Event",
+    "ACTIVE_STATUSES", "ApiToken", "CheckIn", "CheckInMethod", "OutboxMessage", "OutboxStatus", "Activity", "Attendance", "RegistrationSource", "registration_activities", "ActivityKind", "Base", "Campaign", "CampaignKind", "Event",
     "EventFormat", "EventKind", "EventStatus", "EventTargetGroup", "Municipality", "Organisation",
     "OrganisationKind", "Registration", "RegistrationStatus", "Role", "Speaker", "SpeakerRole",
     "TargetGroup", "UTCDateTime", "User", "memberships",

@@ -31,6 +31,7 @@ class RegistrationSource(enum.StrEnum):
     WEB = "web"  # the public form
     API = "api"  # the JSON API (e.g. a municipality's own site)
     ORGANISER = "organiser"  # entered by staff, e.g. after a phone call
+    WALK_IN = "walk_in"  # came to the door without registering
 
 
 def new_token() -> str:
@@ -50,7 +51,8 @@ class Registration(Base):
     __tablename__ = "registrations"
     __table_args__ = (
         CheckConstraint("party_size >= 1", name="party_size_positive"),
-        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="has_contact"),
+        # Residents leave a way to reach them; a walk-in at the door need not.
+        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL OR source = 'walk_in'", name="has_contact"),
         # One active registration per address and event (as Indico does): the database
         # itself refuses a second one, whatever the application forgets.
         Index(

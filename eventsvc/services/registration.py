@@ -169,8 +169,9 @@ def _clean_text(value: str | None) -> str:
     return " ".join((value or "").split())
 
 
-def normalise_request(request: RegistrationRequest) -> RegistrationRequest:
-    """Check and tidy what does not depend on the event; ValidationFailed lists every problem."""
+def normalise_request(request: RegistrationRequest, contact_required: bool = True) -> RegistrationRequest:
+    """Check and tidy what does not depend on the event; ValidationFailed lists every problem.
+    Only a walk-in at the door may come without an email address or phone number."""
     errors: dict[str, str] = {}
     name = _clean_text(request.name)
     if not name:
@@ -187,7 +188,7 @@ def normalise_request(request: RegistrationRequest) -> RegistrationRequest:
     phone = _clean_text(request.phone) or None
     if phone is not None and not PHONE_RE.match(phone):
         errors["phone"] = _("Enter a phone number with digits only, like +371 20000000.")
-    if email is None and phone is None and "email" not in errors and "phone" not in errors:
+    if contact_required and email is None and phone is None and "email" not in errors and "phone" not in errors:
         errors["email"] = _("Enter an email address, or a phone number if you have no email.")
 
     if not isinstance(request.party_size, int) or isinstance(request.party_size, bool) or not 1 <= request.party_size <= MAX_PARTY_SIZE:
@@ -422,9 +423,10 @@ def register(
     by_user: User | None = None,
 ) -> Outcome:
     """Register a party for an event: confirmed if it fits, otherwise waitlisted (or refused)."""
-    request = normalise_request(request)
+    staff = by_user is not None and source in (RegistrationSource.ORGANISER, RegistrationSource.WALK_IN)
+    request = normalise_request(request, contact_required=source is not RegistrationSource.WALK_IN or not staff)
     event = public_event_for_registration(event_id)
-    if by_user is None or source is not RegistrationSource.ORGANISER:
+    if not staff:
         window = registration_window(event, now)
         if not window.is_open:
             raise _refusal(window)
@@ -453,7 +455,7 @@ def register(
             )
         )
     if existing is not None:
-        if source is RegistrationSource.ORGANISER:
+        if staff:
             raise ValidationFailed({"email": _("This email address is already registered for this event.")})
         # Say what a new registration would have heard; the owner of the address gets
         # their real ticket again by email.

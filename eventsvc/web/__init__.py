@@ -14,7 +14,7 @@ from .auth import safe_next
 
 def register_blueprints(app: Flask) -> None:
     from ..extensions import csrf
-    from . import admin, auth, dev_mailbox, public, registration
+    from . import account, admin, auth, dev_mailbox, public, registration
     from .api import bp as api_bp
     from .organiser import bp as organiser_bp
 
@@ -27,6 +27,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(organiser_bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(dev_mailbox.bp)
     dev_mailbox.start_inprocess_worker(app)
 
@@ -55,13 +56,14 @@ def register_blueprints(app: Flask) -> None:
         return response
 
 
-API_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+API_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
              422: "invalid", 429: "rate_limited", 500: "server_error"}
 
 
 def _register_error_pages(app: Flask) -> None:
     messages = {
         400: lambda: _("The request could not be understood. Please go back and try again."),
+        401: lambda: _("Please sign in (or send a valid API token)."),
         403: lambda: _("You do not have access to this page."),
         404: lambda: _("This page does not exist, or it is not public."),
         405: lambda: _("This address does not accept that request."),

@@ -50,6 +50,30 @@ _EVENT_SUMMARY = {
 }
 _PLACES = {"type": ["integer", "null"], "minimum": 0, "description": "null: no limit"}
 
+_EVENT_ID = [{"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+_STAFF = [{"session": []}, {"token": []}]
+_STAFF_ERRORS = {
+    "401": _error("Not signed in and no valid token"),
+    "403": _error("The account may not check people in"),
+    "404": _error("No such event among the caller's organisations"),
+}
+_CHECKIN_REQUEST = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "string", "description": "the scanned or typed ticket code"},
+        "registration_id": {"type": "integer", "description": "instead of a code: someone found in the list"},
+        "people": {"type": "integer", "minimum": 1, "description": "default: everyone of the party not yet in"},
+        "nonce": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{8,64}$", "description": "makes a retry idempotent"},
+        "device": {"type": "string", "maxLength": 64},
+        "scanned_at": {"type": "string", "format": "date-time", "description": "when an offline device saw it"},
+    },
+}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
 SPEC = {
     "openapi": "3.1.0",
     "info": {
@@ -122,6 +146,80 @@ SPEC = {
                 },
             },
         },
+        "/events/{event_id}/checkins": {
+            "parameters": _EVENT_ID,
+            "post": {
+                "operationId": "checkIn", "summary": "Check in a ticket code or a registration (staff)", "security": _STAFF,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _CHECKIN_REQUEST}}},
+                "responses": {"200": _json({"$ref": "#/components/schemas/CheckInResult"}, "The result, good or bad"),
+                              "422": _error("Invalid fields"), **_STAFF_ERRORS},
+            },
+        },
+        "/events/{event_id}/checkins/sync": {
+            "parameters": _EVENT_ID,
+            "post": {
+                "operationId": "syncCheckIns", "summary": "An offline device's queued check-ins, in order (staff)", "security": _STAFF,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["checkins"],
+                    "properties": {"checkins": {"type": "array", "maxItems": 1000, "items": _CHECKIN_REQUEST}}}}}},
+                "responses": {"200": _json({"type": "object", "required": ["results"], "properties": {
+                    "results": {"type": "array", "items": {"$ref": "#/components/schemas/CheckInResult"}}}}),
+                    "422": _error("Not a list of check-ins"), **_STAFF_ERRORS},
+            },
+        },
+        "/events/{event_id}/checkins/{checkin_id}": {
+            "parameters": _EVENT_ID + [{"name": "checkin_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "delete": {
+                "operationId": "undoCheckIn", "summary": "Undo a check-in made by mistake (staff)", "security": _STAFF,
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "checkin_id": {"type": "integer"}, "undone": {"type": "boolean"}, "checked_in_people": {"type": "integer"}}}),
+                    **_STAFF_ERRORS},
+            },
+        },
+        "/events/{event_id}/checkins/state": {
+            "parameters": _EVENT_ID,
+            "get": {
+                "operationId": "checkInState", "summary": "Live counts at the door (staff)", "security": _STAFF,
+                "responses": {"200": _json({"type": "object", "required": ["checked_in_people", "confirmed_people", "capacity"],
+                    "properties": {"checked_in_people": {"type": "integer"}, "confirmed_people": {"type": "integer"},
+                                   "capacity": _PLACES, "walk_in_people": {"type": "integer"}}}), **_STAFF_ERRORS},
+            },
+        },
+        "/events/{event_id}/checkins/offline": {
+            "parameters": _EVENT_ID,
+            "get": {
+                "operationId": "offlineTicketList",
+                "summary": "The event's tickets for working offline: SHA-256 of each code, name, party, state (staff)",
+                "security": _STAFF,
+                "responses": {"200": _json({"type": "object", "required": ["tickets"], "properties": {
+                    "event_id": {"type": "integer"}, "generated_at": {"type": "string", "format": "date-time"},
+                    "tickets": {"type": "array", "items": {"type": "object", "properties": {
+                        "ticket": {"type": "string"}, "registration_id": {"type": "integer"}, "name": {"type": "string"},
+                        "party_size": {"type": "integer"}, "status": {"type": "string"}, "checked_in_people": {"type": "integer"}}}}}}),
+                    **_STAFF_ERRORS},
+            },
+        },
+        "/events/{event_id}/attendees": {
+            "parameters": _EVENT_ID + [{"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}}],
+            "get": {
+                "operationId": "findAttendees", "summary": "Registrations by name or phone, with people checked in (staff)",
+                "security": _STAFF,
+                "responses": {"200": _json({"type": "object", "properties": {"attendees": {"type": "array", "items": {
+                    "type": "object", "properties": {"registration_id": {"type": "integer"}, "name": {"type": "string"},
+                    "phone": {"type": ["string", "null"]}, "party_size": {"type": "integer"}, "status": {"type": "string"},
+                    "checked_in_people": {"type": "integer"}}}}}}), **_STAFF_ERRORS},
+            },
+        },
+        "/events/{event_id}/walkins": {
+            "parameters": _EVENT_ID,
+            "post": {
+                "operationId": "walkIn", "summary": "Register someone at the door and check them in (staff)", "security": _STAFF,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "people": {"type": "integer", "minimum": 1}, "nonce": {"type": "string"}}}}}},
+                "responses": {"201": _json({"$ref": "#/components/schemas/CheckInResult"}, "Registered and checked in"),
+                              "409": _error("No places left"), "422": _error("Invalid fields"), **_STAFF_ERRORS},
+            },
+        },
         "/registrations/{token}": {
             "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
             "get": {
@@ -146,8 +244,30 @@ SPEC = {
         },
     },
     "components": {
+        "securitySchemes": {
+            "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                        "description": "the organiser's signed-in session; writes also need the X-CSRFToken header"},
+            "token": {"type": "http", "scheme": "bearer", "description": "a personal API token (account page, or `flask users token`)"},
+        },
         "schemas": {
             "Error": _ERROR,
+            "CheckInResult": {
+                "type": "object",
+                "required": ["result", "ok", "message"],
+                "properties": {
+                    "result": {"type": "string", "enum": ["checked_in", "already_checked_in", "malformed", "unknown_ticket",
+                                                          "other_event", "cancelled", "waitlisted", "too_many_people", "not_found", "invalid"]},
+                    "ok": {"type": "boolean"},
+                    "message": {"type": "string"},
+                    "checkin_id": {"type": ["integer", "null"]},
+                    "nonce": {"type": ["string", "null"]},
+                    "attendee": {"type": ["object", "null"], "properties": {
+                        "registration_id": {"type": "integer"}, "name": {"type": "string"}, "party_size": {"type": "integer"},
+                        "checked_in_people": {"type": "integer"}, "walk_in": {"type": "boolean"}}},
+                    "previous": {"type": ["object", "null"], "properties": {
+                        "at": {"type": "string", "format": "date-time"}, "time": {"type": "string"}, "by": {"type": ["string", "null"]}}},
+                },
+            },
             "EventSummary": _EVENT_SUMMARY,
             "Event": {
                 "allOf": [

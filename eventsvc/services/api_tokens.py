@@ -1,0 +1,54 @@
+"""Personal API tokens: shown once when made, stored as a SHA-256 hash, revocable."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import ApiToken, User
+from . import NotFound, ValidationFailed
+
+PREFIX = "evs_"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(user: User, name: str, now: datetime) -> tuple[ApiToken, str]:
+    """A new token for `user`; the plain text is returned only here."""
+    name = " ".join((name or "").split())
+    if not name or len(name) > 100:
+        raise ValidationFailed({"name": _("Give the token a name of up to 100 characters, e.g. the device.")})
+    plain = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=_hash(plain), prefix=plain[:12], created_at=now)
+    db.session.add(token)
+    db.session.flush()
+    return token, plain
+
+
+def user_for_token(plain: str, now: datetime) -> User | None:
+    """The active account behind a token, or None."""
+    if not isinstance(plain, str) or not plain.startswith(PREFIX) or len(plain) > 100:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(plain), ApiToken.revoked_at.is_(None)))
+    if token is None or not token.user.is_active:
+        return None
+    token.last_used_at = now
+    return token.user
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))
+
+
+def revoke_token(user: User, token_id: int, now: datetime) -> None:
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound()
+    token.revoked_at = token.revoked_at or now
+    db.session.flush()

@@ -1,0 +1,292 @@
+"""Check-in at the door: tickets scanned or typed, people found by name, walk-ins, undo.
+
+A party's people are let in at most once: the check-ins of a registration never add up to
+more than its party size. Each check-in locks its registration row first (FOR UPDATE on
+PostgreSQL, BEGIN IMMEDIATE on SQLite), so two devices scanning the same ticket at the same
+moment produce one check-in and one "already checked in". A client nonce makes a retried
+request (or an offline queue synced twice) return its first answer.
+"""
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select
+
+from ..extensions import db
+from ..models import (
+    CheckIn,
+    CheckInMethod,
+    Event,
+    Registration,
+    RegistrationSource,
+    RegistrationStatus,
+    User,
+)
+from . import ValidationFailed
+from .registration import RegistrationRequest, availability, register
+
+TICKET_CODE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
+NONCE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+
+
+class Result(enum.StrEnum):
+    CHECKED_IN = "checked_in"
+    ALREADY = "already_checked_in"
+    MALFORMED = "malformed"  # not a ticket code at all
+    UNKNOWN = "unknown_ticket"  # shaped like one, but no such ticket (forged, mistyped)
+    OTHER_EVENT = "other_event"
+    CANCELLED = "cancelled"
+    WAITLISTED = "waitlisted"
+    TOO_MANY = "too_many_people"
+    NOT_FOUND = "not_found"  # a registration id that is not this event's
+
+
+@dataclass
+class Outcome:
+    result: Result
+    registration: Registration | None = None
+    checkin: CheckIn | None = None
+    previous: CheckIn | None = None  # for "already": the check-in that let them in
+    checked_in_people: int = 0
+    other_event: Event | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result is Result.CHECKED_IN
+
+    def message(self) -> str:
+        r = self.registration
+        if self.result is Result.CHECKED_IN:
+            return _("Checked in: %(name)s, %(n)d of %(total)d people.", name=r.name, n=self.checked_in_people, total=r.party_size)
+        if self.result is Result.ALREADY:
+            from ..i18n import local_time
+
+            who = self.previous.created_by.name if self.previous and self.previous.created_by else "?"
+            return _(
+                "Already checked in at %(time)s by %(who)s: %(name)s.",
+                time=local_time(self.previous.scanned_at) if self.previous else "?",
+                who=who,
+                name=r.name,
+            )
+        return {
+            Result.MALFORMED: lambda: _("This is not a ticket code."),
+            Result.UNKNOWN: lambda: _("Not valid: no such ticket."),
+            Result.OTHER_EVENT: lambda: _("This ticket is for another event: %(title)s.", title=self.other_event.title),
+            Result.CANCELLED: lambda: _("This registration was cancelled: %(name)s.", name=r.name),
+            Result.WAITLISTED: lambda: _("On the waiting list, not confirmed: %(name)s.", name=r.name),
+            Result.TOO_MANY: lambda: _(
+                "Only %(n)d of this party's people are still to come.", n=r.party_size - self.checked_in_people
+            ),
+            Result.NOT_FOUND: lambda: _("No such registration for this event."),
+        }[self.result]()
+
+
+def ticket_hash(code: str) -> str:
+    """What the offline list holds instead of the ticket codes themselves."""
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _active(registration_id: int):
+    return (CheckIn.registration_id == registration_id) & CheckIn.undone_at.is_(None)
+
+
+def checked_in_people(registration_id: int) -> int:
+    return db.session.scalar(select(func.coalesce(func.sum(CheckIn.people), 0)).where(_active(registration_id))) or 0
+
+
+def _lock_registration(registration_id: int) -> Registration | None:
+    connection = db.session.connection()
+    query = select(Registration).where(Registration.id == registration_id).execution_options(populate_existing=True)
+    if connection.dialect.name == "sqlite":
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return db.session.scalar(query)
+    return db.session.scalar(query.with_for_update())
+
+
+def _replay(nonce: str | None) -> Outcome | None:
+    if not nonce:
+        return None
+    earlier = db.session.scalar(select(CheckIn).where(CheckIn.nonce == nonce))
+    if earlier is None:
+        return None
+    return Outcome(Result.CHECKED_IN, earlier.registration, earlier, checked_in_people=checked_in_people(earlier.registration_id))
+
+
+def _validate_nonce(nonce: str | None) -> None:
+    if nonce is not None and not (isinstance(nonce, str) and NONCE.match(nonce)):
+        raise ValidationFailed({"nonce": _("The request id must be 8 to 64 letters, digits or - _ . :")})
+
+
+def check_in_ticket(
+    event: Event,
+    code: str,
+    user: User,
+    now: datetime,
+    *,
+    people: int | None = None,
+    nonce: str | None = None,
+    device: str = "",
+    scanned_at: datetime | None = None,
+) -> Outcome:
+    """A scanned or typed ticket code."""
+    _validate_nonce(nonce)
+    code = (code or "").strip()
+    if not TICKET_CODE.match(code):
+        return Outcome(Result.MALFORMED)
+    registration = db.session.scalar(select(Registration).where(Registration.ticket_secret == code))
+    if registration is None:
+        return Outcome(Result.UNKNOWN)
+    if registration.event_id != event.id:
+        return Outcome(Result.OTHER_EVENT, other_event=registration.event)
+    return _check_in(event, registration.id, user, now, people, nonce, device, scanned_at, CheckInMethod.SCAN)
+
+
+def check_in_registration(
+    event: Event,
+    registration_id: int,
+    user: User,
+    now: datetime,
+    *,
+    people: int | None = None,
+    nonce: str | None = None,
+    device: str = "",
+    scanned_at: datetime | None = None,
+    method: CheckInMethod = CheckInMethod.SEARCH,
+) -> Outcome:
+    """Someone found by name or phone in the list."""
+    _validate_nonce(nonce)
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.event_id != event.id:
+        return Outcome(Result.NOT_FOUND)
+    return _check_in(event, registration_id, user, now, people, nonce, device, scanned_at, method)
+
+
+def _check_in(event, registration_id, user, now, people, nonce, device, scanned_at, method) -> Outcome:
+    if people is not None and (not isinstance(people, int) or isinstance(people, bool) or people < 1):
+        raise ValidationFailed({"people": _("Check in at least 1 person.")})
+    replay = _replay(nonce)
+    if replay is not None:
+        return replay
+    registration = _lock_registration(registration_id)  # late: only what lets people in is locked
+    replay = _replay(nonce)  # a twin request may have finished while we waited
+    if replay is not None:
+        return replay
+    if registration.status is RegistrationStatus.CANCELLED:
+        return Outcome(Result.CANCELLED, registration)
+    if registration.status is RegistrationStatus.WAITLISTED:
+        return Outcome(Result.WAITLISTED, registration)
+    done = checked_in_people(registration.id)
+    remaining = registration.party_size - done
+    if remaining <= 0:
+        previous = db.session.scalar(
+            select(CheckIn).where(_active(registration.id)).order_by(CheckIn.scanned_at.desc(), CheckIn.id.desc()).limit(1)
+        )
+        return Outcome(Result.ALREADY, registration, previous=previous, checked_in_people=done)
+    if people is not None and people > remaining:
+        return Outcome(Result.TOO_MANY, registration, checked_in_people=done)
+    checkin = CheckIn(
+        event_id=event.id,
+        registration_id=registration.id,
+        people=people or remaining,
+        method=method,
+        nonce=nonce,
+        device=(device or "")[:64],
+        created_by_id=user.id,
+        created_at=now,
+        scanned_at=min(scanned_at or now, now),
+    )
+    db.session.add(checkin)
+    db.session.flush()
+    return Outcome(Result.CHECKED_IN, registration, checkin, checked_in_people=done + checkin.people)
+
+
+def undo_checkin(event: Event, checkin_id: int, user: User, now: datetime) -> CheckIn:
+    checkin = db.session.get(CheckIn, checkin_id)
+    if checkin is None or checkin.event_id != event.id or checkin.undone_at is not None:
+        from . import NotFound
+
+        raise NotFound()
+    checkin.undone_at = now
+    checkin.undone_by_id = user.id
+    db.session.flush()
+    return checkin
+
+
+def register_walk_in(event: Event, name: str, people: int, user: User, now: datetime, nonce: str | None = None) -> Outcome:
+    """Someone at the door without a registration: a place if there is one, then in."""
+    _validate_nonce(nonce)
+    replay = _replay(nonce)
+    if replay is not None:
+        return replay
+    outcome = register(
+        event.id,
+        RegistrationRequest(name=name, party_size=people, consent=True, join_waitlist=False),
+        now,
+        RegistrationSource.WALK_IN,
+        by_user=user,
+    )
+    return _check_in(event, outcome.registration.id, user, now, None, nonce, "", now, CheckInMethod.WALK_IN)
+
+
+@dataclass(frozen=True)
+class DoorCounts:
+    checked_in_people: int
+    confirmed_people: int
+    capacity: int | None
+    walk_in_people: int
+
+
+def door_counts(event: Event) -> DoorCounts:
+    checked, walk_ins = db.session.execute(
+        select(
+            func.coalesce(func.sum(CheckIn.people), 0),
+            func.coalesce(func.sum(case((CheckIn.method == CheckInMethod.WALK_IN, CheckIn.people), else_=0)), 0),
+        ).where(CheckIn.event_id == event.id, CheckIn.undone_at.is_(None))
+    ).one()
+    places = availability(event)
+    return DoorCounts(int(checked), places.confirmed_people + places.online_people, event.capacity, int(walk_ins))
+
+
+def door_list(event: Event, search: str = "", limit: int = 50) -> list[tuple[Registration, int]]:
+    """Registrations with people checked in so far; by name or phone when searching."""
+    people = (
+        select(CheckIn.registration_id, func.sum(CheckIn.people).label("people"))
+        .where(CheckIn.event_id == event.id, CheckIn.undone_at.is_(None))
+        .group_by(CheckIn.registration_id)
+        .subquery()
+    )
+    query = (
+        select(Registration, func.coalesce(people.c.people, 0))
+        .outerjoin(people, people.c.registration_id == Registration.id)
+        .where(Registration.event_id == event.id)
+        .order_by(Registration.name, Registration.id)
+        .limit(limit)
+    )
+    for word in search.lower().split()[:5]:
+        pattern = f"%{word.replace('%', '').replace('_', '')}%"
+        query = query.where(
+            func.lower(Registration.name).like(pattern)
+            | func.replace(func.coalesce(Registration.phone, ""), " ", "").like(pattern)
+        )
+    return [(registration, int(n)) for registration, n in db.session.execute(query)]
+
+
+def offline_list(event: Event) -> list[dict]:
+    """What a door device keeps to work without a connection: ticket hashes, not codes."""
+    return [
+        {
+            "ticket": ticket_hash(registration.ticket_secret),
+            "registration_id": registration.id,
+            "name": registration.name,
+            "party_size": registration.party_size,
+            "status": registration.status.value,
+            "checked_in_people": n,
+        }
+        for registration, n in door_list(event, limit=100_000)
+    ]

@@ -1,0 +1,180 @@
+"""Check-in endpoints for the door page and devices: staff only, by session or API token."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort, g, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
+
+from ...extensions import db
+from ...i18n import local_time
+from ...services import ServiceError, ValidationFailed, access
+from ...services import checkin as door
+from ...services.api_tokens import user_for_token
+from ...services.registration import RegistrationRefused
+from ...timezones import utcnow
+from . import bp
+from .errors import api_error
+
+
+def _staff_event(event_id: int):
+    """The caller (session with CSRF header, or Bearer token) and the event they manage."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        user = user_for_token(header[7:].strip(), utcnow())
+        if user is None:
+            abort(401)
+    elif current_user.is_authenticated:
+        user = current_user
+        if request.method not in ("GET", "HEAD"):
+            try:
+                validate_csrf(request.headers.get("X-CSRFToken"))
+            except (ValidationError, CSRFError):
+                abort(400)
+    else:
+        abort(401)
+    g.api_user = user
+    return user, access.event_for_manager(user, event_id)
+
+
+def _time(value: datetime | None):
+    return value.isoformat() if value else None
+
+
+def outcome_json(outcome: door.Outcome) -> dict:
+    r = outcome.registration
+    body = {"result": outcome.result.value, "ok": outcome.ok, "message": outcome.message(), "attendee": None,
+            "checkin_id": outcome.checkin.id if outcome.checkin else None, "previous": None}
+    if r is not None:
+        body["attendee"] = {"registration_id": r.id, "name": r.name, "party_size": r.party_size,
+                            "checked_in_people": outcome.checked_in_people, "walk_in": r.source.value == "walk_in"}
+    if outcome.previous is not None:
+        body["previous"] = {"at": _time(outcome.previous.scanned_at), "time": local_time(outcome.previous.scanned_at),
+                            "by": outcome.previous.created_by.name if outcome.previous.created_by else None}
+    return body
+
+
+def _parse_time(value) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed({"scanned_at": _("Give the time as ISO 8601 with a zone.")}) from None
+    if moment.tzinfo is None:
+        raise ValidationFailed({"scanned_at": _("Give the time as ISO 8601 with a zone.")})
+    return moment
+
+
+def _one(event, user, item, now) -> door.Outcome:
+    if not isinstance(item, dict):
+        raise ValidationFailed({"body": _("Send a JSON object.")})
+    people, nonce, device = item.get("people"), item.get("nonce"), item.get("device") or ""
+    if not isinstance(device, str):
+        raise ValidationFailed({"device": _("This must be text.")})
+    scanned_at = _parse_time(item.get("scanned_at"))
+    if "code" in item:
+        if not isinstance(item["code"], str):
+            raise ValidationFailed({"code": _("This must be text.")})
+        return door.check_in_ticket(event, item["code"], user, now, people=people, nonce=nonce, device=device, scanned_at=scanned_at)
+    registration_id = item.get("registration_id")
+    if not isinstance(registration_id, int) or isinstance(registration_id, bool):
+        raise ValidationFailed({"code": _("Send a ticket code or a registration id.")})
+    return door.check_in_registration(event, registration_id, user, now, people=people, nonce=nonce, device=device, scanned_at=scanned_at)
+
+
+@bp.post("/events/<int:event_id>/checkins")
+def create_checkin(event_id: int):
+    user, event = _staff_event(event_id)
+    try:
+        outcome = _one(event, user, request.get_json(silent=True), utcnow())
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return api_error(422, "invalid", _("Please correct the marked fields."), exc.errors)
+    db.session.commit()
+    return jsonify(outcome_json(outcome))
+
+
+@bp.post("/events/<int:event_id>/checkins/sync")
+def sync_checkins(event_id: int):
+    """An offline device's queue, in the order it was made. The first check-in of a ticket
+    wins; later ones come back as already checked in."""
+    user, event = _staff_event(event_id)
+    payload = request.get_json(silent=True)
+    items = payload.get("checkins") if isinstance(payload, dict) else None
+    if not isinstance(items, list) or len(items) > 1000:
+        return api_error(422, "invalid", _("Send {\"checkins\": [...]} with at most 1000 items."))
+    results = []
+    for item in items:
+        try:
+            outcome = _one(event, user, item, utcnow())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            results.append({"result": "invalid", "ok": False, "message": "; ".join(exc.errors.values()),
+                            "nonce": item.get("nonce") if isinstance(item, dict) else None})
+            continue
+        db.session.commit()
+        results.append({**outcome_json(outcome), "nonce": item.get("nonce")})
+    return jsonify(results=results)
+
+
+@bp.delete("/events/<int:event_id>/checkins/<int:checkin_id>")
+def undo_checkin(event_id: int, checkin_id: int):
+    user, event = _staff_event(event_id)
+    checkin = door.undo_checkin(event, checkin_id, user, utcnow())
+    db.session.commit()
+    return jsonify(checkin_id=checkin.id, undone=True, checked_in_people=door.checked_in_people(checkin.registration_id))
+
+
+@bp.get("/events/<int:event_id>/checkins/state")
+def checkin_state(event_id: int):
+    _, event = _staff_event(event_id)
+    counts = door.door_counts(event)
+    return jsonify(checked_in_people=counts.checked_in_people, confirmed_people=counts.confirmed_people,
+                   capacity=counts.capacity, walk_in_people=counts.walk_in_people)
+
+
+@bp.get("/events/<int:event_id>/checkins/offline")
+def checkin_offline_list(event_id: int):
+    _, event = _staff_event(event_id)
+    response = jsonify(event_id=event.id, generated_at=utcnow().isoformat(), tickets=door.offline_list(event))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/events/<int:event_id>/attendees")
+def attendees(event_id: int):
+    _, event = _staff_event(event_id)
+    rows = door.door_list(event, request.args.get("q", "")[:100])
+    return jsonify(attendees=[
+        {"registration_id": r.id, "name": r.name, "phone": r.phone, "party_size": r.party_size,
+         "status": r.status.value, "checked_in_people": n}
+        for r, n in rows
+    ])
+
+
+@bp.post("/events/<int:event_id>/walkins")
+def walk_in(event_id: int):
+    user, event = _staff_event(event_id)
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return api_error(422, "invalid", _("Send a JSON object."))
+    people = payload.get("people", 1)
+    try:
+        outcome = door.register_walk_in(event, payload.get("name") if isinstance(payload.get("name"), str) else "",
+                                        people if isinstance(people, int) and not isinstance(people, bool) else 0,
+                                        user, utcnow(), nonce=payload.get("nonce"))
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return api_error(422, "invalid", _("Please correct the marked fields."), exc.errors)
+    except RegistrationRefused as exc:
+        db.session.rollback()
+        return api_error(409, exc.code.value, exc.message)
+    except ServiceError as exc:
+        db.session.rollback()
+        return api_error(409, "refused", exc.message)
+    db.session.commit()
+    return jsonify(outcome_json(outcome)), 201

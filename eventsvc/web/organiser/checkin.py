@@ -1,0 +1,104 @@
+"""The door: the check-in page. It works as plain forms; static/js/checkin.js adds the
+camera, live counts and the offline queue on top, through the JSON API."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import HiddenField, IntegerField, StringField
+from wtforms.validators import InputRequired, NumberRange, Optional
+
+from ...extensions import db
+from ...services import ServiceError, ValidationFailed, access
+from ...services import checkin as door
+from ...timezones import utcnow
+from ..forms import FlaskForm
+from . import bp
+
+
+class CodeForm(FlaskForm):
+    code = StringField("code", validators=[InputRequired()])
+
+
+class PeopleForm(FlaskForm):
+    registration_id = HiddenField()
+    people = IntegerField("people", validators=[Optional(), NumberRange(min=1)])
+
+
+class WalkInForm(FlaskForm):
+    name = StringField("name", validators=[InputRequired()])
+    people = IntegerField("people", default=1, validators=[InputRequired(), NumberRange(min=1, max=10)])
+
+
+def _page(event, outcome=None, status=200):
+    search = request.args.get("q", "")[:100]
+    return render_template(
+        "organiser/checkin.html",
+        event=event,
+        outcome=outcome,
+        counts=door.door_counts(event),
+        search=search,
+        found=door.door_list(event, search) if search else [],
+        code_form=CodeForm(formdata=None),
+        people_form=PeopleForm(formdata=None),
+        walk_in_form=WalkInForm(formdata=None),
+    ), status
+
+
+@bp.get("/events/<int:event_id>/checkin")
+def checkin(event_id: int):
+    return _page(access.event_for_manager(current_user, event_id))
+
+
+@bp.post("/events/<int:event_id>/checkin")
+def checkin_submit(event_id: int):
+    """Without JavaScript: a typed or scanned code, a person from the list, or a walk-in."""
+    event = access.event_for_manager(current_user, event_id)
+    now = utcnow()
+    kind = request.form.get("action")
+    try:
+        if kind == "code":
+            form = CodeForm()
+            if not form.validate_on_submit():
+                return _page(event, status=422)
+            outcome = door.check_in_ticket(event, form.code.data, current_user, now)
+        elif kind == "person":
+            form = PeopleForm()
+            if not form.validate_on_submit() or not (form.registration_id.data or "").isdigit():
+                return _page(event, status=422)
+            outcome = door.check_in_registration(event, int(form.registration_id.data), current_user, now, people=form.people.data)
+        elif kind == "walk_in":
+            form = WalkInForm()
+            if not form.validate_on_submit():
+                return _page(event, status=422)
+            outcome = door.register_walk_in(event, form.name.data, form.people.data, current_user, now)
+        else:
+            return _page(event, status=400)
+    except (ValidationFailed, ServiceError) as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _page(event, status=409)
+    db.session.commit()
+    return _page(event, outcome)
+
+
+@bp.post("/events/<int:event_id>/checkin/<int:checkin_id>/undo")
+def checkin_undo(event_id: int, checkin_id: int):
+    event = access.event_for_manager(current_user, event_id)
+    if FlaskForm().validate_on_submit():
+        door.undo_checkin(event, checkin_id, current_user, utcnow())
+        db.session.commit()
+        flash(_("The check-in is undone."), "success")
+    return redirect(url_for(".checkin", event_id=event.id))
+
+
+@bp.get("/checkin-sw.js")
+def checkin_service_worker() -> Response:
+    """Served from /manage/ so that it may keep the check-in pages loadable offline."""
+    script = (Path(current_app.static_folder) / "js" / "checkin-sw.js").read_bytes()
+    response = Response(script, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/manage/"
+    return response

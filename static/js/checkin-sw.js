@@ -1,0 +1,27 @@
+/* Keeps the check-in page loadable without a connection: pages under /manage/events/…/checkin
+   and the static files they use are answered from the network when possible, else from cache. */
+var CACHE = "eventsvc-door-v1";
+
+self.addEventListener("install", function () { self.skipWaiting(); });
+self.addEventListener("activate", function (event) { event.waitUntil(self.clients.claim()); });
+
+function cacheable(url) {
+  return url.origin === self.location.origin &&
+    (/^\/manage\/events\/\d+\/checkin$/.test(url.pathname) || url.pathname.indexOf("/static/") === 0);
+}
+
+self.addEventListener("fetch", function (event) {
+  var url = new URL(event.request.url);
+  if (event.request.method !== "GET" || !cacheable(url)) return;  // the API is never cached
+  event.respondWith(
+    fetch(event.request).then(function (response) {
+      if (response.ok) {
+        var copy = response.clone();
+        caches.open(CACHE).then(function (cache) { cache.put(event.request, copy); });
+      }
+      return response;
+    }).catch(function () {
+      return caches.match(event.request, { ignoreSearch: true });
+    })
+  );
+});

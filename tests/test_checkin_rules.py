@@ -1,0 +1,149 @@
+"""Check-in rules (eventsvc/services/checkin.py)."""
+from __future__ import annotations
+
+import secrets
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from eventsvc.extensions import db as _db
+from eventsvc.models import CheckIn, CheckInMethod, RegistrationSource
+from eventsvc.services import NotFound, ValidationFailed
+from eventsvc.services import checkin as door
+from eventsvc.services import registration as rules
+from eventsvc.services.checkin import Result
+from eventsvc.services.registration import RegistrationRefused
+
+from . import factories
+
+
+@pytest.fixture
+def event(world, in_days):
+    return factories.event(world.org_a, in_days(1), capacity=6)
+
+
+def register(event, now, **fields):
+    outcome = rules.register(event.id, factories.registration_request(**fields), now)
+    _db.session.commit()
+    return outcome.registration
+
+
+def test_each_kind_of_code_has_its_own_result(db, world, event, in_days, now):
+    family = register(event, now, name="Anna", party_size=4)
+    waiting = register(event, now, name="Rinda", party_size=3)
+    cancelled = register(event, now, name="Atteica", party_size=1)
+    rules.cancel_registration(cancelled, now)
+    other_event = factories.event(world.org_a, in_days(2), title="Cits pasākums")
+    elsewhere = register(other_event, now, name="Citur")
+    _db.session.commit()
+    user = world.organiser_a
+
+    first = door.check_in_ticket(event, family.ticket_secret, user, now)
+    assert (first.result, first.checked_in_people) == (Result.CHECKED_IN, 4)
+    again = door.check_in_ticket(event, family.ticket_secret, user, now + timedelta(minutes=3))
+    assert again.result is Result.ALREADY and again.previous.id == first.checkin.id
+    assert world.organiser_a.name in again.message()
+    assert door.check_in_ticket(event, elsewhere.ticket_secret, user, now).result is Result.OTHER_EVENT
+    assert "Cits pasākums" in door.check_in_ticket(event, elsewhere.ticket_secret, user, now).message()
+    assert door.check_in_ticket(event, cancelled.ticket_secret, user, now).result is Result.CANCELLED
+    assert door.check_in_ticket(event, waiting.ticket_secret, user, now).result is Result.WAITLISTED
+    for malformed in ("", "hello", "x" * 500, family.ticket_secret + "!", "DROP TABLE checkins;"):
+        assert door.check_in_ticket(event, malformed, user, now).result is Result.MALFORMED
+    forged = secrets.token_urlsafe(32)
+    assert door.check_in_ticket(event, forged, user, now).result is Result.UNKNOWN
+    assert door.check_in_ticket(event, family.manage_token, user, now).result is Result.UNKNOWN  # the manage link is no ticket
+    assert _db.session.scalar(select(func.count(CheckIn.id))) == 1
+
+
+def test_part_of_a_party_then_the_rest(db, world, event, now):
+    family = register(event, now, party_size=4)
+    user = world.organiser_a
+    two = door.check_in_registration(event, family.id, user, now, people=2)
+    assert (two.result, two.checked_in_people) == (Result.CHECKED_IN, 2)
+    assert door.check_in_registration(event, family.id, user, now, people=3).result is Result.TOO_MANY
+    rest = door.check_in_ticket(event, family.ticket_secret, user, now)
+    assert (rest.result, rest.checkin.people, rest.checked_in_people) == (Result.CHECKED_IN, 2, 4)
+    assert door.check_in_registration(event, family.id, user, now, people=1).result is Result.ALREADY
+    with pytest.raises(ValidationFailed):
+        door.check_in_registration(event, family.id, user, now, people=0)
+
+
+def test_a_nonce_makes_a_retry_idempotent(db, world, event, now):
+    family = register(event, now, party_size=2)
+    user = world.organiser_a
+    first = door.check_in_ticket(event, family.ticket_secret, user, now, nonce="device-1:0001")
+    _db.session.commit()
+    retry = door.check_in_ticket(event, family.ticket_secret, user, now, nonce="device-1:0001")
+    assert retry.result is Result.CHECKED_IN and retry.checkin.id == first.checkin.id
+    assert _db.session.scalar(select(func.count(CheckIn.id))) == 1
+    with pytest.raises(ValidationFailed):
+        door.check_in_ticket(event, family.ticket_secret, user, now, nonce="bad nonce!")
+
+
+def test_undo_lets_them_in_again(db, world, event, now):
+    family = register(event, now, party_size=2)
+    user = world.organiser_a
+    first = door.check_in_ticket(event, family.ticket_secret, user, now)
+    door.undo_checkin(event, first.checkin.id, user, now)
+    assert door.checked_in_people(family.id) == 0
+    assert door.check_in_ticket(event, family.ticket_secret, user, now).result is Result.CHECKED_IN
+    with pytest.raises(NotFound):
+        door.undo_checkin(event, first.checkin.id, user, now)  # already undone
+
+
+def test_walk_ins_count_against_capacity(db, world, event, now):
+    register(event, now, party_size=4)
+    user = world.organiser_a
+    walk_in = door.register_walk_in(event, "Nezināms apmeklētājs", 2, user, now)
+    assert walk_in.result is Result.CHECKED_IN and walk_in.checkin.method is CheckInMethod.WALK_IN
+    assert walk_in.registration.source is RegistrationSource.WALK_IN and walk_in.registration.email is None
+    with pytest.raises(RegistrationRefused):
+        door.register_walk_in(event, "Vēl viens", 1, user, now)  # the 6 places are taken
+    counts = door.door_counts(event)
+    assert (counts.checked_in_people, counts.confirmed_people, counts.capacity, counts.walk_in_people) == (2, 6, 6, 2)
+
+
+def test_offline_list_holds_hashes_not_codes(db, world, event, now):
+    family = register(event, now, name="Anna", party_size=2)
+    rows = door.offline_list(event)
+    assert rows == [{"ticket": door.ticket_hash(family.ticket_secret), "registration_id": family.id, "name": "Anna",
+                     "party_size": 2, "status": "confirmed", "checked_in_people": 0}]
+    assert family.ticket_secret not in str(rows)
+
+
+@pytest.mark.parametrize("threads", [20])
+def test_twenty_devices_scanning_one_ticket_make_one_checkin(app, db, world, event, now, threads):
+    family = register(event, now, party_size=3)
+    event_id, secret, user_id = event.id, family.ticket_secret, world.organiser_a.id
+    barrier = threading.Barrier(threads)
+    results = []
+
+    errors = []
+
+    def scan():
+        try:
+            _scan()
+        except Exception as exc:  # reported below: a thread's exception would vanish
+            errors.append(exc)
+
+    def _scan():
+        with app.app_context():
+            from eventsvc.models import Event, User
+
+            barrier.wait(timeout=20)
+            own_event, user = _db.session.get(Event, event_id), _db.session.get(User, user_id)
+            outcome = door.check_in_ticket(own_event, secret, user, now)
+            _db.session.commit()
+            results.append(outcome.result)
+            _db.session.remove()
+
+    workers = [threading.Thread(target=scan) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=60)
+    assert errors == []
+    assert sorted(results) == sorted([Result.CHECKED_IN] + [Result.ALREADY] * (threads - 1))
+    assert _db.session.scalar(select(func.count(CheckIn.id))) == 1

@@ -8,6 +8,8 @@ import sqlite3
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 
@@ -27,6 +29,12 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
     )
     app.config.update(load_config(app.instance_path, overrides=config))
+
+    # Ids in URLs are database integers: a larger number is simply not found (never a 500).
+    app.url_map.converters["int"] = DatabaseId
+    if app.config["EVENTSVC_PROXY_HOPS"]:
+        # Behind nginx: the client's address (for rate limits) and scheme come from it.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["EVENTSVC_PROXY_HOPS"], x_proto=1, x_host=1)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
@@ -49,6 +57,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+class DatabaseId(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _init_login(app: Flask) -> None:

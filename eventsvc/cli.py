@@ -126,11 +126,12 @@ def mail_reminders_command():
     """Queue the day-before reminders (run daily from cron; running twice sends once)."""
     now = utcnow()
     due = reminders_due(now)
+    queued = 0
     with click.progressbar(due, label="Queueing reminders", file=sys.stderr) as bar:
         for registration in bar:
-            queue_reminder(registration, now)
+            queued += queue_reminder(registration, now)
     db.session.commit()
-    click.echo(f"queued {len(due)} reminders")
+    click.echo(f"queued {queued} reminders")
 
 
 def register_cli(app: Flask) -> None:

@@ -77,6 +77,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None, overrides
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Kopienas pasākumi <noreply@eventsvc.localhost>"),
         "MAIL_TIMEOUT": 20,
+        # How many reverse proxies (nginx) stand in front of the app; 0 when none.
+        "EVENTSVC_PROXY_HOPS": int(env.get("EVENTSVC_PROXY_HOPS", "0")),
         "RATELIMIT_STORAGE_URI": env.get("EVENTSVC_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Public write endpoints, per client address.

@@ -314,3 +314,41 @@ def test_no_smtp_connection_without_asking(app, event, now):
     register(event, now, email="anna@example.lv")
     with pytest.raises(pytest.fail.Exception, match="unexpected SMTP connection"):
         mailer.deliver_due(now)
+
+
+def test_moving_the_event_makes_the_reminder_due_again(world, in_days, now):
+    from eventsvc.services.events import EventData, update_event
+    from eventsvc.services.notifications import queue_reminder
+
+    event = factories.event(world.org_a, in_days(1), capacity=5)
+    registration = register(event, now, email="a@example.lv")
+    assert queue_reminder(registration, now) is True
+    assert queue_reminder(registration, now) is False  # claimed once, even by a second runner
+    _db.session.commit()
+    data = EventData.from_event(event)
+    data.starts_at += timedelta(days=7)
+    data.ends_at += timedelta(days=7)
+    update_event(world.organiser_a, event, data, now)
+    _db.session.commit()
+    _db.session.refresh(registration)
+    assert registration.reminded_at is None
+
+
+def test_a_message_that_breaks_the_connection_is_charged_not_the_queue(event, smtp_server, now, monkeypatch):
+    import smtplib
+
+    from flask_mail import Connection
+
+    register(event, now, email="breaks@example.lv")
+    register(event, now, email="fine@example.lv")
+    real_send = Connection.send
+
+    def send(self, message, envelope_from=None):
+        if "breaks@example.lv" in message.recipients:
+            raise smtplib.SMTPServerDisconnected("connection dropped")
+        return real_send(self, message, envelope_from)
+
+    monkeypatch.setattr(Connection, "send", send)
+    report = mailer.deliver_due(now)
+    assert (report.retried, report.sent) == (1, 1)
+    assert [m["To"] for m in smtp_server.inbox.parsed()] == ["fine@example.lv"]

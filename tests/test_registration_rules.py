@@ -296,3 +296,49 @@ def test_more_places_promote_the_waiting_list(db, world, in_days, now):
     update_event(world.organiser_a, event, data, now)
     _db.session.commit()
     assert _db.session.get(Registration, waiting.id).status is RegistrationStatus.CONFIRMED
+
+
+def test_a_waiting_party_that_shrinks_to_fit_gets_the_place(db, world, in_days, now):
+    event = factories.event(world.org_a, in_days(10), capacity=3)
+    register(event, now, party_size=2)
+    waiting = register(event, now, party_size=3).registration
+    promoted = rules.change_party_size(waiting, 1, now)
+    _db.session.commit()
+    assert [r.id for r in promoted] == [waiting.id]
+    assert _db.session.get(Registration, waiting.id).status is RegistrationStatus.CONFIRMED
+
+
+def test_more_activity_places_promote_the_waiting_list(db, world, in_days, now):
+    from eventsvc.services.events import ActivityData, save_activity
+
+    event = factories.event(world.org_b, in_days(10), capacity=100, hours=5)
+    workshop = Activity(title="Darbnīca", starts_at=event.starts_at, ends_at=event.ends_at, capacity=2)
+    event.activities.append(workshop)
+    _db.session.commit()
+    register(event, now, party_size=2, activity_ids=[workshop.id])
+    waiting = register(event, now, party_size=2, activity_ids=[workshop.id]).registration
+    assert waiting.status is RegistrationStatus.WAITLISTED
+    data = ActivityData(workshop.title, workshop.starts_at, workshop.ends_at, capacity=4)
+    save_activity(world.organiser_b, event, data, workshop, now)
+    _db.session.commit()
+    assert _db.session.get(Registration, waiting.id).status is RegistrationStatus.CONFIRMED
+
+
+def test_no_waiting_list_wanted_is_refused_alike_for_new_and_repeated_addresses(db, event, now):
+    register(event, now, email="anna@example.lv", party_size=4)
+    for email in ("anna@example.lv", "new@example.lv"):
+        with pytest.raises(RegistrationRefused) as refused:
+            rules.register(event.id, req(email=email, party_size=2, join_waitlist=False), now)
+        assert refused.value.code is Refusal.FULL
+
+
+def test_unpublishing_makes_a_later_cancellation_private(db, world, in_days, now):
+    from eventsvc.services.calendar import public_event
+    from eventsvc.services.events import cancel_event, unpublish_event
+
+    event = factories.event(world.org_a, in_days(10))
+    unpublish_event(world.organiser_a, event)
+    cancel_event(world.organiser_a, event, now)
+    _db.session.commit()
+    with pytest.raises(NotFound):
+        public_event(event.id)

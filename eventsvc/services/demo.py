@@ -227,6 +227,8 @@ def load_demo(now: datetime) -> list[DemoAccount]:
             organisers["daugavpils-sd"],
             festival,
             ActivityData(title, _at(fest_day, *start), _at(fest_day, *end), kind, "", where, capacity, position),
+            None,
+            now,
         )
     publish_event(organisers["daugavpils-sd"], festival, now)
 
@@ -281,9 +283,9 @@ def load_demo(now: datetime) -> list[DemoAccount]:
         ),
     )
     save_activity(organisers["koknese-sd"], koknese, ActivityData(
-        "Darbnīca bērniem (6–12 gadi)", _at(wswd, 11), _at(wswd, 12, 30), ActivityKind.WORKSHOP, "", "1. telpa", 15, 1))
+        "Darbnīca bērniem (6–12 gadi)", _at(wswd, 11), _at(wswd, 12, 30), ActivityKind.WORKSHOP, "", "1. telpa", 15, 1), None, now)
     save_activity(organisers["koknese-sd"], koknese, ActivityData(
-        "Darbnīca personām ar funkcionāliem traucējumiem", _at(wswd, 13), _at(wswd, 14, 30), ActivityKind.WORKSHOP, "", "2. telpa", 10, 2))
+        "Darbnīca personām ar funkcionāliem traucējumiem", _at(wswd, 13), _at(wswd, 14, 30), ActivityKind.WORKSHOP, "", "2. telpa", 10, 2), None, now)
     publish_event(organisers["koknese-sd"], koknese, now)
 
     # Cēsis: a community meeting still being prepared (a draft: not public).

@@ -5,11 +5,11 @@ The same rules serve the organiser pages, the CLI (demo data) and, later, the JS
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import date, datetime, time
 from urllib.parse import urlparse
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 
 from ..extensions import db
 from ..models import (
@@ -29,6 +29,7 @@ from ..models import (
     TargetGroup,
     User,
 )
+from ..timezones import end_of_riga_day, riga_local_to_utc
 from . import NotFound, ServiceError, ValidationFailed
 from .notifications import notify_registrants
 from .registration import promote_waitlist
@@ -65,6 +66,15 @@ class EventData:
     def from_event(cls, event: Event) -> EventData:
         values = {f.name: getattr(event, f.name) for f in fields(cls)}
         return cls(**values)
+
+
+def registration_deadline(day: date | None, at: time | None) -> datetime | None:
+    """An organiser's deadline: a date alone means the end of that day in Riga."""
+    if day is None:
+        return None
+    if at is None:
+        return end_of_riga_day(day)
+    return riga_local_to_utc(datetime.combine(day, at))
 
 
 def _is_web_url(value: str) -> bool:
@@ -150,6 +160,10 @@ def update_event(user: User, event: Event, data: EventData, now: datetime) -> se
         changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
         if changes:
             notify_registrants(event, "event_changed", now, {"changes": changes})
+        if "time" in changes:  # the day-before reminder is due again, for the new day
+            db.session.execute(
+                update(Registration).where(Registration.event_id == event.id).values(reminded_at=None)
+            )
         if "capacity" in changed:
             promote_waitlist(event.id, now)
     return changed
@@ -185,6 +199,7 @@ def unpublish_event(user: User, event: Event) -> None:
     if active_registration_count(event) > 0:
         raise ServiceError(_("People have registered for this event; cancel it instead so they are told."))
     event.status = EventStatus.DRAFT
+    event.published_at = None  # not public any more: a later cancellation stays private
     db.session.flush()
 
 
@@ -296,7 +311,8 @@ class ActivityData:
     position: int = 0
 
 
-def save_activity(user: User, event: Event, data: ActivityData, activity: Activity | None = None) -> Activity:
+def save_activity(user: User, event: Event, data: ActivityData, activity: Activity | None, now: datetime) -> Activity:
+    """Add or change an activity; more places at a published event promote the waiting list."""
     _require_manages(user, event)
     errors: dict[str, str] = {}
     if not data.title.strip():
@@ -314,9 +330,12 @@ def save_activity(user: User, event: Event, data: ActivityData, activity: Activi
         db.session.add(activity)
     elif activity.event_id != event.id:
         raise ServiceError(_("This activity belongs to another event."))
+    more_places = activity.id is not None and (data.capacity is None or (activity.capacity or 0) < data.capacity)
     for f in fields(ActivityData):
         setattr(activity, f.name, getattr(data, f.name))
     db.session.flush()
+    if more_places and event.status is EventStatus.PUBLISHED:
+        promote_waitlist(event.id, now)
     return activity
 
 

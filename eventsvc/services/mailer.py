@@ -189,9 +189,11 @@ class _Sender:
                 raise MailServerUnavailable(str(exc)) from exc
         try:
             self._connection.send(mail_message)
-        except (smtplib.SMTPServerDisconnected, ConnectionError, socket.timeout) as exc:
+        except (smtplib.SMTPServerDisconnected, ConnectionError, socket.timeout):
+            # Connected, then lost while sending this message: it is charged an attempt
+            # (and backs off), so one message that breaks the server cannot stall the queue.
             self.close()
-            raise MailServerUnavailable(str(exc)) from exc
+            raise
 
     def close(self) -> None:
         if self._context is not None:

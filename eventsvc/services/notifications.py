@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import ACTIVE_STATUSES, Event, EventStatus, OutboxMessage, Registration, RegistrationStatus
@@ -81,8 +81,16 @@ def reminders_due(now: datetime) -> list[Registration]:
     )
 
 
-def queue_reminder(registration: Registration, now: datetime) -> None:
-    """Mark first, so a second run (or a second cron host) finds nothing left to remind."""
-    registration.reminded_at = now
-    notify("event_reminder", registration, now)
-    db.session.flush()
+def queue_reminder(registration: Registration, now: datetime) -> bool:
+    """Claim the reminder with a conditional update first, so that a second run (or a second
+    cron host at the same moment) finds nothing left to remind. True if this run queued it."""
+    claimed = db.session.execute(
+        update(Registration)
+        .where(Registration.id == registration.id, Registration.reminded_at.is_(None))
+        .values(reminded_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed:
+        notify("event_reminder", registration, now)
+        db.session.flush()
+    return bool(claimed)

@@ -13,8 +13,10 @@ Every rule about registering lives in this module so a newcomer finds them in on
 - one active registration per email address and event; a second attempt answers exactly
   as a new one would and sends the existing ticket again, so it reveals nothing;
 - counting and inserting happen under a lock on the event row (SELECT … FOR UPDATE on
-  PostgreSQL, BEGIN IMMEDIATE on SQLite). We lock what we make less available, late, and
-  never lock to free: a cancellation takes no event lock, only the promotion after it.
+  PostgreSQL, BEGIN IMMEDIATE on SQLite), taken late, after every check that needs no lock.
+  Every change to a registration takes the event lock before the registration's own row,
+  and promotion locks the waiting rows it reads: one lock order, so no deadlock, and no
+  party is confirmed with a size or state it no longer has.
 
 Functions flush and never commit; the caller commits once.
 """
@@ -51,7 +53,7 @@ from .notifications import notify
 MAX_PARTY_SIZE = 10
 MAX_NAME_LENGTH = 120
 MAX_NEEDS_LENGTH = 2000
-LANGUAGES = ("lv", "en", "ru")
+LANGUAGES = ("lv", "en")  # Russian comes with its catalogue
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{6,25}$")
 
 
@@ -387,6 +389,12 @@ class Outcome:
     waitlist_position: int | None
     repeated: bool = False
 
+    @property
+    def manage_link_in_answer(self) -> bool:
+        """The private link goes by email when there is an address (a repeated address must
+        get exactly the answer a new one gets); without one, the answer is the only way."""
+        return self.registration.email is None
+
 
 def _refusal(window: RegistrationWindow) -> RegistrationRefused:
     code = {
@@ -445,6 +453,9 @@ def register(
     fits = _fits(places, request.party_size, takes_place, request.activity_ids)
     status = RegistrationStatus.CONFIRMED if fits else RegistrationStatus.WAITLISTED
 
+    if not fits and not request.join_waitlist:  # before the repeat check: the same answer for all
+        raise RegistrationRefused(Refusal.FULL, _("There are not enough free places."))
+
     existing = None
     if request.email is not None:
         existing = db.session.scalar(
@@ -466,9 +477,6 @@ def register(
             waitlist_position=None if fits else _waitlist_length(event.id) + 1,
             repeated=True,
         )
-    if not fits and not request.join_waitlist:
-        raise RegistrationRefused(Refusal.FULL, _("There are not enough free places."))
-
     registration = Registration(
         event_id=event.id,
         status=status,
@@ -518,7 +526,9 @@ def waitlist_position(registration: Registration) -> int | None:
 
 
 def _lock_registration(registration: Registration) -> Registration:
-    """Re-read this one row under a row lock: two cancels of it cannot both proceed."""
+    """The event, then this row, locked and re-read: two changes of one registration (or a
+    change and a promotion) cannot interleave."""
+    lock_event(registration.event_id)
     query = select(Registration).where(Registration.id == registration.id).execution_options(populate_existing=True)
     if db.session.connection().dialect.name != "sqlite":
         query = query.with_for_update()
@@ -564,9 +574,12 @@ def change_party_size(
     if party_size == registration.party_size:
         return []
     if party_size < registration.party_size or registration.status is RegistrationStatus.WAITLISTED:
+        shrinks = party_size < registration.party_size
         registration.party_size = party_size
         db.session.flush()
-        return promote_waitlist(registration.event_id, now) if registration.status is RegistrationStatus.CONFIRMED else []
+        notify("registration_changed", registration, now)
+        # Fewer people free places, or let a waiting party fit now.
+        return promote_waitlist(registration.event_id, now) if shrinks else []
 
     event = lock_event(registration.event_id)
     places = availability(event)
@@ -592,11 +605,15 @@ def promote_waitlist(event_id: int, now: datetime) -> list[Registration]:
     left = places.places_left
     activity_left = {a: p.left for a, p in places.activities.items()}
     promoted = []
-    waiting = db.session.scalars(
+    query = (
         select(Registration)
         .where(Registration.event_id == event_id, Registration.status == RegistrationStatus.WAITLISTED)
         .order_by(Registration.id)
+        .execution_options(populate_existing=True)
     )
+    if db.session.connection().dialect.name != "sqlite":
+        query = query.with_for_update(of=Registration)
+    waiting = db.session.scalars(query).all()
     for registration in waiting:
         size = registration.party_size
         activity_ids = [a.id for a in registration.activities]

@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..timezones import to_riga
 from ..models import Event, Registration, RegistrationStatus
 from . import NotFound
 
@@ -65,7 +66,7 @@ def registrations_csv(event: Event, labels) -> bytes:
             _safe(r.needs),
             r.language,
             r.source.value,
-            r.created_at.isoformat(timespec="seconds"),
+            to_riga(r.created_at).strftime("%Y-%m-%d %H:%M"),  # Riga time, as organisers read it
         ])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 

@@ -9,7 +9,7 @@ from qrcode.constants import ERROR_CORRECT_M
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Registration
+from ..models import Registration, RegistrationStatus
 
 
 @lru_cache(maxsize=2048)
@@ -21,6 +21,11 @@ def qr_png(secret: str, box_size: int = 10) -> bytes:
     buffer = io.BytesIO()
     code.make_image(fill_color="black", back_color="white").save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def ticket_is_valid(registration: Registration) -> bool:
+    """Only a confirmed place has a ticket; waiting or cancelled registrations show none."""
+    return registration.status is RegistrationStatus.CONFIRMED
 
 
 def registration_by_ticket(event_id: int, secret: str) -> Registration | None:

@@ -6,6 +6,7 @@ from flask_babel import get_locale, gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from ..extensions import db
 from ..i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES, supported_languages
 from ..services import NotFound, PermissionDenied
 from .api.errors import api_error
@@ -73,6 +74,8 @@ def _register_error_pages(app: Flask) -> None:
     }
 
     def render_error(code: int, api_code: str | None = None):
+        if code >= 500:
+            db.session.rollback()  # the failed transaction must not break the error page too
         message = messages.get(code, messages[500])()
         if request.path.startswith("/api/"):
             return api_error(code, api_code or API_CODES.get(code, "error"), message)

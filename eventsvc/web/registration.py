@@ -9,12 +9,12 @@ from wtforms.validators import InputRequired, NumberRange
 
 from ..extensions import db, limiter
 from ..i18n import LANGUAGE_NAMES, choices, current_language
-from ..models import Attendance, RegistrationSource, RegistrationStatus
+from ..models import Attendance, RegistrationSource
 from ..services import ServiceError, ValidationFailed
 from ..services import registration as rules
 from ..services.calendar import public_event
 from ..services.registration import RegistrationRequest
-from ..services.tickets import qr_png
+from ..services.tickets import qr_png, ticket_is_valid
 from ..timezones import utcnow
 from .forms import FlaskForm, MultiCheckboxField, add_errors
 
@@ -40,7 +40,7 @@ class RegistrationForm(FlaskForm):
         description=_l("e.g. wheelchair access, sign language interpreter, an assistant comes along."),
     )
     language = SelectField(
-        _l("Language for messages"), choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]
+        _l("Language for messages"), choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in rules.LANGUAGES]
     )
     consent = BooleanField(_l("I agree that my data is processed to register me for this event."))
 
@@ -99,7 +99,7 @@ def register(event_id: int):
     outcome, status = submit_registration(form, event.id, RegistrationSource.WEB)
     if outcome is not None:
         registration = outcome.registration
-        if registration.email is None:
+        if outcome.manage_link_in_answer:
             # No email to send the link to: the manage page (with the printable ticket) is it.
             flash(_("You are registered. Keep this page's address or print your ticket."), "success")
             return redirect(url_for(".manage", token=registration.manage_token))
@@ -236,7 +236,7 @@ def ticket_qr(token: str):
 
 
 def qr_response(registration) -> Response:
-    if registration.status is not RegistrationStatus.CONFIRMED:
+    if not ticket_is_valid(registration):
         abort(404)
     response = Response(qr_png(registration.ticket_secret), mimetype="image/png")
     response.headers["Cache-Control"] = "private, no-store"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify, request
+from flask_babel import gettext as _
 
 from ...extensions import db
 from ...models import EventKind, TargetGroup
@@ -18,8 +19,11 @@ def _filters() -> CalendarFilter | None:
 
     args = request.args
     try:
+        municipality = int(args["municipality"]) if args.get("municipality") else None
+        if municipality is not None and not 0 < municipality < 2**31:
+            return None
         return CalendarFilter(
-            municipality_id=int(args["municipality"]) if args.get("municipality") else None,
+            municipality_id=municipality,
             kind=EventKind(args["kind"]) if args.get("kind") else None,
             target_group=TargetGroup(args["target_group"]) if args.get("target_group") else None,
             date_from=date.fromisoformat(args["from"]) if args.get("from") else None,
@@ -33,7 +37,7 @@ def _filters() -> CalendarFilter | None:
 def list_events():
     filters = _filters()
     if filters is None:
-        return api_error(400, "bad_filter", "municipality must be an id, kind and target_group known values, from/to dates (YYYY-MM-DD)")
+        return api_error(400, "bad_filter", _("Unknown filter: municipality is an id, kind and target_group known values, from and to dates (YYYY-MM-DD)."))
     now = utcnow()
     page = db.paginate(
         calendar_service.calendar_query(filters, now),

@@ -33,9 +33,9 @@ def create_registration(event_id: int):
         "status": outcome.status.value,
         "waitlist_position": outcome.waitlist_position,
         "event_id": event_id,
-        # With an email address the private link goes only to that address (a repeated
-        # address must get exactly this answer); without one, the caller is its only way.
-        "manage_url": None if item.email else url_for("registration.manage", token=item.manage_token, _external=True),
+        "manage_url": url_for("registration.manage", token=item.manage_token, _external=True)
+        if outcome.manage_link_in_answer
+        else None,
         "message": _("Your place is reserved.") if confirmed else _("You are on the waiting list."),
     }
     return jsonify(body), 201

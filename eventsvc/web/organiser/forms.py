@@ -58,7 +58,7 @@ class EventForm(FlaskForm):
     capacity = IntegerField(
         _l("Places (people)"),
         description=_l("Counted in people, not registrations. Leave empty for no limit."),
-        validators=[Optional(), NumberRange(min=1, message=_l("Enter at least 1 place, or leave empty for no limit."))],
+        validators=[Optional(), NumberRange(min=1, max=100_000, message=_l("Enter 1 to 100000 places, or leave empty for no limit."))],
     )
     registration_opens_at = DateTimeLocalField(
         _l("Registration opens"),
@@ -95,7 +95,8 @@ class SpeakerForm(FlaskForm):
     organisation = StringField(_l("Organisation"), validators=[Length(max=200)])
     role = SelectField(_l("Role"), choices=lambda: choices(SpeakerRole), validators=[InputRequired()])
     position = IntegerField(
-        _l("Order"), default=0, description=_l("Smaller numbers are listed first."), validators=[Optional()]
+        _l("Order"), default=0, description=_l("Smaller numbers are listed first."),
+        validators=[Optional(), NumberRange(min=0, max=1000)],
     )
 
 
@@ -113,6 +114,6 @@ class ActivityForm(FlaskForm):
     capacity = IntegerField(
         _l("Places (people)"),
         description=_l("Leave empty for no separate limit."),
-        validators=[Optional(), NumberRange(min=1, message=_l("Enter at least 1 place, or leave empty for no limit."))],
+        validators=[Optional(), NumberRange(min=1, max=100_000, message=_l("Enter 1 to 100000 places, or leave empty for no limit."))],
     )
-    position = IntegerField(_l("Order"), default=0, validators=[Optional()])
+    position = IntegerField(_l("Order"), default=0, validators=[Optional(), NumberRange(min=0, max=1000)])

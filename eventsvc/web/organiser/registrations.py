@@ -32,7 +32,7 @@ CSV_HEADERS = {
     "needs": _l("Accessibility needs"),
     "language": _l("Language"),
     "source": _l("Registered via"),
-    "registered_at": _l("Registered at (UTC)"),
+    "registered_at": _l("Registered at"),
 }
 
 

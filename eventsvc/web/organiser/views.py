@@ -13,7 +13,7 @@ from ...models import Activity, ActivityKind, Campaign, EventFormat, EventKind, 
 from ...services import ServiceError, ValidationFailed, access, events as event_service
 from ...services.events import ActivityData, EventData, SpeakerData
 from ...services.registration import registration_window
-from ...timezones import end_of_riga_day, inclusive_deadline_day, riga_local_to_utc, to_riga, utcnow
+from ...timezones import inclusive_deadline_day, riga_local_to_utc, to_riga, utcnow
 from ..forms import add_errors
 from . import bp
 from .forms import ActivityForm, EventForm, SpeakerForm
@@ -89,12 +89,7 @@ def _fill(form: EventForm, event) -> None:
 
 def _event_data(form: EventForm) -> EventData:
     starts_local = form.starts_at.data
-    closes = None
-    if form.registration_closes_on.data is not None:
-        if form.registration_closes_time.data is not None:
-            closes = riga_local_to_utc(datetime.combine(form.registration_closes_on.data, form.registration_closes_time.data))
-        else:
-            closes = end_of_riga_day(form.registration_closes_on.data)
+    closes = event_service.registration_deadline(form.registration_closes_on.data, form.registration_closes_time.data)
     return EventData(
         kind=EventKind(form.kind.data),
         title=form.title.data.strip(),
@@ -300,7 +295,10 @@ def activity(event_id: int, activity_id: int | None):
             form.starts_at.data = _wall_clock(event.starts_at)
             form.ends_at.data = _wall_clock(event.ends_at)
             form.position.data = len(event.activities) + 1
-    return _save_part(event, form, existing, _activity_data, event_service.save_activity,
+    def save(user, event, data, existing):
+        return event_service.save_activity(user, event, data, existing, utcnow())
+
+    return _save_part(event, form, existing, _activity_data, save,
                       "organiser/activity_form.html", "#activities", _("The activity was saved."))
 
 

@@ -11,7 +11,7 @@ from eventsvc.models import ApiToken, CheckIn
 from eventsvc.services import registration as rules
 
 from . import factories
-from .conftest import csrf_from, login, post_form
+from .conftest import login, post_form
 
 
 @pytest.fixture

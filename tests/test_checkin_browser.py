@@ -63,3 +63,19 @@ def test_scan_again_offline_and_back(door):
     _db.session.expire_all()
     assert {c.registration_id for c in _db.session.scalars(select(CheckIn))} == {anna.id, janis.id, zane.id}
     page.wait_for_function("document.querySelector('[data-count=checked_in]').textContent === '6'")
+
+
+def test_the_page_loads_offline_from_its_service_worker(door):
+    event, (anna, *_), context, page = door
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+    page.reload()  # now fetched through the service worker, which keeps a copy
+    page.wait_for_selector("#door[data-list-size='3']")
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("#code")  # the page itself came from the cache
+    page.wait_for_selector("#connection:not(.is-online)")
+    scan(page, anna.ticket_secret)  # and works from the list kept in IndexedDB
+    page.wait_for_selector("#connection[data-waiting='1']")
+    assert "Anna Bērziņa" in page.inner_text("#result")
+    context.set_offline(False)
+    page.wait_for_selector("#connection.is-online[data-waiting='0']")

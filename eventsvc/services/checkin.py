@@ -250,7 +250,8 @@ def door_counts(event: Event) -> DoorCounts:
         ).where(CheckIn.event_id == event.id, CheckIn.undone_at.is_(None))
     ).one()
     places = availability(event)
-    return DoorCounts(int(checked), places.confirmed_people + places.online_people, event.capacity, int(walk_ins))
+    # People expected at the door: those holding a place (online viewers do not come).
+    return DoorCounts(int(checked), places.confirmed_people, event.capacity, int(walk_ins))
 
 
 def door_list(event: Event, search: str = "", limit: int = 50) -> list[tuple[Registration, int]]:

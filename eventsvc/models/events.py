@@ -4,10 +4,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, event, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..timezones import utcnow
+from ..timezones import to_riga, utcnow
 from .base import Base, UTCDateTime, enum_type
 from .campaigns import Campaign
 from .organisations import Municipality, Organisation
@@ -76,6 +76,9 @@ class Event(Base):
 
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # "YYYY-MM" of the start in Riga, kept with starts_at: monthly totals group on it the same
+    # way on SQLite (no time zones) and PostgreSQL.
+    local_month: Mapped[str] = mapped_column(String(7), index=True, default="")
     desk_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # None: open from publication.
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -203,3 +206,9 @@ class Activity(Base):
     position: Mapped[int] = mapped_column(default=0)
 
     event: Mapped[Event] = relationship(back_populates="activities")
+
+
+@event.listens_for(Event.starts_at, "set")
+def _keep_local_month(target: Event, value: datetime | None, oldvalue, initiator) -> None:
+    if value is not None:
+        target.local_month = to_riga(value).strftime("%Y-%m")

@@ -15,7 +15,7 @@ from .auth import safe_next
 
 def register_blueprints(app: Flask) -> None:
     from ..extensions import csrf
-    from . import account, admin, auth, dev_mailbox, public, registration
+    from . import account, admin, auth, dev_mailbox, public, registration, stats
     from .api import bp as api_bp
     from .organiser import bp as organiser_bp
 
@@ -29,6 +29,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organiser_bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(stats.bp)
     app.register_blueprint(dev_mailbox.bp)
     dev_mailbox.start_inprocess_worker(app)
 

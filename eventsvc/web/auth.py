@@ -38,7 +38,7 @@ def safe_next(target: str | None) -> str | None:
 def home_for(user) -> str:
     if user.role in (Role.ORGANISER, Role.ADMIN):
         return url_for("organiser.events")
-    return url_for("public.calendar")
+    return url_for("stats.dashboard")  # the Ministry reads totals
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import checkin, events, openapi, registrations  # noqa: E402,F401  (routes register on import)
+from . import checkin, events, openapi, registrations, stats  # noqa: E402,F401  (routes register on import)

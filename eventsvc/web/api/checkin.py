@@ -3,40 +3,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, g, jsonify, request
+from flask import jsonify, request
 from flask_babel import gettext as _
-from flask_login import current_user
-from flask_wtf.csrf import CSRFError, validate_csrf
-from wtforms import ValidationError
 
 from ...extensions import db
 from ...i18n import local_time
 from ...services import ServiceError, ValidationFailed, access
 from ...services import checkin as door
-from ...services.api_tokens import user_for_token
 from ...services.registration import RegistrationRefused
 from ...timezones import utcnow
 from . import bp
+from .auth import api_user
 from .errors import api_error
 
 
 def _staff_event(event_id: int):
     """The caller (session with CSRF header, or Bearer token) and the event they manage."""
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        user = user_for_token(header[7:].strip(), utcnow())
-        if user is None:
-            abort(401)
-    elif current_user.is_authenticated:
-        user = current_user
-        if request.method not in ("GET", "HEAD"):
-            try:
-                validate_csrf(request.headers.get("X-CSRFToken"))
-            except (ValidationError, CSRFError):
-                abort(400)
-    else:
-        abort(401)
-    g.api_user = user
+    user = api_user()
     return user, access.event_for_manager(user, event_id)
 
 

@@ -220,6 +220,35 @@ SPEC = {
                               "409": _error("No places left"), "422": _error("Invalid fields"), **_STAFF_ERRORS},
             },
         },
+        "/stats/attendance": {
+            "get": {
+                "operationId": "attendanceTotals",
+                "summary": "Attendance totals, optionally grouped; never a person (ministry, admins; organisers: their own)",
+                "security": _STAFF,
+                "parameters": [
+                    {"name": "group_by", "in": "query", "schema": {"type": "string", "enum": ["municipality", "campaign", "kind", "target_group", "month"]}},
+                    {"name": "date_from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    {"name": "date_to", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    {"name": "municipality", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "campaign", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "kind", "in": "query", "schema": {"type": "string", "enum": [k.value for k in EventKind]}},
+                ],
+                "responses": {
+                    "200": _json({"type": "object", "required": ["totals"], "properties": {
+                        "filters": {"type": "object"},
+                        "totals": {"$ref": "#/components/schemas/Totals"},
+                        "group_by": {"type": "string"},
+                        "groups": {"type": "array", "items": {"allOf": [
+                            {"$ref": "#/components/schemas/Totals"},
+                            {"type": "object", "required": ["key", "label"], "properties": {"key": {"type": "string"}, "label": {"type": "string"}}},
+                        ]}},
+                    }}),
+                    "400": _error("Unknown group_by or filter"),
+                    "401": _error("Not signed in and no valid token"),
+                    "403": _error("The account may not read totals"),
+                },
+            },
+        },
         "/registrations/{token}": {
             "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
             "get": {
@@ -251,6 +280,16 @@ SPEC = {
         },
         "schemas": {
             "Error": _ERROR,
+            "Totals": {
+                "type": "object",
+                "required": ["events", "registrations", "people_registered", "people_checked_in", "attendance_rate"],
+                "properties": {
+                    **{name: {"type": "integer", "minimum": 0} for name in (
+                        "events", "registrations", "people_registered", "people_in_person", "people_online",
+                        "people_checked_in", "checked_in_registered", "walk_ins", "no_shows", "waitlisted_never_placed")},
+                    "attendance_rate": {"type": ["number", "null"], "description": "checked in from registrations ÷ registered in person"},
+                },
+            },
             "CheckInResult": {
                 "type": "object",
                 "required": ["result", "ok", "message"],

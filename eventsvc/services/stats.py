@@ -1,0 +1,232 @@
+"""Attendance totals for the Ministry and organisers: SQL aggregates only, never a person.
+
+Definitions (the same in every table, the CSV and the API):
+- events: published events (not drafts, not cancelled) starting in the period;
+- registrations / people registered: confirmed registrations made before the door (walk-ins
+  are counted apart) and their party sizes, split into in person and online;
+- people checked in: people let in at the door (walk-ins included), check-ins not undone;
+- attendance rate: people checked in from registrations ÷ people registered in person;
+- no-shows: people registered in person at events that have ended, who were not let in;
+- walk-ins: people registered and let in at the door;
+- waitlisted never placed: people still on a waiting list of an event that has ended.
+Nothing here reads a name, an email, a phone or needs text, so the totals stay the same
+after personal data is anonymised.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+
+from sqlalchemy import Select, and_, case, func, literal, select
+
+from ..extensions import db
+from ..models import (
+    Attendance,
+    Campaign,
+    CheckIn,
+    Event,
+    EventKind,
+    EventStatus,
+    EventTargetGroup,
+    Municipality,
+    Registration,
+    RegistrationSource,
+    RegistrationStatus,
+    Role,
+    User,
+)
+from ..timezones import end_of_riga_day, riga_day_bounds
+from . import PermissionDenied
+from .access import managed_organisation_ids
+
+
+class GroupBy(enum.StrEnum):
+    MUNICIPALITY = "municipality"
+    CAMPAIGN = "campaign"
+    KIND = "kind"
+    TARGET_GROUP = "target_group"
+    MONTH = "month"
+
+
+@dataclass(frozen=True)
+class StatsFilter:
+    date_from: date | None = None
+    date_to: date | None = None
+    municipality_id: int | None = None
+    campaign_id: int | None = None
+    kind: EventKind | None = None
+
+
+@dataclass(frozen=True)
+class Totals:
+    events: int = 0
+    registrations: int = 0
+    people_registered: int = 0
+    people_in_person: int = 0
+    people_online: int = 0
+    people_checked_in: int = 0
+    checked_in_registered: int = 0
+    walk_ins: int = 0
+    no_shows: int = 0
+    waitlisted_never_placed: int = 0
+
+    @property
+    def attendance_rate(self) -> float | None:
+        """Share of people registered in person who came (None when nobody registered)."""
+        return self.checked_in_registered / self.people_in_person if self.people_in_person else None
+
+
+METRICS = [f.name for f in fields(Totals)]
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str  # stable id for links and the API (municipality id, kind value, "2026-11" …)
+    label: str  # a name for people; never a person's
+    totals: Totals
+
+
+def require_stats_reader(user: User) -> set[int] | None:
+    """Who may read totals, and over which organisations (None: all of them)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise PermissionDenied()
+    if user.role in (Role.MINISTRY, Role.ADMIN):
+        return None
+    if user.role is Role.ORGANISER:
+        return managed_organisation_ids(user)
+    raise PermissionDenied()
+
+
+def _checked_in_by_registration():
+    return (
+        select(CheckIn.registration_id, func.sum(CheckIn.people).label("people"))
+        .where(CheckIn.undone_at.is_(None))
+        .group_by(CheckIn.registration_id)
+        .subquery("door")
+    )
+
+
+def _aggregate_columns(now: datetime, door):
+    confirmed = Registration.status == RegistrationStatus.CONFIRMED
+    walk_in = Registration.source == RegistrationSource.WALK_IN
+    registered = and_(confirmed, Registration.source != RegistrationSource.WALK_IN)
+    in_person = and_(registered, Registration.attendance == Attendance.IN_PERSON)
+    came = func.coalesce(door.c.people, 0)
+    ended = Event.ends_at <= now
+
+    def total(condition, value):
+        return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+    return [
+        func.count(func.distinct(Event.id)).label("events"),
+        total(registered, 1).label("registrations"),
+        total(registered, Registration.party_size).label("people_registered"),
+        total(in_person, Registration.party_size).label("people_in_person"),
+        total(and_(registered, Registration.attendance == Attendance.ONLINE), Registration.party_size).label("people_online"),
+        func.coalesce(func.sum(came), 0).label("people_checked_in"),
+        total(registered, came).label("checked_in_registered"),
+        total(walk_in, came).label("walk_ins"),
+        total(and_(in_person, ended), Registration.party_size - came).label("no_shows"),
+        total(and_(Registration.status == RegistrationStatus.WAITLISTED, ended), Registration.party_size).label(
+            "waitlisted_never_placed"
+        ),
+    ]
+
+
+def _base(columns, filters: StatsFilter, organisations: set[int] | None, door) -> Select:
+    query = (
+        select(*columns)
+        .select_from(Event)
+        .outerjoin(Registration, Registration.event_id == Event.id)
+        .outerjoin(door, door.c.registration_id == Registration.id)
+        .where(Event.status == EventStatus.PUBLISHED)
+    )
+    if filters.date_from is not None:
+        query = query.where(Event.starts_at >= riga_day_bounds(filters.date_from)[0])
+    if filters.date_to is not None:
+        query = query.where(Event.starts_at < end_of_riga_day(filters.date_to))
+    if filters.municipality_id is not None:
+        query = query.where(Event.municipality_id == filters.municipality_id)
+    if filters.campaign_id is not None:
+        query = query.where(Event.campaign_id == filters.campaign_id)
+    if filters.kind is not None:
+        query = query.where(Event.kind == filters.kind)
+    if organisations is not None:
+        query = query.where(Event.organisation_id.in_(organisations or [-1]))
+    return query
+
+
+def _totals(row) -> Totals:
+    return Totals(**{name: int(getattr(row, name) or 0) for name in METRICS})
+
+
+def headline(filters: StatsFilter, organisations: set[int] | None, now: datetime) -> Totals:
+    door = _checked_in_by_registration()
+    return _totals(db.session.execute(_base(_aggregate_columns(now, door), filters, organisations, door)).one())
+
+
+def breakdown(group_by: GroupBy, filters: StatsFilter, organisations: set[int] | None, now: datetime) -> list[Row]:
+    """One row per municipality / campaign / kind / target group / month, in one query."""
+    door = _checked_in_by_registration()
+    key = {
+        GroupBy.MUNICIPALITY: Event.municipality_id,
+        GroupBy.CAMPAIGN: func.coalesce(Event.campaign_id, literal(0)),
+        GroupBy.KIND: Event.kind,
+        GroupBy.TARGET_GROUP: EventTargetGroup.target_group,
+        GroupBy.MONTH: Event.local_month,
+    }[group_by]
+    query = _base([key.label("key"), *_aggregate_columns(now, door)], filters, organisations, door)
+    if group_by is GroupBy.TARGET_GROUP:
+        query = query.join(EventTargetGroup, EventTargetGroup.event_id == Event.id)
+    rows = db.session.execute(query.group_by(key)).all()
+    labels = _labels(group_by, [row.key for row in rows])
+    result = [Row(str(_plain(row.key)), labels[_plain(row.key)], _totals(row)) for row in rows]
+    return sorted(result, key=lambda r: r.key if group_by is GroupBy.MONTH else r.label.lower())
+
+
+def _plain(value):
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _labels(group_by: GroupBy, keys) -> dict:
+    from flask_babel import gettext as _
+
+    from ..i18n import label
+    from ..models import TargetGroup
+
+    keys = [_plain(k) for k in keys]
+    if group_by is GroupBy.MUNICIPALITY:
+        return dict(db.session.execute(select(Municipality.id, Municipality.name).where(Municipality.id.in_(keys))).all())
+    if group_by is GroupBy.CAMPAIGN:
+        names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(Campaign.id.in_(keys))).all())
+        return {k: names.get(k, _("No campaign")) for k in keys}
+    if group_by is GroupBy.KIND:
+        return {k: label(EventKind(k)) for k in keys}
+    if group_by is GroupBy.TARGET_GROUP:
+        return {k: label(TargetGroup(k)) for k in keys}
+    return {k: k for k in keys}
+
+
+@dataclass(frozen=True)
+class EventLine:
+    """One event behind a total: what it was and its numbers, never who came."""
+
+    event_id: int
+    title: str
+    starts_at: datetime
+    municipality: str
+    totals: Totals
+
+
+def events_behind(filters: StatsFilter, organisations: set[int] | None, now: datetime, limit: int = 500) -> list[EventLine]:
+    door = _checked_in_by_registration()
+    query = (
+        _base([Event.id, Event.title, Event.starts_at, Municipality.name.label("municipality"), *_aggregate_columns(now, door)],
+              filters, organisations, door)
+        .join(Municipality, Municipality.id == Event.municipality_id)
+        .group_by(Event.id, Event.title, Event.starts_at, Municipality.name)
+        .order_by(Event.starts_at)
+        .limit(limit)
+    )
+    return [EventLine(r.id, r.title, r.starts_at, r.municipality, _totals(r)) for r in db.session.execute(query)]

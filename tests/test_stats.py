@@ -1,0 +1,134 @@
+"""Attendance totals on a small fixture whose numbers are worked out by hand."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from eventsvc.extensions import db as _db
+from eventsvc.models import (
+    Attendance,
+    CheckIn,
+    CheckInMethod,
+    EventKind,
+    EventStatus,
+    Registration,
+    RegistrationSource,
+    RegistrationStatus,
+    TargetGroup,
+)
+from eventsvc.services import PermissionDenied
+from eventsvc.services import stats
+from eventsvc.services.stats import GroupBy, StatsFilter, Totals
+from eventsvc.timezones import RIGA
+
+from . import factories
+
+
+def reg(event, name, size, status=RegistrationStatus.CONFIRMED, attendance=Attendance.IN_PERSON,
+        source=RegistrationSource.WEB, checked=(), undone=()):
+    r = Registration(event_id=event.id, name=name, email=f"{name.lower()}@example.lv" if source is not RegistrationSource.WALK_IN else None,
+                     phone="+37120000000", needs=f"needs of {name}", party_size=size, status=status,
+                     attendance=attendance, source=source)
+    _db.session.add(r)
+    _db.session.flush()
+    for people in checked:
+        _db.session.add(CheckIn(event_id=event.id, registration_id=r.id, people=people, method=CheckInMethod.SCAN))
+    for people in undone:
+        _db.session.add(CheckIn(event_id=event.id, registration_id=r.id, people=people, method=CheckInMethod.SCAN,
+                                undone_at=datetime(2026, 10, 5, 13, tzinfo=RIGA)))
+    return r
+
+
+@pytest.fixture
+def fixture(world):
+    e1 = factories.event(world.org_a, datetime(2026, 9, 10, 12, 0, tzinfo=RIGA), title="Tumes diskusija", capacity=10,
+                         kind=EventKind.DISCUSSION, campaign=world.campaign,
+                         target_groups=[TargetGroup.SENIORS, TargetGroup.EVERYONE])
+    e2 = factories.event(world.org_b, datetime(2026, 10, 5, 12, 0, tzinfo=RIGA), title="Križu svētki",
+                         kind=EventKind.FESTIVAL, target_groups=[TargetGroup.FAMILIES_DISABILITY])
+    draft = factories.event(world.org_a, datetime(2026, 9, 12, 12, 0, tzinfo=RIGA), status=EventStatus.DRAFT)
+    cancelled = factories.event(world.org_a, datetime(2026, 9, 13, 12, 0, tzinfo=RIGA), status=EventStatus.CANCELLED)
+    reg(e1, "Ilze", 3, checked=[2])                       # 1 of 3 did not come
+    reg(e1, "Pēteris", 2)                                # a no-show of 2
+    reg(e1, "Marija", 4, attendance=Attendance.ONLINE)   # watched online
+    reg(e1, "Aija", 5, status=RegistrationStatus.CANCELLED)
+    reg(e1, "Gunārs", 2, status=RegistrationStatus.WAITLISTED)
+    reg(e1, "Olga", 1, source=RegistrationSource.WALK_IN, checked=[1])
+    reg(e2, "Inta", 1, checked=[1])
+    reg(e2, "Rasma", 2, checked=[2], undone=[1])         # one mistaken check-in undone
+    reg(draft, "Melnraksts", 7, checked=[7])
+    reg(cancelled, "Atcelts", 6, checked=[6])
+    _db.session.commit()
+    return e1, e2
+
+
+E1 = Totals(events=1, registrations=3, people_registered=9, people_in_person=5, people_online=4, people_checked_in=3,
+            checked_in_registered=2, walk_ins=1, no_shows=3, waitlisted_never_placed=2)
+E2 = Totals(events=1, registrations=2, people_registered=3, people_in_person=3, people_online=0, people_checked_in=3,
+            checked_in_registered=3, walk_ins=0, no_shows=0, waitlisted_never_placed=0)
+ALL = Totals(events=2, registrations=5, people_registered=12, people_in_person=8, people_online=4, people_checked_in=6,
+             checked_in_registered=5, walk_ins=1, no_shows=3, waitlisted_never_placed=2)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=RIGA)
+
+
+def test_headline_totals(db, fixture):
+    totals = stats.headline(StatsFilter(), None, NOW)
+    assert totals == ALL
+    assert totals.attendance_rate == pytest.approx(5 / 8)
+
+
+def test_no_shows_and_never_placed_wait_until_the_event_has_ended(db, fixture):
+    during = datetime(2026, 9, 10, 13, 0, tzinfo=RIGA)  # E1 under way, E2 ahead
+    totals = stats.headline(StatsFilter(), None, during)
+    assert (totals.no_shows, totals.waitlisted_never_placed) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "group_by, expected",
+    [
+        (GroupBy.MUNICIPALITY, {"Daugavpils valstspilsēta": E2, "Tukuma novads": E1}),
+        (GroupBy.CAMPAIGN, {"Savējais savējiem!": E1, "Bez kampaņas": E2}),
+        (GroupBy.KIND, {"Diskusija": E1, "Svētki": E2}),
+        (GroupBy.TARGET_GROUP, {"Seniori": E1, "Visi interesenti": E1, "Ģimenes ar bērniem ar invaliditāti": E2}),
+        (GroupBy.MONTH, {"2026-09": E1, "2026-10": E2}),
+    ],
+)
+def test_each_grouping(app, db, fixture, group_by, expected):
+    with app.test_request_context("/"):
+        rows = stats.breakdown(group_by, StatsFilter(), None, NOW)
+    assert {row.label: row.totals for row in rows} == expected
+
+
+def test_each_filter(db, world, fixture):
+    e1, e2 = fixture
+    cases = [
+        (StatsFilter(date_from=date(2026, 10, 1)), E2),
+        (StatsFilter(date_to=date(2026, 9, 30)), E1),
+        (StatsFilter(date_from=date(2026, 9, 10), date_to=date(2026, 9, 10)), E1),
+        (StatsFilter(municipality_id=world.tukums.id), E1),
+        (StatsFilter(campaign_id=world.campaign.id), E1),
+        (StatsFilter(kind=EventKind.FESTIVAL), E2),
+    ]
+    for filters, expected in cases:
+        assert stats.headline(filters, None, NOW) == expected, filters
+
+
+def test_organisers_see_only_their_organisations(db, world, fixture):
+    assert stats.require_stats_reader(world.ministry) is None
+    assert stats.require_stats_reader(world.admin) is None
+    scope = stats.require_stats_reader(world.organiser_b)
+    assert stats.headline(StatsFilter(), scope, NOW) == E2
+
+
+def test_events_behind_a_total_carry_no_person(db, fixture):
+    lines = stats.events_behind(StatsFilter(), None, NOW)
+    assert [(line.title, line.totals) for line in lines] == [("Tumes diskusija", E1), ("Križu svētki", E2)]
+
+
+def test_totals_survive_anonymisation(db, fixture):
+    before = stats.headline(StatsFilter(), None, NOW)
+    for r in _db.session.query(Registration):
+        r.name, r.needs, r.email = "—", "", None
+    _db.session.commit()
+    assert stats.headline(StatsFilter(), None, NOW) == before

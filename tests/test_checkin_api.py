@@ -141,3 +141,9 @@ def test_the_page_works_without_javascript(client, world, event, family):
     walk = post_form(client, page, {"action": "walk_in", "name": "Nezināmais", "people": "1"}).get_data(as_text=True)
     assert 'class="result result-ok"' in walk
     assert client.get("/manage/checkin-sw.js").headers["Service-Worker-Allowed"] == "/manage/"
+
+
+def test_signing_out_clears_the_phones_data(client, world):
+    login(client, world.organiser_a.email)
+    response = post_form(client, "/logout", {}, form_url="/manage/")
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eventsvc.extensions import db as _db
-from eventsvc.models import CheckIn, CheckInMethod, RegistrationSource
+from eventsvc.models import CheckIn, CheckInMethod, Registration, RegistrationSource
 from eventsvc.services import NotFound, ValidationFailed
 from eventsvc.services import checkin as door
 from eventsvc.services import registration as rules
@@ -147,3 +147,22 @@ def test_twenty_devices_scanning_one_ticket_make_one_checkin(app, db, world, eve
     assert errors == []
     assert sorted(results) == sorted([Result.CHECKED_IN] + [Result.ALREADY] * (threads - 1))
     assert _db.session.scalar(select(func.count(CheckIn.id))) == 1
+
+
+def test_nonces_belong_to_their_event(db, world, event, in_days, now):
+    other = factories.event(world.org_b, in_days(1), capacity=5)
+    here = register(event, now, name="Šeit")
+    there = register(other, now, name="Tur")
+    first = door.check_in_ticket(event, here.ticket_secret, world.organiser_a, now, nonce="door1:00000001")
+    second = door.check_in_ticket(other, there.ticket_secret, world.organiser_b, now, nonce="door1:00000001")
+    _db.session.commit()
+    assert first.registration.id == here.id and second.registration.id == there.id  # no one else's answer
+
+
+def test_a_retried_walk_in_registers_once(db, world, event, now):
+    first = door.register_walk_in(event, "Ienācējs", 2, world.organiser_a, now, nonce="walkin:0000001")
+    _db.session.commit()
+    again = door.register_walk_in(event, "Ienācējs", 2, world.organiser_a, now, nonce="walkin:0000001")
+    _db.session.commit()
+    assert again.checkin.id == first.checkin.id
+    assert _db.session.scalar(select(func.count()).select_from(Registration).where(Registration.source == RegistrationSource.WALK_IN)) == 1

@@ -6,7 +6,6 @@ import io
 import re
 
 import jsonschema
-import pytest
 
 from eventsvc.extensions import db as _db
 from eventsvc.models import Activity, Registration, Speaker

@@ -1,7 +1,7 @@
 """Attendance totals on a small fixture whose numbers are worked out by hand."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pytest
 
@@ -17,7 +17,6 @@ from eventsvc.models import (
     RegistrationStatus,
     TargetGroup,
 )
-from eventsvc.services import PermissionDenied
 from eventsvc.services import stats
 from eventsvc.services.stats import GroupBy, StatsFilter, Totals
 from eventsvc.timezones import RIGA

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..timezones import utcnow
@@ -23,6 +23,7 @@ class CheckIn(Base):
     __tablename__ = "checkins"
     __table_args__ = (
         CheckConstraint("people >= 1", name="people_positive"),
+        UniqueConstraint("event_id", "nonce", name="uq_checkins_event_nonce"),
         Index("ix_checkins_event_active", "event_id", "undone_at"),
     )
 
@@ -33,7 +34,7 @@ class CheckIn(Base):
     method: Mapped[CheckInMethod] = mapped_column(enum_type(CheckInMethod))
     # A client-made id: a retried request (or an offline queue synced twice) finds its
     # first answer instead of checking in again.
-    nonce: Mapped[str | None] = mapped_column(String(64), unique=True)
+    nonce: Mapped[str | None] = mapped_column(String(64))
     device: Mapped[str] = mapped_column(String(64), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # when the server recorded it

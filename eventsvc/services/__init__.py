@@ -22,10 +22,14 @@ class ValidationFailed(ServiceError):
 class NotFound(ServiceError):
     """Unknown, or not visible to this caller: both look the same from outside."""
 
-    def __init__(self, message: str = "not found"):
-        super().__init__(message)
+    def __init__(self, message: str | None = None):
+        from flask_babel import gettext as _
+
+        super().__init__(message or _("This page does not exist, or it is not public."))
 
 
 class PermissionDenied(ServiceError):
-    def __init__(self, message: str = "permission denied"):
-        super().__init__(message)
+    def __init__(self, message: str | None = None):
+        from flask_babel import gettext as _
+
+        super().__init__(message or _("You do not have access to this page."))

@@ -28,7 +28,7 @@ from ..models import (
     User,
 )
 from . import ValidationFailed
-from .registration import RegistrationRequest, availability, register
+from .registration import RegistrationRequest, availability, lock_event, register
 
 TICKET_CODE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 NONCE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
@@ -109,10 +109,10 @@ def _lock_registration(registration_id: int) -> Registration | None:
     return db.session.scalar(query.with_for_update())
 
 
-def _replay(nonce: str | None) -> Outcome | None:
+def _replay(event: Event, nonce: str | None) -> Outcome | None:
     if not nonce:
         return None
-    earlier = db.session.scalar(select(CheckIn).where(CheckIn.nonce == nonce))
+    earlier = db.session.scalar(select(CheckIn).where(CheckIn.event_id == event.id, CheckIn.nonce == nonce))
     if earlier is None:
         return None
     return Outcome(Result.CHECKED_IN, earlier.registration, earlier, checked_in_people=checked_in_people(earlier.registration_id))
@@ -170,11 +170,11 @@ def check_in_registration(
 def _check_in(event, registration_id, user, now, people, nonce, device, scanned_at, method) -> Outcome:
     if people is not None and (not isinstance(people, int) or isinstance(people, bool) or people < 1):
         raise ValidationFailed({"people": _("Check in at least 1 person.")})
-    replay = _replay(nonce)
+    replay = _replay(event, nonce)
     if replay is not None:
         return replay
     registration = _lock_registration(registration_id)  # late: only what lets people in is locked
-    replay = _replay(nonce)  # a twin request may have finished while we waited
+    replay = _replay(event, nonce)  # a twin request may have finished while we waited
     if replay is not None:
         return replay
     if registration.status is RegistrationStatus.CANCELLED:
@@ -221,7 +221,8 @@ def undo_checkin(event: Event, checkin_id: int, user: User, now: datetime) -> Ch
 def register_walk_in(event: Event, name: str, people: int, user: User, now: datetime, nonce: str | None = None) -> Outcome:
     """Someone at the door without a registration: a place if there is one, then in."""
     _validate_nonce(nonce)
-    replay = _replay(nonce)
+    lock_event(event.id)  # first, so that a retried walk-in cannot register twice
+    replay = _replay(event, nonce)
     if replay is not None:
         return replay
     outcome = register(

@@ -19,8 +19,8 @@ def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .organiser import bp as organiser_bp
 
-    # The API takes no cookies-based authority (public endpoints, private tokens in the
-    # path), so cross-site request forgery has nothing to forge.
+    # Public API calls carry no cookie authority (private tokens travel in the path); staff
+    # calls made with a session must send the X-CSRFToken header (web/api/auth.py).
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(public.bp)

@@ -66,4 +66,7 @@ def logout():
     logout_user()
     session.clear()
     flash(_("You have signed out."), "success")
-    return redirect(url_for("public.calendar"))
+    response = redirect(url_for("public.calendar"))
+    # A door phone keeps attendee names for offline work: signing out removes them.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response

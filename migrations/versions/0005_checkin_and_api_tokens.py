@@ -53,7 +53,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['registration_id'], ['registrations.id'], name=op.f('fk_checkins_registration_id_registrations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['undone_by_id'], ['users.id'], name=op.f('fk_checkins_undone_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_checkins')),
-    sa.UniqueConstraint('nonce', name=op.f('uq_checkins_nonce'))
+    sa.UniqueConstraint('event_id', 'nonce', name='uq_checkins_event_nonce')
     )
     with op.batch_alter_table('checkins', schema=None) as batch_op:
         batch_op.create_index('ix_checkins_event_active', ['event_id', 'undone_at'], unique=False)

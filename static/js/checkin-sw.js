@@ -6,7 +6,8 @@ self.addEventListener("install", function () { self.skipWaiting(); });
 self.addEventListener("activate", function (event) { event.waitUntil(self.clients.claim()); });
 
 function cacheable(url) {
-  return url.origin === self.location.origin &&
+  // Never a URL with a query (a search holds names): only the page itself and static files.
+  return url.origin === self.location.origin && !url.search &&
     (/^\/manage\/events\/\d+\/checkin$/.test(url.pathname) || url.pathname.indexOf("/static/") === 0);
 }
 
@@ -21,7 +22,7 @@ self.addEventListener("fetch", function (event) {
       }
       return response;
     }).catch(function () {
-      return caches.match(event.request, { ignoreSearch: true });
+      return caches.match(event.request);
     })
   );
 });

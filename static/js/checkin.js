@@ -65,19 +65,23 @@
   }
 
   // --- showing results -------------------------------------------------------------------
-  var tone = { checked_in: "ok", already_checked_in: "warn", too_many_people: "warn", waitlisted: "warn" };
-  function show(result, message, checkinId) {
+  var tone = { checked_in: "ok", already_checked_in: "warn", too_many_people: "warn", waitlisted: "warn", undone: "neutral" };
+  function show(result, message, checkinId, registrationId) {
     resultBox.className = "result result-" + (tone[result] || "bad");
     resultBox.innerHTML = "";
     var p = document.createElement("p");
     p.className = "result-title";
-    p.textContent = (result === "checked_in" ? "✔ " : "✖ ") + message;
+    p.textContent = (result === "checked_in" ? "✔ " : result === "undone" ? "↩ " : "✖ ") + message;
     resultBox.appendChild(p);
     if (checkinId) {
       var undo = document.createElement("button");
       undo.type = "button"; undo.className = "secondary"; undo.textContent = texts.undo;
       undo.addEventListener("click", function () {
-        call("DELETE", "/checkins/" + checkinId).then(function () { show("undone", texts.undone); refreshCounts(); });
+        call("DELETE", "/checkins/" + checkinId).then(function (r) {
+          show("undone", texts.undone);
+          forget(registrationId, r.checked_in_people);
+          refreshCounts();
+        }).catch(function (error) { show("invalid", error.message); });
       });
       resultBox.appendChild(undo);
     }
@@ -105,7 +109,7 @@
       door.querySelector('[data-count="checked_in"]').textContent = c.checked_in_people;
       door.querySelector('[data-count="confirmed"]').textContent = c.confirmed_people;
       door.querySelector('[data-count="walk_in"]').textContent = c.walk_in_people;
-    }).catch(goOffline);
+    }).catch(failed);
   }
   function sync() {
     return queued().then(function (items) {
@@ -121,9 +125,20 @@
     }).then(function () { showConnection(); refreshCounts(); return refreshList(); });
   }
   function goOffline() { offline = true; showConnection(); }
-  function goOnline() { offline = false; showConnection(); sync().catch(goOffline); }
+  function failed(error) {
+    if (error && error.server) { show("invalid", error.message); return; }  // signed out, expired page …
+    goOffline();
+  }
+  function goOnline() { offline = false; showConnection(); sync().catch(failed); }
   window.addEventListener("offline", goOffline);
   window.addEventListener("online", goOnline);
+
+  // The phone's list follows what the server says, so that a drop in signal right after an
+  // online check-in cannot let the same people in twice.
+  function forget(registrationId, checkedIn) {
+    list.forEach(function (t) { if (t.registration_id === registrationId) t.checked_in_people = checkedIn; });
+    store("lists", "readwrite", function (s) { s.put({ event_id: eventId, tickets: list }); });
+  }
 
   // --- offline work: the list on the phone -------------------------------------------------
   function sha256(text) {
@@ -142,7 +157,7 @@
         return store("lists", "readwrite", function (s) { s.put({ event_id: eventId, tickets: list }); });
       })
       .then(function () {
-        show("checked_in", texts.checked_in + ": " + entry.name + ", " + people + " " + texts.people + ". " + texts.queued);
+        show("checked_in", texts.checked_in + ": " + entry.name + " (" + entry.checked_in_people + "/" + entry.party_size + "). " + texts.queued);
         showConnection();
       });
   }
@@ -160,7 +175,9 @@
     if (!code) return;
     var item = { code: code, nonce: nonce(), device: device, scanned_at: new Date().toISOString() };
     var work = offline ? offlineCode(code, item) : call("POST", "/checkins", item).then(function (r) {
-      show(r.result, r.message, r.checkin_id);
+      var attendee = r.attendee;
+      show(r.result, r.message, r.checkin_id, attendee && attendee.registration_id);
+      if (attendee) forget(attendee.registration_id, attendee.checked_in_people);
       refreshCounts();
     }).catch(function (error) {
       if (error.server) { show("invalid", error.message); return; }
@@ -197,20 +214,24 @@
 
   // --- the camera (qr-scanner, vendored) ----------------------------------------------------------
   var cameraButton = document.getElementById("camera-button");
+  var scanner = null, scanning = false, last = "", lastSeen = 0;
   if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
     cameraButton.hidden = false;
     cameraButton.addEventListener("click", function () {
       var video = document.getElementById("camera");
+      if (scanning) { scanner.stop(); video.hidden = true; scanning = false; return; }
       loadScanner().then(function () {
+        if (!scanner) {
+          scanner = new QrScanner(video, function (result) {
+            var now = Date.now(), seen = lastSeen;
+            lastSeen = now;  // a code held in view keeps being seen: submit it once
+            if (result.data === last && now - seen < 3000) return;
+            last = result.data;
+            submitCode(result.data);
+          }, { returnDetailedScanResult: true, highlightScanRegion: true });
+        }
         video.hidden = false;
-        var last = "", lastAt = 0;
-        var scanner = new QrScanner(video, function (result) {
-          var now = Date.now();
-          if (result.data === last && now - lastAt < 3000) return;  // the same code held in view
-          last = result.data; lastAt = now;
-          submitCode(result.data);
-        }, { returnDetailedScanResult: true, highlightScanRegion: true });
-        return scanner.start();
+        return scanner.start().then(function () { scanning = true; });
       }).catch(function () { show("invalid", texts.camera_error); });
     });
   }
@@ -232,7 +253,13 @@
   store("lists", "readonly", function (s) { return s.get(eventId); }).then(function (saved) {
     if (saved) list = saved.tickets;
     showConnection();
-    if (!offline) return sync().catch(goOffline);
+    if (!offline) return sync().catch(failed);
   });
-  setInterval(refreshCounts, 10000);
+  // Every 10 s: fresh counts, or (after a failed request) a try whether the network is back;
+  // a weak signal may never fire the browser's "online" event.
+  setInterval(function () {
+    if (!offline) { refreshCounts(); return; }
+    if (!navigator.onLine) return;
+    sync().then(function () { offline = false; showConnection(); }).catch(failed);
+  }, 10000);
 })();

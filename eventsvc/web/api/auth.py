@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
+from ...extensions import db
 from ...services.api_tokens import user_for_token
 from ...timezones import utcnow
 
@@ -17,6 +18,7 @@ def api_user():
         user = user_for_token(header[7:].strip(), utcnow())
         if user is None:
             abort(401)
+        db.session.commit()  # remember when the token was last used, also on reads
     elif current_user.is_authenticated:
         user = current_user
         if request.method not in ("GET", "HEAD"):

@@ -2,6 +2,8 @@
 camera, live counts and the offline queue on top, through the JSON API."""
 from __future__ import annotations
 
+import secrets
+
 from pathlib import Path
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
@@ -41,6 +43,7 @@ def _page(event, outcome=None, status=200):
         counts=door.door_counts(event),
         search=search,
         found=door.door_list(event, search) if search else [],
+        nonce=secrets.token_urlsafe(12),  # a reloaded form (F5) replays, not repeats
         code_form=CodeForm(formdata=None),
         people_form=PeopleForm(formdata=None),
         walk_in_form=WalkInForm(formdata=None),
@@ -58,22 +61,25 @@ def checkin_submit(event_id: int):
     event = access.event_for_manager(current_user, event_id)
     now = utcnow()
     kind = request.form.get("action")
+    nonce = request.form.get("nonce") or None
     try:
         if kind == "code":
             form = CodeForm()
             if not form.validate_on_submit():
-                return _page(event, status=422)
-            outcome = door.check_in_ticket(event, form.code.data, current_user, now)
+                return _invalid(event)
+            outcome = door.check_in_ticket(event, form.code.data, current_user, now, nonce=nonce)
         elif kind == "person":
             form = PeopleForm()
             if not form.validate_on_submit() or not (form.registration_id.data or "").isdigit():
-                return _page(event, status=422)
-            outcome = door.check_in_registration(event, int(form.registration_id.data), current_user, now, people=form.people.data)
+                return _invalid(event)
+            outcome = door.check_in_registration(
+                event, int(form.registration_id.data), current_user, now, people=form.people.data, nonce=nonce
+            )
         elif kind == "walk_in":
             form = WalkInForm()
             if not form.validate_on_submit():
-                return _page(event, status=422)
-            outcome = door.register_walk_in(event, form.name.data, form.people.data, current_user, now)
+                return _invalid(event)
+            outcome = door.register_walk_in(event, form.name.data, form.people.data, current_user, now, nonce=nonce)
         else:
             return _page(event, status=400)
     except (ValidationFailed, ServiceError) as exc:
@@ -82,6 +88,11 @@ def checkin_submit(event_id: int):
         return _page(event, status=409)
     db.session.commit()
     return _page(event, outcome)
+
+
+def _invalid(event):
+    flash(_("Please fill in the form: a ticket code, or a name and 1 to 10 people."), "error")
+    return _page(event, status=422)
 
 
 @bp.post("/events/<int:event_id>/checkin/<int:checkin_id>/undo")

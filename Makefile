@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run test install translations chromium extract-messages update-messages clean
+.PHONY: run test install translations chromium bench-stats extract-messages update-messages clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed" or 0)'
@@ -35,6 +35,12 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update && apt-get install -y chromium; \
 	  else echo "Browser tests need Chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+# The Ministry's totals on a national data set (PostgreSQL): see docs/PERFORMANCE.md.
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/eventsvc_bench
+bench-stats: install
+	$(BIN)/python bench/national_data.py $(BENCH_DATABASE_URL)
+	$(BIN)/python bench/stats_bench.py $(BENCH_DATABASE_URL) 5
 
 # After changing user-facing strings: extract them and merge into every catalogue.
 extract-messages: install

@@ -166,3 +166,21 @@ def test_a_retried_walk_in_registers_once(db, world, event, now):
     _db.session.commit()
     assert again.checkin.id == first.checkin.id
     assert _db.session.scalar(select(func.count()).select_from(Registration).where(Registration.source == RegistrationSource.WALK_IN)) == 1
+
+
+def test_the_registrations_count_of_people_in_follows_checkins_and_undo(db, world, event, now):
+    family = register(event, now, party_size=4)
+    user = world.organiser_a
+
+    def counted():
+        _db.session.expire_all()
+        rows = _db.session.scalars(select(CheckIn).where(CheckIn.registration_id == family.id, CheckIn.undone_at.is_(None)))
+        return _db.session.get(Registration, family.id).checked_in_people, sum(c.people for c in rows)
+
+    first = door.check_in_registration(event, family.id, user, now, people=1)
+    door.check_in_ticket(event, family.ticket_secret, user, now)
+    _db.session.commit()
+    assert counted() == (4, 4)
+    door.undo_checkin(event, first.checkin.id, user, now)
+    _db.session.commit()
+    assert counted() == (3, 3)

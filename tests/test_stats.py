@@ -33,6 +33,7 @@ def reg(event, name, size, status=RegistrationStatus.CONFIRMED, attendance=Atten
     _db.session.flush()
     for people in checked:
         _db.session.add(CheckIn(event_id=event.id, registration_id=r.id, people=people, method=CheckInMethod.SCAN))
+    r.checked_in_people = sum(checked)  # as the check-in service keeps it
     for people in undone:
         _db.session.add(CheckIn(event_id=event.id, registration_id=r.id, people=people, method=CheckInMethod.SCAN,
                                 undone_at=datetime(2026, 10, 5, 13, tzinfo=RIGA)))

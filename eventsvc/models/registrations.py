@@ -51,6 +51,7 @@ class Registration(Base):
     __tablename__ = "registrations"
     __table_args__ = (
         CheckConstraint("party_size >= 1", name="party_size_positive"),
+        CheckConstraint("checked_in_people >= 0", name="checked_in_people_not_negative"),
         # Residents leave a way to reach them; a walk-in at the door need not.
         CheckConstraint("email IS NOT NULL OR phone IS NOT NULL OR source = 'walk_in'", name="has_contact"),
         # One active registration per address and event (as Indico does): the database
@@ -73,6 +74,10 @@ class Registration(Base):
     email: Mapped[str | None] = mapped_column(String(254))  # lower-cased
     phone: Mapped[str | None] = mapped_column(String(40))
     party_size: Mapped[int] = mapped_column(default=1)
+    # People of this party let in at the door: the sum of its check-ins that were not undone,
+    # kept here by the check-in service (under this row's lock) so that national totals are
+    # one scan of registrations, not a join with every check-in.
+    checked_in_people: Mapped[int] = mapped_column(default=0, server_default="0")
     attendance: Mapped[Attendance] = mapped_column(enum_type(Attendance), default=Attendance.IN_PERSON)
     needs: Mapped[str] = mapped_column(Text, default="")  # accessibility needs, free text
     language: Mapped[str] = mapped_column(String(5), default="lv")

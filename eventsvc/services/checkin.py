@@ -27,7 +27,7 @@ from ..models import (
     RegistrationStatus,
     User,
 )
-from . import ValidationFailed
+from . import NotFound, ValidationFailed
 from .registration import RegistrationRequest, availability, lock_event, register
 
 TICKET_CODE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
@@ -96,7 +96,7 @@ def _active(registration_id: int):
 
 
 def checked_in_people(registration_id: int) -> int:
-    return db.session.scalar(select(func.coalesce(func.sum(CheckIn.people), 0)).where(_active(registration_id))) or 0
+    return db.session.scalar(select(Registration.checked_in_people).where(Registration.id == registration_id)) or 0
 
 
 def _lock_registration(registration_id: int) -> Registration | None:
@@ -181,7 +181,7 @@ def _check_in(event, registration_id, user, now, people, nonce, device, scanned_
         return Outcome(Result.CANCELLED, registration)
     if registration.status is RegistrationStatus.WAITLISTED:
         return Outcome(Result.WAITLISTED, registration)
-    done = checked_in_people(registration.id)
+    done = registration.checked_in_people
     remaining = registration.party_size - done
     if remaining <= 0:
         previous = db.session.scalar(
@@ -202,18 +202,22 @@ def _check_in(event, registration_id, user, now, people, nonce, device, scanned_
         scanned_at=min(scanned_at or now, now),
     )
     db.session.add(checkin)
+    registration.checked_in_people = done + checkin.people
     db.session.flush()
-    return Outcome(Result.CHECKED_IN, registration, checkin, checked_in_people=done + checkin.people)
+    return Outcome(Result.CHECKED_IN, registration, checkin, checked_in_people=registration.checked_in_people)
 
 
 def undo_checkin(event: Event, checkin_id: int, user: User, now: datetime) -> CheckIn:
     checkin = db.session.get(CheckIn, checkin_id)
-    if checkin is None or checkin.event_id != event.id or checkin.undone_at is not None:
-        from . import NotFound
-
+    if checkin is None or checkin.event_id != event.id:
+        raise NotFound()
+    registration = _lock_registration(checkin.registration_id)
+    db.session.refresh(checkin)
+    if checkin.undone_at is not None:
         raise NotFound()
     checkin.undone_at = now
     checkin.undone_by_id = user.id
+    registration.checked_in_people -= checkin.people
     db.session.flush()
     return checkin
 
@@ -246,9 +250,11 @@ class DoorCounts:
 def door_counts(event: Event) -> DoorCounts:
     checked, walk_ins = db.session.execute(
         select(
-            func.coalesce(func.sum(CheckIn.people), 0),
-            func.coalesce(func.sum(case((CheckIn.method == CheckInMethod.WALK_IN, CheckIn.people), else_=0)), 0),
-        ).where(CheckIn.event_id == event.id, CheckIn.undone_at.is_(None))
+            func.coalesce(func.sum(Registration.checked_in_people), 0),
+            func.coalesce(
+                func.sum(case((Registration.source == RegistrationSource.WALK_IN, Registration.checked_in_people), else_=0)), 0
+            ),
+        ).where(Registration.event_id == event.id)
     ).one()
     places = availability(event)
     # People expected at the door: those holding a place (online viewers do not come).
@@ -257,15 +263,8 @@ def door_counts(event: Event) -> DoorCounts:
 
 def door_list(event: Event, search: str = "", limit: int = 50) -> list[tuple[Registration, int]]:
     """Registrations with people checked in so far; by name or phone when searching."""
-    people = (
-        select(CheckIn.registration_id, func.sum(CheckIn.people).label("people"))
-        .where(CheckIn.event_id == event.id, CheckIn.undone_at.is_(None))
-        .group_by(CheckIn.registration_id)
-        .subquery()
-    )
     query = (
-        select(Registration, func.coalesce(people.c.people, 0))
-        .outerjoin(people, people.c.registration_id == Registration.id)
+        select(Registration, Registration.checked_in_people)
         .where(Registration.event_id == event.id)
         .order_by(Registration.name, Registration.id)
         .limit(limit)

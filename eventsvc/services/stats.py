@@ -24,7 +24,6 @@ from ..extensions import db
 from ..models import (
     Attendance,
     Campaign,
-    CheckIn,
     Event,
     EventKind,
     EventStatus,
@@ -98,28 +97,19 @@ def require_stats_reader(user: User) -> set[int] | None:
     raise PermissionDenied()
 
 
-def _checked_in_by_registration():
-    return (
-        select(CheckIn.registration_id, func.sum(CheckIn.people).label("people"))
-        .where(CheckIn.undone_at.is_(None))
-        .group_by(CheckIn.registration_id)
-        .subquery("door")
-    )
-
-
-def _aggregate_columns(now: datetime, door):
+def _registration_columns(now: datetime):
+    """Sums over registrations (one scan, no DISTINCT): everything but the event count."""
     confirmed = Registration.status == RegistrationStatus.CONFIRMED
     walk_in = Registration.source == RegistrationSource.WALK_IN
     registered = and_(confirmed, Registration.source != RegistrationSource.WALK_IN)
     in_person = and_(registered, Registration.attendance == Attendance.IN_PERSON)
-    came = func.coalesce(door.c.people, 0)
+    came = Registration.checked_in_people
     ended = Event.ends_at <= now
 
     def total(condition, value):
         return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
 
     return [
-        func.count(func.distinct(Event.id)).label("events"),
         total(registered, 1).label("registrations"),
         total(registered, Registration.party_size).label("people_registered"),
         total(in_person, Registration.party_size).label("people_in_person"),
@@ -134,14 +124,8 @@ def _aggregate_columns(now: datetime, door):
     ]
 
 
-def _base(columns, filters: StatsFilter, organisations: set[int] | None, door) -> Select:
-    query = (
-        select(*columns)
-        .select_from(Event)
-        .outerjoin(Registration, Registration.event_id == Event.id)
-        .outerjoin(door, door.c.registration_id == Registration.id)
-        .where(Event.status == EventStatus.PUBLISHED)
-    )
+def _filtered(query: Select, filters: StatsFilter, organisations: set[int] | None) -> Select:
+    query = query.where(Event.status == EventStatus.PUBLISHED)
     if filters.date_from is not None:
         query = query.where(Event.starts_at >= riga_day_bounds(filters.date_from)[0])
     if filters.date_to is not None:
@@ -157,18 +141,37 @@ def _base(columns, filters: StatsFilter, organisations: set[int] | None, door) -
     return query
 
 
-def _totals(row) -> Totals:
-    return Totals(**{name: int(getattr(row, name) or 0) for name in METRICS})
+def _grouped(keys, filters: StatsFilter, organisations: set[int] | None, now: datetime, target_groups: bool = False):
+    """{group key: Totals}: the event count and the registration sums are two aggregate
+    queries (a DISTINCT count over the joined rows would sort a million of them)."""
+    events = _filtered(select(*keys, func.count(Event.id).label("events")).select_from(Event), filters, organisations)
+    people = _filtered(
+        select(*keys, *_registration_columns(now)).select_from(Registration).join(Event, Event.id == Registration.event_id),
+        filters,
+        organisations,
+    )
+    if target_groups:
+        events = events.join(EventTargetGroup, EventTargetGroup.event_id == Event.id)
+        people = people.join(EventTargetGroup, EventTargetGroup.event_id == Event.id)
+    if keys:
+        events, people = events.group_by(*keys), people.group_by(*keys)
+    width = len(keys)
+    counts = {tuple(row[:width]): row.events for row in db.session.execute(events)}
+    sums = {tuple(row[:width]): row for row in db.session.execute(people)}
+    result = {}
+    for key in counts.keys() | sums.keys():
+        row = sums.get(key)
+        values = {name: int(getattr(row, name) or 0) for name in METRICS if name != "events"} if row else {}
+        result[key] = Totals(events=int(counts.get(key, 0)), **values)
+    return result
 
 
 def headline(filters: StatsFilter, organisations: set[int] | None, now: datetime) -> Totals:
-    door = _checked_in_by_registration()
-    return _totals(db.session.execute(_base(_aggregate_columns(now, door), filters, organisations, door)).one())
+    return _grouped([], filters, organisations, now).get((), Totals())
 
 
 def breakdown(group_by: GroupBy, filters: StatsFilter, organisations: set[int] | None, now: datetime) -> list[Row]:
-    """One row per municipality / campaign / kind / target group / month, in one query."""
-    door = _checked_in_by_registration()
+    """One row per municipality / campaign / kind / target group / month."""
     key = {
         GroupBy.MUNICIPALITY: Event.municipality_id,
         GroupBy.CAMPAIGN: func.coalesce(Event.campaign_id, literal(0)),
@@ -176,12 +179,10 @@ def breakdown(group_by: GroupBy, filters: StatsFilter, organisations: set[int] |
         GroupBy.TARGET_GROUP: EventTargetGroup.target_group,
         GroupBy.MONTH: Event.local_month,
     }[group_by]
-    query = _base([key.label("key"), *_aggregate_columns(now, door)], filters, organisations, door)
-    if group_by is GroupBy.TARGET_GROUP:
-        query = query.join(EventTargetGroup, EventTargetGroup.event_id == Event.id)
-    rows = db.session.execute(query.group_by(key)).all()
-    labels = _labels(group_by, [row.key for row in rows])
-    result = [Row(str(_plain(row.key)), labels[_plain(row.key)], _totals(row)) for row in rows]
+    totals = _grouped([key.label("key")], filters, organisations, now, target_groups=group_by is GroupBy.TARGET_GROUP)
+    keys = [_plain(k[0]) for k in totals]
+    labels = _labels(group_by, keys)
+    result = [Row(str(_plain(k[0])), labels[_plain(k[0])], t) for k, t in totals.items()]
     return sorted(result, key=lambda r: r.key if group_by is GroupBy.MONTH else r.label.lower())
 
 
@@ -220,13 +221,27 @@ class EventLine:
 
 
 def events_behind(filters: StatsFilter, organisations: set[int] | None, now: datetime, limit: int = 500) -> list[EventLine]:
-    door = _checked_in_by_registration()
-    query = (
-        _base([Event.id, Event.title, Event.starts_at, Municipality.name.label("municipality"), *_aggregate_columns(now, door)],
-              filters, organisations, door)
-        .join(Municipality, Municipality.id == Event.municipality_id)
-        .group_by(Event.id, Event.title, Event.starts_at, Municipality.name)
-        .order_by(Event.starts_at)
-        .limit(limit)
-    )
-    return [EventLine(r.id, r.title, r.starts_at, r.municipality, _totals(r)) for r in db.session.execute(query)]
+    """Per event, in date order: the same totals, grouped by event."""
+    keys = [Event.id, Event.title, Event.starts_at, Municipality.name]
+    chosen = _filtered(select(Event.id).select_from(Event), filters, organisations).order_by(Event.starts_at).limit(limit)
+    ids = list(db.session.scalars(chosen))
+    if not ids:
+        return []
+    rows = db.session.execute(
+        select(*keys).join(Municipality, Municipality.id == Event.municipality_id).where(Event.id.in_(ids)).order_by(Event.starts_at)
+    ).all()
+    people = {
+        row[0]: row
+        for row in db.session.execute(
+            select(Registration.event_id, *_registration_columns(now))
+            .join(Event, Event.id == Registration.event_id)
+            .where(Registration.event_id.in_(ids))
+            .group_by(Registration.event_id)
+        )
+    }
+    lines = []
+    for event_id, title, starts_at, municipality in rows:
+        row = people.get(event_id)
+        values = {name: int(getattr(row, name) or 0) for name in METRICS if name != "events"} if row else {}
+        lines.append(EventLine(event_id, title, starts_at, municipality, Totals(events=1, **values)))
+    return lines

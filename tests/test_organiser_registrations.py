@@ -41,6 +41,7 @@ def test_list_shows_counts_search_and_filter(client, world, event):
     assert "Anna Bērziņa" not in text_of(client.get(page + "?q=ozol"))
     waiting = text_of(client.get(page + "?status=waitlisted"))
     assert "Zane Kalniņa" in waiting and "Anna Bērziņa" not in waiting
+    assert "(1.)" in waiting  # her place in line
 
 
 def test_phone_registration_without_email_after_the_deadline(client, world, in_days, now):

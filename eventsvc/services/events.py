@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
@@ -261,7 +262,7 @@ def events_for_manager(user: User, status: EventStatus | None = None) -> list[Ev
     """The events of the organisations `user` manages, soonest first."""
     require_organiser(user)
     allowed = managed_organisation_ids(user)
-    query = select(Event).order_by(Event.starts_at.desc())
+    query = select(Event).options(selectinload(Event.organisation)).order_by(Event.starts_at.desc())
     if allowed is not None:
         query = query.where(Event.organisation_id.in_(allowed))
     if status is not None:

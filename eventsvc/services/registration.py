@@ -525,6 +525,16 @@ def waitlist_position(registration: Registration) -> int | None:
     )
 
 
+def waitlist_positions(event_id: int) -> dict[int, int]:
+    """Every waiting registration's place in line, in one query (for lists)."""
+    ids = db.session.scalars(
+        select(Registration.id)
+        .where(Registration.event_id == event_id, Registration.status == RegistrationStatus.WAITLISTED)
+        .order_by(Registration.id)
+    )
+    return {registration_id: position for position, registration_id in enumerate(ids, start=1)}
+
+
 def _lock_registration(registration: Registration) -> Registration:
     """The event, then this row, locked and re-read: two changes of one registration (or a
     change and a promotion) cannot interleave."""

@@ -55,7 +55,7 @@ def registrations(event_id: int):
         status=status,
         statuses=list(RegistrationStatus),
         search=search,
-        positions={r.id: rules.waitlist_position(r) for r in page.items if r.status is RegistrationStatus.WAITLISTED},
+        positions=rules.waitlist_positions(event.id),
     )
 
 

@@ -10,6 +10,7 @@ from eventsvc.models import (
     Attendance,
     CheckIn,
     CheckInMethod,
+    EventFormat,
     EventKind,
     EventStatus,
     Registration,
@@ -132,3 +133,35 @@ def test_totals_survive_anonymisation(db, fixture):
         r.name, r.needs, r.email = "—", "", None
     _db.session.commit()
     assert stats.headline(StatsFilter(), None, NOW) == before
+
+
+def test_running_counters_equal_a_rebuild_after_every_kind_of_change(db, world, in_days, now):
+    from eventsvc.models import EventStats
+    from eventsvc.services import checkin as door
+    from eventsvc.services import registration as rules
+
+    event = factories.event(world.org_a, in_days(1), capacity=6, format=EventFormat.HYBRID, stream_url="https://x.lv/s")
+    made = [rules.register(event.id, factories.registration_request(party_size=size, attendance=attendance), now).registration
+            for size, attendance in ((3, Attendance.IN_PERSON), (2, Attendance.ONLINE), (3, Attendance.IN_PERSON),
+                                     (2, Attendance.IN_PERSON), (1, Attendance.IN_PERSON))]
+    _db.session.commit()
+    rules.change_party_size(made[0], 2, now)                     # promotes from the waiting list
+    rules.cancel_registration(made[4], now)
+    first = door.check_in_ticket(event, made[0].ticket_secret, world.organiser_a, now, people=1)
+    door.check_in_ticket(event, made[1].ticket_secret, world.organiser_a, now)
+    door.undo_checkin(event, first.checkin.id, world.organiser_a, now)
+    door.register_walk_in(event, "Ienācējs", 1, world.organiser_a, now)
+    _db.session.commit()
+
+    def row():
+        _db.session.expire_all()
+        stats_row = _db.session.get(EventStats, event.id)
+        return {name: getattr(stats_row, name) for name in ("registrations", "people_registered", "people_in_person",
+                "people_online", "people_checked_in", "checked_in_registered", "checked_in_in_person", "walk_ins",
+                "people_waitlisted")}
+
+    running = row()
+    stats.rebuild_event_stats()
+    _db.session.commit()
+    assert running == row()
+    assert running["people_checked_in"] == 3 and running["walk_ins"] == 1

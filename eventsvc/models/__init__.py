@@ -2,6 +2,7 @@
 from .accounts import Role, User, memberships
 from .api_tokens import ApiToken
 from .checkins import CheckIn, CheckInMethod
+from .event_stats import EventStats
 from .base import Base, UTCDateTime
 from .campaigns import Campaign, CampaignKind
 from .events import (
@@ -28,7 +29,7 @@ from .registrations import (
 )
 
 __all__ = [
-    "ACTIVE_STATUSES", "ApiToken", "CheckIn", "CheckInMethod", "OutboxMessage", "OutboxStatus", "Activity", "Attendance", "RegistrationSource", "registration_activities", "ActivityKind", "Base", "Campaign", "CampaignKind", "Event",
+    "ACTIVE_STATUSES", "ApiToken", "EventStats", "CheckIn", "CheckInMethod", "OutboxMessage", "OutboxStatus", "Activity", "Attendance", "RegistrationSource", "registration_activities", "ActivityKind", "Base", "Campaign", "CampaignKind", "Event",
     "EventFormat", "EventKind", "EventStatus", "EventTargetGroup", "Municipality", "Organisation",
     "OrganisationKind", "Registration", "RegistrationStatus", "Role", "Speaker", "SpeakerRole",
     "TargetGroup", "UTCDateTime", "User", "memberships",

@@ -19,6 +19,7 @@ from sqlalchemy import case, func, select
 
 from ..extensions import db
 from ..models import (
+    Attendance,
     CheckIn,
     CheckInMethod,
     Event,
@@ -231,7 +232,8 @@ def register_walk_in(event: Event, name: str, people: int, user: User, now: date
         return replay
     outcome = register(
         event.id,
-        RegistrationRequest(name=name, party_size=people, consent=True, join_waitlist=False),
+        # Someone at the door is there in person, also at a hybrid event.
+        RegistrationRequest(name=name, party_size=people, consent=True, join_waitlist=False, attendance=Attendance.IN_PERSON),
         now,
         RegistrationSource.WALK_IN,
         by_user=user,

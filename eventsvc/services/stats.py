@@ -18,20 +18,17 @@ import enum
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy import Select, case, delete, func, literal, select, text
 
 from ..extensions import db
 from ..models import (
-    Attendance,
     Campaign,
     Event,
     EventKind,
+    EventStats,
     EventStatus,
     EventTargetGroup,
     Municipality,
-    Registration,
-    RegistrationSource,
-    RegistrationStatus,
     Role,
     User,
 )
@@ -97,30 +94,51 @@ def require_stats_reader(user: User) -> set[int] | None:
     raise PermissionDenied()
 
 
-def _registration_columns(now: datetime):
-    """Sums over registrations (one scan, no DISTINCT): everything but the event count."""
-    confirmed = Registration.status == RegistrationStatus.CONFIRMED
-    walk_in = Registration.source == RegistrationSource.WALK_IN
-    registered = and_(confirmed, Registration.source != RegistrationSource.WALK_IN)
-    in_person = and_(registered, Registration.attendance == Attendance.IN_PERSON)
-    came = Registration.checked_in_people
+# The per-event counters from scratch, out of the registrations (kept in step incrementally
+# by eventsvc.models.event_stats; this is for bulk-loaded data and for checking).
+REBUILD_EVENT_STATS = """
+INSERT INTO event_stats (event_id, registrations, people_registered, people_in_person, people_online,
+                         people_checked_in, checked_in_registered, checked_in_in_person, walk_ins, people_waitlisted)
+SELECT event_id,
+       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' THEN 1 ELSE 0 END),
+       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' THEN party_size ELSE 0 END),
+       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' AND attendance = 'in_person' THEN party_size ELSE 0 END),
+       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' AND attendance = 'online' THEN party_size ELSE 0 END),
+       sum(checked_in_people),
+       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' THEN checked_in_people ELSE 0 END),
+       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' AND attendance = 'in_person' THEN checked_in_people ELSE 0 END),
+       sum(CASE WHEN source = 'walk_in' THEN checked_in_people ELSE 0 END),
+       sum(CASE WHEN status = 'waitlisted' THEN party_size ELSE 0 END)
+FROM registrations GROUP BY event_id
+"""
+
+
+def rebuild_event_stats() -> None:
+    db.session.execute(delete(EventStats))
+    db.session.execute(text(REBUILD_EVENT_STATS))
+    db.session.flush()
+
+
+def _stats_columns(now: datetime):
+    """Sums over the per-event counters (10,000 rows for a national year, not a million)."""
     ended = Event.ends_at <= now
 
-    def total(condition, value):
-        return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+    def total(column):
+        return func.coalesce(func.sum(column), 0)
+
+    def total_ended(column):
+        return func.coalesce(func.sum(case((ended, column), else_=0)), 0)
 
     return [
-        total(registered, 1).label("registrations"),
-        total(registered, Registration.party_size).label("people_registered"),
-        total(in_person, Registration.party_size).label("people_in_person"),
-        total(and_(registered, Registration.attendance == Attendance.ONLINE), Registration.party_size).label("people_online"),
-        func.coalesce(func.sum(came), 0).label("people_checked_in"),
-        total(registered, came).label("checked_in_registered"),
-        total(walk_in, came).label("walk_ins"),
-        total(and_(in_person, ended), Registration.party_size - came).label("no_shows"),
-        total(and_(Registration.status == RegistrationStatus.WAITLISTED, ended), Registration.party_size).label(
-            "waitlisted_never_placed"
-        ),
+        total(EventStats.registrations).label("registrations"),
+        total(EventStats.people_registered).label("people_registered"),
+        total(EventStats.people_in_person).label("people_in_person"),
+        total(EventStats.people_online).label("people_online"),
+        total(EventStats.people_checked_in).label("people_checked_in"),
+        total(EventStats.checked_in_registered).label("checked_in_registered"),
+        total(EventStats.walk_ins).label("walk_ins"),
+        total_ended(EventStats.people_in_person - EventStats.checked_in_in_person).label("no_shows"),
+        total_ended(EventStats.people_waitlisted).label("waitlisted_never_placed"),
     ]
 
 
@@ -142,11 +160,10 @@ def _filtered(query: Select, filters: StatsFilter, organisations: set[int] | Non
 
 
 def _grouped(keys, filters: StatsFilter, organisations: set[int] | None, now: datetime, target_groups: bool = False):
-    """{group key: Totals}: the event count and the registration sums are two aggregate
-    queries (a DISTINCT count over the joined rows would sort a million of them)."""
+    """{group key: Totals}: events, and the sums of their per-event counters."""
     events = _filtered(select(*keys, func.count(Event.id).label("events")).select_from(Event), filters, organisations)
     people = _filtered(
-        select(*keys, *_registration_columns(now)).select_from(Registration).join(Event, Event.id == Registration.event_id),
+        select(*keys, *_stats_columns(now)).select_from(EventStats).join(Event, Event.id == EventStats.event_id),
         filters,
         organisations,
     )
@@ -233,10 +250,10 @@ def events_behind(filters: StatsFilter, organisations: set[int] | None, now: dat
     people = {
         row[0]: row
         for row in db.session.execute(
-            select(Registration.event_id, *_registration_columns(now))
-            .join(Event, Event.id == Registration.event_id)
-            .where(Registration.event_id.in_(ids))
-            .group_by(Registration.event_id)
+            select(EventStats.event_id, *_stats_columns(now))
+            .join(Event, Event.id == EventStats.event_id)
+            .where(EventStats.event_id.in_(ids))
+            .group_by(EventStats.event_id)
         )
     }
     lines = []

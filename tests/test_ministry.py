@@ -62,6 +62,9 @@ def test_the_dashboard_and_its_csv(client, world, fixture):  # noqa: F811
     assert by_name["Daugavpils valstspilsēta"][header.index("Apmeklētība")] == "1.000"
     behind = client.get(f"/stats/events?municipality={world.tukums.id}").get_data(as_text=True)
     assert "Tumes diskusija" in behind and "Križu svētki" not in behind
+    lines = list(csv.reader(io.StringIO(client.get("/stats/events.csv").data.decode("utf-8-sig"))))
+    assert [line[0] for line in lines[1:]] == ["Tumes diskusija", "Križu svētki"]
+    assert lines[1][1] == "2026-09-10 12:00"  # Riga time
 
 
 def test_the_json_endpoint_for_reporting_tools(client, runner, world, fixture):  # noqa: F811

@@ -17,7 +17,7 @@ from ..i18n import choices
 from ..models import Campaign, EventKind, Municipality
 from ..services import stats
 from ..services.stats import METRICS, GroupBy, StatsFilter
-from ..timezones import utcnow
+from ..timezones import to_riga, utcnow
 from .forms import FlaskForm
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
@@ -144,21 +144,39 @@ def dashboard():
     )
 
 
+def _csv(filename: str, header: list[str], rows) -> Response:
+    """UTF-8 with a byte-order mark, so that Excel shows Latvian letters."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(("\ufeff" + out.getvalue()).encode("utf-8"), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 @bp.get("/<group>.csv")
 def table_csv(group: str):
     if group not in GroupBy._value2member_map_:
         abort(404)
-    _, filters = parse_filters(request.args)
+    filters = parse_filters(request.args)[1]
     rows = stats.breakdown(GroupBy(group), filters or StatsFilter(), _scope(), utcnow())
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([str(GROUP_LABELS[GroupBy(group)])] + [str(METRIC_LABELS[c]) for c in COLUMNS])
-    for row in rows:
-        writer.writerow([row.label] + [_csv_value(value(row.totals, c)) for c in COLUMNS])
-    return Response(
-        ("\ufeff" + out.getvalue()).encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="attendance-by-{group}.csv"'},
+    return _csv(
+        f"attendance-by-{group}.csv",
+        [str(GROUP_LABELS[GroupBy(group)])] + [str(METRIC_LABELS[c]) for c in COLUMNS],
+        ([row.label] + [_csv_value(value(row.totals, c)) for c in COLUMNS] for row in rows),
+    )
+
+
+@bp.get("/events.csv")
+def events_csv():
+    filters = parse_filters(request.args)[1]
+    lines = stats.events_behind(filters or StatsFilter(), _scope(), utcnow())
+    columns = [c for c in COLUMNS if c != "events"]
+    return _csv(
+        "attendance-by-event.csv",
+        [_("Event"), _("Starts"), _("Municipality")] + [str(METRIC_LABELS[c]) for c in columns],
+        ([line.title, to_riga(line.starts_at).strftime("%Y-%m-%d %H:%M"), line.municipality]
+         + [_csv_value(value(line.totals, c)) for c in columns] for line in lines),
     )
 
 

@@ -60,7 +60,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None, overrides
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "BABEL_DEFAULT_LOCALE": "lv",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Riga",
-        "EVENTSVC_LANGUAGES": ("lv", "en"),
+        "EVENTSVC_LANGUAGES": ("lv", "en", "ru"),
         "EVENTS_PER_PAGE": int(env.get("EVENTSVC_EVENTS_PER_PAGE", "20")),
         # Mail: with MAIL_SERVER set, the worker sends over SMTP; without it (the embedded
         # default) messages go to a development mailbox under instance/ shown at /dev/mailbox.
@@ -84,6 +84,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None, overrides
         # Public write endpoints, per client address.
         "RATELIMIT_REGISTRATION": env.get("EVENTSVC_RATELIMIT_REGISTRATION", "10 per minute;60 per hour"),
         "WTF_CSRF_TIME_LIMIT": None,  # a form left open for an hour must still submit
+        # Benchmarks only (bench/load_bench.py): adds POST /bench/baseline, one bare INSERT.
+        "EVENTSVC_BENCH_BASELINE": env.get("EVENTSVC_BENCH_BASELINE") == "1",
     }
     settings.update(overrides)
     return settings

@@ -80,10 +80,13 @@ def test_confirmation_arrives_once_with_text_html_qr_and_ics(client, event, smtp
 def test_mail_is_in_the_registrants_language(event, smtp_server, now):
     register(event, now, name="John", email="john@example.org", language="en")
     register(event, now, name="Jānis", email="janis@example.lv", language="lv")
+    register(event, now, name="Ирина", email="irina@example.lv", language="ru")
     mailer.deliver_due(now)
-    english, latvian = smtp_server.inbox.parsed()
+    english, latvian, russian = smtp_server.inbox.parsed()
     assert "Your place is reserved." in english.get_body(preferencelist=("plain",)).get_content()
     assert "Jūsu vieta ir rezervēta." in latvian.get_body(preferencelist=("plain",)).get_content()
+    assert "Ваше место забронировано." in russian.get_body(preferencelist=("plain",)).get_content()
+    assert "Ваше место забронировано." in russian.get_body(preferencelist=("html",)).get_content()
 
 
 def test_waitlisted_mail_has_position_and_no_ticket_promotion_sends_it(event, smtp_server, now):

@@ -28,7 +28,7 @@ def test_every_route_walked_as_the_ministry_shows_no_person(app, client, world, 
     _db.session.commit()
     values = {"event_id": e1.id, "registration_id": registration.id, "speaker_id": e1.speakers[0].id,
               "activity_id": e1.activities[0].id, "checkin_id": 1, "message_id": 1, "token_id": 1,
-              "code": "en", "group": "municipality", "name": "00000001", "index": 0}
+              "code": "en", "size": "large", "group": "municipality", "name": "00000001", "index": 0}
     login(client, world.ministry.email)
     walked = 0
     for rule in app.url_map.iter_rules():

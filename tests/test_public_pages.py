@@ -60,7 +60,7 @@ def test_event_page_shows_panel_place_map_and_deadline_in_latvian(client, world,
     assert "openstreetmap.org/search?query=Pasta+iela+1A" in body
     assert f"Reģistrācija atvērta līdz {deadline_day.day}." in body
     assert "(ieskaitot)" in body
-    assert '<html lang="lv">' in body
+    assert '<html lang="lv" ' in body
 
 
 def test_event_page_in_english_after_choosing_the_language(client, world, in_days):
@@ -68,7 +68,7 @@ def test_event_page_in_english_after_choosing_the_language(client, world, in_day
     response = client.get(f"/language/en?next=/events/{event.id}")
     assert response.status_code == 302 and response.location.endswith(f"/events/{event.id}")
     body = text_of(client.get(f"/events/{event.id}"))
-    assert '<html lang="en">' in body
+    assert '<html lang="en" ' in body
     assert "Registration is open until the event starts." in body
 
 

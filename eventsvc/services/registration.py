@@ -53,7 +53,7 @@ from .notifications import notify
 MAX_PARTY_SIZE = 10
 MAX_NAME_LENGTH = 120
 MAX_NEEDS_LENGTH = 2000
-LANGUAGES = ("lv", "en")  # Russian comes with its catalogue
+LANGUAGES = ("lv", "en", "ru")
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{6,25}$")
 
 

@@ -1,21 +1,19 @@
-"""Blueprints, the language switcher and error pages."""
+"""Blueprints, security headers and error pages."""
 from __future__ import annotations
 
-from flask import Flask, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
-from ..i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES, supported_languages
 from ..services import NotFound, PermissionDenied
 from .api.errors import api_error
-from .auth import safe_next
 
 
 def register_blueprints(app: Flask) -> None:
     from ..extensions import csrf
-    from . import account, admin, auth, dev_mailbox, public, registration, stats
+    from . import account, admin, auth, dev_mailbox, preferences, public, registration, stats
     from .api import bp as api_bp
     from .organiser import bp as organiser_bp
 
@@ -23,6 +21,7 @@ def register_blueprints(app: Flask) -> None:
     # calls made with a session must send the X-CSRFToken header (web/api/auth.py).
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(preferences.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(registration.bp)
     app.register_blueprint(auth.bp)
@@ -32,20 +31,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(stats.bp)
     app.register_blueprint(dev_mailbox.bp)
     dev_mailbox.start_inprocess_worker(app)
-
-    @app.get("/language/<code>")
-    def set_language(code: str):
-        response = redirect(safe_next(request.args.get("next")) or url_for("public.calendar"))
-        if code in supported_languages():
-            response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
-        return response
-
-    @app.context_processor
-    def page_globals():
-        return {
-            "current_language": str(get_locale()),
-            "languages": [(code, LANGUAGE_NAMES[code]) for code in supported_languages()],
-        }
 
     _register_error_pages(app)
 

@@ -1,6 +1,7 @@
 """Every model, importable from one place (Alembic and the app load them from here)."""
 from .accounts import Role, User, memberships
 from .api_tokens import ApiToken
+from .audit import ActorKind, AuditEntry
 from .checkins import CheckIn, CheckInMethod
 from .event_stats import EventStats
 from .base import Base, UTCDateTime
@@ -29,7 +30,7 @@ from .registrations import (
 )
 
 __all__ = [
-    "ACTIVE_STATUSES", "ApiToken", "EventStats", "CheckIn", "CheckInMethod", "OutboxMessage", "OutboxStatus", "Activity", "Attendance", "RegistrationSource", "registration_activities", "ActivityKind", "Base", "Campaign", "CampaignKind", "Event",
+    "ACTIVE_STATUSES", "ActorKind", "ApiToken", "AuditEntry", "EventStats", "CheckIn", "CheckInMethod", "OutboxMessage", "OutboxStatus", "Activity", "Attendance", "RegistrationSource", "registration_activities", "ActivityKind", "Base", "Campaign", "CampaignKind", "Event",
     "EventFormat", "EventKind", "EventStatus", "EventTargetGroup", "Municipality", "Organisation",
     "OrganisationKind", "Registration", "RegistrationStatus", "Role", "Speaker", "SpeakerRole",
     "TargetGroup", "UTCDateTime", "User", "memberships",

@@ -93,6 +93,9 @@ class Registration(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the day-before reminder
+    # Set when the personal fields were erased (retention purge or the resident's own request);
+    # the row stays, with its counts, for the totals.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship()
     activities: Mapped[list[Activity]] = relationship(

@@ -4,6 +4,7 @@ create_app() builds the Flask app: config → extensions → blueprints → CLI.
 """
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from pathlib import Path
 
@@ -52,6 +53,10 @@ def create_app(config: dict | None = None) -> Flask:
     from .web import register_blueprints
 
     register_blueprints(app)
+    if app.config["EVENTSVC_BENCH_BASELINE"]:
+        from .web import bench_baseline
+
+        bench_baseline.init_app(app)
 
     from .cli import register_cli
 
@@ -77,7 +82,13 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        # "id:fingerprint" (User.get_id): a session or remember cookie from before the
+        # password changed no longer signs anyone in.
+        number, _, fingerprint = user_id.partition(":")
+        user = db.session.get(User, int(number)) if number.isdigit() and len(number) < 10 else None
+        if user is None or not secrets.compare_digest(fingerprint, user.password_fingerprint()):
+            return None
+        return user
 
 
 @sa_event.listens_for(Engine, "connect")

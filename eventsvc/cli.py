@@ -13,12 +13,13 @@ from .extensions import db
 from sqlalchemy import select
 
 from .models import Role, User
-from .services import ValidationFailed
+from .services import ValidationFailed, audit
 from .services.accounts import create_user, list_users, normalise_email, organisation_by_slug_or_name
 from .services.api_tokens import create_token
 from .services.demo import database_is_empty, load_demo
 from .services.mailer import deliver_due, due_count
 from .services.notifications import queue_reminder, reminders_due
+from .services.privacy import purge, purge_due
 from .timezones import utcnow
 
 users = AppGroup("users", help="Staff accounts (organisers, ministry, admins).")
@@ -57,7 +58,7 @@ def user_token_command(email, name):
     if user is None:
         raise click.ClickException(f"no account {email}")
     with force_locale("en"):
-        _, plain = create_token(user, name, utcnow())
+        _, plain = create_token(user, name, utcnow(), actor=audit.SYSTEM)
     db.session.commit()
     click.echo(plain)
 
@@ -134,7 +135,32 @@ def mail_reminders_command():
     click.echo(f"queued {queued} reminders")
 
 
+privacy_cli = AppGroup("privacy", help="Personal data: the retention purge.")
+
+
+@privacy_cli.command("purge")
+@click.option("--days", type=click.IntRange(min=0), default=None,
+              help="Retention in days after an event ends [default: EVENTSVC_RETENTION_DAYS].")
+@click.option("--dry-run", is_flag=True, help="Only count what would be anonymised.")
+def privacy_purge_command(days, dry_run):
+    """Anonymise registrations of events that ended more than the retention period ago
+    (run daily from cron or a systemd timer; a second run finds nothing to do)."""
+    now = utcnow()
+    days = current_app.config["EVENTSVC_RETENTION_DAYS"] if days is None else days
+    due = purge_due(now, days)
+    db.session.rollback()
+    if dry_run:
+        click.echo(f"would anonymise {due.registrations} registrations of {due.events} events "
+                   f"and delete {due.outbox_messages} outbox messages (ended more than {days} days ago)")
+        return
+    with click.progressbar(length=due.registrations, label="Anonymising registrations", file=sys.stderr) as bar:
+        report = purge(now, days, progress=bar.update)
+    click.echo(f"anonymised {report.registrations} registrations of {report.events} events, "
+               f"deleted {report.outbox_messages} outbox messages (ended more than {days} days ago)")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo_command)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(privacy_cli)

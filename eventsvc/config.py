@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -57,6 +58,11 @@ def load_config(instance_path: str, env: dict[str, str] | None = None, overrides
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # "Keep me signed in" lasts a month (Flask-Login's default is a year); a new password
+        # ends it at once (User.get_id).
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "BABEL_DEFAULT_LOCALE": "lv",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Riga",
@@ -83,6 +89,14 @@ def load_config(instance_path: str, env: dict[str, str] | None = None, overrides
         "RATELIMIT_HEADERS_ENABLED": True,
         # Public write endpoints, per client address.
         "RATELIMIT_REGISTRATION": env.get("EVENTSVC_RATELIMIT_REGISTRATION", "10 per minute;60 per hour"),
+        # Reads by a resident's private token (manage page, ticket, GET /api/v1/registrations/…).
+        "RATELIMIT_MANAGE_LINK": env.get("EVENTSVC_RATELIMIT_MANAGE_LINK", "30 per minute;300 per hour"),
+        # Failed staff sign-ins, counted per client address AND per email address tried.
+        "RATELIMIT_LOGIN": env.get("EVENTSVC_RATELIMIT_LOGIN", "5 per minute;20 per hour"),
+        # At most this many messages queued to one email address in an hour (notifications.py).
+        "EVENTSVC_MAIL_PER_ADDRESS_PER_HOUR": int(env.get("EVENTSVC_MAIL_PER_ADDRESS_PER_HOUR", "5")),
+        # Days after an event ends until `flask privacy purge` anonymises its registrations.
+        "EVENTSVC_RETENTION_DAYS": int(env.get("EVENTSVC_RETENTION_DAYS", "90")),
         "WTF_CSRF_TIME_LIMIT": None,  # a form left open for an hour must still submit
         # Benchmarks only (bench/load_bench.py): adds POST /bench/baseline, one bare INSERT.
         "EVENTSVC_BENCH_BASELINE": env.get("EVENTSVC_BENCH_BASELINE") == "1",

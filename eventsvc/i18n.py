@@ -11,7 +11,10 @@ from flask import current_app, has_request_context, request
 from wtforms.fields.choices import SelectChoice
 from flask_babel import format_date, format_datetime, format_time, get_locale, lazy_gettext as _l, pgettext
 
-from .models import ActivityKind, Attendance, CampaignKind, EventFormat, EventKind, EventStatus, RegistrationStatus, SpeakerRole, TargetGroup
+from .models import (
+    ActivityKind, Attendance, CampaignKind, EventFormat, EventKind, EventStatus, OrganisationKind, RegistrationStatus, Role,
+    SpeakerRole, TargetGroup,
+)
 from .timezones import to_riga
 
 LANGUAGE_COOKIE = "lang"
@@ -85,6 +88,17 @@ LABELS: dict[type, dict] = {
     Attendance: {
         Attendance.IN_PERSON: _l("In person"),
         Attendance.ONLINE: _l("Online"),
+    },
+    Role: {
+        Role.ORGANISER: _l("Organiser"),
+        Role.MINISTRY: _l("Ministry (totals only)"),
+        Role.ADMIN: _l("Administrator"),
+    },
+    OrganisationKind: {
+        OrganisationKind.SOCIAL_SERVICE: _l("Municipal social service"),
+        OrganisationKind.MINISTRY: _l("Ministry"),
+        OrganisationKind.NGO: _l("Non-governmental organisation"),
+        OrganisationKind.OTHER: _l("Other"),
     },
     RegistrationStatus: {
         RegistrationStatus.CONFIRMED: _l("Confirmed"),

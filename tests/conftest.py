@@ -56,6 +56,8 @@ def app(request, tmp_path_factory):
             # Rate limits are tested on their own (test_rate_limits.py); elsewhere a high
             # limit keeps the limiter's code running without tests counting each other.
             "RATELIMIT_REGISTRATION": TEST_RATE_LIMIT,
+            "RATELIMIT_MANAGE_LINK": TEST_RATE_LIMIT,
+            "RATELIMIT_LOGIN": TEST_RATE_LIMIT,
         }
     )
     with app.app_context():
@@ -266,3 +268,15 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def wait_for_js(page, expression: str, timeout: float = 15.0) -> None:
+    """page.wait_for_function, polled from here: Playwright polls a string expression inside
+    the page with eval(), which the pages' Content-Security-Policy (rightly) refuses."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {expression}")
+        page.wait_for_timeout(100)

@@ -272,3 +272,41 @@ def test_event_text_keeps_its_own_language(demo, live_server, browser):
     page.goto(f"{live_server}/")
     assert page.locator(f'a[href="/events/{festival.id}"]').first.get_attribute("lang") == "lv"
     context.close()
+
+
+@on_sqlite
+def test_the_other_pages_pass_axe_too(demo, live_server, browser):
+    """Beyond the resident's path: sign-in, privacy, the organiser's and the admin's pages (in Latvian)."""
+    festival, confirmed = demo
+    found: dict[str, list[str]] = {}
+
+    def visit(path: str) -> None:
+        response = page.goto(live_server + path)
+        assert response.status == 200, path
+        found[path] = axe_violations(page)
+
+    context, page = new_page(browser, live_server, "lv")
+    for path in ("/login", "/privacy", f"/r/{confirmed.manage_token}/cancel"):
+        visit(path)
+    context.close()
+
+    context, page = new_page(browser, live_server, "lv")
+    sign_in(page, live_server, ORGANISER)
+    registration_id = confirmed.id
+    activity_id = festival.activities[0].id
+    for path in (f"/manage/events/{festival.id}", "/manage/events/new", f"/manage/events/{festival.id}/cancel",
+                 f"/manage/events/{festival.id}/activities/{activity_id}", f"/manage/events/{festival.id}/speakers/new",
+                 f"/manage/events/{festival.id}/registrations/new",
+                 f"/manage/events/{festival.id}/registrations/{registration_id}",
+                 f"/manage/events/{festival.id}/registrations/{registration_id}/ticket",
+                 "/stats/", f"/stats/events?municipality={festival.municipality_id}", "/account/tokens"):
+        visit(path)
+    context.close()
+
+    context, page = new_page(browser, live_server, "lv")
+    sign_in(page, live_server, "admin@demo.eventsvc.lv")
+    for path in ("/admin/users", "/admin/users/new", "/admin/organisations", "/admin/organisations/new", "/admin/outbox"):
+        visit(path)
+    context.close()
+
+    assert {path: v for path, v in found.items() if v} == {}

@@ -9,6 +9,7 @@ from eventsvc.models import CheckIn
 from eventsvc.services import registration as rules
 
 from . import factories
+from .conftest import wait_for_js
 
 
 @pytest.fixture
@@ -62,12 +63,12 @@ def test_scan_again_offline_and_back(door):
     page.wait_for_selector("#connection.is-online[data-waiting='0']")
     _db.session.expire_all()
     assert {c.registration_id for c in _db.session.scalars(select(CheckIn))} == {anna.id, janis.id, zane.id}
-    page.wait_for_function("document.querySelector('[data-count=checked_in]').textContent === '6'")
+    wait_for_js(page, "document.querySelector('[data-count=checked_in]').textContent === '6'")
 
 
 def test_the_page_loads_offline_from_its_service_worker(door):
     event, (anna, *_), context, page = door
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+    wait_for_js(page, "navigator.serviceWorker.controller !== null")
     page.reload()  # now fetched through the service worker, which keeps a copy
     page.wait_for_selector("#door[data-list-size='3']")
     context.set_offline(True)

@@ -17,7 +17,7 @@ from .test_stats import fixture  # noqa: F401  (the hand-computed fixture)
 PERSONAL = re.compile(r"Ilze|Pēteris|Marija|Aija|Gunārs|Olga|Inta|Rasma|@example\.lv|\+37120000000|needs of")
 # Reached only with a resident's private link, which the Ministry never holds.
 PRIVATE_LINK_ROUTES = {"registration.manage", "registration.cancel", "registration.ticket", "registration.ticket_qr",
-                       "registration.registered", "api.get_registration", "static"}
+                       "registration.registered", "registration.erase", "api.get_registration", "static"}
 
 
 def test_every_route_walked_as_the_ministry_shows_no_person(app, client, world, fixture):  # noqa: F811
@@ -28,7 +28,8 @@ def test_every_route_walked_as_the_ministry_shows_no_person(app, client, world, 
     _db.session.commit()
     values = {"event_id": e1.id, "registration_id": registration.id, "speaker_id": e1.speakers[0].id,
               "activity_id": e1.activities[0].id, "checkin_id": 1, "message_id": 1, "token_id": 1,
-              "code": "en", "size": "large", "group": "municipality", "name": "00000001", "index": 0}
+              "code": "en", "size": "large", "group": "municipality", "name": "00000001", "index": 0,
+              "user_id": world.admin.id, "organisation_id": world.org_a.id}
     login(client, world.ministry.email)
     walked = 0
     for rule in app.url_map.iter_rules():

@@ -1,6 +1,8 @@
 """Random bodies against the registration endpoints: a clear 4xx (or a registration), never a 500."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,6 +25,11 @@ form_bodies = st.dictionaries(
     st.text(max_size=300) | st.lists(st.text(max_size=20), max_size=3),
     max_size=10,
 )
+def has_nul(body) -> bool:
+    """A NUL byte anywhere: refused up front with 400 (PostgreSQL keeps none; web/__init__.py)."""
+    return "\\u0000" in json.dumps(body)
+
+
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
@@ -35,7 +42,7 @@ def event(world, in_days):
 @given(payload=json_bodies)
 def test_random_json_never_breaks_the_api(client, event, payload):
     response = client.post(f"/api/v1/events/{event.id}/registrations", json=payload)
-    assert response.status_code in (201, 409, 422), (payload, response.status_code)
+    assert response.status_code in (201, 409, 422) or response.status_code == 400 and has_nul(payload), (payload, response.status_code)
     assert response.is_json
     if response.status_code != 201:
         assert response.json["error"]["message"]
@@ -46,4 +53,4 @@ def test_random_json_never_breaks_the_api(client, event, payload):
 def test_random_forms_never_break_the_page(client, event, data):
     token = csrf_from(client, f"/events/{event.id}")
     response = client.post(f"/events/{event.id}/register", data={**data, "csrf_token": token})
-    assert response.status_code in (302, 409, 422), (data, response.status_code)
+    assert response.status_code in (302, 409, 422) or response.status_code == 400 and has_nul(data), (data, response.status_code)

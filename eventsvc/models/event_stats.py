@@ -7,7 +7,7 @@ personal is stored: only counts. `eventsvc.services.stats.rebuild_event_stats` r
 the table from the registrations (after bulk SQL, or to check it)."""
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, event, insert, update
+from sqlalchemy import ForeignKey, bindparam, event, insert, update
 from sqlalchemy.orm import Mapped, Session, attributes, mapped_column
 
 from .base import Base
@@ -104,11 +104,16 @@ def _track_registrations(session: Session, flush_context, instances) -> None:
     for event_id, change in deltas.items():
         if event_id is None or not any(change.values()):
             continue
-        table = EventStats.__table__
-        updated = session.execute(
-            update(table).where(table.c.event_id == event_id).values(
-                {key: table.c[key] + value for key, value in change.items() if value}
-            )
-        ).rowcount
+        params = {"stats_event_id": event_id, **{f"delta_{key}": value for key, value in change.items()}}
+        updated = session.execute(_ADD_TO_COUNTERS, params).rowcount
         if not updated:
-            session.execute(insert(table).values(event_id=event_id, **change))
+            session.execute(insert(EventStats.__table__).values(event_id=event_id, **change))
+
+
+# Built once at start-up rather than on every flush: each counter moves by its delta (most
+# deltas are 0, and n + 0 leaves n as it is), so one statement serves every change.
+_ADD_TO_COUNTERS = (
+    update(EventStats.__table__)
+    .where(EventStats.__table__.c.event_id == bindparam("stats_event_id"))
+    .values({key: EventStats.__table__.c[key] + bindparam(f"delta_{key}") for key in COUNTERS})
+)

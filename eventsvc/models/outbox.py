@@ -24,6 +24,8 @@ class OutboxMessage(Base):
     __table_args__ = (
         # The worker's queue: pending messages that are due, oldest first.
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+        # The hourly cap per address (services/notifications.py): messages to one recipient lately.
+        Index("ix_outbox_messages_recipient_created", "recipient", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -52,8 +52,12 @@ class Registration(Base):
     __table_args__ = (
         CheckConstraint("party_size >= 1", name="party_size_positive"),
         CheckConstraint("checked_in_people >= 0", name="checked_in_people_not_negative"),
-        # Residents leave a way to reach them; a walk-in at the door need not.
-        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL OR source = 'walk_in'", name="has_contact"),
+        # Residents leave a way to reach them; a walk-in at the door need not, nor an
+        # anonymised registration (its contact details are erased).
+        CheckConstraint(
+            "email IS NOT NULL OR phone IS NOT NULL OR source = 'walk_in' OR anonymised_at IS NOT NULL",
+            name="has_contact",
+        ),
         # One active registration per address and event (as Indico does): the database
         # itself refuses a second one, whatever the application forgets.
         Index(

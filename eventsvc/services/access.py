@@ -59,3 +59,10 @@ def event_for_manager(user: User, event_id: int) -> Event:
 def require_admin(user: User) -> None:
     if not is_staff(user) or user.role is not Role.ADMIN:
         raise PermissionDenied()
+
+
+def audit_scope(user: User) -> set[int] | None:
+    """Organisations whose audit entries `user` may read; None means all (admin). The
+    Ministry reads totals only, so no entries at all."""
+    require_organiser(user)
+    return managed_organisation_ids(user)

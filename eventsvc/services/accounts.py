@@ -1,6 +1,7 @@
-"""Staff accounts: create, list, sign in."""
+"""Staff accounts: create, change, list, sign in."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -8,13 +9,85 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Organisation, Role, User
-from . import ServiceError, ValidationFailed
+from . import ServiceError, ValidationFailed, access, audit
 
 MIN_PASSWORD_LENGTH = 10
 
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+@dataclass
+class UserData:
+    email: str
+    name: str
+    role: Role
+    organisations: list[Organisation] = field(default_factory=list)
+    password: str | None = None  # None or "" keeps the current one (required for a new account)
+    active: bool = True
+
+
+def _check(data: UserData, existing: User | None, actor: User | None) -> dict[str, str]:
+    errors = {}
+    if "@" not in data.email:
+        errors["email"] = _("Enter an email address.")
+    else:
+        owner = db.session.scalar(select(User.id).where(User.email == data.email))
+        if owner is not None and (existing is None or owner != existing.id):
+            errors["email"] = _("An account with this email address already exists.")
+    if (existing is None or data.password) and len(data.password or "") < MIN_PASSWORD_LENGTH:
+        errors["password"] = _("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+    if data.role is Role.ORGANISER and not data.organisations:
+        errors["organisations"] = _("An organiser belongs to at least one organisation.")
+    if data.role is not Role.ORGANISER and data.organisations:
+        errors["organisations"] = _("Only organisers belong to organisations.")
+    # An administrator cannot lock themselves out (someone must be left to manage accounts).
+    if existing is not None and actor is not None and existing.id == actor.id:
+        if data.role is not Role.ADMIN:
+            errors["role"] = _("You cannot take the administrator role from your own account.")
+        if not data.active:
+            errors["active"] = _("You cannot disable your own account.")
+    return errors
+
+
+def save_user(actor: User | None, data: UserData, existing: User | None = None) -> User:
+    """Create an account, or change `existing`. `actor` None is the command line (trusted)."""
+    if actor is not None:
+        access.require_admin(actor)
+    data.email = normalise_email(data.email)
+    errors = _check(data, existing, actor)
+    if errors:
+        raise ValidationFailed(errors)
+    user = existing or User()
+    before = _account_facts(user) if existing is not None else None
+    user.email = data.email
+    user.name = data.name.strip() or data.email
+    user.role = data.role
+    user.organisations = list(data.organisations)
+    user.is_active_account = data.active
+    if data.password:
+        user.set_password(data.password)
+    db.session.add(user)
+    db.session.flush()
+    if actor is not None:
+        # Staff accounts are not residents: the changed fields are named, never their values
+        # (and never the password).
+        after = _account_facts(user)
+        changed = [name for name in after if before is None or before[name] != after[name]]
+        if data.password and existing is not None:
+            changed.append("password")
+        audit.record(
+            audit.Action.USER_UPDATE if existing is not None else audit.Action.USER_CREATE,
+            actor=actor, target_type="user", target_id=user.id,
+            detail=f"{user.role.value}; " + ", ".join(changed) if changed else user.role.value,
+        )
+    return user
+
+
+def _account_facts(user: User) -> dict:
+    return {"email": user.email, "name": user.name, "role": user.role,
+            "organisations": sorted(o.id for o in user.organisations), "active": user.is_active_account}
 
 
 def create_user(
@@ -24,25 +97,7 @@ def create_user(
     password: str,
     organisations: list[Organisation] = (),
 ) -> User:
-    email = normalise_email(email)
-    errors = {}
-    if "@" not in email:
-        errors["email"] = _("Enter an email address.")
-    elif db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        errors["email"] = _("An account with this email address already exists.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = _("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
-    if role is Role.ORGANISER and not organisations:
-        errors["organisations"] = _("An organiser belongs to at least one organisation.")
-    if role is not Role.ORGANISER and organisations:
-        errors["organisations"] = _("Only organisers belong to organisations.")
-    if errors:
-        raise ValidationFailed(errors)
-    user = User(email=email, name=name.strip() or email, role=role, organisations=list(organisations))
-    user.set_password(password)
-    db.session.add(user)
-    db.session.flush()
-    return user
+    return save_user(None, UserData(email, name, role, list(organisations), password))
 
 
 def authenticate(email: str, password: str, now: datetime) -> User:

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ApiToken, User
-from . import NotFound, ValidationFailed
+from ..models import ActorKind, ApiToken, User
+from . import NotFound, ValidationFailed, audit
 
 PREFIX = "evs_"
 
@@ -19,8 +19,9 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(user: User, name: str, now: datetime) -> tuple[ApiToken, str]:
-    """A new token for `user`; the plain text is returned only here."""
+def create_token(user: User, name: str, now: datetime, actor: User | ActorKind | None = None) -> tuple[ApiToken, str]:
+    """A new token for `user`; the plain text is returned only here. `actor` is who made it
+    (the user themself unless said otherwise, e.g. audit.SYSTEM for the command line)."""
     name = " ".join((name or "").split())
     if not name or len(name) > 100:
         raise ValidationFailed({"name": _("Give the token a name of up to 100 characters, e.g. the device.")})
@@ -28,6 +29,10 @@ def create_token(user: User, name: str, now: datetime) -> tuple[ApiToken, str]:
     token = ApiToken(user_id=user.id, name=name, token_hash=_hash(plain), prefix=plain[:12], created_at=now)
     db.session.add(token)
     db.session.flush()
+    audit.record_for_organisations(
+        audit.Action.TOKEN_CREATE, audit.user_organisation_ids(user), actor=actor if actor is not None else user,
+        target_type="api_token", target_id=token.id, detail=f"user {user.id}",
+    )
     return token, plain
 
 
@@ -50,5 +55,8 @@ def revoke_token(user: User, token_id: int, now: datetime) -> None:
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         raise NotFound()
-    token.revoked_at = token.revoked_at or now
+    if token.revoked_at is None:
+        token.revoked_at = now
+        audit.record_for_organisations(audit.Action.TOKEN_REVOKE, audit.user_organisation_ids(user), actor=user,
+                                       target_type="api_token", target_id=token.id, detail=f"user {user.id}")
     db.session.flush()

@@ -28,7 +28,7 @@ from ..models import (
     RegistrationStatus,
     User,
 )
-from . import NotFound, ValidationFailed
+from . import NotFound, ValidationFailed, audit
 from .registration import RegistrationRequest, availability, lock_event, register
 
 TICKET_CODE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
@@ -162,7 +162,8 @@ def check_in_registration(
 ) -> Outcome:
     """Someone found by name or phone in the list."""
     _validate_nonce(nonce)
-    registration = db.session.get(Registration, registration_id)
+    # An id the database cannot hold (an API body can send any number) is simply not found.
+    registration = db.session.get(Registration, registration_id) if 0 < registration_id < 2**31 else None
     if registration is None or registration.event_id != event.id:
         return Outcome(Result.NOT_FOUND)
     return _check_in(event, registration_id, user, now, people, nonce, device, scanned_at, method)
@@ -205,6 +206,12 @@ def _check_in(event, registration_id, user, now, people, nonce, device, scanned_
     db.session.add(checkin)
     registration.checked_in_people = done + checkin.people
     db.session.flush()
+    audit.record(
+        audit.Action.WALK_IN if method is CheckInMethod.WALK_IN else audit.Action.CHECKIN,
+        actor=user, target_type="checkin", target_id=checkin.id, event=event,
+        detail=f"registration {registration.id}: +{checkin.people} ({method.value}), "
+        f"{registration.checked_in_people}/{registration.party_size} in",
+    )
     return Outcome(Result.CHECKED_IN, registration, checkin, checked_in_people=registration.checked_in_people)
 
 
@@ -220,6 +227,9 @@ def undo_checkin(event: Event, checkin_id: int, user: User, now: datetime) -> Ch
     checkin.undone_by_id = user.id
     registration.checked_in_people -= checkin.people
     db.session.flush()
+    audit.record(audit.Action.CHECKIN_UNDO, actor=user, target_type="checkin", target_id=checkin.id, event=event,
+                 detail=f"registration {registration.id}: −{checkin.people}, "
+                 f"{registration.checked_in_people}/{registration.party_size} in")
     return checkin
 
 

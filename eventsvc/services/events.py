@@ -31,7 +31,7 @@ from ..models import (
     User,
 )
 from ..timezones import end_of_riga_day, riga_local_to_utc
-from . import NotFound, ServiceError, ValidationFailed
+from . import NotFound, ServiceError, ValidationFailed, audit
 from .notifications import notify_registrants
 from .registration import promote_waitlist
 from .access import can_manage_organisation, managed_organisation_ids, require_organiser
@@ -141,6 +141,8 @@ def create_event(user: User, data: EventData) -> Event:
     _apply(event, data)
     db.session.add(event)
     db.session.flush()
+    audit.record(audit.Action.EVENT_CREATE, actor=user, target_type="event", target_id=event.id, event=event,
+                 detail=event.status.value)
     return event
 
 
@@ -154,8 +156,15 @@ def update_event(user: User, event: Event, data: EventData, now: datetime) -> se
         raise ServiceError(_("A cancelled event cannot be changed."))
     validate_event_data(user, data)
     before = notice_facts(event)
+    old_capacity = event.capacity
     changed = _apply(event, data)
     db.session.flush()
+    if changed:  # which fields, and the numbers that move the waiting list
+        note = ", ".join(sorted(changed))
+        if "capacity" in changed:
+            note += "; capacity " + audit.transition(old_capacity, event.capacity)
+        audit.record(audit.Action.EVENT_UPDATE, actor=user, target_type="event", target_id=event.id, event=event,
+                     detail=note)
     if event.status is EventStatus.PUBLISHED:
         after = notice_facts(event)
         changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
@@ -190,6 +199,8 @@ def publish_event(user: User, event: Event, now: datetime) -> None:
     event.status = EventStatus.PUBLISHED
     event.published_at = event.published_at or now
     db.session.flush()
+    audit.record(audit.Action.EVENT_PUBLISH, actor=user, target_type="event", target_id=event.id, event=event,
+                 detail=audit.transition(EventStatus.DRAFT, EventStatus.PUBLISHED))
 
 
 def unpublish_event(user: User, event: Event) -> None:
@@ -202,6 +213,8 @@ def unpublish_event(user: User, event: Event) -> None:
     event.status = EventStatus.DRAFT
     event.published_at = None  # not public any more: a later cancellation stays private
     db.session.flush()
+    audit.record(audit.Action.EVENT_UNPUBLISH, actor=user, target_type="event", target_id=event.id, event=event,
+                 detail=audit.transition(EventStatus.PUBLISHED, EventStatus.DRAFT))
 
 
 def cancel_event(user: User, event: Event, now: datetime) -> None:
@@ -210,6 +223,8 @@ def cancel_event(user: User, event: Event, now: datetime) -> None:
     if event.status is EventStatus.CANCELLED:
         raise ServiceError(_("This event is already cancelled."))
     was_public = event.status is EventStatus.PUBLISHED
+    audit.record(audit.Action.EVENT_CANCEL, actor=user, target_type="event", target_id=event.id, event=event,
+                 detail=audit.transition(event.status, EventStatus.CANCELLED))
     event.status = EventStatus.CANCELLED
     event.cancelled_at = now
     db.session.flush()

@@ -27,10 +27,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, case, func, select, true
 
 from ..extensions import db
 from ..i18n import local_date, local_time, until_day_month
@@ -47,7 +48,7 @@ from ..models import (
     registration_activities,
 )
 from ..timezones import inclusive_deadline_day, to_riga
-from . import NotFound, ServiceError, ValidationFailed
+from . import NotFound, ServiceError, ValidationFailed, audit
 from .notifications import notify
 
 MAX_PARTY_SIZE = 10
@@ -171,6 +172,16 @@ def _clean_text(value: str | None) -> str:
     return " ".join((value or "").split())
 
 
+@lru_cache(maxsize=4096)
+def _normalised_email(address: str) -> str | None:
+    """The address as it is stored, or None if it is not one. Cached, because a request's
+    address is checked twice (request_from_json, then register) and checking it is not cheap."""
+    try:
+        return validate_email(address, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
+
+
 def normalise_request(request: RegistrationRequest, contact_required: bool = True) -> RegistrationRequest:
     """Check and tidy what does not depend on the event; ValidationFailed lists every problem.
     Only a walk-in at the door may come without an email address or phone number."""
@@ -183,9 +194,8 @@ def normalise_request(request: RegistrationRequest, contact_required: bool = Tru
 
     email = (request.email or "").strip() or None
     if email is not None:
-        try:
-            email = validate_email(email, check_deliverability=False).normalized.lower()
-        except EmailNotValidError:
+        email = _normalised_email(email)
+        if email is None:
             errors["email"] = _("Enter a valid email address, like name@example.lv.")
     phone = _clean_text(request.phone) or None
     if phone is not None and not PHONE_RE.match(phone):
@@ -303,46 +313,46 @@ class Availability:
         return self.places_left == 0
 
 
-def _takes_place_clause(event: Event):
-    if event.format is EventFormat.ONLINE:
-        return True
-    return Registration.attendance == Attendance.IN_PERSON
+def _people_where(condition):
+    return func.coalesce(func.sum(case((condition, Registration.party_size), else_=0)), 0)
+
+
+def _places_query(takes_place):
+    """People confirmed, taking a place and waiting, in one scan of the event's registrations."""
+    confirmed = Registration.status == RegistrationStatus.CONFIRMED
+    return select(
+        _people_where(confirmed),
+        _people_where(and_(confirmed, takes_place)),
+        _people_where(Registration.status == RegistrationStatus.WAITLISTED),
+    ).where(Registration.event_id == bindparam("event_id"), Registration.status != RegistrationStatus.CANCELLED)
+
+
+# Built once at start-up (building them cost more than running them); the event is a parameter.
+# At an online event every confirmed registration takes a place; otherwise only in person.
+_PLACES_ONLINE = _places_query(true())
+_PLACES_IN_ROOM = _places_query(Registration.attendance == Attendance.IN_PERSON)
+_TAKEN_BY_ACTIVITY = (
+    select(registration_activities.c.activity_id, func.coalesce(func.sum(Registration.party_size), 0))
+    .join(Registration, Registration.id == registration_activities.c.registration_id)
+    .where(Registration.event_id == bindparam("event_id"), Registration.status == RegistrationStatus.CONFIRMED)
+    .group_by(registration_activities.c.activity_id)
+)
 
 
 def availability(event: Event) -> Availability:
     """People confirmed, waiting and places left, for the event and its activities."""
-    people = func.coalesce(func.sum(Registration.party_size), 0)
-    by_state = dict(
-        db.session.execute(
-            select(Registration.status, people)
-            .where(Registration.event_id == event.id, Registration.status != RegistrationStatus.CANCELLED)
-            .group_by(Registration.status)
-        ).all()
+    query = _PLACES_ONLINE if event.format is EventFormat.ONLINE else _PLACES_IN_ROOM
+    confirmed, taking, waiting = db.session.execute(query, {"event_id": event.id}).one()
+    activities = event.activities
+    taken_by_activity = (
+        dict(db.session.execute(_TAKEN_BY_ACTIVITY, {"event_id": event.id}).all()) if activities else {}
     )
-    taking = db.session.scalar(
-        select(people).where(
-            Registration.event_id == event.id,
-            Registration.status == RegistrationStatus.CONFIRMED,
-            _takes_place_clause(event),
-        )
-    )
-    taken_by_activity = dict(
-        db.session.execute(
-            select(registration_activities.c.activity_id, people)
-            .join(Registration, Registration.id == registration_activities.c.registration_id)
-            .where(Registration.event_id == event.id, Registration.status == RegistrationStatus.CONFIRMED)
-            .group_by(registration_activities.c.activity_id)
-        ).all()
-    )
-    confirmed = int(by_state.get(RegistrationStatus.CONFIRMED, 0))
     return Availability(
         capacity=event.capacity,
         confirmed_people=int(taking),
-        online_people=confirmed - int(taking),
-        waitlisted_people=int(by_state.get(RegistrationStatus.WAITLISTED, 0)),
-        activities={
-            a.id: ActivityPlaces(a.capacity, int(taken_by_activity.get(a.id, 0))) for a in event.activities
-        },
+        online_people=int(confirmed) - int(taking),
+        waitlisted_people=int(waiting),
+        activities={a.id: ActivityPlaces(a.capacity, int(taken_by_activity.get(a.id, 0))) for a in activities},
     )
 
 
@@ -442,7 +452,8 @@ def register(
         # Staff may register someone after the public deadline, but not for a dead event.
         raise _refusal(registration_window(event, now))
     attendance = _attendance_for(event, request.attendance)
-    activities = {a.id: a for a in event.activities}
+    # Most parties choose no activity: then the event's activities need not be loaded here.
+    activities = {a.id: a for a in event.activities} if request.activity_ids else {}
     unknown = [a for a in request.activity_ids if a not in activities]
     if unknown:
         raise ValidationFailed({"activity_ids": _("Choose activities of this event.")})
@@ -496,6 +507,9 @@ def register(
     )
     db.session.add(registration)
     db.session.flush()
+    if source is RegistrationSource.ORGANISER and by_user is not None:  # by phone; walk-ins: checkin.py
+        audit.record(audit.Action.REGISTRATION_CREATE, actor=by_user, target_type="registration",
+                     target_id=registration.id, event=event, detail=f"{status.value}, party size {request.party_size}")
     notify("registration_confirmed" if fits else "registration_waitlisted", registration, now)
     return Outcome(
         registration=registration,
@@ -566,6 +580,9 @@ def cancel_registration(registration: Registration, now: datetime, by_user: User
     registration = _lock_registration(registration)
     _require_changeable(registration, now, by_user)
     freed = registration.status is RegistrationStatus.CONFIRMED
+    audit.record(audit.Action.REGISTRATION_CANCEL, actor=by_user or audit.RESIDENT, target_type="registration",
+                 target_id=registration.id, event=registration.event,
+                 detail=audit.transition(registration.status, RegistrationStatus.CANCELLED))
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
     db.session.flush()
@@ -585,6 +602,9 @@ def change_party_size(
         return []
     if party_size < registration.party_size or registration.status is RegistrationStatus.WAITLISTED:
         shrinks = party_size < registration.party_size
+        audit.record(audit.Action.REGISTRATION_PARTY_SIZE, actor=by_user or audit.RESIDENT, target_type="registration",
+                     target_id=registration.id, event=registration.event,
+                     detail="party size " + audit.transition(registration.party_size, party_size))
         registration.party_size = party_size
         db.session.flush()
         notify("registration_changed", registration, now)
@@ -599,6 +619,9 @@ def change_party_size(
             Refusal.NO_ROOM,
             _("There are not enough free places for %(n)d more people.", n=extra),
         )
+    audit.record(audit.Action.REGISTRATION_PARTY_SIZE, actor=by_user or audit.RESIDENT, target_type="registration",
+                 target_id=registration.id, event=event,
+                 detail="party size " + audit.transition(registration.party_size, party_size))
     registration.party_size = party_size
     db.session.flush()
     notify("registration_changed", registration, now)
@@ -641,6 +664,9 @@ def promote_waitlist(event_id: int, now: datetime) -> list[Registration]:
                 activity_left[a] -= size
         promoted.append(registration)
         notify("registration_promoted", registration, now)
+        audit.record(audit.Action.REGISTRATION_PROMOTE, actor=audit.SYSTEM, target_type="registration",
+                     target_id=registration.id, event=event,
+                     detail=audit.transition(RegistrationStatus.WAITLISTED, RegistrationStatus.CONFIRMED) + f", party size {size}")
     db.session.flush()
     return promoted
 

@@ -36,6 +36,11 @@ def registrations_query(event: Event, search: str = "", status: RegistrationStat
     return query
 
 
+def registrations_count(event: Event) -> int:
+    """How many registrations (any status) the event has: the rows of its CSV."""
+    return db.session.scalar(select(func.count(Registration.id)).where(Registration.event_id == event.id)) or 0
+
+
 def registration_of_event(event: Event, registration_id: int) -> Registration:
     registration = db.session.get(Registration, registration_id)
     if registration is None or registration.event_id != event.id:

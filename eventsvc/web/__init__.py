@@ -1,7 +1,7 @@
 """Blueprints, security headers and error pages."""
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -13,7 +13,7 @@ from .api.errors import api_error
 
 def register_blueprints(app: Flask) -> None:
     from ..extensions import csrf
-    from . import account, admin, auth, dev_mailbox, preferences, public, registration, stats
+    from . import account, admin, audit, auth, dev_mailbox, preferences, public, registration, stats
     from .api import bp as api_bp
     from .organiser import bp as organiser_bp
 
@@ -28,19 +28,70 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organiser_bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(audit.bp)  # /admin/audit and /manage/audit
     app.register_blueprint(stats.bp)
     app.register_blueprint(dev_mailbox.bp)
     dev_mailbox.start_inprocess_worker(app)
 
     _register_error_pages(app)
 
+    @app.before_request
+    def refuse_nul_bytes():
+        """No person types a NUL byte and PostgreSQL keeps none in text: a request with one in
+        its path, query, form or JSON body is refused before anything reads it (400)."""
+        if _has_nul_byte():
+            abort(400)
+
     @app.after_request
     def security_headers(response):
+        # A view may set its own policy (the development mailbox's mail frame does).
+        api = request.path.startswith("/api/")
+        response.headers.setdefault("Content-Security-Policy", API_CSP if api else PAGE_CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         # Manage links carry a secret in the path: never send it to another site.
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if request.is_secure or app.config["ENV_NAME"] == "production" or app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
+
+
+def _has_nul_byte() -> bool:
+    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+        return True
+    if request.is_json:
+        body = request.get_data()  # kept: get_json() reads the same bytes
+        return b"\x00" in body or b"\\u0000" in body
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True))
+    return False
+
+
+# Pages: no inline script or style anywhere (tests/test_security_headers.py reads every
+# template for them). The door page's camera scanner (static/vendor/qr-scanner) decodes in
+# a Worker made from a blob: URL and plays the camera stream in a <video>; checkin.js talks
+# to the API and registers the door's service worker (both same origin).
+PAGE_CSP = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "worker-src 'self' blob:",
+    "connect-src 'self'",
+    "media-src 'self' blob: mediastream:",
+))
+# JSON is never a document to render: nothing may load, nothing may frame it.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# The door page needs the camera, nothing needs the rest.
+PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
+# In production (behind HTTPS, see config.py) or on any HTTPS request: one year, subdomains too.
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 API_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -69,6 +120,8 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.response is not None:  # a ready answer, e.g. the sign-in form when throttled (auth.py)
+            return exc.response
         return render_error(exc.code or 500)
 
     @app.errorhandler(CSRFError)

@@ -1,17 +1,22 @@
-"""Administrators' pages: the mail outbox (what failed, what waits)."""
+"""Administrators' pages: staff accounts, organisations and municipalities, the mail outbox."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TelField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
 
 from ..extensions import db
-from ..models import OutboxMessage, OutboxStatus
-from ..services import NotFound, access
+from ..i18n import choices
+from ..models import Organisation, OrganisationKind, OutboxMessage, OutboxStatus, Role, User
+from ..services import NotFound, ValidationFailed, access
+from ..services import accounts as account_service, organisations as organisation_service
 from ..services.mailer import retry
 from ..timezones import utcnow
-from .forms import FlaskForm
+from .forms import FlaskForm, MultiCheckboxField, add_errors
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -45,3 +50,145 @@ def retry_message(message_id: int):
         db.session.commit()
         flash(_("The message will be sent again."), "success")
     return redirect(url_for(".outbox"))
+
+
+# --- staff accounts ---------------------------------------------------------------------
+
+
+class UserForm(FlaskForm):
+    name = StringField(_l("Name and surname"), validators=[InputRequired(), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[InputRequired(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=lambda: choices(Role))
+    organisations = MultiCheckboxField(
+        _l("Organisations"), coerce=int, validate_choice=False,
+        description=_l("An organiser manages the events of these organisations."),
+    )
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(max=200)])
+    active = BooleanField(_l("The account may sign in"), default=True)
+
+
+def _user_form(existing: User | None) -> UserForm:
+    form = UserForm(obj=existing)
+    form.organisations.choices = [SelectChoice(o.id, o.name) for o in organisation_service.list_organisations_plain()]
+    if existing is None:
+        form.password.description = _("At least %(n)d characters; tell it to the person by phone, not by email.",
+                                      n=account_service.MIN_PASSWORD_LENGTH)
+    else:
+        form.password.description = _("Leave empty to keep the current password.")
+    if request.method == "GET" and existing is not None:
+        form.role.data = existing.role.value
+        form.organisations.data = [o.id for o in existing.organisations]
+        form.active.data = existing.is_active_account
+    return form
+
+
+@bp.get("/users")
+def users():
+    return render_template("admin/users.html", users=account_service.list_users())
+
+
+@bp.route("/users/new", methods=["GET", "POST"], defaults={"user_id": None})
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int | None):
+    existing = db.session.get(User, user_id) if user_id else None
+    if user_id and existing is None:
+        raise NotFound()
+    form = _user_form(existing)
+    if form.validate_on_submit():
+        chosen = set(form.organisations.data or [])
+        data = account_service.UserData(
+            email=form.email.data, name=form.name.data, role=Role(form.role.data),
+            organisations=[o for o in organisation_service.list_organisations_plain() if o.id in chosen],
+            password=form.password.data or None, active=form.active.data,
+        )
+        try:
+            saved = account_service.save_user(current_user, data, existing)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            add_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("The account %(email)s was saved.", email=saved.email), "success")
+            return redirect(url_for(".users"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/user_form.html", form=form, existing=existing), status
+
+
+# --- organisations and municipalities ------------------------------------------------------
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind of organisation"), choices=lambda: choices(OrganisationKind))
+    municipality_id = SelectField(_l("Municipality"), coerce=int, validate_choice=False)
+    slug = StringField(_l("Short name (for addresses and the command line)"), validators=[Optional(), Length(max=80)],
+                       description=_l("Leave empty to make one from the name."))
+    email = EmailField(_l("Contact email"), validators=[Optional(), Length(max=254)])
+    phone = TelField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
+
+
+class MunicipalityForm(FlaskForm):
+    name = StringField(_l("New municipality"), validators=[InputRequired(), Length(max=120)],
+                       description=_l("e.g. Ludzas novads"))
+
+
+@bp.get("/organisations")
+def organisations():
+    return render_template(
+        "admin/organisations.html",
+        organisations=organisation_service.list_organisations(),
+        municipalities=organisation_service.list_municipalities(),
+        municipality_form=MunicipalityForm(),
+    )
+
+
+@bp.post("/municipalities")
+def add_municipality():
+    form = MunicipalityForm()
+    if form.validate_on_submit():
+        try:
+            municipality = organisation_service.add_municipality(current_user, form.name.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            add_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("%(name)s was added.", name=municipality.name), "success")
+            return redirect(url_for(".organisations"))
+    return render_template(
+        "admin/organisations.html",
+        organisations=organisation_service.list_organisations(),
+        municipalities=organisation_service.list_municipalities(),
+        municipality_form=form,
+    ), 422
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"], defaults={"organisation_id": None})
+@bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
+def organisation(organisation_id: int | None):
+    existing = db.session.get(Organisation, organisation_id) if organisation_id else None
+    if organisation_id and existing is None:
+        raise NotFound()
+    form = OrganisationForm(obj=existing)
+    form.municipality_id.choices = [SelectChoice(0, _("None (national)"))] + [
+        SelectChoice(m.id, m.name) for m in organisation_service.list_municipalities()
+    ]
+    if request.method == "GET" and existing is not None:
+        form.kind.data = existing.kind.value
+        form.municipality_id.data = existing.municipality_id or 0
+    if form.validate_on_submit():
+        data = organisation_service.OrganisationData(
+            name=form.name.data, kind=OrganisationKind(form.kind.data), municipality_id=form.municipality_id.data or None,
+            slug=form.slug.data or "", email=form.email.data, phone=form.phone.data,
+        )
+        try:
+            saved = organisation_service.save_organisation(current_user, data, existing)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            add_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("%(name)s was saved.", name=saved.name), "success")
+            return redirect(url_for(".organisations"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/organisation_form.html", form=form, existing=existing), status

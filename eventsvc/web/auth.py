@@ -1,15 +1,16 @@
 """Staff sign-in. Residents never sign in: their manage link is their key."""
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import Role
 from ..services import ServiceError
 from ..services.accounts import authenticate
@@ -32,7 +33,34 @@ def safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in target):  # browsers drop tabs and newlines: "/\t/evil"
+        return None
     return target
+
+
+# --- throttling: failed sign-ins count per client address and per email address tried ------
+
+
+def _login_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+def _email_key() -> str:
+    """The email address being tried, hashed: the limiter's storage never holds addresses."""
+    email = (request.form.get("email") or "").strip().lower()
+    return "login-email:" + hashlib.sha256(email.encode()).hexdigest()
+
+
+def _failed(response) -> bool:
+    return response.status_code == 422  # wrong password, unknown address, empty fields
+
+
+def _throttled(limit):
+    """The form again, still usable, with a clear message (429)."""
+    form = LoginForm()
+    form.password.errors = [_("Too many failed sign-in attempts. Please wait a few minutes and try again.")]
+    form.password.data = None
+    return current_app.make_response((render_template("auth/login.html", form=form), 429))
 
 
 def home_for(user) -> str:
@@ -42,6 +70,8 @@ def home_for(user) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, on_breach=_throttled)
+@limiter.limit(_login_limit, key_func=_email_key, methods=["POST"], deduct_when=_failed, on_breach=_throttled)
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))

@@ -95,3 +95,15 @@ class CalendarFilterForm(FlaskForm):
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end date must not be before the start date."))
+
+
+MAX_PAGE = 10_000
+
+
+def page_arg() -> int:
+    """?page=N of a paginated list: 1 to MAX_PAGE, otherwise the first page (a huge number
+    would overflow the database's OFFSET)."""
+    from flask import request
+
+    page = request.args.get("page", 1, type=int)
+    return page if 1 <= page <= MAX_PAGE else 1

@@ -14,7 +14,7 @@ from ..services.calendar import CalendarFilter
 from ..services.ical import calendar_bytes
 from ..services.registration import availability, registration_window
 from ..timezones import utcnow
-from .forms import CalendarFilterForm
+from .forms import CalendarFilterForm, page_arg
 
 bp = Blueprint("public", __name__)
 
@@ -42,6 +42,7 @@ def calendar():
     now = utcnow()
     page = db.paginate(
         calendar_service.calendar_query(filters, now),
+        page=page_arg(),
         per_page=current_app.config["EVENTS_PER_PAGE"],
         max_per_page=100,
         error_out=False,

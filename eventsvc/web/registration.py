@@ -11,7 +11,7 @@ from ..extensions import db, limiter
 from ..i18n import LANGUAGE_NAMES, choices, current_language
 from ..models import Attendance, RegistrationSource
 from ..services import ServiceError, ValidationFailed
-from ..services import registration as rules
+from ..services import privacy, registration as rules
 from ..services.calendar import public_event
 from ..services.registration import RegistrationRequest
 from ..services.tickets import qr_png, ticket_is_valid
@@ -43,6 +43,9 @@ class RegistrationForm(FlaskForm):
         _l("Language for messages"), choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in rules.LANGUAGES]
     )
     consent = BooleanField(_l("I agree that my data is processed to register me for this event."))
+    # The honeypot: hidden from people (css .hp-field, aria-hidden, out of the tab order) and
+    # shown only on the public form; a bot that fills every field fills this one too.
+    website = StringField(_l("Leave this field empty"))
 
 
 def registration_form(event, places) -> RegistrationForm:
@@ -96,6 +99,8 @@ def register(event_id: int):
 
     event = public_event(event_id)
     form = registration_form(event, rules.availability(event))
+    if form.website.data:
+        return _honeypot_answer(event, form)
     outcome, status = submit_registration(form, event.id, RegistrationSource.WEB)
     if outcome is not None:
         registration = outcome.registration
@@ -112,6 +117,19 @@ def register(event_id: int):
         }
         return redirect(url_for(".registered", event_id=event.id))
     return render_event_page(event, form=form, status=status)
+
+
+def _honeypot_answer(event, form):
+    """A filled honeypot: the page a registration with an email address gets, and nothing
+    saved or sent. The bot learns nothing; a person never sees the field."""
+    current_app.logger.info("registration honeypot filled for event %s; nothing saved", event.id)
+    session["registration_outcome"] = {
+        "event_id": event.id,
+        "status": "confirmed",
+        "position": None,
+        "email": (form.email.data or "").strip()[:254],
+    }
+    return redirect(url_for(".registered", event_id=event.id))
 
 
 def submit_registration(form, event_id: int, source: RegistrationSource, by_user=None):
@@ -170,6 +188,7 @@ def _manage_page(registration, party_form=None, status=200):
 
 
 @bp.get("/r/<token>")
+@limiter.limit(lambda: current_app.config["RATELIMIT_MANAGE_LINK"])
 def manage(token: str):
     return _manage_page(rules.registration_by_token(token))
 
@@ -197,6 +216,8 @@ def change_party_size(token: str):
 
 
 @bp.route("/r/<token>/cancel", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTRATION"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_MANAGE_LINK"], methods=["GET"])
 def cancel(token: str):
     registration = rules.registration_by_token(token)
     form = ConfirmForm()
@@ -215,10 +236,43 @@ def cancel(token: str):
     return render_template("registration/cancel.html", registration=registration, event=registration.event, form=form)
 
 
+@bp.route("/r/<token>/erase", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_MANAGE_LINK"], methods=["GET"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTRATION"], methods=["POST"])
+def erase(token: str):
+    """The resident's own "erase my data": confirm, then cancel if needed and anonymise."""
+    registration = rules.registration_by_token(token)
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        erasure = privacy.erase_registration(registration, utcnow())
+        db.session.commit()
+        privacy.remove_mailbox_copies(erasure.message_ids)
+        session["registration_erased"] = {"event_id": erasure.event.id, "gave_up": erasure.gave_up}
+        return redirect(url_for(".erased"))
+    return render_template(
+        "registration/erase.html",
+        registration=registration,
+        event=registration.event,
+        form=form,
+        gives_up_place=rules.resident_may_change(registration, utcnow()),
+    )
+
+
+@bp.get("/registration-erased")
+def erased():
+    outcome = session.pop("registration_erased", None)
+    if not outcome:
+        return redirect(url_for("public.calendar"))
+    return render_template("registration/erased.html", gave_up=outcome.get("gave_up"))
+
+
 # --- the ticket ------------------------------------------------------------------------
 
 
 @bp.get("/r/<token>/ticket")
+@limiter.limit(lambda: current_app.config["RATELIMIT_MANAGE_LINK"])
 def ticket(token: str):
     registration = rules.registration_by_token(token)
     return render_template(
@@ -231,6 +285,7 @@ def ticket(token: str):
 
 
 @bp.get("/r/<token>/qr.png")
+@limiter.limit(lambda: current_app.config["RATELIMIT_MANAGE_LINK"])
 def ticket_qr(token: str):
     return qr_response(rules.registration_by_token(token))
 

@@ -15,7 +15,7 @@ from wtforms.validators import Optional, ValidationError
 from ..extensions import db
 from ..i18n import choices
 from ..models import Campaign, EventKind, Municipality
-from ..services import stats
+from ..services import audit, stats
 from ..services.stats import METRICS, GroupBy, StatsFilter
 from ..timezones import to_riga, utcnow
 from .forms import FlaskForm
@@ -158,8 +158,9 @@ def _csv(filename: str, header: list[str], rows) -> Response:
 def table_csv(group: str):
     if group not in GroupBy._value2member_map_:
         abort(404)
-    filters = parse_filters(request.args)[1]
-    rows = stats.breakdown(GroupBy(group), filters or StatsFilter(), _scope(), utcnow())
+    filters, scope = parse_filters(request.args)[1], _scope()
+    rows = stats.breakdown(GroupBy(group), filters or StatsFilter(), scope, utcnow())
+    _record_export(scope, f"by {group}", len(rows), filters)
     return _csv(
         f"attendance-by-{group}.csv",
         [str(GROUP_LABELS[GroupBy(group)])] + [str(METRIC_LABELS[c]) for c in COLUMNS],
@@ -169,15 +170,25 @@ def table_csv(group: str):
 
 @bp.get("/events.csv")
 def events_csv():
-    filters = parse_filters(request.args)[1]
-    lines = stats.events_behind(filters or StatsFilter(), _scope(), utcnow())
+    filters, scope = parse_filters(request.args)[1], _scope()
+    lines = stats.events_behind(filters or StatsFilter(), scope, utcnow())
     columns = [c for c in COLUMNS if c != "events"]
+    _record_export(scope, "by event", len(lines), filters)
     return _csv(
         "attendance-by-event.csv",
         [_("Event"), _("Starts"), _("Municipality")] + [str(METRIC_LABELS[c]) for c in columns],
         ([line.title, to_riga(line.starts_at).strftime("%Y-%m-%d %H:%M"), line.municipality]
          + [_csv_value(value(line.totals, c)) for c in columns] for line in lines),
     )
+
+
+def _record_export(scope: set[int] | None, table: str, rows: int, filters: StatsFilter | None) -> None:
+    """The audit log's note of a download: which table, how many rows, which filters."""
+    used = [f"{name}={getattr(value, 'value', value)}" for name, value in vars(filters or StatsFilter()).items()
+            if value is not None]
+    audit.record_export(current_user, audit.Action.EXPORT_STATS, organisation_ids=scope, rows=rows,
+                        detail="; ".join([table, *used]))
+    db.session.commit()
 
 
 def _csv_value(v):

@@ -221,16 +221,23 @@
       var video = document.getElementById("camera");
       if (scanning) { scanner.stop(); video.hidden = true; scanning = false; return; }
       loadScanner().then(function () {
+        // Visible before the scanner is made: given a hidden video, qr-scanner assumes it is
+        // meant to stay hidden (shrinks it to nothing and drops the frame).
+        video.hidden = false;
         if (!scanner) {
+          // The scanner's frame, drawn by css/checkin.css: the library's own is an SVG with
+          // inline styles, which the Content-Security-Policy refuses.
+          var overlay = document.createElement("div");
+          overlay.className = "camera-overlay";
+          video.parentNode.insertBefore(overlay, video.nextSibling);
           scanner = new QrScanner(video, function (result) {
             var now = Date.now(), seen = lastSeen;
             lastSeen = now;  // a code held in view keeps being seen: submit it once
             if (result.data === last && now - seen < 3000) return;
             last = result.data;
             submitCode(result.data);
-          }, { returnDetailedScanResult: true, highlightScanRegion: true });
+          }, { returnDetailedScanResult: true, highlightScanRegion: true, overlay: overlay });
         }
-        video.hidden = false;
         return scanner.start().then(function () { scanning = true; });
       }).catch(function () { show("invalid", texts.camera_error); });
     });
@@ -240,7 +247,9 @@
     return new Promise(function (resolve, reject) {
       var script = document.createElement("script");
       script.src = door.dataset.scanner;
-      script.onload = function () { QrScanner.WORKER_PATH = door.dataset.scannerWorker; resolve(); };
+      // The decoder (qr-scanner-worker.min.js beside it) is imported by the library itself and
+      // run as a Worker from a blob: URL (worker-src 'self' blob:).
+      script.onload = function () { resolve(); };
       script.onerror = reject;
       document.head.appendChild(script);
     });

@@ -77,8 +77,9 @@ def create_checkin(event_id: int):
     except ValidationFailed as exc:
         db.session.rollback()
         return api_error(422, "invalid", _("Please correct the marked fields."), exc.errors)
+    body = outcome_json(outcome)  # before the commit, which expires the rows it reads
     db.session.commit()
-    return jsonify(outcome_json(outcome))
+    return jsonify(body)
 
 
 @bp.post("/events/<int:event_id>/checkins/sync")
@@ -92,15 +93,17 @@ def sync_checkins(event_id: int):
         return api_error(422, "invalid", _("Send {\"checkins\": [...]} with at most 1000 items."))
     results = []
     for item in items:
+        # Each result names its item by the nonce sent (when that was text at all).
+        nonce = item.get("nonce") if isinstance(item, dict) and isinstance(item.get("nonce"), str) else None
         try:
             outcome = _one(event, user, item, utcnow())
         except ValidationFailed as exc:
             db.session.rollback()
-            results.append({"result": "invalid", "ok": False, "message": "; ".join(exc.errors.values()),
-                            "nonce": item.get("nonce") if isinstance(item, dict) else None})
+            results.append({"result": "invalid", "ok": False, "message": "; ".join(exc.errors.values()), "nonce": nonce})
             continue
+        body = outcome_json(outcome)  # before the commit, which expires the rows it reads
         db.session.commit()
-        results.append({**outcome_json(outcome), "nonce": item.get("nonce")})
+        results.append({**body, "nonce": nonce})
     return jsonify(results=results)
 
 
@@ -159,5 +162,6 @@ def walk_in(event_id: int):
     except ServiceError as exc:
         db.session.rollback()
         return api_error(409, "refused", exc.message)
+    body = outcome_json(outcome)  # before the commit, which expires the rows it reads
     db.session.commit()
-    return jsonify(outcome_json(outcome)), 201
+    return jsonify(body), 201

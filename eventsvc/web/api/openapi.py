@@ -5,6 +5,7 @@ from flask import jsonify
 
 from ...models import Attendance, EventKind, TargetGroup
 from ...services.registration import LANGUAGES, MAX_PARTY_SIZE, Refusal, WindowState
+from ..forms import MAX_PAGE
 from . import bp
 
 _ERROR = {
@@ -94,7 +95,7 @@ SPEC = {
                     {"name": "target_group", "in": "query", "schema": {"type": "string", "enum": [g.value for g in TargetGroup]}},
                     {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
                     {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
-                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
                     {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
                 ],
                 "responses": {
@@ -111,7 +112,7 @@ SPEC = {
                             },
                         }}},
                     },
-                    "400": _error("A filter value is not understood"),
+                    "400": _error("A filter value is not understood (`bad_filter`), or page/per_page out of range (`bad_page`)"),
                     "429": _error("Too many requests"),
                 },
             }
@@ -397,6 +398,13 @@ SPEC = {
         }
     },
 }
+
+# Any operation may answer 400: a request that cannot be read (a NUL byte in a value, a
+# session write without its X-CSRFToken header).
+for _path in SPEC["paths"].values():
+    for _method, _operation in _path.items():
+        if _method != "parameters":
+            _operation["responses"].setdefault("400", _error("The request could not be read"))
 
 
 @bp.get("/openapi.json")

@@ -26,22 +26,27 @@ def create_registration(event_id: int):
     except RegistrationRefused as exc:
         db.session.rollback()
         return api_error(409, exc.code.value, exc.message)
-    db.session.commit()
     item = outcome.registration
+    # Read before the commit: afterwards the row is expired and reading it costs a query.
+    manage_url = (
+        url_for("registration.manage", token=item.manage_token, _external=True)
+        if outcome.manage_link_in_answer
+        else None
+    )
+    db.session.commit()
     confirmed = outcome.status is RegistrationStatus.CONFIRMED
     body = {
         "status": outcome.status.value,
         "waitlist_position": outcome.waitlist_position,
         "event_id": event_id,
-        "manage_url": url_for("registration.manage", token=item.manage_token, _external=True)
-        if outcome.manage_link_in_answer
-        else None,
+        "manage_url": manage_url,
         "message": _("Your place is reserved.") if confirmed else _("You are on the waiting list."),
     }
     return jsonify(body), 201
 
 
 @bp.get("/registrations/<token>")
+@limiter.limit(lambda: current_app.config["RATELIMIT_MANAGE_LINK"])
 def get_registration(token: str):
     return jsonify(registration_json(rules.registration_by_token(token)))
 

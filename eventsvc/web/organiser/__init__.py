@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("organiser", __name__, url_prefix="/manage")
 
-from . import checkin, registrations, views  # noqa: E402,F401  (routes register on import)
+from . import checkin, privacy, registrations, views  # noqa: E402,F401  (routes register on import)

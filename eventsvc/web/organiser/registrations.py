@@ -12,11 +12,11 @@ from wtforms.fields.choices import SelectChoice
 from ...extensions import db
 from ...i18n import label
 from ...models import RegistrationSource, RegistrationStatus
-from ...services import ServiceError, ValidationFailed, access
+from ...services import ServiceError, ValidationFailed, access, audit
 from ...services import registration as rules
-from ...services.registration_lists import registration_of_event, registrations_csv, registrations_query
+from ...services.registration_lists import registration_of_event, registrations_count, registrations_csv, registrations_query
 from ...timezones import utcnow
-from ..forms import add_errors
+from ..forms import add_errors, page_arg
 from ..registration import ConfirmForm, PartySizeForm, RegistrationForm, activity_label, qr_response, submit_registration
 from . import bp
 
@@ -46,7 +46,7 @@ def registrations(event_id: int):
     status = request.args.get("status")
     status = RegistrationStatus(status) if status in RegistrationStatus._value2member_map_ else None
     search = request.args.get("q", "")[:100]
-    page = db.paginate(registrations_query(event, search, status), per_page=100, max_per_page=100, error_out=False)
+    page = db.paginate(registrations_query(event, search, status), page=page_arg(), per_page=100, max_per_page=100, error_out=False)
     return render_template(
         "organiser/registrations.html",
         event=event,
@@ -146,8 +146,11 @@ def registrations_export(event_id: int):
     def labels(value):
         return label(value) if isinstance(value, enum.Enum) else str(CSV_HEADERS[value])
 
+    body = registrations_csv(event, labels)
+    audit.record_export(current_user, audit.Action.EXPORT_REGISTRATIONS, event=event, rows=registrations_count(event))
+    db.session.commit()
     return Response(
-        registrations_csv(event, labels),
+        body,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="registrations-event-{event.id}.csv"'},
     )
@@ -158,7 +161,10 @@ def attendance_sheet(event_id: int):
     event = access.event_for_manager(current_user, event_id)
     rows = db.session.scalars(registrations_query(event, status=RegistrationStatus.CONFIRMED)).all()
     rows.sort(key=lambda r: r.name.lower())
-    return render_template("organiser/attendance_sheet.html", event=event, rows=rows, total=sum(r.party_size for r in rows))
+    page = render_template("organiser/attendance_sheet.html", event=event, rows=rows, total=sum(r.party_size for r in rows))
+    audit.record_export(current_user, audit.Action.EXPORT_ATTENDANCE_SHEET, event=event, rows=len(rows))
+    db.session.commit()  # after rendering: the commit would expire every row
+    return page
 
 
 @bp.get("/events/<int:event_id>/registrations/<int:registration_id>/ticket")

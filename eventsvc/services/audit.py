@@ -1,0 +1,228 @@
+"""The audit log: who created, changed, cancelled, exported, checked in or undid what, and when.
+
+`record` adds an entry to the caller's transaction (it never commits): an action that is
+rolled back leaves no entry, and one that is committed always has one.
+
+What an entry may hold: the staff account that acted (or "a resident", "the system"), the
+event, the kind and id of the object, and a short `detail` made of ids, counts, field names
+and old → new numbers or states. Never a resident's name, email, phone or needs: the log
+outlives the anonymisation of registrations.
+
+Who reads it: admins everything; organisers the entries of their own organisations; the
+Ministry nothing (it sees totals only). Entries without an organisation are for admins.
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import ActorKind, AuditEntry, Event, User
+from . import access
+
+RESIDENT = ActorKind.RESIDENT  # through the private manage link (or the API with its token)
+SYSTEM = ActorKind.SYSTEM  # the rules themselves (the waiting list moving up), CLI commands
+
+PER_PAGE = 50
+DETAIL_LENGTH = 200
+
+
+class Action(enum.StrEnum):
+    EVENT_CREATE = "event.create"
+    EVENT_UPDATE = "event.update"
+    EVENT_PUBLISH = "event.publish"
+    EVENT_UNPUBLISH = "event.unpublish"
+    EVENT_CANCEL = "event.cancel"
+    REGISTRATION_CREATE = "registration.create"  # by an organiser (a phone call)
+    REGISTRATION_CANCEL = "registration.cancel"
+    REGISTRATION_PARTY_SIZE = "registration.party_size"
+    REGISTRATION_PROMOTE = "registration.promote"
+    CHECKIN = "checkin.create"
+    CHECKIN_UNDO = "checkin.undo"
+    WALK_IN = "checkin.walk_in"
+    EXPORT_REGISTRATIONS = "export.registrations_csv"
+    EXPORT_ATTENDANCE_SHEET = "export.attendance_sheet"
+    EXPORT_STATS = "export.stats_csv"
+    TOKEN_CREATE = "api_token.create"
+    TOKEN_REVOKE = "api_token.revoke"
+    # Recorded by services/privacy.py:
+    REGISTRATION_ERASE = "registration.erase"  # by the resident, through the manage link
+    EXPORT_DATA_SUBJECT = "export.data_subject"  # everything held about one email address
+    PRIVACY_PURGE = "privacy.purge"  # `flask privacy purge`: old registrations anonymised
+    # Administrators' changes (services/accounts.py, services/organisations.py):
+    USER_CREATE = "user.create"
+    USER_UPDATE = "user.update"
+    ORGANISATION_CREATE = "organisation.create"
+    ORGANISATION_UPDATE = "organisation.update"
+    MUNICIPALITY_CREATE = "municipality.create"
+
+
+ACTION_LABELS = {
+    Action.EVENT_CREATE: _l("Event created"),
+    Action.EVENT_UPDATE: _l("Event changed"),
+    Action.EVENT_PUBLISH: _l("Event published"),
+    Action.EVENT_UNPUBLISH: _l("Event unpublished"),
+    Action.EVENT_CANCEL: _l("Event cancelled"),
+    Action.REGISTRATION_CREATE: _l("Registered by an organiser"),
+    Action.REGISTRATION_CANCEL: _l("Registration cancelled"),
+    Action.REGISTRATION_PARTY_SIZE: _l("Number of people changed"),
+    Action.REGISTRATION_PROMOTE: _l("Place from the waiting list"),
+    Action.CHECKIN: _l("Checked in"),
+    Action.CHECKIN_UNDO: _l("Check-in undone"),
+    Action.WALK_IN: _l("Walk-in registered and checked in"),
+    Action.EXPORT_REGISTRATIONS: _l("Registrations downloaded (CSV)"),
+    Action.EXPORT_ATTENDANCE_SHEET: _l("Attendance sheet opened"),
+    Action.EXPORT_STATS: _l("Attendance totals downloaded (CSV)"),
+    Action.TOKEN_CREATE: _l("API token created"),
+    Action.TOKEN_REVOKE: _l("API token revoked"),
+    Action.REGISTRATION_ERASE: _l("Personal data erased by the resident"),
+    Action.EXPORT_DATA_SUBJECT: _l("Data request answered (download)"),
+    Action.PRIVACY_PURGE: _l("Old personal data removed"),
+    Action.USER_CREATE: _l("Staff account created"),
+    Action.USER_UPDATE: _l("Staff account changed"),
+    Action.ORGANISATION_CREATE: _l("Organisation created"),
+    Action.ORGANISATION_UPDATE: _l("Organisation changed"),
+    Action.MUNICIPALITY_CREATE: _l("Municipality added"),
+}
+
+TARGET_LABELS = {
+    "event": _l("Event"),
+    "registration": _l("Registration"),
+    "checkin": _l("Check-in"),
+    "api_token": _l("API token"),
+    "stats": _l("Attendance totals"),
+    "user": _l("Staff account"),
+    "organisation": _l("Organisation"),
+    "municipality": _l("Municipality"),
+}
+
+
+def action_label(action: str) -> str:
+    """The action in words, in the current language (an unknown one as it is stored)."""
+    label = ACTION_LABELS.get(Action(action)) if action in Action._value2member_map_ else None
+    return str(label) if label is not None else action
+
+
+def target_label(target_type: str) -> str:
+    label = TARGET_LABELS.get(target_type)
+    return str(label) if label is not None else target_type
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def record(
+    action: Action | str,
+    *,
+    actor: User | ActorKind,
+    target_type: str,
+    target_id: int | None = None,
+    event: Event | None = None,
+    organisation_id: int | None = None,
+    detail: str = "",
+) -> AuditEntry:
+    """Add an entry in the caller's transaction. `actor` is the staff account that acted, or
+    RESIDENT or SYSTEM; the organisation defaults to the event's (who may read the entry)."""
+    if isinstance(actor, ActorKind):
+        if actor is ActorKind.STAFF:
+            raise ValueError("a staff actor is given as the User")
+        kind, actor_id = actor, None
+    else:
+        kind, actor_id = ActorKind.STAFF, actor.id
+    if organisation_id is None and event is not None:
+        organisation_id = event.organisation_id
+    entry = AuditEntry(
+        actor_kind=kind,
+        actor_id=actor_id,
+        action=str(action),
+        organisation_id=organisation_id,
+        event_id=event.id if event is not None else None,
+        target_type=target_type,
+        target_id=target_id,
+        detail=detail[:DETAIL_LENGTH],
+    )
+    db.session.add(entry)
+    return entry
+
+
+def record_for_organisations(action: Action, organisation_ids: Iterable[int] | None, **fields) -> None:
+    """An action that concerns several organisations at once (a staff member's API token,
+    totals over all their organisations): one entry for each, so that each organisation's
+    organisers see it. None or no organisation: a single entry for admins."""
+    ids = sorted(organisation_ids or ())
+    for organisation_id in ids or [None]:
+        record(action, organisation_id=organisation_id, **fields)
+
+
+def record_export(
+    user: User,
+    action: Action,
+    *,
+    event: Event | None = None,
+    rows: int | None = None,
+    organisation_ids: Iterable[int] | None = None,
+    detail: str = "",
+) -> None:
+    """A download or printout of personal data or totals, by `user`; the caller commits."""
+    note = "; ".join(part for part in (detail, f"rows: {rows}" if rows is not None else "") if part)
+    if event is not None:
+        record(action, actor=user, target_type="event", target_id=event.id, event=event, detail=note)
+    else:
+        record_for_organisations(action, organisation_ids, actor=user, target_type="stats", detail=note)
+
+
+def user_organisation_ids(user: User) -> set[int]:
+    """The organisations a staff member belongs to (for entries about the account itself)."""
+    return {organisation.id for organisation in user.organisations}
+
+
+def transition(before, after) -> str:
+    """'2 → 3', 'draft → published': an old and a new number or state ('–' for none)."""
+
+    def show(value) -> str:
+        return "–" if value is None else str(getattr(value, "value", value))
+
+    return f"{show(before)} → {show(after)}"
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+@dataclass
+class AuditPage:
+    page: Pagination  # of AuditEntry, newest first
+    events: dict[int, Event]  # the events the entries name
+
+
+def entries_for(
+    user: User,
+    *,
+    event_id: int | None = None,
+    action: str | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> AuditPage:
+    """The entries `user` may read, newest first, optionally of one event or one action.
+    The Ministry reads none (PermissionDenied)."""
+    scope = access.audit_scope(user)
+    query = (
+        select(AuditEntry)
+        .options(selectinload(AuditEntry.actor))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    )
+    if scope is not None:
+        query = query.where(AuditEntry.organisation_id.in_(scope))
+    if event_id is not None:
+        query = query.where(AuditEntry.event_id == event_id)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    pagination = db.paginate(query, page=max(page, 1), per_page=per_page, max_per_page=100, error_out=False, count=True)
+    event_ids = {entry.event_id for entry in pagination.items if entry.event_id is not None}
+    events = {e.id: e for e in db.session.scalars(select(Event).where(Event.id.in_(event_ids)))} if event_ids else {}
+    return AuditPage(pagination, events)

@@ -1,0 +1,106 @@
+"""Organisations and municipalities, as administrators keep them."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Municipality, Organisation, OrganisationKind, User
+from . import ValidationFailed, access, audit
+
+
+def slugify(name: str) -> str:
+    """'Ādažu novada Sociālais dienests' -> 'adazu-novada-socialais-dienests' (for URLs and the CLI)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:80] or "org"
+
+
+def _taken(model, column, value, existing_id: int | None) -> bool:
+    owner = db.session.scalar(select(model.id).where(func.lower(column) == value.lower()))
+    return owner is not None and owner != existing_id
+
+
+@dataclass
+class OrganisationData:
+    name: str
+    kind: OrganisationKind
+    municipality_id: int | None = None
+    slug: str = ""
+    email: str | None = None
+    phone: str | None = None
+
+
+def save_organisation(actor: User, data: OrganisationData, existing: Organisation | None = None) -> Organisation:
+    access.require_admin(actor)
+    name = data.name.strip()
+    slug = slugify(data.slug.strip() or name)
+    existing_id = existing.id if existing else None
+    errors = {}
+    if not name:
+        errors["name"] = _("Enter the organisation's name.")
+    elif _taken(Organisation, Organisation.name, name, existing_id):
+        errors["name"] = _("An organisation with this name already exists.")
+    if _taken(Organisation, Organisation.slug, slug, existing_id):
+        errors["slug"] = _("This short name is taken by another organisation.")
+    if data.municipality_id is not None and db.session.get(Municipality, data.municipality_id) is None:
+        errors["municipality_id"] = _("Choose a municipality from the list.")
+    if data.email and "@" not in data.email:
+        errors["email"] = _("Enter an email address.")
+    if errors:
+        raise ValidationFailed(errors)
+    organisation = existing or Organisation()
+    before = {c: getattr(organisation, c) for c in _ORGANISATION_FIELDS} if existing is not None else {}
+    organisation.name = name
+    organisation.slug = slug
+    organisation.kind = data.kind
+    organisation.municipality_id = data.municipality_id
+    organisation.email = (data.email or "").strip().lower() or None
+    organisation.phone = (data.phone or "").strip() or None
+    db.session.add(organisation)
+    db.session.flush()
+    changed = [c for c in _ORGANISATION_FIELDS if before.get(c) != getattr(organisation, c)]
+    audit.record(
+        audit.Action.ORGANISATION_UPDATE if existing is not None else audit.Action.ORGANISATION_CREATE,
+        actor=actor, target_type="organisation", target_id=organisation.id, organisation_id=organisation.id,
+        detail=", ".join(changed),
+    )
+    return organisation
+
+
+_ORGANISATION_FIELDS = ("name", "slug", "kind", "municipality_id", "email", "phone")
+
+
+def add_municipality(actor: User, name: str) -> Municipality:
+    access.require_admin(actor)
+    name = name.strip()
+    if not name:
+        raise ValidationFailed({"name": _("Enter the municipality's name.")})
+    if _taken(Municipality, Municipality.name, name, None) or _taken(Municipality, Municipality.slug, slugify(name), None):
+        raise ValidationFailed({"name": _("This municipality is already in the list.")})
+    municipality = Municipality(name=name, slug=slugify(name))
+    db.session.add(municipality)
+    db.session.flush()
+    audit.record(audit.Action.MUNICIPALITY_CREATE, actor=actor, target_type="municipality", target_id=municipality.id,
+                 detail=municipality.slug)
+    return municipality
+
+
+def list_organisations() -> list[tuple[Organisation, int, int]]:
+    """Each organisation with its number of events and of organisers."""
+    from ..models import Event, memberships
+
+    events = select(func.count(Event.id)).where(Event.organisation_id == Organisation.id).scalar_subquery()
+    members = select(func.count()).select_from(memberships).where(memberships.c.organisation_id == Organisation.id).scalar_subquery()
+    return [tuple(row) for row in db.session.execute(select(Organisation, events, members).order_by(Organisation.name))]
+
+
+def list_organisations_plain() -> list[Organisation]:
+    return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
+
+
+def list_municipalities() -> list[Municipality]:
+    return list(db.session.scalars(select(Municipality).order_by(Municipality.name)))

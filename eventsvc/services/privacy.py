@@ -1,0 +1,433 @@
+"""Personal data: forgetting it (the retention purge, a resident's own erasure) and handing
+it over (a data-subject request).
+
+Anonymising a registration erases what names or reaches a person — name, email, phone,
+accessibility needs, and the two secrets of its links (replaced by fresh random values, so
+old links and tickets stop working) — and the messages addressed to it in the mail outbox.
+It keeps everything the totals count (status, party size, attendance, source, people let
+in, activities, times), so eventsvc.services.stats answers the same before and after. Check-ins
+hold no personal data (counts, times, the staff account and a random door-device id), and
+the audit log never does.
+
+The purge works in batches, each its own short transaction: the batch's rows are locked
+(FOR UPDATE SKIP LOCKED on PostgreSQL, so a row another transaction holds waits for the next
+run; the write lock on SQLite) and updated only while `anonymised_at IS NULL`, so two purges
+at once, or a purge during registration activity, anonymise each row once. A second run
+finds nothing to do.
+
+Functions flush and never commit, except `purge`, which commits each batch.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import CheckIn, Event, OutboxMessage, Registration
+from ..models.registrations import new_token
+from . import NotFound, ValidationFailed, access, audit
+from .registration import cancel_registration, lock_event, resident_may_change
+
+# What an anonymised registration is called: not a person's name, the same in every language.
+ANONYMOUS_NAME = "—"
+BATCH_SIZE = 500
+
+# What the audit log records (never personal data in its `detail`).
+AUDIT_PURGE = audit.Action.PRIVACY_PURGE
+AUDIT_ERASE = audit.Action.REGISTRATION_ERASE
+AUDIT_EXPORT = audit.Action.EXPORT_DATA_SUBJECT
+
+
+def anonymous_values(now: datetime) -> dict:
+    """The personal columns of a registration, erased; fresh secrets, so old links die."""
+    return {
+        "name": ANONYMOUS_NAME,
+        "email": None,
+        "phone": None,
+        "needs": "",
+        "manage_token": new_token(),
+        "ticket_secret": new_token(),
+        "anonymised_at": now,
+    }
+
+
+def _is_sqlite() -> bool:
+    return db.session.connection().dialect.name == "sqlite"
+
+
+def _begin_write() -> None:
+    """On SQLite take the write lock now (pysqlite would start the transaction only at the
+    first write, after our reads); PostgreSQL locks the rows themselves."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _outbox_ids(registration_ids) -> list[int]:
+    if not registration_ids:
+        return []
+    return list(
+        db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.registration_id.in_(registration_ids)))
+    )
+
+
+def _delete_outbox(message_ids: list[int]) -> int:
+    """Messages to erased people: sent or failed ones hold their address (and errors may
+    quote it); pending ones must not go out any more. All are deleted."""
+    if not message_ids:
+        return 0
+    db.session.execute(
+        delete(OutboxMessage).where(OutboxMessage.id.in_(message_ids)).execution_options(synchronize_session="fetch")
+    )
+    return len(message_ids)
+
+
+def remove_mailbox_copies(message_ids) -> int:
+    """The development mailbox keeps each sent message as a file: remove those too."""
+    if current_app.config.get("EVENTSVC_MAIL_BACKEND") != "mailbox":
+        return 0
+    folder = Path(current_app.config["EVENTSVC_MAILBOX_DIR"])
+    removed = 0
+    for message_id in message_ids:
+        path = folder / f"{int(message_id):08d}.eml"
+        if path.is_file():
+            path.unlink()
+            removed += 1
+    return removed
+
+
+# --- the retention purge ------------------------------------------------------------------
+
+
+@dataclass
+class PurgeReport:
+    registrations: int = 0  # anonymised (or, in a dry run, that would be)
+    outbox_messages: int = 0  # deleted
+    events: int = 0  # events whose registrations were touched
+    dry_run: bool = False
+
+
+def _candidates(cutoff: datetime):
+    """Registrations not yet anonymised, of events that ended before `cutoff`."""
+    return (
+        select(Registration.id)
+        .join(Event, Event.id == Registration.event_id)
+        .where(Event.ends_at < cutoff, Registration.anonymised_at.is_(None))
+    )
+
+
+def _stray_outbox():
+    """Messages to registrations already anonymised (queued by a transaction that raced the
+    purge): never sent, since there is no address any more, but they still name it."""
+    return select(OutboxMessage.id).where(
+        OutboxMessage.registration_id.in_(select(Registration.id).where(Registration.anonymised_at.is_not(None)))
+    )
+
+
+def retention_cutoff(now: datetime, retention_days: int) -> datetime:
+    if retention_days < 0:
+        raise ValueError("retention_days must not be negative")
+    return now - timedelta(days=retention_days)
+
+
+def purge_due(now: datetime, retention_days: int) -> PurgeReport:
+    """What a purge would do now, changing nothing (for --dry-run and the progress bar)."""
+    cutoff = retention_cutoff(now, retention_days)
+    candidates = _candidates(cutoff).subquery()
+    registrations = db.session.scalar(select(func.count()).select_from(candidates)) or 0
+    events = db.session.scalar(
+        select(func.count(func.distinct(Registration.event_id))).where(Registration.id.in_(select(candidates.c.id)))
+    ) or 0
+    messages = db.session.scalar(
+        select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.registration_id.in_(select(candidates.c.id))
+            | OutboxMessage.id.in_(_stray_outbox())
+        )
+    ) or 0
+    return PurgeReport(registrations=registrations, outbox_messages=messages, events=events, dry_run=True)
+
+
+def purge(
+    now: datetime,
+    retention_days: int,
+    progress: Callable[[int], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> PurgeReport:
+    """Anonymise the registrations of events that ended more than `retention_days` ago, in
+    committed batches of `batch_size`; `progress(n)` hears of each batch. Safe to run twice,
+    or twice at once: what is done is not done again."""
+    cutoff = retention_cutoff(now, retention_days)
+    report = PurgeReport()
+    events: set[int] = set()
+    after_id = 0
+    table = Registration.__table__
+    anonymise = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.anonymised_at.is_(None))
+        .values(
+            name=ANONYMOUS_NAME,
+            email=None,
+            phone=None,
+            needs="",
+            manage_token=bindparam("b_manage_token"),
+            ticket_secret=bindparam("b_ticket_secret"),
+            anonymised_at=now,
+            updated_at=table.c.updated_at,  # the registration's own history stays as it was
+        )
+    )
+    while True:
+        _begin_write()
+        query = (
+            select(Registration.id, Registration.event_id, Event.organisation_id)
+            .join(Event, Event.id == Registration.event_id)
+            .where(Event.ends_at < cutoff, Registration.anonymised_at.is_(None), Registration.id > after_id)
+            .order_by(Registration.id)
+            .limit(batch_size)
+        )
+        if not _is_sqlite():
+            # Rows another transaction holds (a late cancellation, a concurrent purge) are
+            # skipped, not waited for: this run moves on, a later run takes them.
+            query = query.with_for_update(of=Registration, skip_locked=True)
+        rows = db.session.execute(query).all()
+        if not rows:
+            db.session.rollback()
+            break
+        after_id = rows[-1].id
+        ids = [row.id for row in rows]
+        db.session.execute(
+            anonymise,
+            [{"b_id": i, "b_manage_token": new_token(), "b_ticket_secret": new_token()} for i in ids],
+        )
+        message_ids = _outbox_ids(ids)
+        _delete_outbox(message_ids)
+        for organisation_id, count in sorted(Counter(row.organisation_id for row in rows).items()):
+            audit.record(
+                AUDIT_PURGE,
+                actor=audit.SYSTEM,
+                target_type="registration",
+                organisation_id=organisation_id,
+                detail=f"{count} registrations anonymised (retention {retention_days} days)",
+            )
+        db.session.commit()
+        remove_mailbox_copies(message_ids)
+        report.registrations += len(ids)
+        report.outbox_messages += len(message_ids)
+        events.update(row.event_id for row in rows)
+        if progress is not None:
+            progress(len(ids))
+
+    _begin_write()
+    strays = list(db.session.scalars(_stray_outbox()))
+    _delete_outbox(strays)
+    db.session.commit()
+    remove_mailbox_copies(strays)
+    report.outbox_messages += len(strays)
+    report.events = len(events)
+    return report
+
+
+# --- a resident erases their own registration -------------------------------------------------
+
+
+@dataclass
+class Erasure:
+    event: Event
+    gave_up: str | None  # "confirmed" or "waitlisted" when a place (or a place in line) was given up
+    promoted: int  # waiting parties that got the freed places
+    message_ids: list[int] = field(default_factory=list)  # deleted from the outbox
+
+
+def anonymise_registration(registration: Registration, now: datetime) -> list[int]:
+    """Erase one registration's personal data now (the caller holds its lock); returns the
+    ids of the outbox messages deleted with it."""
+    for name, value in anonymous_values(now).items():
+        setattr(registration, name, value)
+    db.session.flush()  # counts are untouched, so the per-event counters do not move
+    message_ids = _outbox_ids([registration.id])
+    _delete_outbox(message_ids)
+    return message_ids
+
+
+def erase_registration(registration: Registration, now: datetime) -> Erasure:
+    """The resident's "erase my data": an active registration for an event still ahead is
+    cancelled first by the ordinary rule (its places go to the waiting list), then the row
+    is anonymised at once. Nothing is sent to the erased person, not even the cancellation.
+    A registration for an event that has begun or ended keeps its status: it is history the
+    totals count."""
+    lock_event(registration.event_id)  # one lock order: the event, then the registration
+    query = select(Registration).where(Registration.id == registration.id).execution_options(populate_existing=True)
+    if not _is_sqlite():
+        query = query.with_for_update()
+    registration = db.session.scalar(query)
+    if registration is None or registration.anonymised_at is not None:
+        raise NotFound()  # erased a moment ago (a second click, another tab)
+    gave_up, promoted = None, []
+    if registration.is_active and resident_may_change(registration, now):
+        gave_up = registration.status.value
+        promoted = cancel_registration(registration, now)
+    event = registration.event
+    message_ids = anonymise_registration(registration, now)
+    audit.record(
+        AUDIT_ERASE,
+        actor=audit.RESIDENT,
+        target_type="registration",
+        target_id=registration.id,
+        event=event,
+        detail=f"erased by the resident; {'cancelled first, ' if gave_up else ''}{len(promoted)} promoted",
+    )
+    db.session.flush()
+    return Erasure(event=event, gave_up=gave_up, promoted=len(promoted), message_ids=message_ids)
+
+
+# --- a data-subject request ---------------------------------------------------------------------
+
+# What a queued message became (as eventsvc.services.mailer names its templates).
+MAIL_TEMPLATES = {
+    "registration_confirmed": "confirmation",
+    "registration_repeated": "confirmation",
+    "registration_promoted": "promoted",
+    "registration_waitlisted": "waitlisted",
+    "registration_cancelled": "cancelled",
+    "registration_changed": "changed",
+    "event_changed": "event_changed",
+    "event_cancelled": "event_cancelled",
+    "event_reminder": "reminder",
+}
+
+
+def normalise_address(email: str | None) -> str:
+    """An email address as registrations store it (validated, lower-cased)."""
+    try:
+        return validate_email((email or "").strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise ValidationFailed({"email": _("Enter a valid email address, like name@example.lv.")}) from None
+
+
+def _when(moment: datetime | None) -> str | None:
+    from ..timezones import to_riga
+
+    return to_riga(moment).isoformat(timespec="seconds") if moment else None
+
+
+def _subject(message: OutboxMessage, event: Event) -> str:
+    template = MAIL_TEMPLATES.get(message.kind)
+    if template is None:
+        return message.kind
+    with force_locale(message.language):
+        # The template alone (no request's context processors): the mail's own subject line.
+        return current_app.jinja_env.get_template("mail/subject.txt").render(template=template, event=event).strip()
+
+
+def data_subject_export(user, email: str, now: datetime) -> dict:
+    """Everything held about one email address in the registrations `user` may see
+    (organisers: their organisations' events; admins: all), as a JSON-ready document. The
+    Ministry may not (PermissionDenied). The export itself is audited, without the address."""
+    access.require_organiser(user)
+    scope = access.managed_organisation_ids(user)
+    address = normalise_address(email)
+    query = (
+        select(Registration)
+        .join(Event, Event.id == Registration.event_id)
+        .where(Registration.email == address)
+        .options(selectinload(Registration.activities), selectinload(Registration.event).selectinload(Event.organisation))
+        .order_by(Event.starts_at, Registration.id)
+    )
+    if scope is not None:
+        query = query.where(Event.organisation_id.in_(scope or [-1]))
+    registrations = list(db.session.scalars(query))
+    ids = [r.id for r in registrations]
+    checkins: dict[int, list[CheckIn]] = {}
+    messages: dict[int, list[OutboxMessage]] = {}
+    if ids:
+        for checkin in db.session.scalars(select(CheckIn).where(CheckIn.registration_id.in_(ids)).order_by(CheckIn.id)):
+            checkins.setdefault(checkin.registration_id, []).append(checkin)
+        for message in db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.registration_id.in_(ids)).order_by(OutboxMessage.id)
+        ):
+            messages.setdefault(message.registration_id, []).append(message)
+
+    def describe(r: Registration) -> dict:
+        event = r.event
+        return {
+            "registration_id": r.id,
+            "event": {
+                "id": event.id,
+                "title": event.title,
+                "starts_at": _when(event.starts_at),
+                "ends_at": _when(event.ends_at),
+                "venue": ", ".join(part for part in (event.venue_name, event.venue_address) if part),
+                "organiser": event.organisation.name,
+            },
+            "status": r.status.value,
+            "name": r.name,
+            "email": r.email,
+            "phone": r.phone,
+            "party_size": r.party_size,
+            "attendance": r.attendance.value,
+            "activities": [a.title for a in r.activities],
+            "accessibility_needs": r.needs,
+            "language": r.language,
+            "registered_via": r.source.value,
+            "consent_at": _when(r.consent_at),
+            "created_at": _when(r.created_at),
+            "confirmed_at": _when(r.confirmed_at),
+            "cancelled_at": _when(r.cancelled_at),
+            "updated_at": _when(r.updated_at),
+            "reminded_at": _when(r.reminded_at),
+            "checked_in_people": r.checked_in_people,
+            "check_ins": [
+                {
+                    "at": _when(c.scanned_at),
+                    "recorded_at": _when(c.created_at),
+                    "people": c.people,
+                    "method": c.method.value,
+                    "undone_at": _when(c.undone_at),
+                }
+                for c in checkins.get(r.id, [])
+            ],
+            "messages": [
+                {
+                    "subject": _subject(m, event),
+                    "kind": m.kind,
+                    "to": m.recipient,
+                    "language": m.language,
+                    "status": m.status.value,
+                    "queued_at": _when(m.created_at),
+                    "sent_at": _when(m.sent_at),
+                }
+                for m in messages.get(r.id, [])
+            ],
+        }
+
+    document = {
+        "email": address,
+        "generated_at": _when(now),
+        "registrations": [describe(r) for r in registrations],
+    }
+    # One entry per organisation whose registrations were handed over (admins: one entry
+    # when there were none), so that each organisation's organisers see it.
+    per_organisation = Counter(r.event.organisation_id for r in registrations)
+    for organisation_id, count in sorted(per_organisation.items()) or [(None, 0)]:
+        audit.record(
+            AUDIT_EXPORT,
+            actor=user,
+            target_type="registration",
+            organisation_id=organisation_id,
+            detail=f"data-subject request: {count} registrations",
+        )
+    db.session.flush()
+    return document
+
+
+def export_json(document: dict) -> bytes:
+    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")

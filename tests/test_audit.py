@@ -1,0 +1,408 @@
+"""The audit log: every kind of action leaves an entry with the right actor, organisation
+and event; organisers read only their organisations' entries, the Ministry none; and no
+entry or audit page ever holds a resident's name, email, phone or needs."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from eventsvc.extensions import db as _db
+from eventsvc.models import ActorKind, ApiToken, AuditEntry, CheckIn, EventKind, Registration, RegistrationSource
+from eventsvc.services import PermissionDenied, ServiceError
+from eventsvc.services import audit
+from eventsvc.services import checkin as door
+from eventsvc.services import events as event_service
+from eventsvc.services import registration as rules
+from eventsvc.services.api_tokens import create_token
+from eventsvc.services.events import EventData
+
+from . import factories
+from .conftest import login, post_form
+
+# People with names, addresses, phones and needs that appear nowhere else, so that any
+# trace of them in the log or on its pages is found.
+RESIDENT = dict(name="Ksenija Zvaigznīte-Ābele", email="ksenija.zvaigznite@example.lv", phone="+371 29 876 543",
+                needs="dzirdes cilpa un suns-pavadonis Reksis")
+CALLER = dict(name="Valdemārs Pūpoliņš", phone="+371 26 555 019", needs="ratiņkrēsls ar elektrisko piedziņu")
+WAITING = dict(name="Gunta Lazdiņa-Mežule", email="gunta.lazdina@example.lv", needs="vieglā valoda")
+WALK_IN = "Ojārs Dzeltenkalns"
+PERSONAL = [
+    "Ksenija", "Zvaigzn", "ksenija.zvaigznite", "876 543", "876543", "Reksis", "dzirdes cilpa",
+    "Valdemārs", "Pūpoliņš", "555 019", "555019", "ratiņkrēsls", "Gunta", "Lazdiņa", "gunta.lazdina",
+    "vieglā valoda", "Ojārs", "Dzeltenkalns",
+]
+
+
+def entries(**where) -> list[AuditEntry]:
+    _db.session.expire_all()
+    query = select(AuditEntry).order_by(AuditEntry.id)
+    for name, value in where.items():
+        query = query.where(getattr(AuditEntry, name) == value)
+    return list(_db.session.scalars(query))
+
+
+def only(action: str) -> AuditEntry:
+    found = entries(action=action)
+    assert len(found) == 1, [(e.action, e.detail) for e in entries()]
+    return found[0]
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def event_data(world, starts_at, **fields) -> EventData:
+    values = dict(kind=EventKind.DISCUSSION, title="Kopienas diskusija", organisation_id=world.org_a.id,
+                  municipality_id=world.tukums.id, starts_at=starts_at, ends_at=starts_at + timedelta(hours=2),
+                  venue_name="Tumes kultūras nams", capacity=20)
+    values.update(fields)
+    return EventData(**values)
+
+
+# --- what each action records -------------------------------------------------------------
+
+
+def test_event_life_is_recorded_with_the_organiser_and_organisation(world, in_days, now):
+    organiser = world.organiser_a
+    event = event_service.create_event(organiser, event_data(world, in_days(10)))
+    event_service.publish_event(organiser, event, now)
+    event_service.unpublish_event(organiser, event)
+    event_service.update_event(organiser, event, event_data(world, in_days(10), title="Jauns nosaukums", capacity=30), now)
+    event_service.update_event(organiser, event, event_data(world, in_days(10), title="Jauns nosaukums", capacity=30), now)
+    event_service.cancel_event(organiser, event, now)
+    _db.session.commit()
+
+    log = entries()
+    assert [e.action for e in log] == ["event.create", "event.publish", "event.unpublish", "event.update", "event.cancel"]
+    for entry in log:  # an unchanged save records nothing
+        assert (entry.actor_kind, entry.actor_id) == (ActorKind.STAFF, organiser.id)
+        assert (entry.organisation_id, entry.event_id) == (world.org_a.id, event.id)
+        assert (entry.target_type, entry.target_id) == ("event", event.id)
+    assert [e.detail for e in log] == [
+        "draft", "draft → published", "published → draft", "capacity, title; capacity 20 → 30", "draft → cancelled",
+    ]
+
+
+def test_a_refused_action_leaves_no_entry(world, in_days, now):
+    event = factories.event(world.org_a, in_days(5), capacity=10)
+    rules.register(event.id, factories.registration_request(), now)
+    _db.session.commit()
+    with pytest.raises(ServiceError):
+        event_service.unpublish_event(world.organiser_a, event)  # people have registered
+    _db.session.rollback()
+    with pytest.raises(ServiceError):
+        event_service.publish_event(world.organiser_a, event, now)  # not a draft
+    _db.session.rollback()
+    assert entries() == []
+
+
+def test_registrations_by_organiser_and_resident_and_the_waiting_list(world, in_days, now):
+    event = factories.event(world.org_a, in_days(5), capacity=3)
+    resident = rules.register(event.id, factories.registration_request(**RESIDENT, party_size=2), now).registration
+    assert entries() == []  # a resident's own registration is theirs, not an audited staff action
+    phoned = rules.register(event.id, factories.registration_request(**CALLER), now,
+                            RegistrationSource.ORGANISER, by_user=world.organiser_a).registration
+    waiting = rules.register(event.id, factories.registration_request(**WAITING, party_size=2), now).registration
+    rules.change_party_size(phoned, 1, now, by_user=world.organiser_a)  # the same size: nothing happens
+    rules.change_party_size(resident, 1, now)  # the resident, through the manage link
+    rules.cancel_registration(phoned, now, by_user=world.organiser_a)  # frees a place: the waiting party moves up
+    _db.session.commit()
+
+    created = only("registration.create")
+    assert (created.actor_kind, created.actor_id, created.target_id) == (ActorKind.STAFF, world.organiser_a.id, phoned.id)
+    assert created.detail == "confirmed, party size 1"
+    size = only("registration.party_size")
+    assert (size.actor_kind, size.actor_id, size.target_id, size.detail) == (ActorKind.RESIDENT, None, resident.id, "party size 2 → 1")
+    cancelled = only("registration.cancel")
+    assert (cancelled.actor_kind, cancelled.actor_id, cancelled.target_id) == (ActorKind.STAFF, world.organiser_a.id, phoned.id)
+    assert cancelled.detail == "confirmed → cancelled"
+    promoted = only("registration.promote")
+    assert (promoted.actor_kind, promoted.actor_id, promoted.target_id) == (ActorKind.SYSTEM, None, waiting.id)
+    assert promoted.detail == "waitlisted → confirmed, party size 2"
+    for entry in entries():
+        assert (entry.organisation_id, entry.event_id, entry.target_type) == (world.org_a.id, event.id, "registration")
+
+    rules.cancel_registration(resident, now)
+    rules.change_party_size(waiting, 3, now, by_user=world.organiser_b)  # grows into free places
+    _db.session.commit()
+    by_resident = [e for e in entries(action="registration.cancel") if e.actor_kind is ActorKind.RESIDENT]
+    assert [e.target_id for e in by_resident] == [resident.id]
+    grown = entries(action="registration.party_size")[-1]
+    assert (grown.actor_id, grown.detail) == (world.organiser_b.id, "party size 2 → 3")
+
+
+def test_checkins_undo_and_walk_ins_are_recorded(world, in_days, now):
+    event = factories.event(world.org_a, in_days(0, 1), capacity=10)
+    family = rules.register(event.id, factories.registration_request(**RESIDENT, party_size=3), now).registration
+    _db.session.commit()
+    partial = door.check_in_ticket(event, family.ticket_secret, world.organiser_a, now, people=2)
+    door.undo_checkin(event, partial.checkin.id, world.organiser_a, now)
+    door.check_in_registration(event, family.id, world.organiser_a, now)
+    door.check_in_ticket(event, family.ticket_secret, world.organiser_a, now)  # already in: nothing new
+    door.check_in_ticket(event, "not a ticket", world.organiser_a, now)
+    walk_in = door.register_walk_in(event, WALK_IN, 2, world.organiser_a, now, nonce="door:00000001")
+    door.register_walk_in(event, WALK_IN, 2, world.organiser_a, now, nonce="door:00000001")  # a retry
+    _db.session.commit()
+
+    log = entries()
+    assert [e.action for e in log] == ["checkin.create", "checkin.undo", "checkin.create", "checkin.walk_in"]
+    for entry in log:
+        assert (entry.actor_kind, entry.actor_id, entry.target_type) == (ActorKind.STAFF, world.organiser_a.id, "checkin")
+        assert (entry.organisation_id, entry.event_id) == (world.org_a.id, event.id)
+    assert log[0].target_id == log[1].target_id == partial.checkin.id
+    assert log[0].detail == f"registration {family.id}: +2 (scan), 2/3 in"
+    assert log[1].detail == f"registration {family.id}: −2, 0/3 in"
+    assert log[2].detail == f"registration {family.id}: +3 (search), 3/3 in"
+    assert log[3].detail == f"registration {walk_in.registration.id}: +2 (walk_in), 2/2 in"
+    assert log[3].target_id == walk_in.checkin.id
+    assert not entries(action="registration.create")  # the walk-in's registration is part of its entry
+
+
+def test_checkin_through_the_api_with_a_token(client, world, in_days, now):
+    event = factories.event(world.org_a, in_days(0, 1), capacity=10)
+    family = rules.register(event.id, factories.registration_request(**RESIDENT), now).registration
+    _, token = create_token(world.organiser_a, "durvju telefons", now)
+    _db.session.commit()
+    response = client.post(f"/api/v1/events/{event.id}/checkins", json={"code": family.ticket_secret},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and response.json["ok"]
+    entry = only("checkin.create")
+    assert (entry.actor_id, entry.organisation_id, entry.event_id) == (world.organiser_a.id, world.org_a.id, event.id)
+
+
+def test_exports_are_recorded(client, world, in_days, now):
+    event = factories.event(world.org_a, in_days(5), capacity=10)
+    for person in (RESIDENT, WAITING):
+        rules.register(event.id, factories.registration_request(**person), now)
+    _db.session.commit()
+    login(client, world.organiser_a.email)
+    assert client.get(f"/manage/events/{event.id}/registrations.csv").status_code == 200
+    sheet = client.get(f"/manage/events/{event.id}/attendance-sheet")
+    assert sheet.status_code == 200 and RESIDENT["name"] in text_of(sheet)  # the sheet itself still names people
+    assert client.get(f"/stats/municipality.csv?municipality={world.tukums.id}").status_code == 200
+    assert client.get("/stats/events.csv").status_code == 200
+
+    csv_entry = only("export.registrations_csv")
+    assert (csv_entry.actor_id, csv_entry.organisation_id, csv_entry.event_id) == (world.organiser_a.id, world.org_a.id, event.id)
+    assert (csv_entry.target_type, csv_entry.target_id, csv_entry.detail) == ("event", event.id, "rows: 2")
+    sheet_entry = only("export.attendance_sheet")
+    assert (sheet_entry.organisation_id, sheet_entry.event_id, sheet_entry.detail) == (world.org_a.id, event.id, "rows: 2")
+    stats_entries = entries(action="export.stats_csv")
+    assert [(e.actor_id, e.organisation_id, e.event_id, e.target_type) for e in stats_entries] == [
+        (world.organiser_a.id, world.org_a.id, None, "stats")
+    ] * 2
+    assert stats_entries[0].detail == f"by municipality; municipality_id={world.tukums.id}; rows: 1"
+    assert stats_entries[1].detail == "by event; rows: 1"
+
+    ministry = client.application.test_client()
+    login(ministry, world.ministry.email)
+    assert ministry.get("/stats/kind.csv").status_code == 200
+    by_ministry = entries(action="export.stats_csv", actor_id=world.ministry.id)
+    assert [e.organisation_id for e in by_ministry] == [None]  # about all organisations: admins read it
+
+
+def test_api_tokens_made_and_revoked(client, runner, world, now):
+    login(client, world.organiser_a.email)
+    post_form(client, "/account/tokens", {"name": "Tumes durvis"})
+    token = _db.session.scalar(select(ApiToken))
+    post_form(client, f"/account/tokens/{token.id}/revoke", {}, form_url="/account/tokens")
+    post_form(client, f"/account/tokens/{token.id}/revoke", {}, form_url="/account/tokens")  # twice: one entry
+    made, revoked = only("api_token.create"), only("api_token.revoke")
+    for entry in (made, revoked):
+        assert (entry.actor_kind, entry.actor_id, entry.organisation_id) == (ActorKind.STAFF, world.organiser_a.id, world.org_a.id)
+        assert (entry.target_type, entry.target_id, entry.event_id) == ("api_token", token.id, None)
+        assert "Tumes" not in entry.detail
+
+    assert runner.invoke(args=["users", "token", world.organiser_b.email]).exit_code == 0
+    by_cli = entries(action="api_token.create", organisation_id=world.org_b.id)
+    assert [(e.actor_kind, e.actor_id) for e in by_cli] == [(ActorKind.SYSTEM, None)]
+    create_token(world.admin, "skripts", now)  # an admin belongs to no organisation: admins only
+    _db.session.commit()
+    assert [e.organisation_id for e in entries(action="api_token.create", actor_id=world.admin.id)] == [None]
+
+
+def test_record_refuses_a_staff_kind_without_the_user(world):
+    with pytest.raises(ValueError):
+        audit.record(audit.Action.EVENT_CREATE, actor=ActorKind.STAFF, target_type="event")
+
+
+# --- who reads what -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_organisations(world, in_days, now):
+    """A logged action in each organisation, and one for admins only."""
+    event_a = factories.event(world.org_a, in_days(5), title="Tukuma kopienas diskusija")
+    event_b = factories.event(world.org_b, in_days(5), title="Daugavpils slepenā pēcpusdiena")
+    event_service.cancel_event(world.organiser_a, event_a, now)
+    event_service.cancel_event(world.organiser_b, event_b, now)
+    create_token(world.admin, "skripts", now)
+    _db.session.commit()
+    return event_a, event_b
+
+
+def test_organisers_read_only_their_organisations_entries(world, two_organisations):
+    event_a, event_b = two_organisations
+    mine = audit.entries_for(world.organiser_a).page.items
+    assert [(e.action, e.event_id) for e in mine] == [("event.cancel", event_a.id)]
+    assert audit.entries_for(world.organiser_a, event_id=event_b.id).page.items == []
+    assert [e.event_id for e in audit.entries_for(world.organiser_b).page.items] == [event_b.id]
+    everything = audit.entries_for(world.admin).page.items
+    assert [e.action for e in everything] == ["api_token.create", "event.cancel", "event.cancel"]  # newest first
+    with pytest.raises(PermissionDenied):
+        audit.entries_for(world.ministry)
+
+
+def test_organiser_pages_show_only_their_organisations(client, world, two_organisations):
+    event_a, event_b = two_organisations
+    login(client, world.organiser_a.email)
+    page = text_of(client.get("/manage/audit"))
+    assert event_a.title in page and event_b.title not in page
+    assert f'href="/manage/events/{event_a.id}"' in page
+    probing = client.get(f"/manage/audit?event={event_b.id}")  # another organisation's event is no choice
+    assert probing.status_code == 200 and event_b.title not in text_of(probing)
+    assert client.get("/admin/audit").status_code == 403
+    assert "/manage/audit" in text_of(client.get("/manage/"))  # in the menu
+    event_page = text_of(client.get(f"/manage/events/{event_a.id}"))
+    assert f"/manage/audit?event={event_a.id}" in event_page
+
+    admin = client.application.test_client()
+    login(admin, world.admin.email)
+    for url in ("/admin/audit", "/manage/audit"):
+        page = text_of(admin.get(url))
+        assert event_a.title in page and event_b.title in page
+    assert "/admin/audit" in text_of(admin.get("/admin/outbox"))
+
+
+def test_ministry_and_anonymous_are_refused(client, world, two_organisations):
+    assert client.get("/manage/audit").status_code == 302  # to the sign-in page
+    assert client.get("/admin/audit").status_code == 302
+    login(client, world.ministry.email)
+    assert client.get("/manage/audit").status_code == 403
+    assert client.get("/admin/audit").status_code == 403
+    assert "/audit" not in text_of(client.get("/stats/"))  # no menu link either
+
+
+def test_filters_pagination_and_riga_time(client, world, in_days, now):
+    event = factories.event(world.org_a, in_days(5), title="Garā sanāksme")
+    other = factories.event(world.org_a, in_days(6), title="Otrā sanāksme")
+    for _ in range(55):
+        audit.record(audit.Action.EXPORT_ATTENDANCE_SHEET, actor=world.organiser_a, target_type="event",
+                     target_id=event.id, event=event, detail="rows: 0")
+    first = audit.record(audit.Action.EVENT_PUBLISH, actor=world.organiser_a, target_type="event", target_id=other.id,
+                         event=other, detail="draft → published")
+    first.at = datetime(2026, 7, 1, 9, 30, tzinfo=timezone.utc)  # 12:30 in Riga (summer time)
+    _db.session.commit()
+
+    result = audit.entries_for(world.organiser_a, per_page=50)
+    assert (result.page.total, len(result.page.items)) == (56, 50)
+    assert result.page.items[0].action == "export.attendance_sheet" and result.events[event.id].title == event.title
+    assert audit.entries_for(world.organiser_a, page=2).page.items[-1].id == first.id  # oldest last
+    assert [e.id for e in audit.entries_for(world.organiser_a, event_id=other.id).page.items] == [first.id]
+    assert audit.entries_for(world.organiser_a, action="event.publish").page.total == 1
+
+    login(client, world.organiser_a.email)
+    page = text_of(client.get("/manage/audit"))
+    assert 'rel="next"' in page and "?page=2" in page
+    second = text_of(client.get("/manage/audit?page=2"))
+    assert "12:30</time>" in second and "09:30</time>" not in second
+    assert "Pasākums publicēts" in second  # the action in words, in Latvian
+    filtered = text_of(client.get(f"/manage/audit?event={other.id}"))
+    assert "Otrā sanāksme" in filtered and "Garā sanāksme</a>" not in filtered
+    by_action = text_of(client.get("/manage/audit?action=event.publish"))
+    assert by_action.count("<tr>") == 2  # the header row and one entry
+    assert client.get("/manage/audit?action=nonsense&page=999").status_code == 200
+
+
+# --- no personal data -----------------------------------------------------------------------
+
+
+def test_no_resident_data_in_any_entry_or_audit_page(client, world, in_days, now):
+    event = factories.event(world.org_a, in_days(0, 1), capacity=2, title="Durvju pasākums")
+    resident = rules.register(event.id, factories.registration_request(**RESIDENT, party_size=2), now).registration
+    waiting = rules.register(event.id, factories.registration_request(**WAITING, party_size=1), now).registration
+    _db.session.commit()
+    login(client, world.organiser_a.email)
+
+    # An organiser registers a caller by phone (waiting list) and cancels; the resident makes
+    # room for the waiting party, and cancels later.
+    response = post_form(client, f"/manage/events/{event.id}/registrations/new", {
+        "name": CALLER["name"], "phone": CALLER["phone"], "email": "", "party_size": "1",
+        "needs": CALLER["needs"], "language": "lv", "consent": "y",
+    })
+    assert response.status_code == 302
+    caller = _db.session.scalar(select(Registration).where(Registration.phone == CALLER["phone"]))
+    page = f"/manage/events/{event.id}/registrations/{caller.id}"
+    assert post_form(client, page + "/party-size", {"party_size": "1"}, form_url=page).status_code in (302, 422)
+    assert post_form(client, page + "/cancel", {}, form_url=page).status_code == 302  # the waiting party moves up
+    manage = f"/r/{resident.manage_token}"
+    resident_client = client.application.test_client()
+    assert post_form(resident_client, manage + "/party-size", {"party_size": "1"}, form_url=manage).status_code == 302
+
+    # At the door: a scan, a search, an undo, a walk-in.
+    door_page = f"/manage/events/{event.id}/checkin"
+    post_form(client, door_page, {"action": "code", "code": resident.ticket_secret, "nonce": "page:00000001"})
+    _db.session.expire_all()
+    waiting = _db.session.get(Registration, waiting.id)
+    post_form(client, door_page, {"action": "person", "registration_id": str(waiting.id), "nonce": "page:00000002"})
+    checkin = _db.session.scalar(select(CheckIn).where(CheckIn.registration_id == resident.id))
+    post_form(client, f"{door_page}/{checkin.id}/undo", {}, form_url=door_page)
+    cancel_page = f"/r/{resident.manage_token}/cancel"
+    assert post_form(resident_client, cancel_page, {}).status_code == 302
+    assert post_form(client, door_page, {"action": "walk_in", "name": WALK_IN, "people": "1",
+                                         "nonce": "page:00000003"}).status_code == 200
+
+    # Exports, and the event's own life.
+    client.get(f"/manage/events/{event.id}/registrations.csv")
+    client.get(f"/manage/events/{event.id}/attendance-sheet")
+    client.get("/stats/events.csv")
+    post_form(client, f"/manage/events/{event.id}/cancel", {})
+
+    actions = {e.action for e in entries()}
+    assert actions >= {
+        "registration.create", "registration.cancel", "registration.party_size", "registration.promote",
+        "checkin.create", "checkin.undo", "checkin.walk_in", "export.registrations_csv",
+        "export.attendance_sheet", "export.stats_csv", "event.cancel",
+    }, actions
+    rows = _db.session.execute(select(AuditEntry.__table__)).all()
+    stored = "\n".join(" ".join(str(value) for value in row) for row in rows)
+    for word in PERSONAL:
+        assert word.lower() not in stored.lower(), word
+
+    admin = client.application.test_client()
+    login(admin, world.admin.email)
+    pages = [client.get("/manage/audit"), client.get(f"/manage/audit?event={event.id}"), admin.get("/admin/audit")]
+    pages += [client.get(f"/manage/audit?action={action}") for action in actions]
+    for response in pages:
+        assert response.status_code == 200
+        body = text_of(response)
+        assert "Durvju pasākums" in body
+        for word in PERSONAL:
+            assert word.lower() not in body.lower(), word
+    assert re.search(r">\s*(iedzīvotājs|resident)\s*<", text_of(pages[0]))  # the resident is named only so
+
+
+# --- the pages in a browser -------------------------------------------------------------------
+
+from .test_accessibility import ORGANISER, axe_violations, demo, new_page, on_sqlite, sign_in  # noqa: E402,F401
+
+
+@on_sqlite
+def test_audit_pages_pass_axe(demo, live_server, browser):  # noqa: F811
+    """WCAG 2.1 AA (axe-core) on both audit pages, with the demo's entries, in Latvian."""
+    festival, _ = demo
+    found = {}
+    for email, paths in ((ORGANISER, ("/manage/audit", f"/manage/audit?event={festival.id}&action=event.publish")),
+                         ("admin@demo.eventsvc.lv", ("/admin/audit",))):
+        context, page = new_page(browser, live_server, "lv")
+        sign_in(page, live_server, email)
+        for path in paths:
+            response = page.goto(live_server + path)
+            assert response.status == 200, path
+            assert page.locator("table.data tbody tr").count() >= 1, path
+            found[path] = axe_violations(page)
+        context.close()
+    assert {path: v for path, v in found.items() if v} == {}

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run test install translations chromium bench-stats extract-messages update-messages clean
+.PHONY: run test install translations chromium bench-stats bench-load bench bench-profile extract-messages update-messages clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed" or 0)'
@@ -42,9 +42,29 @@ bench-stats: install
 	$(BIN)/python bench/national_data.py $(BENCH_DATABASE_URL)
 	$(BIN)/python bench/stats_bench.py $(BENCH_DATABASE_URL) 5
 
+# Load: gunicorn (2 × cores sync workers) on a fresh PostgreSQL database, driven over
+# 127.0.0.1: a bare INSERT (baseline), the registration rush, the door. See docs/PERFORMANCE.md.
+# `make bench` adds the Ministry's totals (builds the national data set first if missing).
+# Never part of `make test`. BENCH_ARGS passes options, e.g. BENCH_ARGS="--rush-requests 1000".
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_LOAD_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/eventsvc_load
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench-load: translations $(BENCH_STAMP)
+	$(BIN)/python bench/load_bench.py --database-url $(BENCH_LOAD_DATABASE_URL) $(BENCH_ARGS)
+
+bench: translations $(BENCH_STAMP)
+	$(BIN)/python bench/load_bench.py --database-url $(BENCH_LOAD_DATABASE_URL) --stats-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)
+
+# The same run with pyinstrument and SQL counts in every worker, and py-spy on the workers.
+bench-profile: translations $(BENCH_STAMP)
+	$(BIN)/python bench/load_bench.py --database-url $(BENCH_LOAD_DATABASE_URL) --profile --cpu-profile $(BENCH_ARGS)
+
 # After changing user-facing strings: extract them and merge into every catalogue.
 extract-messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k pgettext:1c,2 -k ngettext:1,2 \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k pgettext:1c,2 -k ngettext:1,2 -k N_ \
 		--no-location --sort-output --project eventsvc -o eventsvc/translations/messages.pot .
 update-messages: extract-messages
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i eventsvc/translations/messages.pot -d eventsvc/translations

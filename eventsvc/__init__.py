@@ -85,7 +85,7 @@ def _init_login(app: Flask) -> None:
         # "id:fingerprint" (User.get_id): a session or remember cookie from before the
         # password changed no longer signs anyone in.
         number, _, fingerprint = user_id.partition(":")
-        user = db.session.get(User, int(number)) if number.isdigit() and len(number) < 10 else None
+        user = db.session.get(User, int(number)) if number.isascii() and number.isdigit() and len(number) < 10 else None
         if user is None or not secrets.compare_digest(fingerprint, user.password_fingerprint()):
             return None
         return user

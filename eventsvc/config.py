@@ -49,6 +49,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None, overrides
         if not env.get("EVENTSVC_PUBLIC_URL", "").startswith("https://"):
             raise ConfigError("production needs EVENTSVC_PUBLIC_URL=https://… (links in emails)")
 
+    retention_days = env.get("EVENTSVC_RETENTION_DAYS", "90")
+    if not retention_days.isascii() or not retention_days.isdigit() or int(retention_days) < 1:
+        raise ConfigError("EVENTSVC_RETENTION_DAYS must be a whole number of days, 1 or more")
+
     settings = {
         "ENV_NAME": "production" if production else "development",
         "SECRET_KEY": secret or overrides.get("SECRET_KEY") or _instance_secret(instance),
@@ -91,12 +95,15 @@ def load_config(instance_path: str, env: dict[str, str] | None = None, overrides
         "RATELIMIT_REGISTRATION": env.get("EVENTSVC_RATELIMIT_REGISTRATION", "10 per minute;60 per hour"),
         # Reads by a resident's private token (manage page, ticket, GET /api/v1/registrations/…).
         "RATELIMIT_MANAGE_LINK": env.get("EVENTSVC_RATELIMIT_MANAGE_LINK", "30 per minute;300 per hour"),
-        # Failed staff sign-ins, counted per client address AND per email address tried.
-        "RATELIMIT_LOGIN": env.get("EVENTSVC_RATELIMIT_LOGIN", "5 per minute;20 per hour"),
+        # Staff sign-in attempts per client address (an office behind one address signs in a
+        # few times a day), and per email address tried from anywhere. The second is looser:
+        # anyone can spend it, and spending it locks that account out until the hour is over.
+        "RATELIMIT_LOGIN": env.get("EVENTSVC_RATELIMIT_LOGIN", "10 per minute;30 per hour"),
+        "RATELIMIT_LOGIN_PER_EMAIL": env.get("EVENTSVC_RATELIMIT_LOGIN_PER_EMAIL", "10 per minute;50 per hour"),
         # At most this many messages queued to one email address in an hour (notifications.py).
         "EVENTSVC_MAIL_PER_ADDRESS_PER_HOUR": int(env.get("EVENTSVC_MAIL_PER_ADDRESS_PER_HOUR", "5")),
         # Days after an event ends until `flask privacy purge` anonymises its registrations.
-        "EVENTSVC_RETENTION_DAYS": int(env.get("EVENTSVC_RETENTION_DAYS", "90")),
+        "EVENTSVC_RETENTION_DAYS": int(retention_days),
         "WTF_CSRF_TIME_LIMIT": None,  # a form left open for an hour must still submit
         # Benchmarks only (bench/load_bench.py): adds POST /bench/baseline, one bare INSERT.
         "EVENTSVC_BENCH_BASELINE": env.get("EVENTSVC_BENCH_BASELINE") == "1",

@@ -58,6 +58,7 @@ def app(request, tmp_path_factory):
             "RATELIMIT_REGISTRATION": TEST_RATE_LIMIT,
             "RATELIMIT_MANAGE_LINK": TEST_RATE_LIMIT,
             "RATELIMIT_LOGIN": TEST_RATE_LIMIT,
+            "RATELIMIT_LOGIN_PER_EMAIL": TEST_RATE_LIMIT,
         }
     )
     with app.app_context():

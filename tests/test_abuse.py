@@ -9,10 +9,11 @@ from sqlalchemy import func, select
 
 from eventsvc.extensions import db as _db
 from eventsvc.extensions import limiter
-from eventsvc.models import OutboxMessage, Registration
+from eventsvc.models import OutboxMessage, Registration, RegistrationSource
 from eventsvc.services import events as event_service
 from eventsvc.services import notifications
 from eventsvc.services import registration as rules
+from eventsvc.timezones import utcnow
 
 from . import factories
 from .conftest import csrf_from
@@ -141,41 +142,63 @@ def test_send_ticket_again_is_not_a_mail_cannon(client, event, cap):
     assert count(Registration) == 1
 
 
-def test_the_cap_counts_every_event_and_the_api(client, world, in_days, cap):
-    events = [factories.event(world.org_a, in_days(10 + n), title=f"Pasākums {n}") for n in range(5)]
+def due_times(address: str) -> list:
+    return [m.next_attempt_at for m in _db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.recipient == address).order_by(OutboxMessage.id))]
+
+
+def test_the_cap_counts_every_event_and_the_api_and_holds_the_rest(client, world, in_days, cap):
+    """A stranger registers someone's address at 6 events: every registration gets its ticket
+    mail, but only `cap` go out within the hour; the others wait, spaced over the next hours."""
+    events = [factories.event(world.org_a, in_days(10 + n), title=f"Pasākums {n}") for n in range(6)]
+    before = utcnow()
     for item in events:
         response = client.post(f"/api/v1/events/{item.id}/registrations",
                                json={"name": "Upuris", "email": "victim@example.lv", "consent": True})
         assert response.status_code == 201 and response.json["manage_url"] is None  # the same answer for all
-    assert count(Registration) == 5  # the registrations stand; only the mail stops
-    assert outbox_to("victim@example.lv") == ["registration_confirmed"] * 3
+    assert count(Registration) == 6
+    assert outbox_to("victim@example.lv") == ["registration_confirmed"] * 6  # nothing lost
+    due = [at.replace(tzinfo=before.tzinfo) if at.tzinfo is None else at for at in due_times("victim@example.lv")]
+    assert all(at < before + timedelta(minutes=1) for at in due[:3])
+    held = due[3:]
+    assert held[0] >= before + timedelta(hours=1)
+    # However it is counted, no hour holds more than `cap` of them.
+    assert all(sum(1 for at in due if start <= at < start + timedelta(hours=1)) <= cap for start in due)
     assert outbox_to("someone.else@example.lv") == []
 
 
 def test_the_cap_is_per_hour(event, now, cap):
     registration = rules.register(event.id, factories.registration_request(email="anna@example.lv"), now).registration
     for _ in range(4):
-        notifications.notify("registration_repeated", registration, now)
-    assert len(outbox_to("anna@example.lv")) == 3
+        notifications.notify("registration_repeated", registration, now, public=True)
+    assert len(outbox_to("anna@example.lv")) == 3  # the ticket mail and two repeats; the rest dropped
     later = now + timedelta(minutes=59)
-    assert notifications.notify("registration_repeated", registration, later) is None
+    assert notifications.notify("registration_repeated", registration, later, public=True) is None
     an_hour_on = now + timedelta(hours=1, seconds=1)
-    assert [notifications.notify("registration_repeated", registration, an_hour_on) is not None for _ in range(4)] == [
-        True, True, True, False]
+    assert [notifications.notify("registration_repeated", registration, an_hour_on, public=True) is not None
+            for _ in range(4)] == [True, True, True, False]
 
 
-def test_notices_of_organisers_changes_always_go(event, world, now, cap):
-    """A cancelled event must reach everyone registered, cap or not: these notices follow an
-    organiser's action, never a stranger's request."""
+def test_what_organisers_cause_is_never_capped_nor_counted(event, world, now, cap):
+    """A cancelled event, a place come free, an organiser's cancellation or phone registration
+    must reach the person at once, cap or not; and they do not use up the person's allowance."""
     registration = rules.register(event.id, factories.registration_request(email="anna@example.lv"), now).registration
-    for _ in range(3):
-        notifications.notify("registration_repeated", registration, now)
-    assert notifications.notify("registration_changed", registration, now) is None
+    for _ in range(2):
+        notifications.notify("registration_repeated", registration, now, public=True)  # the cap is reached
+    held = notifications.notify("registration_changed", registration, now, public=True)
+    assert held is not None and held.next_attempt_at >= now + timedelta(hours=1)  # a resident's change waits
+    rules.cancel_registration(registration, now, by_user=world.organiser_a)
+    _db.session.commit()
+    assert _db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "registration_cancelled")).one().next_attempt_at == now
+    phone = rules.register(event.id, factories.registration_request(email="anna@example.lv"), now,
+                           source=RegistrationSource.ORGANISER, by_user=world.organiser_a).registration
+    _db.session.commit()
+    assert _db.session.scalars(select(OutboxMessage).where(OutboxMessage.registration_id == phone.id)).one().next_attempt_at == now
     event_service.cancel_event(world.organiser_a, event, now)
     _db.session.commit()
     assert outbox_to("anna@example.lv")[-1] == "event_cancelled"
     for kind in ("event_changed", "registration_promoted", "event_reminder"):
-        assert notifications.notify(kind, registration, now) is not None, kind
+        assert notifications.notify(kind, phone, now).next_attempt_at == now, kind
 
 
 def test_the_cap_setting(app):

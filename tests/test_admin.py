@@ -1,6 +1,8 @@
 """Administrators keep staff accounts, organisations and municipalities in the browser."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -155,7 +157,25 @@ def test_admin_changes_are_in_the_audit_log_without_values(client, world):
     created = entries[("user.create", "user")]
     assert created.actor_id == world.admin.id and "inese" not in created.detail.lower()
     changed = entries[("user.update", "user")].detail
-    assert {"name", "active", "password"} <= set(changed.split("; ")[1].split(", ")) and NEW_PASSWORD not in changed
-    assert entries[("municipality.create", "municipality")].detail == "ludzas-novads"
+    role, fields = json.loads(changed)
+    assert role == {"m": "role: %(role)s", "a": {"role": ["ro", "organiser"]}}
+    assert {"name", "active", "password"} <= set(fields["a"]["fields"][1:]) and NEW_PASSWORD not in changed
+    assert json.loads(entries[("municipality.create", "municipality")].detail)["a"] == {"slug": "ludzas-novads"}
     client.set_cookie("lang", "en")
-    assert "Staff account changed" in client.get("/admin/audit").get_data(as_text=True)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "Staff account changed" in page
+    assert "role: Organiser; changed: " in page and "Name and surname" in page and "Account active" in page
+    assert "short name: ludzas-novads" in page
+    client.set_cookie("lang", "lv")
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "loma: Organizators; mainīts: " in page and "Konts aktīvs" in page and "īsais nosaukums: ludzas-novads" in page
+
+
+def test_hostile_admin_input_is_a_field_error(client, world):
+    login(client, world.admin.email)
+    response = post_form(client, "/admin/organisations/new", {"name": "Jauna", "kind": "ngo",
+                                                              "municipality_id": "99999999999999999999"})
+    assert response.status_code == 422 and 'id="municipality_id-error"' in response.get_data(as_text=True)
+    response = post_form(client, "/admin/users/new", {"name": "   ", "email": "x" * 130 + "@example.lv", "role": "ministry",
+                                                      "password": NEW_PASSWORD, "active": "y"})
+    assert response.status_code == 422 and 'id="name-error"' in response.get_data(as_text=True)

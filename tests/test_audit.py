@@ -3,14 +3,18 @@ and event; organisers read only their organisations' entries, the Ministry none;
 entry or audit page ever holds a resident's name, email, phone or needs."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from eventsvc.extensions import db as _db
-from eventsvc.models import ActorKind, ApiToken, AuditEntry, CheckIn, EventKind, Registration, RegistrationSource
+from eventsvc.models import (
+    ActorKind, ApiToken, SpeakerRole, AuditEntry, CheckIn, EventKind, EventStatus, Registration, RegistrationSource, RegistrationStatus,
+)
 from eventsvc.services import PermissionDenied, ServiceError
 from eventsvc.services import audit
 from eventsvc.services import checkin as door
@@ -54,6 +58,12 @@ def text_of(response) -> str:
     return response.get_data(as_text=True)
 
 
+def shown(entry: AuditEntry, language: str = "en") -> str:
+    """The entry's detail as the audit page shows it to a reader of `language`."""
+    with force_locale(language):
+        return audit.detail_text(entry.detail)
+
+
 def event_data(world, starts_at, **fields) -> EventData:
     values = dict(kind=EventKind.DISCUSSION, title="Kopienas diskusija", organisation_id=world.org_a.id,
                   municipality_id=world.tukums.id, starts_at=starts_at, ends_at=starts_at + timedelta(hours=2),
@@ -81,9 +91,17 @@ def test_event_life_is_recorded_with_the_organiser_and_organisation(world, in_da
         assert (entry.actor_kind, entry.actor_id) == (ActorKind.STAFF, organiser.id)
         assert (entry.organisation_id, entry.event_id) == (world.org_a.id, event.id)
         assert (entry.target_type, entry.target_id) == ("event", event.id)
-    assert [e.detail for e in log] == [
-        "draft", "draft → published", "published → draft", "capacity, title; capacity 20 → 30", "draft → cancelled",
+    assert [shown(e) for e in log] == [
+        "status: Draft", "Draft → Published", "Published → Draft", "changed: Places (people), Title; places 20 → 30",
+        "Draft → Cancelled",
     ]
+    assert json.loads(log[1].detail) == {"m": "%(old)s → %(new)s", "a": {"old": ["es", "draft"], "new": ["es", "published"]}}
+    assert json.loads(log[3].detail) == [
+        {"m": "changed: %(fields)s", "a": {"fields": ["ef", "capacity", "title"]}},
+        {"m": "places %(old)s → %(new)s", "a": {"old": 20, "new": 30}},
+    ]
+    assert shown(log[3], "lv") == "mainīts: Vietu skaits (cilvēki), Nosaukums; vietu skaits 20 → 30"
+    assert shown(log[3], "ru") == "изменено: Количество мест (человек), Название; количество мест 20 → 30"
 
 
 def test_a_refused_action_leaves_no_entry(world, in_days, now):
@@ -113,15 +131,18 @@ def test_registrations_by_organiser_and_resident_and_the_waiting_list(world, in_
 
     created = only("registration.create")
     assert (created.actor_kind, created.actor_id, created.target_id) == (ActorKind.STAFF, world.organiser_a.id, phoned.id)
-    assert created.detail == "confirmed, party size 1"
+    assert shown(created) == "Confirmed, party size 1"
     size = only("registration.party_size")
-    assert (size.actor_kind, size.actor_id, size.target_id, size.detail) == (ActorKind.RESIDENT, None, resident.id, "party size 2 → 1")
+    assert (size.actor_kind, size.actor_id, size.target_id) == (ActorKind.RESIDENT, None, resident.id)
+    assert json.loads(size.detail) == {"m": "party size %(old)d → %(new)d", "a": {"old": 2, "new": 1}}
+    assert shown(size) == "party size 2 → 1"
     cancelled = only("registration.cancel")
     assert (cancelled.actor_kind, cancelled.actor_id, cancelled.target_id) == (ActorKind.STAFF, world.organiser_a.id, phoned.id)
-    assert cancelled.detail == "confirmed → cancelled"
+    assert shown(cancelled) == "Confirmed → Cancelled"
     promoted = only("registration.promote")
     assert (promoted.actor_kind, promoted.actor_id, promoted.target_id) == (ActorKind.SYSTEM, None, waiting.id)
-    assert promoted.detail == "waitlisted → confirmed, party size 2"
+    assert shown(promoted) == "Waiting list → Confirmed, party size 2"
+    assert shown(promoted, "lv") == "Rindas saraksts → Apstiprināta, cilvēku skaits 2"
     for entry in entries():
         assert (entry.organisation_id, entry.event_id, entry.target_type) == (world.org_a.id, event.id, "registration")
 
@@ -131,7 +152,7 @@ def test_registrations_by_organiser_and_resident_and_the_waiting_list(world, in_
     by_resident = [e for e in entries(action="registration.cancel") if e.actor_kind is ActorKind.RESIDENT]
     assert [e.target_id for e in by_resident] == [resident.id]
     grown = entries(action="registration.party_size")[-1]
-    assert (grown.actor_id, grown.detail) == (world.organiser_b.id, "party size 2 → 3")
+    assert (grown.actor_id, shown(grown)) == (world.organiser_b.id, "party size 2 → 3")
 
 
 def test_checkins_undo_and_walk_ins_are_recorded(world, in_days, now):
@@ -153,10 +174,12 @@ def test_checkins_undo_and_walk_ins_are_recorded(world, in_days, now):
         assert (entry.actor_kind, entry.actor_id, entry.target_type) == (ActorKind.STAFF, world.organiser_a.id, "checkin")
         assert (entry.organisation_id, entry.event_id) == (world.org_a.id, event.id)
     assert log[0].target_id == log[1].target_id == partial.checkin.id
-    assert log[0].detail == f"registration {family.id}: +2 (scan), 2/3 in"
-    assert log[1].detail == f"registration {family.id}: −2, 0/3 in"
-    assert log[2].detail == f"registration {family.id}: +3 (search), 3/3 in"
-    assert log[3].detail == f"registration {walk_in.registration.id}: +2 (walk_in), 2/2 in"
+    assert shown(log[0]) == f"registration {family.id}: +2 (ticket scanned), 2/3 in"
+    assert shown(log[1]) == f"registration {family.id}: −2, 0/3 in"
+    assert shown(log[2]) == f"registration {family.id}: +3 (found in the list), 3/3 in"
+    assert shown(log[3]) == f"registration {walk_in.registration.id}: +2 (walk-in), 2/2 in"
+    assert json.loads(log[0].detail)["a"] == {"id": family.id, "n": 2, "how": ["cm", "scan"], "done": 2, "of": 3}
+    assert shown(log[3], "ru") == f"регистрация {walk_in.registration.id}: +2 (без регистрации), пришли 2/2"
     assert log[3].target_id == walk_in.checkin.id
     assert not entries(action="registration.create")  # the walk-in's registration is part of its entry
 
@@ -187,15 +210,17 @@ def test_exports_are_recorded(client, world, in_days, now):
 
     csv_entry = only("export.registrations_csv")
     assert (csv_entry.actor_id, csv_entry.organisation_id, csv_entry.event_id) == (world.organiser_a.id, world.org_a.id, event.id)
-    assert (csv_entry.target_type, csv_entry.target_id, csv_entry.detail) == ("event", event.id, "rows: 2")
+    assert (csv_entry.target_type, csv_entry.target_id, shown(csv_entry)) == ("event", event.id, "rows: 2")
+    assert json.loads(csv_entry.detail) == {"m": "rows: %(n)d", "a": {"n": 2}}
     sheet_entry = only("export.attendance_sheet")
-    assert (sheet_entry.organisation_id, sheet_entry.event_id, sheet_entry.detail) == (world.org_a.id, event.id, "rows: 2")
+    assert (sheet_entry.organisation_id, sheet_entry.event_id, shown(sheet_entry)) == (world.org_a.id, event.id, "rows: 2")
     stats_entries = entries(action="export.stats_csv")
     assert [(e.actor_id, e.organisation_id, e.event_id, e.target_type) for e in stats_entries] == [
         (world.organiser_a.id, world.org_a.id, None, "stats")
     ] * 2
-    assert stats_entries[0].detail == f"by municipality; municipality_id={world.tukums.id}; rows: 1"
-    assert stats_entries[1].detail == "by event; rows: 1"
+    assert shown(stats_entries[0]) == f"totals by municipality; filters: Municipality: {world.tukums.id}; rows: 1"
+    assert shown(stats_entries[1]) == "totals by event; rows: 1"
+    assert shown(stats_entries[0], "lv") == f"kopsummas pa pašvaldībām; filtri: Pašvaldība: {world.tukums.id}; rindas: 1"
 
     ministry = client.application.test_client()
     login(ministry, world.ministry.email)
@@ -291,9 +316,9 @@ def test_filters_pagination_and_riga_time(client, world, in_days, now):
     other = factories.event(world.org_a, in_days(6), title="Otrā sanāksme")
     for _ in range(55):
         audit.record(audit.Action.EXPORT_ATTENDANCE_SHEET, actor=world.organiser_a, target_type="event",
-                     target_id=event.id, event=event, detail="rows: 0")
+                     target_id=event.id, event=event, detail=audit.part(audit.N_("rows: %(n)d"), n=0))
     first = audit.record(audit.Action.EVENT_PUBLISH, actor=world.organiser_a, target_type="event", target_id=other.id,
-                         event=other, detail="draft → published")
+                         event=other, detail=audit.transition(EventStatus.DRAFT, EventStatus.PUBLISHED))
     first.at = datetime(2026, 7, 1, 9, 30, tzinfo=timezone.utc)  # 12:30 in Riga (summer time)
     _db.session.commit()
 
@@ -310,6 +335,7 @@ def test_filters_pagination_and_riga_time(client, world, in_days, now):
     second = text_of(client.get("/manage/audit?page=2"))
     assert "12:30</time>" in second and "09:30</time>" not in second
     assert "Pasākums publicēts" in second  # the action in words, in Latvian
+    assert "Melnraksts → Publicēts" in second and "rindas: 0" in page  # and the detail, in Latvian too
     filtered = text_of(client.get(f"/manage/audit?event={other.id}"))
     assert "Otrā sanāksme" in filtered and "Garā sanāksme</a>" not in filtered
     by_action = text_of(client.get("/manage/audit?action=event.publish"))
@@ -385,6 +411,82 @@ def test_no_resident_data_in_any_entry_or_audit_page(client, world, in_days, now
     assert re.search(r">\s*(iedzīvotājs|resident)\s*<", text_of(pages[0]))  # the resident is named only so
 
 
+# --- the detail in the reader's language ------------------------------------------------------
+
+
+def test_the_audit_page_shows_the_detail_in_the_readers_language(client, world, in_days, now):
+    event = factories.event(world.org_a, in_days(5), capacity=10, title="Valodu pasākums")
+    family = rules.register(event.id, factories.registration_request(**RESIDENT, party_size=1), now).registration
+    rules.change_party_size(family, 3, now, by_user=world.organiser_a)
+    rules.cancel_registration(family, now, by_user=world.organiser_a)
+    event_service.update_event(world.organiser_a, event, event_data(world, event.starts_at, title="Valodu pasākums",
+                                                                     capacity=30), now)
+    _db.session.commit()
+    login(client, world.organiser_a.email)
+
+    expected = {
+        "lv": ["cilvēku skaits 1 → 3", "Apstiprināta → Atcelts", "vietu skaits 10 → 30", "Vietu skaits (cilvēki)"],
+        "ru": ["число человек 1 → 3", "Подтверждена → Отменено", "количество мест 10 → 30", "Количество мест (человек)"],
+        "en": ["party size 1 → 3", "Confirmed → Cancelled", "places 10 → 30", "Places (people)"],
+    }
+    for language, words in expected.items():
+        client.set_cookie("lang", language)
+        page = text_of(client.get(f"/manage/audit?event={event.id}"))
+        for word in words:
+            assert word in page, (language, word)
+        if language != "en":
+            for english in ("party size", "confirmed", "cancelled", "capacity", "places"):
+                assert english not in page.split("<tbody>")[-1].lower(), (language, english)
+        assert '{"m"' not in page and "&#34;m&#34;" not in page  # never the stored JSON
+
+
+def test_details_of_other_forms_are_shown_as_stored(client, world, in_days):
+    """Entries written before the detail became JSON (English text), or anything else that is
+    not a detail we know, are shown as they are, never an error."""
+    event = factories.event(world.org_a, in_days(5), title="Vecais pasākums")
+    stored = ["party size 1 → 3", "{not json", "[1, 2]", '{"m": 5}', '{"m": "x %(n)d", "a": {"n": "ten"}}',
+              '{"m": "rows: %(n)d", "a": {}}', '{"m": "by %(who)s", "a": {"who": ["??", "x"]}}']
+    for detail in stored:
+        _db.session.add(AuditEntry(actor_kind=ActorKind.SYSTEM, action="event.update", organisation_id=world.org_a.id,
+                                   event_id=event.id, target_type="event", target_id=event.id, detail=detail))
+    _db.session.commit()
+    with force_locale("en"):
+        shown_as = [audit.detail_text(detail) for detail in stored]
+    assert shown_as[:4] == stored[:4]
+    assert shown_as[4:] == ["x %(n)d", "rows: %(n)d", "by x"]  # the message id when its arguments do not fit
+    login(client, world.organiser_a.email)
+    for language in ("lv", "ru", "en"):
+        client.set_cookie("lang", language)
+        response = client.get("/manage/audit")
+        assert response.status_code == 200
+        assert "party size 1 → 3" in text_of(response) and "{not json" in text_of(response)
+
+
+def test_a_long_detail_is_cut_to_fit_and_stays_json(world):
+    every_field = ["accessibility", "campaign_id", "capacity", "description", "desk_opens_at", "ends_at", "format",
+                   "kind", "language", "municipality_id", "organisation_id", "registration_closes_at",
+                   "registration_opens_at", "starts_at", "stream_url", "summary", "target_groups", "title",
+                   "venue_address", "venue_name"]
+    detail = audit.encode_detail([audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("ef", every_field)),
+                                  audit.transition(None, 30, audit.N_("places %(old)s → %(new)s"))])
+    assert len(detail) <= audit.DETAIL_LENGTH
+    first, places = json.loads(detail)
+    assert first["a"]["fields"][:3] == ["ef", "accessibility", "campaign_id"] and first["a"]["fields"][-1] == "…"
+    assert places == {"m": "places %(old)s → %(new)s", "a": {"old": None, "new": 30}}
+    with force_locale("en"):
+        assert audit.detail_text(detail).startswith("changed: Accessibility, Campaign or pilot, ")
+        assert audit.detail_text(detail).endswith(", …; places – → 30")
+
+    many = [audit.part(audit.N_("status: %(status)s"), status=audit.value(EventStatus.DRAFT))] * 5
+    detail = audit.encode_detail(many + [audit.part(audit.N_("rows: %(n)d"), n=7)])
+    assert len(detail) <= audit.DETAIL_LENGTH
+    parts = json.loads(detail)
+    assert parts[0] == many[0] and parts[-1] == {"m": "rows: %(n)d", "a": {"n": 7}} and {"m": "…"} in parts
+    assert audit.encode_detail([]) == "" and audit.encode_detail("plain text") == "plain text"
+    assert json.loads(audit.encode_detail(audit.transition(RegistrationStatus.CONFIRMED, RegistrationStatus.CANCELLED))) == {
+        "m": "%(old)s → %(new)s", "a": {"old": ["rs", "confirmed"], "new": ["rs", "cancelled"]}}
+
+
 # --- the pages in a browser -------------------------------------------------------------------
 
 from .test_accessibility import ORGANISER, axe_violations, demo, new_page, on_sqlite, sign_in  # noqa: E402,F401
@@ -406,3 +508,45 @@ def test_audit_pages_pass_axe(demo, live_server, browser):  # noqa: F811
             found[path] = axe_violations(page)
         context.close()
     assert {path: v for path, v in found.items() if v} == {}
+
+
+def test_an_organiser_following_a_private_link_is_recorded_as_themselves(client, world, in_days, now):
+    """The printed ticket carries the manage link; whoever uses it while signed in as the
+    event's organiser is named in the log, not hidden behind "a resident"."""
+    from eventsvc.models import AuditEntry
+
+    event = factories.event(world.org_a, in_days(5), capacity=10)
+    registration = rules.register(event.id, factories.registration_request(party_size=3), now).registration
+    _db.session.commit()
+    login(client, world.organiser_a.email)
+    token = registration.manage_token
+    assert post_form(client, f"/r/{token}/party-size", {"party_size": "2"}, form_url=f"/r/{token}").status_code == 302
+    assert post_form(client, f"/r/{token}/cancel", {}, form_url=f"/r/{token}/cancel").status_code == 302
+    _db.session.expire_all()
+    entries = _db.session.scalars(select(AuditEntry).where(AuditEntry.target_id == registration.id)).all()
+    assert {(e.action, e.actor_id) for e in entries} == {
+        ("registration.party_size", world.organiser_a.id), ("registration.cancel", world.organiser_a.id)}
+
+
+def test_programme_changes_and_the_door_list_are_recorded(client, world, in_days, now):
+    from eventsvc.models import Speaker
+    from eventsvc.services.events import ActivityData, SpeakerData, remove_part, save_activity, save_speaker
+
+    event = factories.event(world.org_a, in_days(5), capacity=10, hours=4)
+    speaker = save_speaker(world.organiser_a, event, SpeakerData("Linda Medne", "", "", SpeakerRole.PANELLIST, 1))
+    activity = save_activity(world.organiser_a, event, ActivityData("Darbnīca", event.starts_at, event.ends_at, capacity=5), None, now)
+    save_activity(world.organiser_a, event, ActivityData("Darbnīca", event.starts_at, event.ends_at, capacity=8), activity, now)
+    remove_part(world.organiser_a, event, _db.session.get(Speaker, speaker.id))
+    _db.session.commit()
+    _, plain = create_token(world.organiser_a, "door phone", now)
+    _db.session.commit()
+    response = client.get(f"/api/v1/events/{event.id}/checkins/offline", headers={"Authorization": f"Bearer {plain}"})
+    assert response.status_code == 200
+    _db.session.expire_all()
+    entries = _db.session.scalars(select(AuditEntry).where(AuditEntry.event_id == event.id).order_by(AuditEntry.id)).all()
+    shown_en = [shown(e, "en") for e in entries if e.action == "event.update"]
+    assert shown_en == [f"speaker {speaker.id} added", f"activity {activity.id} added; places – → 5",
+                        f"activity {activity.id} changed; places 5 → 8", f"speaker {speaker.id} removed"]
+    assert all(e.actor_id == world.organiser_a.id for e in entries)
+    (door_list,) = [e for e in entries if e.action == "export.door_list"]
+    assert shown(door_list, "en") == "rows: 0"

@@ -55,3 +55,16 @@ def test_logout_needs_post_with_token(client, world):
     assert client.get("/manage/").status_code == 200
     post_form(client, "/logout", {}, form_url="/manage/")
     assert client.get("/manage/").status_code == 302
+
+
+def test_an_unknown_address_costs_a_password_check_too(db, world, monkeypatch):
+    """Otherwise the answer's speed would tell which staff addresses exist."""
+    import pytest
+
+    from eventsvc.services import ServiceError, accounts
+
+    checked = []
+    monkeypatch.setattr(accounts, "check_password_hash", lambda hashed, password: checked.append(password) or False)
+    with pytest.raises(ServiceError):
+        accounts.authenticate("nobody@example.lv", "a guess", _db.func.now())
+    assert checked == ["a guess"]

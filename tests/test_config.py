@@ -30,3 +30,9 @@ def test_development_generates_and_keeps_a_secret(tmp_path):
     assert len(first["SECRET_KEY"]) >= 64 and first["SECRET_KEY"] == second["SECRET_KEY"]
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
     assert first["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///") and str(tmp_path) in first["SQLALCHEMY_DATABASE_URI"]
+
+
+@pytest.mark.parametrize("days", ["-5", "0", "ninety", "٩٠"])
+def test_a_retention_period_that_is_no_period_stops_the_start(tmp_path, days):
+    with pytest.raises(ConfigError, match="RETENTION"):
+        load_config(str(tmp_path), env={"EVENTSVC_RETENTION_DAYS": days})

@@ -62,3 +62,12 @@ def test_nul_bytes_are_refused_before_the_database_sees_them(client, world):
                 f"/api/v1/events/{event.id}/attendees?q=a%00"):
         assert client.get(url).status_code == 400, url
     assert client.get(f"/api/v1/events/{event.id}/attendees?q=a").status_code == 200
+
+
+def test_odd_digits_in_the_door_form_are_not_a_server_error(client, world):
+    event = factories.event(world.org_a, datetime(2031, 11, 13, 12, 0, tzinfo=RIGA))
+    login(client, world.organiser_a.email)
+    url = f"/manage/events/{event.id}/checkin"
+    for value in ("²", "٣", "99999999999", "-1", " 1"):
+        response = post_form(client, url, {"action": "person", "registration_id": value, "people": "1", "nonce": "n-" + value})
+        assert response.status_code < 500, value

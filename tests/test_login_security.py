@@ -1,5 +1,5 @@
-"""Staff sessions: throttled sign-in after repeated failures (per client address and per email
-address tried), a fresh session on sign-in, cookies that end with a new password, secure cookie
+"""Staff sessions: throttled sign-in after repeated attempts (per client address and per email
+address tried, counted before the password is checked), a fresh session on sign-in, cookies that end with a new password, secure cookie
 flags in production and only same-site `next` redirects."""
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ WRONG = "not the password at all"
 @pytest.fixture
 def throttled(app):
     app.config["RATELIMIT_LOGIN"] = "3 per minute;10 per hour"
+    app.config["RATELIMIT_LOGIN_PER_EMAIL"] = "3 per minute;10 per hour"
     limiter.reset()
     yield
-    app.config["RATELIMIT_LOGIN"] = TEST_RATE_LIMIT
+    app.config["RATELIMIT_LOGIN"] = app.config["RATELIMIT_LOGIN_PER_EMAIL"] = TEST_RATE_LIMIT
     limiter.reset()
 
 
@@ -63,10 +64,28 @@ def test_the_message_is_translated(client, world, throttled):
     assert "Too many failed" not in page and "Слишком много" in page
 
 
-def test_successful_sign_ins_are_not_counted(client, world, throttled):
-    for _ in range(5):
-        assert attempt(client, world.organiser_a.email, factories.PASSWORD).status_code == 302
-        post_form(client, "/logout", {}, form_url="/manage/")
+def test_a_parallel_burst_of_guesses_cannot_slip_past_the_limit(app, client, world, throttled):
+    """Each attempt is counted before its password is checked: 12 guesses sent at once get at
+    most 3 password checks (the limit), the rest 429, whatever the timing."""
+    import threading
+
+    pages = []
+    for _ in range(12):
+        client = app.test_client()  # each its own session, in its own app context (FreshContextClient)
+        page = client.get("/login").get_data(as_text=True)
+        pages.append((client, page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]))
+    statuses, start = [], threading.Barrier(12)
+
+    def guess(client, token):
+        start.wait()
+        statuses.append(client.post("/login", data={"email": "a@example.lv", "password": WRONG, "csrf_token": token}).status_code)
+
+    threads = [threading.Thread(target=guess, args=pair) for pair in pages]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [422] * 3 + [429] * 9
 
 
 # --- the session ---------------------------------------------------------------------------

@@ -355,3 +355,21 @@ def test_a_message_that_breaks_the_connection_is_charged_not_the_queue(event, sm
     report = mailer.deliver_due(now)
     assert (report.retried, report.sent) == (1, 1)
     assert [m["To"] for m in smtp_server.inbox.parsed()] == ["fine@example.lv"]
+
+
+def test_a_registration_erased_after_the_reminders_were_listed_gets_none(world, in_days, now):
+    from eventsvc.services import privacy
+    from eventsvc.services.notifications import queue_reminder, reminders_due
+
+    event = factories.event(world.org_a, in_days(1), capacity=5)
+    register(event, now, email="stays@example.lv")
+    gone = register(event, now, email="erased@example.lv")
+    _db.session.commit()
+    listed = reminders_due(now)
+    assert {r.email for r in listed} == {"stays@example.lv", "erased@example.lv"}
+    privacy.erase_registration(gone, now)  # the resident erases while the cron run is going
+    _db.session.commit()
+    assert [queue_reminder(r, now) for r in listed] == [True, False]
+    _db.session.commit()
+    assert set(_db.session.scalars(select(OutboxMessage.recipient).where(OutboxMessage.kind == "event_reminder"))) == {
+        "stays@example.lv"}

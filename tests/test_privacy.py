@@ -241,7 +241,8 @@ def test_purge_audits_without_personal_data(db, history, now, world):
     privacy.purge(now, 90)
     entries = _db.session.scalars(select(AuditEntry).where(AuditEntry.action == privacy.AUDIT_PURGE)).all()
     assert {(e.organisation_id, e.actor_kind.value) for e in entries} == {(world.org_a.id, "system"), (world.org_b.id, "system")}
-    assert sum(int(e.detail.split()[0]) for e in entries) == len(history.old)
+    assert sum(json.loads(e.detail)["a"]["n"] for e in entries) == len(history.old)
+    assert {json.loads(e.detail)["m"] for e in entries} == {"registrations anonymised: %(n)d (kept for %(days)d days)"}
 
 
 def test_a_message_queued_in_a_race_is_cleaned_by_the_next_run(db, history, now):

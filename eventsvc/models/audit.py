@@ -3,6 +3,8 @@
 It names people only by their staff account (actor_id); residents and the system appear as
 an actor kind. `detail` is a short, non-personal note ("party size 2 → 3", "4 rows"), never
 a resident's name, email, phone or needs: the log outlives the anonymisation of registrations.
+It is stored as compact JSON, a message id and its arguments, and translated when shown
+(services/audit.py); older entries hold English text, shown as it is.
 """
 from __future__ import annotations
 

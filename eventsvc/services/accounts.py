@@ -1,11 +1,14 @@
 """Staff accounts: create, change, list, sign in."""
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import Organisation, Role, User
@@ -30,6 +33,8 @@ class UserData:
 
 def _check(data: UserData, existing: User | None, actor: User | None) -> dict[str, str]:
     errors = {}
+    if not data.name.strip():
+        errors["name"] = _("Enter the person's name.")
     if "@" not in data.email:
         errors["email"] = _("Enter an email address.")
     else:
@@ -62,7 +67,7 @@ def save_user(actor: User | None, data: UserData, existing: User | None = None) 
     user = existing or User()
     before = _account_facts(user) if existing is not None else None
     user.email = data.email
-    user.name = data.name.strip() or data.email
+    user.name = data.name.strip()
     user.role = data.role
     user.organisations = list(data.organisations)
     user.is_active_account = data.active
@@ -80,7 +85,8 @@ def save_user(actor: User | None, data: UserData, existing: User | None = None) 
         audit.record(
             audit.Action.USER_UPDATE if existing is not None else audit.Action.USER_CREATE,
             actor=actor, target_type="user", target_id=user.id,
-            detail=f"{user.role.value}; " + ", ".join(changed) if changed else user.role.value,
+            detail=[audit.part(audit.N_("role: %(role)s"), role=audit.value(user.role)),
+                    changed and audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("uf", changed))],
         )
     return user
 
@@ -97,13 +103,26 @@ def create_user(
     password: str,
     organisations: list[Organisation] = (),
 ) -> User:
-    return save_user(None, UserData(email, name, role, list(organisations), password))
+    # The command line may leave the name out: the address stands in for it.
+    return save_user(None, UserData(email, name.strip() or email.strip()[:120], role, list(organisations), password))
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def _dummy_check(password: str) -> None:
+    check_password_hash(_dummy_hash(), password)
 
 
 def authenticate(email: str, password: str, now: datetime) -> User:
     """The active account with these credentials; one vague error otherwise."""
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    if user is None or not user.check_password(password) or not user.is_active:
+    if user is None:
+        _dummy_check(password)  # as slow as a real check: the timing must not tell which addresses exist
+        raise ServiceError(_("Wrong email address or password."))
+    if not user.check_password(password) or not user.is_active:
         raise ServiceError(_("Wrong email address or password."))
     user.last_login_at = now
     db.session.flush()

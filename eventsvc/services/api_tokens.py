@@ -31,7 +31,8 @@ def create_token(user: User, name: str, now: datetime, actor: User | ActorKind |
     db.session.flush()
     audit.record_for_organisations(
         audit.Action.TOKEN_CREATE, audit.user_organisation_ids(user), actor=actor if actor is not None else user,
-        target_type="api_token", target_id=token.id, detail=f"user {user.id}",
+        target_type="api_token", target_id=token.id,
+        detail=audit.part(audit.N_("staff account %(id)d"), id=user.id),
     )
     return token, plain
 
@@ -58,5 +59,6 @@ def revoke_token(user: User, token_id: int, now: datetime) -> None:
     if token.revoked_at is None:
         token.revoked_at = now
         audit.record_for_organisations(audit.Action.TOKEN_REVOKE, audit.user_organisation_ids(user), actor=user,
-                                       target_type="api_token", target_id=token.id, detail=f"user {user.id}")
+                                       target_type="api_token", target_id=token.id,
+                                       detail=audit.part(audit.N_("staff account %(id)d"), id=user.id))
     db.session.flush()

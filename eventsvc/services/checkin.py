@@ -209,8 +209,9 @@ def _check_in(event, registration_id, user, now, people, nonce, device, scanned_
     audit.record(
         audit.Action.WALK_IN if method is CheckInMethod.WALK_IN else audit.Action.CHECKIN,
         actor=user, target_type="checkin", target_id=checkin.id, event=event,
-        detail=f"registration {registration.id}: +{checkin.people} ({method.value}), "
-        f"{registration.checked_in_people}/{registration.party_size} in",
+        detail=audit.part(audit.N_("registration %(id)d: +%(n)d (%(how)s), %(done)d/%(of)d in"), id=registration.id,
+                          n=checkin.people, how=audit.value(method), done=registration.checked_in_people,
+                          of=registration.party_size),
     )
     return Outcome(Result.CHECKED_IN, registration, checkin, checked_in_people=registration.checked_in_people)
 
@@ -228,8 +229,8 @@ def undo_checkin(event: Event, checkin_id: int, user: User, now: datetime) -> Ch
     registration.checked_in_people -= checkin.people
     db.session.flush()
     audit.record(audit.Action.CHECKIN_UNDO, actor=user, target_type="checkin", target_id=checkin.id, event=event,
-                 detail=f"registration {registration.id}: −{checkin.people}, "
-                 f"{registration.checked_in_people}/{registration.party_size} in")
+                 detail=audit.part(audit.N_("registration %(id)d: −%(n)d, %(done)d/%(of)d in"), id=registration.id,
+                                   n=checkin.people, done=registration.checked_in_people, of=registration.party_size))
     return checkin
 
 

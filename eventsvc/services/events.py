@@ -142,7 +142,7 @@ def create_event(user: User, data: EventData) -> Event:
     db.session.add(event)
     db.session.flush()
     audit.record(audit.Action.EVENT_CREATE, actor=user, target_type="event", target_id=event.id, event=event,
-                 detail=event.status.value)
+                 detail=audit.part(audit.N_("status: %(status)s"), status=audit.value(event.status)))
     return event
 
 
@@ -160,9 +160,9 @@ def update_event(user: User, event: Event, data: EventData, now: datetime) -> se
     changed = _apply(event, data)
     db.session.flush()
     if changed:  # which fields, and the numbers that move the waiting list
-        note = ", ".join(sorted(changed))
+        note = [audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("ef", sorted(changed)))]
         if "capacity" in changed:
-            note += "; capacity " + audit.transition(old_capacity, event.capacity)
+            note.append(audit.transition(old_capacity, event.capacity, audit.N_("places %(old)s → %(new)s")))
         audit.record(audit.Action.EVENT_UPDATE, actor=user, target_type="event", target_id=event.id, event=event,
                      detail=note)
     if event.status is EventStatus.PUBLISHED:
@@ -306,9 +306,13 @@ def save_speaker(user: User, event: Event, data: SpeakerData, speaker: Speaker |
         db.session.add(speaker)
     elif speaker.event_id != event.id:
         raise ServiceError(_("This speaker belongs to another event."))
+    new = speaker.id is None
     for f in fields(SpeakerData):
         setattr(speaker, f.name, getattr(data, f.name))
     db.session.flush()
+    audit.record(audit.Action.EVENT_UPDATE, actor=user, target_type="event", target_id=event.id, event=event,
+                 detail=audit.part(audit.N_("speaker %(id)d added") if new else audit.N_("speaker %(id)d changed"),
+                                   id=speaker.id))
     return speaker
 
 
@@ -347,9 +351,14 @@ def save_activity(user: User, event: Event, data: ActivityData, activity: Activi
     elif activity.event_id != event.id:
         raise ServiceError(_("This activity belongs to another event."))
     more_places = activity.id is not None and (data.capacity is None or (activity.capacity or 0) < data.capacity)
+    new, places_before = activity.id is None, activity.capacity
     for f in fields(ActivityData):
         setattr(activity, f.name, getattr(data, f.name))
     db.session.flush()
+    audit.record(audit.Action.EVENT_UPDATE, actor=user, target_type="event", target_id=event.id, event=event,
+                 detail=[audit.part(audit.N_("activity %(id)d added") if new else audit.N_("activity %(id)d changed"),
+                                    id=activity.id),
+                         audit.transition(places_before, activity.capacity, audit.N_("places %(old)s → %(new)s"))])
     if more_places and event.status is EventStatus.PUBLISHED:
         promote_waitlist(event.id, now)
     return activity
@@ -360,5 +369,8 @@ def remove_part(user: User, event: Event, part: Speaker | Activity) -> None:
     _require_manages(user, event)
     if part.event_id != event.id:
         raise ServiceError(_("This belongs to another event."))
+    removed = audit.N_("speaker %(id)d removed") if isinstance(part, Speaker) else audit.N_("activity %(id)d removed")
+    audit.record(audit.Action.EVENT_UPDATE, actor=user, target_type="event", target_id=event.id, event=event,
+                 detail=audit.part(removed, id=part.id))
     (event.speakers if isinstance(part, Speaker) else event.activities).remove(part)
     db.session.flush()

@@ -32,15 +32,17 @@ KINDS = frozenset(
 )
 
 
-# Messages that follow a request anyone can make on the public site or the API: registering
-# (with anyone's address), the same address again ("send my ticket again"), and changes made
-# through the private link. Once EVENTSVC_MAIL_PER_ADDRESS_PER_HOUR messages (of any kind) were
-# queued to an address in the last hour, these are dropped: not queued and not held for later,
-# so that the forms cannot be turned into a mail cannon (held messages would only fire later).
-# The answer on the page stays the same, so the cap reveals nothing either.
-# Notices that follow an organiser's or the system's action (the event changed or was
-# cancelled, a place came free, the day-before reminder) are always queued: they are bounded
-# by the events the person is registered for, and must not be lost.
+# The hourly cap per address (EVENTSVC_MAIL_PER_ADDRESS_PER_HOUR) keeps the public forms from
+# being turned into a mail cannon (registering someone else's address at many events, "send my
+# ticket again" over and over), without losing a message anybody needs:
+# - it applies only to messages caused by a public request (`public=True`: the form, the API,
+#   the private link); what follows an organiser's or the system's action (a cancellation by
+#   the organiser, a phone registration, the event changed or cancelled, a place came free, the
+#   reminder) is always queued at once;
+# - only the capped kinds below count towards it;
+# - over the cap, "here is your ticket again" is dropped (the first ticket mail exists), and any
+#   other message is held: queued to go out an hour later at the earliest, spaced so that the
+#   address never gets more than the cap in an hour. The answer on the page stays the same.
 CAPPED_KINDS = frozenset(
     {
         "registration_confirmed",
@@ -50,34 +52,44 @@ CAPPED_KINDS = frozenset(
         "registration_changed",
     }
 )
+DROPPED_OVER_CAP = frozenset({"registration_repeated"})
 CAP_WINDOW = timedelta(hours=1)
 log = logging.getLogger(__name__)
 
 
-def messages_to_address_lately(recipient: str, now: datetime) -> int:
-    """Messages queued to `recipient` within the last hour (uses the recipient/created index)."""
-    return db.session.scalar(
-        select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.recipient == recipient, OutboxMessage.created_at > now - CAP_WINDOW
+def _capped_lately(recipient: str, now: datetime):
+    """(how many, latest due time) of capped messages to `recipient` queued in the last hour or
+    still waiting to go (uses the recipient/created index)."""
+    return db.session.execute(
+        select(func.count(OutboxMessage.id), func.max(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.kind.in_(CAPPED_KINDS),
+            (OutboxMessage.created_at > now - CAP_WINDOW) | (OutboxMessage.next_attempt_at > now),
         )
-    )
+    ).one()
 
 
-def over_hourly_cap(recipient: str, now: datetime) -> bool:
-    return messages_to_address_lately(recipient, now) >= current_app.config["EVENTSVC_MAIL_PER_ADDRESS_PER_HOUR"]
-
-
-def notify(kind: str, registration: Registration, now: datetime, payload: dict | None = None) -> OutboxMessage | None:
-    """Queue a message about `registration` to its registrant, due at `now`; None if they
-    have no email, or if the hourly cap per address drops it (CAPPED_KINDS above)."""
+def notify(
+    kind: str, registration: Registration, now: datetime, payload: dict | None = None, *, public: bool = False
+) -> OutboxMessage | None:
+    """Queue a message about `registration` to its registrant, due at `now` (or later, held by
+    the hourly cap: see above); None if they have no email, or a repeat dropped by the cap."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification {kind!r}")
     if not registration.email:
         return None  # phone registrations: the organiser tells them; the ticket is printable
-    if kind in CAPPED_KINDS and over_hourly_cap(registration.email, now):
-        # No address in the log: the registration id is enough to look into it.
-        log.warning("mail cap: %s for registration %s not queued (too many to its address this hour)", kind, registration.id)
-        return None
+    due = now
+    if public and kind in CAPPED_KINDS:
+        cap = current_app.config["EVENTSVC_MAIL_PER_ADDRESS_PER_HOUR"]
+        recent, latest = _capped_lately(registration.email, now)
+        if recent >= cap:
+            # No address in the log: the registration id is enough to look into it.
+            if kind in DROPPED_OVER_CAP:
+                log.warning("mail cap: %s for registration %s dropped", kind, registration.id)
+                return None
+            latest = latest.replace(tzinfo=now.tzinfo) if latest.tzinfo is None else latest
+            due = max(now + CAP_WINDOW, latest + CAP_WINDOW / cap)
+            log.warning("mail cap: %s for registration %s held until %s", kind, registration.id, due.isoformat())
     message = OutboxMessage(
         kind=kind,
         registration_id=registration.id,
@@ -85,7 +97,7 @@ def notify(kind: str, registration: Registration, now: datetime, payload: dict |
         language=registration.language,
         payload=payload or {},
         created_at=now,
-        next_attempt_at=now,
+        next_attempt_at=due,
     )
     db.session.add(message)
     return message
@@ -127,11 +139,17 @@ def queue_reminder(registration: Registration, now: datetime) -> bool:
     cron host at the same moment) finds nothing left to remind. True if this run queued it."""
     claimed = db.session.execute(
         update(Registration)
-        .where(Registration.id == registration.id, Registration.reminded_at.is_(None))
+        .where(
+            Registration.id == registration.id,
+            Registration.reminded_at.is_(None),
+            Registration.status == RegistrationStatus.CONFIRMED,
+            Registration.anonymised_at.is_(None),  # erased since it was listed: nothing to send
+        )
         .values(reminded_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed:
+        db.session.refresh(registration)  # its address as it is now, not as it was listed
         notify("event_reminder", registration, now)
         db.session.flush()
     return bool(claimed)

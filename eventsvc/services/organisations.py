@@ -46,7 +46,9 @@ def save_organisation(actor: User, data: OrganisationData, existing: Organisatio
         errors["name"] = _("An organisation with this name already exists.")
     if _taken(Organisation, Organisation.slug, slug, existing_id):
         errors["slug"] = _("This short name is taken by another organisation.")
-    if data.municipality_id is not None and db.session.get(Municipality, data.municipality_id) is None:
+    if data.municipality_id is not None and (
+        not 0 < data.municipality_id < 2**31 or db.session.get(Municipality, data.municipality_id) is None
+    ):
         errors["municipality_id"] = _("Choose a municipality from the list.")
     if data.email and "@" not in data.email:
         errors["email"] = _("Enter an email address.")
@@ -66,7 +68,7 @@ def save_organisation(actor: User, data: OrganisationData, existing: Organisatio
     audit.record(
         audit.Action.ORGANISATION_UPDATE if existing is not None else audit.Action.ORGANISATION_CREATE,
         actor=actor, target_type="organisation", target_id=organisation.id, organisation_id=organisation.id,
-        detail=", ".join(changed),
+        detail=[audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("of", changed))] if changed else "",
     )
     return organisation
 
@@ -85,7 +87,7 @@ def add_municipality(actor: User, name: str) -> Municipality:
     db.session.add(municipality)
     db.session.flush()
     audit.record(audit.Action.MUNICIPALITY_CREATE, actor=actor, target_type="municipality", target_id=municipality.id,
-                 detail=municipality.slug)
+                 detail=audit.part(audit.N_("short name: %(slug)s"), slug=municipality.slug))
     return municipality
 
 

@@ -33,7 +33,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import CheckIn, Event, OutboxMessage, Registration
+from ..models import CheckIn, Event, OutboxMessage, Registration, User
 from ..models.registrations import new_token
 from . import NotFound, ValidationFailed, access, audit
 from .registration import cancel_registration, lock_event, resident_may_change
@@ -216,7 +216,8 @@ def purge(
                 actor=audit.SYSTEM,
                 target_type="registration",
                 organisation_id=organisation_id,
-                detail=f"{count} registrations anonymised (retention {retention_days} days)",
+                detail=audit.part(audit.N_("registrations anonymised: %(n)d (kept for %(days)d days)"),
+                                  n=count, days=retention_days),
             )
         db.session.commit()
         remove_mailbox_copies(message_ids)
@@ -258,7 +259,7 @@ def anonymise_registration(registration: Registration, now: datetime) -> list[in
     return message_ids
 
 
-def erase_registration(registration: Registration, now: datetime) -> Erasure:
+def erase_registration(registration: Registration, now: datetime, by_user: User | None = None) -> Erasure:
     """The resident's "erase my data": an active registration for an event still ahead is
     cancelled first by the ordinary rule (its places go to the waiting list), then the row
     is anonymised at once. Nothing is sent to the erased person, not even the cancellation.
@@ -274,16 +275,17 @@ def erase_registration(registration: Registration, now: datetime) -> Erasure:
     gave_up, promoted = None, []
     if registration.is_active and resident_may_change(registration, now):
         gave_up = registration.status.value
-        promoted = cancel_registration(registration, now)
+        promoted = cancel_registration(registration, now, by_user)
     event = registration.event
     message_ids = anonymise_registration(registration, now)
     audit.record(
         AUDIT_ERASE,
-        actor=audit.RESIDENT,
+        actor=by_user or audit.RESIDENT,  # staff following the private link act as themselves
         target_type="registration",
         target_id=registration.id,
         event=event,
-        detail=f"erased by the resident; {'cancelled first, ' if gave_up else ''}{len(promoted)} promoted",
+        detail=[audit.part(audit.N_("erased by the resident") if by_user is None else audit.N_("erased by staff through the private link")), gave_up and audit.part(audit.N_("cancelled first")),
+                audit.part(audit.N_("moved up from the waiting list: %(n)d"), n=len(promoted))],
     )
     db.session.flush()
     return Erasure(event=event, gave_up=gave_up, promoted=len(promoted), message_ids=message_ids)
@@ -423,7 +425,7 @@ def data_subject_export(user, email: str, now: datetime) -> dict:
             actor=user,
             target_type="registration",
             organisation_id=organisation_id,
-            detail=f"data-subject request: {count} registrations",
+            detail=audit.part(audit.N_("data-subject request, registrations: %(n)d"), n=count),
         )
     db.session.flush()
     return document

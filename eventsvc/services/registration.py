@@ -481,7 +481,7 @@ def register(
             raise ValidationFailed({"email": _("This email address is already registered for this event.")})
         # Say what a new registration would have heard; the owner of the address gets
         # their real ticket again by email.
-        notify("registration_repeated", existing, now)
+        notify("registration_repeated", existing, now, public=True)
         return Outcome(
             registration=existing,
             status=status,
@@ -509,8 +509,10 @@ def register(
     db.session.flush()
     if source is RegistrationSource.ORGANISER and by_user is not None:  # by phone; walk-ins: checkin.py
         audit.record(audit.Action.REGISTRATION_CREATE, actor=by_user, target_type="registration",
-                     target_id=registration.id, event=event, detail=f"{status.value}, party size {request.party_size}")
-    notify("registration_confirmed" if fits else "registration_waitlisted", registration, now)
+                     target_id=registration.id, event=event,
+                     detail=audit.part(audit.N_("%(status)s, party size %(n)d"), status=audit.value(status),
+                                       n=request.party_size))
+    notify("registration_confirmed" if fits else "registration_waitlisted", registration, now, public=by_user is None)
     return Outcome(
         registration=registration,
         status=status,
@@ -586,7 +588,7 @@ def cancel_registration(registration: Registration, now: datetime, by_user: User
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
     db.session.flush()
-    notify("registration_cancelled", registration, now)
+    notify("registration_cancelled", registration, now, public=by_user is None)
     return promote_waitlist(registration.event_id, now) if freed else []
 
 
@@ -604,10 +606,10 @@ def change_party_size(
         shrinks = party_size < registration.party_size
         audit.record(audit.Action.REGISTRATION_PARTY_SIZE, actor=by_user or audit.RESIDENT, target_type="registration",
                      target_id=registration.id, event=registration.event,
-                     detail="party size " + audit.transition(registration.party_size, party_size))
+                     detail=audit.transition(registration.party_size, party_size, audit.N_("party size %(old)d → %(new)d")))
         registration.party_size = party_size
         db.session.flush()
-        notify("registration_changed", registration, now)
+        notify("registration_changed", registration, now, public=by_user is None)
         # Fewer people free places, or let a waiting party fit now.
         return promote_waitlist(registration.event_id, now) if shrinks else []
 
@@ -621,10 +623,10 @@ def change_party_size(
         )
     audit.record(audit.Action.REGISTRATION_PARTY_SIZE, actor=by_user or audit.RESIDENT, target_type="registration",
                  target_id=registration.id, event=event,
-                 detail="party size " + audit.transition(registration.party_size, party_size))
+                 detail=audit.transition(registration.party_size, party_size, audit.N_("party size %(old)d → %(new)d")))
     registration.party_size = party_size
     db.session.flush()
-    notify("registration_changed", registration, now)
+    notify("registration_changed", registration, now, public=by_user is None)
     return []
 
 
@@ -666,7 +668,8 @@ def promote_waitlist(event_id: int, now: datetime) -> list[Registration]:
         notify("registration_promoted", registration, now)
         audit.record(audit.Action.REGISTRATION_PROMOTE, actor=audit.SYSTEM, target_type="registration",
                      target_id=registration.id, event=event,
-                     detail=audit.transition(RegistrationStatus.WAITLISTED, RegistrationStatus.CONFIRMED) + f", party size {size}")
+                     detail=audit.transition(RegistrationStatus.WAITLISTED, RegistrationStatus.CONFIRMED,
+                                             audit.N_("%(old)s → %(new)s, party size %(n)d"), n=size))
     db.session.flush()
     return promoted
 

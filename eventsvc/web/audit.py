@@ -62,4 +62,5 @@ def _log_page(endpoint: str):
         endpoint=endpoint,
         action_label=audit.action_label,
         target_label=audit.target_label,
+        detail_text=audit.detail_text,
     )

@@ -38,21 +38,23 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-# --- throttling: failed sign-ins count per client address and per email address tried ------
+# --- throttling: sign-in attempts count per client address and per email address tried -----
+# Every attempt is counted before the password is checked (the limiter's test-and-increment is
+# atomic), so a burst of parallel guesses cannot slip through before the first is counted.
 
 
 def _login_limit() -> str:
     return current_app.config["RATELIMIT_LOGIN"]
 
 
+def _login_limit_per_email() -> str:
+    return current_app.config["RATELIMIT_LOGIN_PER_EMAIL"]
+
+
 def _email_key() -> str:
     """The email address being tried, hashed: the limiter's storage never holds addresses."""
     email = (request.form.get("email") or "").strip().lower()
     return "login-email:" + hashlib.sha256(email.encode()).hexdigest()
-
-
-def _failed(response) -> bool:
-    return response.status_code == 422  # wrong password, unknown address, empty fields
 
 
 def _throttled(limit):
@@ -70,8 +72,8 @@ def home_for(user) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, on_breach=_throttled)
-@limiter.limit(_login_limit, key_func=_email_key, methods=["POST"], deduct_when=_failed, on_breach=_throttled)
+@limiter.limit(_login_limit, methods=["POST"], on_breach=_throttled)
+@limiter.limit(_login_limit_per_email, key_func=_email_key, methods=["POST"], on_breach=_throttled)
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
 from wtforms import BooleanField, EmailField, IntegerField, RadioField, SelectField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
@@ -10,7 +11,7 @@ from wtforms.validators import InputRequired, NumberRange
 from ..extensions import db, limiter
 from ..i18n import LANGUAGE_NAMES, choices, current_language
 from ..models import Attendance, RegistrationSource
-from ..services import ServiceError, ValidationFailed
+from ..services import ServiceError, ValidationFailed, access
 from ..services import privacy, registration as rules
 from ..services.calendar import public_event
 from ..services.registration import RegistrationRequest
@@ -132,6 +133,14 @@ def _honeypot_answer(event, form):
     return redirect(url_for(".registered", event_id=event.id))
 
 
+def _staff_acting_on(registration):
+    """An organiser of the event who follows a resident's private link (from a printed ticket,
+    helping someone on the phone) acts as themselves: the audit log must say who it was."""
+    if current_user.is_authenticated and access.can_manage_event(current_user, registration.event):
+        return current_user
+    return None
+
+
 def submit_registration(form, event_id: int, source: RegistrationSource, by_user=None):
     """Validate the form and register: (outcome, 201), or (None, 422/409) with the errors
     on the form or flashed. Commits on success, rolls back otherwise."""
@@ -201,7 +210,7 @@ def change_party_size(token: str):
     if not form.validate_on_submit():
         return _manage_page(registration, form, 422)
     try:
-        rules.change_party_size(registration, form.party_size.data, utcnow())
+        rules.change_party_size(registration, form.party_size.data, utcnow(), by_user=_staff_acting_on(registration))
     except ValidationFailed as exc:
         db.session.rollback()
         add_errors(form, exc.errors)
@@ -225,7 +234,7 @@ def cancel(token: str):
         if not form.validate_on_submit():
             abort(400)
         try:
-            rules.cancel_registration(registration, utcnow())
+            rules.cancel_registration(registration, utcnow(), by_user=_staff_acting_on(registration))
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -246,7 +255,7 @@ def erase(token: str):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        erasure = privacy.erase_registration(registration, utcnow())
+        erasure = privacy.erase_registration(registration, utcnow(), by_user=_staff_acting_on(registration))
         db.session.commit()
         privacy.remove_mailbox_copies(erasure.message_ids)
         session["registration_erased"] = {"event_id": erasure.event.id, "gave_up": erasure.gave_up}

@@ -160,7 +160,7 @@ def table_csv(group: str):
         abort(404)
     filters, scope = parse_filters(request.args)[1], _scope()
     rows = stats.breakdown(GroupBy(group), filters or StatsFilter(), scope, utcnow())
-    _record_export(scope, f"by {group}", len(rows), filters)
+    _record_export(scope, group, len(rows), filters)
     return _csv(
         f"attendance-by-{group}.csv",
         [str(GROUP_LABELS[GroupBy(group)])] + [str(METRIC_LABELS[c]) for c in COLUMNS],
@@ -173,7 +173,7 @@ def events_csv():
     filters, scope = parse_filters(request.args)[1], _scope()
     lines = stats.events_behind(filters or StatsFilter(), scope, utcnow())
     columns = [c for c in COLUMNS if c != "events"]
-    _record_export(scope, "by event", len(lines), filters)
+    _record_export(scope, "event", len(lines), filters)
     return _csv(
         "attendance-by-event.csv",
         [_("Event"), _("Starts"), _("Municipality")] + [str(METRIC_LABELS[c]) for c in columns],
@@ -183,11 +183,12 @@ def events_csv():
 
 
 def _record_export(scope: set[int] | None, table: str, rows: int, filters: StatsFilter | None) -> None:
-    """The audit log's note of a download: which table, how many rows, which filters."""
-    used = [f"{name}={getattr(value, 'value', value)}" for name, value in vars(filters or StatsFilter()).items()
-            if value is not None]
+    """The audit log's note of a download: which table (a GroupBy value or "event"), which
+    filters, how many rows."""
+    used = [[name, audit.value(value)] for name, value in vars(filters or StatsFilter()).items() if value is not None]
     audit.record_export(current_user, audit.Action.EXPORT_STATS, organisation_ids=scope, rows=rows,
-                        detail="; ".join([table, *used]))
+                        detail=[audit.part(audit.N_("totals %(t)s"), t=audit.names("st", [table])),
+                                used and audit.part(audit.N_("filters: %(f)s"), f=audit.names("sf", used))])
     db.session.commit()
 
 

@@ -2,6 +2,7 @@
 camera, live counts and the offline queue on top, through the JSON API."""
 from __future__ import annotations
 
+import re
 import secrets
 
 from pathlib import Path
@@ -70,7 +71,7 @@ def checkin_submit(event_id: int):
             outcome = door.check_in_ticket(event, form.code.data, current_user, now, nonce=nonce)
         elif kind == "person":
             form = PeopleForm()
-            if not form.validate_on_submit() or not (form.registration_id.data or "").isdigit():
+            if not form.validate_on_submit() or not re.fullmatch(r"[0-9]{1,9}", form.registration_id.data or ""):
                 return _invalid(event)
             outcome = door.check_in_registration(
                 event, int(form.registration_id.data), current_user, now, people=form.people.data, nonce=nonce

@@ -32,7 +32,8 @@ def median_ms(fn, runs: int) -> float:
     return statistics.median(times)
 
 
-def main(url: str, runs: int) -> None:
+def measure(url: str, runs: int) -> dict:
+    """Every totals query's median against the plain GROUP BY's, on the data at `url`."""
     from eventsvc import create_app
     from eventsvc.extensions import db
     from eventsvc.services import stats
@@ -47,12 +48,21 @@ def main(url: str, runs: int) -> None:
         baseline = median_ms(lambda: db.session.execute(text(BASELINE)).all(), runs)
         cases = [("headline totals", lambda: stats.headline(everything, None, now))]
         cases += [(f"by {g.value}", lambda g=g: stats.breakdown(g, everything, None, now)) for g in GroupBy]
-        print(f"# {events} events, {registrations} registrations; {os.cpu_count()} cores; median of {runs} runs")
-        print(f"{'query':<22} {'ms':>8} {'× plain GROUP BY':>18}")
-        print(f"{'plain GROUP BY':<22} {baseline:8.1f} {1.0:18.2f}")
+        rows = [{"query": "plain GROUP BY", "ms": baseline, "ratio": 1.0}]
         for name, fn in cases:
             ms = median_ms(fn, runs)
-            print(f"{name:<22} {ms:8.1f} {ms / baseline:18.2f}")
+            rows.append({"query": name, "ms": ms, "ratio": ms / baseline})
+        db.session.remove()
+        db.engine.dispose()
+    return {"events": events, "registrations": registrations, "cores": os.cpu_count(), "runs": runs, "rows": rows}
+
+
+def main(url: str, runs: int) -> None:
+    result = measure(url, runs)
+    print(f"# {result['events']} events, {result['registrations']} registrations; {result['cores']} cores; median of {runs} runs")
+    print(f"{'query':<22} {'ms':>8} {'× plain GROUP BY':>18}")
+    for row in result["rows"]:
+        print(f"{row['query']:<22} {row['ms']:8.1f} {row['ratio']:18.2f}")
 
 
 if __name__ == "__main__":

@@ -147,3 +147,23 @@ def test_signing_out_clears_the_phones_data(client, world):
     login(client, world.organiser_a.email)
     response = post_form(client, "/logout", {}, form_url="/manage/")
     assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+
+
+def test_last_used_is_written_at_most_once_a_minute(db, world, now):
+    """A door phone scans all evening: "last used" must not cost a write per scan."""
+    from datetime import timedelta
+
+    from eventsvc.services.api_tokens import create_token, user_for_token
+
+    token, plain = create_token(world.organiser_a, "door", now)
+    _db.session.commit()
+    assert user_for_token(plain, now) == world.organiser_a
+    _db.session.commit()
+    first = token.last_used_at
+    assert first is not None
+    assert user_for_token(plain, now + timedelta(seconds=30)) == world.organiser_a
+    assert not _db.session.dirty  # nothing to write
+    assert user_for_token(plain, now + timedelta(minutes=2)) == world.organiser_a
+    _db.session.commit()
+    assert token.last_used_at > first
+    assert user_for_token("evt_" + "x" * 40, now) is None

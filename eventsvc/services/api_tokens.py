@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -37,6 +37,9 @@ def create_token(user: User, name: str, now: datetime, actor: User | ActorKind |
     return token, plain
 
 
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
 def user_for_token(plain: str, now: datetime) -> User | None:
     """The active account behind a token, or None."""
     if not isinstance(plain, str) or not plain.startswith(PREFIX) or len(plain) > 100:
@@ -44,8 +47,15 @@ def user_for_token(plain: str, now: datetime) -> User | None:
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(plain), ApiToken.revoked_at.is_(None)))
     if token is None or not token.user.is_active:
         return None
-    token.last_used_at = now
+    # "Last used" is for the owner to spot a forgotten token, not a log: written at most once a
+    # minute, so a door phone scanning all evening does not add a write and a commit per scan.
+    if token.last_used_at is None or _aware(token.last_used_at) < now - LAST_USED_GRANULARITY:
+        token.last_used_at = now
     return token.user
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def tokens_of(user: User) -> list[ApiToken]:

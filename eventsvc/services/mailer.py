@@ -55,6 +55,20 @@ class DeliveryReport:
 # --- rendering ----------------------------------------------------------------------
 
 
+# Which mail template each queued kind becomes (a repeat re-sends the confirmation).
+TEMPLATES = {
+    "registration_confirmed": "confirmation",
+    "registration_repeated": "confirmation",
+    "registration_promoted": "promoted",
+    "registration_waitlisted": "waitlisted",
+    "registration_cancelled": "cancelled",
+    "registration_changed": "changed",
+    "event_changed": "event_changed",
+    "event_cancelled": "event_cancelled",
+    "event_reminder": "reminder",
+}
+
+
 def _template_for(message: OutboxMessage, registration: Registration) -> str | None:
     """Which mail a queued kind becomes, given the registration as it is now."""
     status = registration.status
@@ -62,16 +76,7 @@ def _template_for(message: OutboxMessage, registration: Registration) -> str | N
         return {RegistrationStatus.CONFIRMED: "confirmation", RegistrationStatus.WAITLISTED: "waitlisted"}.get(status)
     if message.kind in ("event_changed", "event_reminder", "registration_changed") and status is RegistrationStatus.CANCELLED:
         return None
-    return {
-        "registration_confirmed": "confirmation",
-        "registration_promoted": "promoted",
-        "registration_waitlisted": "waitlisted",
-        "registration_cancelled": "cancelled",
-        "registration_changed": "changed",
-        "event_changed": "event_changed",
-        "event_cancelled": "event_cancelled",
-        "event_reminder": "reminder",
-    }[message.kind]
+    return TEMPLATES[message.kind]
 
 
 def compose(message: OutboxMessage) -> Message | None:

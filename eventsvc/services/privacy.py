@@ -36,6 +36,7 @@ from ..extensions import db
 from ..models import CheckIn, Event, OutboxMessage, Registration, User
 from ..models.registrations import new_token
 from . import NotFound, ValidationFailed, access, audit
+from .mailer import TEMPLATES as MAIL_TEMPLATES
 from .registration import cancel_registration, lock_event, resident_may_change
 
 # What an anonymised registration is called: not a person's name, the same in every language.
@@ -293,20 +294,6 @@ def erase_registration(registration: Registration, now: datetime, by_user: User 
 
 # --- a data-subject request ---------------------------------------------------------------------
 
-# What a queued message became (as eventsvc.services.mailer names its templates).
-MAIL_TEMPLATES = {
-    "registration_confirmed": "confirmation",
-    "registration_repeated": "confirmation",
-    "registration_promoted": "promoted",
-    "registration_waitlisted": "waitlisted",
-    "registration_cancelled": "cancelled",
-    "registration_changed": "changed",
-    "event_changed": "event_changed",
-    "event_cancelled": "event_cancelled",
-    "event_reminder": "reminder",
-}
-
-
 def normalise_address(email: str | None) -> str:
     """An email address as registrations store it (validated, lower-cased)."""
     try:
@@ -322,7 +309,7 @@ def _when(moment: datetime | None) -> str | None:
 
 
 def _subject(message: OutboxMessage, event: Event) -> str:
-    template = MAIL_TEMPLATES.get(message.kind)
+    template = MAIL_TEMPLATES.get(message.kind)  # what a queued message became
     if template is None:
         return message.kind
     with force_locale(message.language):

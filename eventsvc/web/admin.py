@@ -52,6 +52,26 @@ def retry_message(message_id: int):
     return redirect(url_for(".outbox"))
 
 
+# --- saving a form through a service ----------------------------------------------------
+
+
+def _saved(form, save):
+    """Run the service's `save()`: committed and returned, or None with its messages next to
+    the form's fields (and nothing kept)."""
+    try:
+        saved = save()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        add_errors(form, exc.errors)
+        return None
+    db.session.commit()
+    return saved
+
+
+def _form_page(template: str, form, existing):
+    return render_template(template, form=form, existing=existing), 422 if request.method == "POST" else 200
+
+
 # --- staff accounts ---------------------------------------------------------------------
 
 
@@ -101,17 +121,11 @@ def user(user_id: int | None):
             organisations=[o for o in organisation_service.list_organisations_plain() if o.id in chosen],
             password=form.password.data or None, active=form.active.data,
         )
-        try:
-            saved = account_service.save_user(current_user, data, existing)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            add_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        saved = _saved(form, lambda: account_service.save_user(current_user, data, existing))
+        if saved is not None:
             flash(_("The account %(email)s was saved.", email=saved.email), "success")
             return redirect(url_for(".users"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/user_form.html", form=form, existing=existing), status
+    return _form_page("admin/user_form.html", form, existing)
 
 
 # --- organisations and municipalities ------------------------------------------------------
@@ -146,13 +160,8 @@ def organisations():
 def add_municipality():
     form = MunicipalityForm()
     if form.validate_on_submit():
-        try:
-            municipality = organisation_service.add_municipality(current_user, form.name.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            add_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        municipality = _saved(form, lambda: organisation_service.add_municipality(current_user, form.name.data))
+        if municipality is not None:
             flash(_("%(name)s was added.", name=municipality.name), "success")
             return redirect(url_for(".organisations"))
     return render_template(
@@ -181,14 +190,8 @@ def organisation(organisation_id: int | None):
             name=form.name.data, kind=OrganisationKind(form.kind.data), municipality_id=form.municipality_id.data or None,
             slug=form.slug.data or "", email=form.email.data, phone=form.phone.data,
         )
-        try:
-            saved = organisation_service.save_organisation(current_user, data, existing)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            add_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        saved = _saved(form, lambda: organisation_service.save_organisation(current_user, data, existing))
+        if saved is not None:
             flash(_("%(name)s was saved.", name=saved.name), "success")
             return redirect(url_for(".organisations"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/organisation_form.html", form=form, existing=existing), status
+    return _form_page("admin/organisation_form.html", form, existing)

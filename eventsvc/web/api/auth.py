@@ -18,7 +18,8 @@ def api_user():
         user = user_for_token(header[7:].strip(), utcnow())
         if user is None:
             abort(401)
-        db.session.commit()  # remember when the token was last used, also on reads
+        if db.session.dirty:
+            db.session.commit()  # remember when the token was last used (at most once a minute)
     elif current_user.is_authenticated:
         user = current_user
         if request.method not in ("GET", "HEAD"):

@@ -10,11 +10,10 @@ from ...extensions import db
 from ...i18n import local_time
 from ...services import ServiceError, ValidationFailed, access, audit
 from ...services import checkin as door
-from ...services.registration import RegistrationRefused
 from ...timezones import utcnow
 from . import bp
 from .auth import api_user
-from .errors import api_error
+from .errors import api_error, refusal
 
 
 def _staff_event(event_id: int):
@@ -75,8 +74,7 @@ def create_checkin(event_id: int):
     try:
         outcome = _one(event, user, request.get_json(silent=True), utcnow())
     except ValidationFailed as exc:
-        db.session.rollback()
-        return api_error(422, "invalid", _("Please correct the marked fields."), exc.errors)
+        return refusal(exc)
     body = outcome_json(outcome)  # before the commit, which expires the rows it reads
     db.session.commit()
     return jsonify(body)
@@ -157,15 +155,8 @@ def walk_in(event_id: int):
         outcome = door.register_walk_in(event, payload.get("name") if isinstance(payload.get("name"), str) else "",
                                         people if isinstance(people, int) and not isinstance(people, bool) else 0,
                                         user, utcnow(), nonce=payload.get("nonce"))
-    except ValidationFailed as exc:
-        db.session.rollback()
-        return api_error(422, "invalid", _("Please correct the marked fields."), exc.errors)
-    except RegistrationRefused as exc:
-        db.session.rollback()
-        return api_error(409, exc.code.value, exc.message)
     except ServiceError as exc:
-        db.session.rollback()
-        return api_error(409, "refused", exc.message)
+        return refusal(exc)
     body = outcome_json(outcome)  # before the commit, which expires the rows it reads
     db.session.commit()
     return jsonify(body), 201

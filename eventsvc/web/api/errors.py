@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 from flask import jsonify
+from flask_babel import gettext as _
+
+from ...extensions import db
+from ...services import ServiceError, ValidationFailed
 
 
 def api_error(status: int, code: str, message: str, fields: dict[str, str] | None = None):
@@ -9,3 +13,13 @@ def api_error(status: int, code: str, message: str, fields: dict[str, str] | Non
     if fields:
         body["error"]["fields"] = fields
     return jsonify(body), status
+
+
+def refusal(exc: ServiceError, code: str = "refused"):
+    """The answer to a service's refusal, its transaction rolled back: 422 with a message per
+    field, or 409 with the refusal's own code (a RegistrationRefused carries one)."""
+    db.session.rollback()
+    if isinstance(exc, ValidationFailed):
+        return api_error(422, "invalid", _("Please correct the marked fields."), exc.errors)
+    own = getattr(exc, "code", None)
+    return api_error(409, own.value if own is not None else code, exc.message)

@@ -10,7 +10,7 @@ from ...services import registration as rules
 from ...services.registration import RegistrationRefused
 from ...timezones import utcnow
 from . import bp
-from .errors import api_error
+from .errors import refusal
 from .serialize import registration as registration_json
 
 
@@ -20,12 +20,8 @@ def create_registration(event_id: int):
     payload = request.get_json(silent=True)
     try:
         outcome = rules.register(event_id, rules.request_from_json(payload), utcnow(), RegistrationSource.API)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        return api_error(422, "invalid", _("Please correct the marked fields."), exc.errors)
-    except RegistrationRefused as exc:
-        db.session.rollback()
-        return api_error(409, exc.code.value, exc.message)
+    except (ValidationFailed, RegistrationRefused) as exc:  # invalid fields (422) or refused, e.g. closed (409)
+        return refusal(exc)
     item = outcome.registration
     # Read before the commit: afterwards the row is expired and reading it costs a query.
     manage_url = (
@@ -58,7 +54,6 @@ def delete_registration(token: str):
     try:
         rules.cancel_registration(item, utcnow())
     except ServiceError as exc:
-        db.session.rollback()
-        return api_error(409, "not_changeable", exc.message)
+        return refusal(exc, "not_changeable")
     db.session.commit()
     return jsonify(registration_json(item))

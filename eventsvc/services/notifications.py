@@ -80,7 +80,7 @@ def notify(
         return None  # phone registrations: the organiser tells them; the ticket is printable
     due = now
     if public and kind in CAPPED_KINDS:
-        cap = current_app.config["EVENTSVC_MAIL_PER_ADDRESS_PER_HOUR"]
+        cap = max(1, current_app.config["EVENTSVC_MAIL_PER_ADDRESS_PER_HOUR"])  # 0 would stop all mail
         recent, latest = _capped_lately(registration.email, now)
         if recent >= cap:
             # No address in the log: the registration id is enough to look into it.

@@ -1,7 +1,7 @@
 """What one request costs, one at a time: SQL statements, commits, wall time, CPU of the app
 and CPU of its PostgreSQL backend, for the baseline, a registration and a check-in.
 
-    python bench/request_cost.py [postgresql+psycopg://postgres@127.0.0.1:5432/eventsvc_cost]
+    python bench/request_cost.py [postgresql+psycopg://postgres@127.0.0.1:5432/eventsvc_cost] [--profile registration]
 
 The requests go through the Flask app in this process (the test client: no gunicorn, no
 HTTP), one after the other, so nothing waits for a lock and other work on the machine
@@ -10,7 +10,10 @@ request path; bench/load_bench.py says what they are worth under load.
 """
 from __future__ import annotations
 
+import argparse
+import cProfile
 import os
+import pstats
 import sys
 import time
 from collections import Counter
@@ -31,7 +34,7 @@ def backend_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def main(url: str) -> None:
+def main(url: str, profile: str | None = None) -> None:
     from sqlalchemy import event, text
     from sqlalchemy.engine import Engine
 
@@ -86,9 +89,17 @@ def main(url: str) -> None:
 
     def measure(name: str, send, n: int) -> dict:
         counts.clear()
+        profiler = cProfile.Profile() if profile and name.startswith(profile) else None
         db_before, cpu_before, started = backend_cpu_s(backend), time.thread_time(), time.perf_counter()
+        if profiler:
+            profiler.enable()
         for i in range(n):
             send(i)
+        if profiler:
+            profiler.disable()
+            stats = pstats.Stats(profiler).sort_stats("cumulative")
+            stats.print_stats(60)
+            stats.sort_stats("tottime").print_stats(40)
         wall, cpu = time.perf_counter() - started, time.thread_time() - cpu_before
         db_cpu = backend_cpu_s(backend) - db_before
         return {"request": name, "n": n, "statements": counts["statements"] / n, "commits": counts["commits"] / n,
@@ -112,4 +123,9 @@ def main(url: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "postgresql+psycopg://postgres@127.0.0.1:5432/eventsvc_cost")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("url", nargs="?", default="postgresql+psycopg://postgres@127.0.0.1:5432/eventsvc_cost")
+    parser.add_argument("--profile", choices=("baseline", "registration", "check-in"),
+                        help="print cProfile's view of that request (cumulative and own time; slows it down)")
+    arguments = parser.parse_args()
+    main(arguments.url, arguments.profile)

@@ -1,7 +1,9 @@
-"""Per-event running totals for the Ministry's dashboard, kept in step with registrations.
+"""Per-event running totals, kept in step with registrations: the places taken and the
+waiting list (registration rules), and the Ministry's dashboard.
 
 Every flush that adds, changes or removes a registration adds the difference of that
 registration's contribution here (UPDATE … SET n = n + delta: atomic, no lost updates), so
+counting an event's places reads one row instead of every registration of the event, and
 national totals sum 10,000 event rows instead of scanning a million registrations. Nothing
 personal is stored: only counts. `eventsvc.services.stats.rebuild_event_stats` recomputes
 the table from the registrations (after bulk SQL, or to check it)."""
@@ -23,6 +25,12 @@ COUNTERS = (
     "checked_in_in_person",  # let in, from in-person registrations (for no-shows)
     "walk_ins",
     "people_waitlisted",
+    # What holds a place and who waits (services/registration.py), every source, walk-ins
+    # included; attendance kept apart because whether online people take a place depends on
+    # the event's format, which can change.
+    "confirmed_in_person_people",
+    "confirmed_online_people",
+    "waiting_parties",
 )
 
 
@@ -39,6 +47,9 @@ class EventStats(Base):
     checked_in_in_person: Mapped[int] = mapped_column(default=0)
     walk_ins: Mapped[int] = mapped_column(default=0)
     people_waitlisted: Mapped[int] = mapped_column(default=0)
+    confirmed_in_person_people: Mapped[int] = mapped_column(default=0, server_default="0")
+    confirmed_online_people: Mapped[int] = mapped_column(default=0, server_default="0")
+    waiting_parties: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 def contribution(status, source, attendance, party_size, checked_in) -> dict[str, int]:
@@ -47,7 +58,9 @@ def contribution(status, source, attendance, party_size, checked_in) -> dict[str
     party_size, checked_in = (1 if party_size is None else party_size), checked_in or 0
     source = source or RegistrationSource.WEB
     attendance = attendance or Attendance.IN_PERSON
-    registered = status == RegistrationStatus.CONFIRMED and source != RegistrationSource.WALK_IN
+    confirmed = status == RegistrationStatus.CONFIRMED
+    waiting = status == RegistrationStatus.WAITLISTED
+    registered = confirmed and source != RegistrationSource.WALK_IN
     in_person = registered and attendance == Attendance.IN_PERSON
     return {
         "registrations": int(registered),
@@ -58,7 +71,10 @@ def contribution(status, source, attendance, party_size, checked_in) -> dict[str
         "checked_in_registered": checked_in if registered else 0,
         "checked_in_in_person": checked_in if in_person else 0,
         "walk_ins": checked_in if source == RegistrationSource.WALK_IN else 0,
-        "people_waitlisted": party_size if status == RegistrationStatus.WAITLISTED else 0,
+        "people_waitlisted": party_size if waiting else 0,
+        "confirmed_in_person_people": party_size if confirmed and attendance == Attendance.IN_PERSON else 0,
+        "confirmed_online_people": party_size if confirmed and attendance == Attendance.ONLINE else 0,
+        "waiting_parties": int(waiting),
     }
 
 

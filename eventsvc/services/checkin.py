@@ -1,10 +1,11 @@
 """Check-in at the door: tickets scanned or typed, people found by name, walk-ins, undo.
 
 A party's people are let in at most once: the check-ins of a registration never add up to
-more than its party size. Each check-in locks its registration row first (FOR UPDATE on
-PostgreSQL, BEGIN IMMEDIATE on SQLite), so two devices scanning the same ticket at the same
-moment produce one check-in and one "already checked in". A client nonce makes a retried
-request (or an offline queue synced twice) return its first answer.
+more than its party size. Each check-in finds its registration and locks the row in one step
+(FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite), so two devices scanning the same ticket
+at the same moment produce one check-in and one "already checked in". A client nonce makes a
+retried request (or an offline queue synced twice) return its first answer; it is looked up
+under the lock, where a twin request that finished first is seen.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from ..extensions import db
 from ..models import (
@@ -100,9 +101,10 @@ def checked_in_people(registration_id: int) -> int:
     return db.session.scalar(select(Registration.checked_in_people).where(Registration.id == registration_id)) or 0
 
 
-def _lock_registration(registration_id: int) -> Registration | None:
+def _locked(query):
+    """`query` for one registration, its row locked until the transaction ends and re-read."""
     connection = db.session.connection()
-    query = select(Registration).where(Registration.id == registration_id).execution_options(populate_existing=True)
+    query = query.execution_options(populate_existing=True)
     if connection.dialect.name == "sqlite":
         if not connection.connection.dbapi_connection.in_transaction:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -110,10 +112,19 @@ def _lock_registration(registration_id: int) -> Registration | None:
     return db.session.scalar(query.with_for_update())
 
 
+def _lock_registration(registration_id: int) -> Registration | None:
+    return _locked(select(Registration).where(Registration.id == registration_id))
+
+
+_EARLIER = select(CheckIn).where(CheckIn.event_id == bindparam("event_id"), CheckIn.nonce == bindparam("nonce"))
+
+
 def _replay(event: Event, nonce: str | None) -> Outcome | None:
+    """The first answer to a request with this nonce, if there was one. Asked while holding
+    the registration's lock, so that a twin request that got there first is seen."""
     if not nonce:
         return None
-    earlier = db.session.scalar(select(CheckIn).where(CheckIn.event_id == event.id, CheckIn.nonce == nonce))
+    earlier = db.session.scalar(_EARLIER, {"event_id": event.id, "nonce": nonce})
     if earlier is None:
         return None
     return Outcome(Result.CHECKED_IN, earlier.registration, earlier, checked_in_people=checked_in_people(earlier.registration_id))
@@ -122,6 +133,9 @@ def _replay(event: Event, nonce: str | None) -> Outcome | None:
 def _validate_nonce(nonce: str | None) -> None:
     if nonce is not None and not (isinstance(nonce, str) and NONCE.match(nonce)):
         raise ValidationFailed({"nonce": _("The request id must be 8 to 64 letters, digits or - _ . :")})
+
+
+_BY_TICKET = select(Registration).where(Registration.ticket_secret == bindparam("code"))
 
 
 def check_in_ticket(
@@ -137,15 +151,17 @@ def check_in_ticket(
 ) -> Outcome:
     """A scanned or typed ticket code."""
     _validate_nonce(nonce)
+    _validate_people(people)
     code = (code or "").strip()
     if not TICKET_CODE.match(code):
         return Outcome(Result.MALFORMED)
-    registration = db.session.scalar(select(Registration).where(Registration.ticket_secret == code))
+    # Found and locked in one step (a ticket of another event is let go with the transaction).
+    registration = _locked(_BY_TICKET.params(code=code))
     if registration is None:
         return Outcome(Result.UNKNOWN)
     if registration.event_id != event.id:
         return Outcome(Result.OTHER_EVENT, other_event=registration.event)
-    return _check_in(event, registration.id, user, now, people, nonce, device, scanned_at, CheckInMethod.SCAN)
+    return _check_in(event, registration, user, now, people, nonce, device, scanned_at, CheckInMethod.SCAN)
 
 
 def check_in_registration(
@@ -162,21 +178,22 @@ def check_in_registration(
 ) -> Outcome:
     """Someone found by name or phone in the list."""
     _validate_nonce(nonce)
+    _validate_people(people)
     # An id the database cannot hold (an API body can send any number) is simply not found.
-    registration = db.session.get(Registration, registration_id) if 0 < registration_id < 2**31 else None
+    registration = _lock_registration(registration_id) if 0 < registration_id < 2**31 else None
     if registration is None or registration.event_id != event.id:
         return Outcome(Result.NOT_FOUND)
-    return _check_in(event, registration_id, user, now, people, nonce, device, scanned_at, method)
+    return _check_in(event, registration, user, now, people, nonce, device, scanned_at, method)
 
 
-def _check_in(event, registration_id, user, now, people, nonce, device, scanned_at, method) -> Outcome:
+def _validate_people(people) -> None:
     if people is not None and (not isinstance(people, int) or isinstance(people, bool) or people < 1):
         raise ValidationFailed({"people": _("Check in at least 1 person.")})
-    replay = _replay(event, nonce)
-    if replay is not None:
-        return replay
-    registration = _lock_registration(registration_id)  # late: only what lets people in is locked
-    replay = _replay(event, nonce)  # a twin request may have finished while we waited
+
+
+def _check_in(event, registration, user, now, people, nonce, device, scanned_at, method) -> Outcome:
+    """Let the party of `registration` (locked by the caller) in."""
+    replay = _replay(event, nonce)  # a retry, or a twin request that finished while we waited
     if replay is not None:
         return replay
     if registration.status is RegistrationStatus.CANCELLED:
@@ -249,7 +266,7 @@ def register_walk_in(event: Event, name: str, people: int, user: User, now: date
         RegistrationSource.WALK_IN,
         by_user=user,
     )
-    return _check_in(event, outcome.registration.id, user, now, None, nonce, "", now, CheckInMethod.WALK_IN)
+    return _check_in(event, outcome.registration, user, now, None, nonce, "", now, CheckInMethod.WALK_IN)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from ..extensions import db
 from ..models import ACTIVE_STATUSES, Event, EventStatus, OutboxMessage, Registration, RegistrationStatus
@@ -57,23 +57,37 @@ CAP_WINDOW = timedelta(hours=1)
 log = logging.getLogger(__name__)
 
 
-def _capped_lately(recipient: str, now: datetime):
+_RECENT_MAIL = (
+    select(func.count(OutboxMessage.id), func.max(OutboxMessage.next_attempt_at))
+    .where(
+        OutboxMessage.recipient == bindparam("recipient"),
+        OutboxMessage.kind.in_(CAPPED_KINDS),
+        (OutboxMessage.created_at > bindparam("since")) | (OutboxMessage.next_attempt_at > bindparam("now")),
+    )
+)
+
+
+def recent_mail(recipient: str, now: datetime) -> tuple[int, datetime | None]:
     """(how many, latest due time) of capped messages to `recipient` queued in the last hour or
-    still waiting to go (uses the recipient/created index)."""
-    return db.session.execute(
-        select(func.count(OutboxMessage.id), func.max(OutboxMessage.next_attempt_at)).where(
-            OutboxMessage.recipient == recipient,
-            OutboxMessage.kind.in_(CAPPED_KINDS),
-            (OutboxMessage.created_at > now - CAP_WINDOW) | (OutboxMessage.next_attempt_at > now),
-        )
-    ).one()
+    still waiting to go (uses the recipient/created index). A caller that holds a lock may
+    count first and pass this to notify(recent=…): two requests for one address at the same
+    moment may then both pass the cap, which a soft cap against abuse can afford."""
+    count, latest = db.session.execute(_RECENT_MAIL, {"recipient": recipient, "since": now - CAP_WINDOW, "now": now}).one()
+    return count, latest
 
 
 def notify(
-    kind: str, registration: Registration, now: datetime, payload: dict | None = None, *, public: bool = False
+    kind: str,
+    registration: Registration,
+    now: datetime,
+    payload: dict | None = None,
+    *,
+    public: bool = False,
+    recent: tuple[int, datetime | None] | None = None,
 ) -> OutboxMessage | None:
     """Queue a message about `registration` to its registrant, due at `now` (or later, held by
-    the hourly cap: see above); None if they have no email, or a repeat dropped by the cap."""
+    the hourly cap: see above); None if they have no email, or a repeat dropped by the cap.
+    `recent` is recent_mail() for the address if the caller counted already."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification {kind!r}")
     if not registration.email:
@@ -81,8 +95,10 @@ def notify(
     due = now
     if public and kind in CAPPED_KINDS:
         cap = max(1, current_app.config["EVENTSVC_MAIL_PER_ADDRESS_PER_HOUR"])  # 0 would stop all mail
-        recent, latest = _capped_lately(registration.email, now)
-        if recent >= cap:
+        sent_lately, latest = recent if recent is not None else recent_mail(registration.email, now)
+        if sent_lately >= cap:
+            if registration.id is None:
+                db.session.flush()  # the log names the registration by its id
             # No address in the log: the registration id is enough to look into it.
             if kind in DROPPED_OVER_CAP:
                 log.warning("mail cap: %s for registration %s dropped", kind, registration.id)
@@ -92,7 +108,7 @@ def notify(
             log.warning("mail cap: %s for registration %s held until %s", kind, registration.id, due.isoformat())
     message = OutboxMessage(
         kind=kind,
-        registration_id=registration.id,
+        registration=registration,  # also one not flushed yet: one flush writes both
         recipient=registration.email,
         language=registration.language,
         payload=payload or {},

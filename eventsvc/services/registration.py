@@ -13,7 +13,9 @@ Every rule about registering lives in this module so a newcomer finds them in on
 - one active registration per email address and event; a second attempt answers exactly
   as a new one would and sends the existing ticket again, so it reveals nothing;
 - counting and inserting happen under a lock on the event row (SELECT … FOR UPDATE on
-  PostgreSQL, BEGIN IMMEDIATE on SQLite), taken late, after every check that needs no lock.
+  PostgreSQL, BEGIN IMMEDIATE on SQLite). Places are counted from the event's counters
+  (models/event_stats.py: one row, moved in the same transaction by every change to a
+  registration), so the time the lock is held does not grow with the event.
   Every change to a registration takes the event lock before the registration's own row,
   and promotion locks the waiting rows it reads: one lock order, so no deadlock, and no
   party is confirmed with a size or state it no longer has.
@@ -31,15 +33,15 @@ from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, case, func, select, true
+from sqlalchemy import bindparam, func, select
 
 from ..extensions import db
 from ..i18n import local_date, local_time, until_day_month
 from ..models import (
-    Activity,
     Attendance,
     Event,
     EventFormat,
+    EventStats,
     EventStatus,
     Registration,
     RegistrationSource,
@@ -49,7 +51,7 @@ from ..models import (
 )
 from ..timezones import inclusive_deadline_day, to_riga
 from . import NotFound, ServiceError, ValidationFailed, audit
-from .notifications import notify
+from .notifications import notify, recent_mail
 
 MAX_PARTY_SIZE = 10
 MAX_NAME_LENGTH = 120
@@ -303,6 +305,7 @@ class Availability:
     online_people: int  # confirmed people attending online where that takes no place
     waitlisted_people: int
     activities: dict[int, ActivityPlaces]
+    waiting_parties: int = 0  # registrations on the waiting list
 
     @property
     def places_left(self) -> int | None:
@@ -312,25 +315,32 @@ class Availability:
     def is_full(self) -> bool:
         return self.places_left == 0
 
-
-def _people_where(condition):
-    return func.coalesce(func.sum(case((condition, Registration.party_size), else_=0)), 0)
-
-
-def _places_query(takes_place):
-    """People confirmed, taking a place and waiting, in one scan of the event's registrations."""
-    confirmed = Registration.status == RegistrationStatus.CONFIRMED
-    return select(
-        _people_where(confirmed),
-        _people_where(and_(confirmed, takes_place)),
-        _people_where(Registration.status == RegistrationStatus.WAITLISTED),
-    ).where(Registration.event_id == bindparam("event_id"), Registration.status != RegistrationStatus.CANCELLED)
+    @property
+    def next_waitlist_position(self) -> int:
+        return self.waiting_parties + 1
 
 
-# Built once at start-up (building them cost more than running them); the event is a parameter.
-# At an online event every confirmed registration takes a place; otherwise only in person.
-_PLACES_ONLINE = _places_query(true())
-_PLACES_IN_ROOM = _places_query(Registration.attendance == Attendance.IN_PERSON)
+# Whether a registration of this address is active, for the same round trip as the counters
+# (a NULL address matches nothing).
+_EXISTING = (
+    select(Registration.id)
+    .where(
+        Registration.event_id == bindparam("event_id"),
+        Registration.email == bindparam("email"),
+        Registration.status != RegistrationStatus.CANCELLED,
+    )
+    .scalar_subquery()
+)
+# The event's counters (models/event_stats.py, moved by every flush that changes a
+# registration, in the same transaction): one row, however many registrations the event has.
+# No row means nobody has registered yet. Built once at start-up; the event is a parameter.
+_PLACES = select(
+    EventStats.confirmed_in_person_people,
+    EventStats.confirmed_online_people,
+    EventStats.people_waitlisted,
+    EventStats.waiting_parties,
+    _EXISTING,
+).where(EventStats.event_id == bindparam("event_id"))
 _TAKEN_BY_ACTIVITY = (
     select(registration_activities.c.activity_id, func.coalesce(func.sum(Registration.party_size), 0))
     .join(Registration, Registration.id == registration_activities.c.registration_id)
@@ -339,21 +349,31 @@ _TAKEN_BY_ACTIVITY = (
 )
 
 
-def availability(event: Event) -> Availability:
-    """People confirmed, waiting and places left, for the event and its activities."""
-    query = _PLACES_ONLINE if event.format is EventFormat.ONLINE else _PLACES_IN_ROOM
-    confirmed, taking, waiting = db.session.execute(query, {"event_id": event.id}).one()
-    activities = event.activities
+def _places(event: Event, email: str | None = None, activities: bool = True) -> tuple[Availability, int | None]:
+    """The event's places and waiting list (and its activities' unless `activities` is False),
+    and the id of `email`'s active registration."""
+    row = db.session.execute(_PLACES, {"event_id": event.id, "email": email}).one_or_none()
+    in_person, online, waiting_people, waiting_parties, existing_id = row if row is not None else (0, 0, 0, 0, None)
+    # At an online event every confirmed registration takes a place; otherwise only in person.
+    taking = in_person + online if event.format is EventFormat.ONLINE else in_person
+    activities = event.activities if activities else []
     taken_by_activity = (
         dict(db.session.execute(_TAKEN_BY_ACTIVITY, {"event_id": event.id}).all()) if activities else {}
     )
-    return Availability(
+    places = Availability(
         capacity=event.capacity,
-        confirmed_people=int(taking),
-        online_people=int(confirmed) - int(taking),
-        waitlisted_people=int(waiting),
+        confirmed_people=taking,
+        online_people=in_person + online - taking,
+        waitlisted_people=waiting_people,
         activities={a.id: ActivityPlaces(a.capacity, int(taken_by_activity.get(a.id, 0))) for a in activities},
+        waiting_parties=waiting_parties,
     )
+    return places, existing_id
+
+
+def availability(event: Event) -> Availability:
+    """People confirmed, waiting and places left, for the event and its activities."""
+    return _places(event)[0]
 
 
 def _fits(places: Availability, party_size: int, takes_place: bool, activity_ids) -> bool:
@@ -362,6 +382,11 @@ def _fits(places: Availability, party_size: int, takes_place: bool, activity_ids
     return all(
         places.activities[a].left is None or party_size <= places.activities[a].left for a in activity_ids
     )
+
+
+_LOCK_EVENT = (
+    select(Event).where(Event.id == bindparam("event_id")).with_for_update().execution_options(populate_existing=True)
+)
 
 
 def lock_event(event_id: int) -> Event:
@@ -374,13 +399,8 @@ def lock_event(event_id: int) -> Event:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         event = db.session.get(Event, event_id, populate_existing=True)
     else:
-        event = db.session.scalar(
-            select(Event).where(Event.id == event_id).with_for_update().execution_options(populate_existing=True)
-        )
-        # Activities belong to the event, so the event lock already guards them; locking them
-        # too (in id order, no deadlocks) keeps that true if activities ever get their own
-        # registrations.
-        db.session.execute(select(Activity.id).where(Activity.event_id == event_id).order_by(Activity.id).with_for_update())
+        # Activities belong to the event: every change to them or their places takes this lock.
+        event = db.session.scalar(_LOCK_EVENT, {"event_id": event_id})
     if event is None:
         raise NotFound()
     return event
@@ -443,7 +463,16 @@ def register(
     """Register a party for an event: confirmed if it fits, otherwise waitlisted (or refused)."""
     staff = by_user is not None and source in (RegistrationSource.ORGANISER, RegistrationSource.WALK_IN)
     request = normalise_request(request, contact_required=source is not RegistrationSource.WALK_IN or not staff)
-    event = public_event_for_registration(event_id)
+    public = by_user is None
+    # The address's recent mail (the hourly cap) is about the address, not the event's places:
+    # counted before the lock, so that the lock is held only for what needs it.
+    mail_cap = recent_mail(request.email, now) if public and request.email else None
+
+    # The event is read once, locked: the checks below need no database, so taking the lock
+    # before them costs nothing, and a second read of the event would.
+    event = lock_event(event_id)
+    if not event.is_public:
+        raise NotFound()
     if not staff:
         window = registration_window(event, now)
         if not window.is_open:
@@ -458,36 +487,25 @@ def register(
     if unknown:
         raise ValidationFailed({"activity_ids": _("Choose activities of this event.")})
 
-    event = lock_event(event_id)  # late: everything that can be checked without it is done
-    places = availability(event)
+    places, existing_id = _places(event, request.email, activities=bool(request.activity_ids))
     takes_place = attendance is Attendance.IN_PERSON or event.format is EventFormat.ONLINE
     fits = _fits(places, request.party_size, takes_place, request.activity_ids)
     status = RegistrationStatus.CONFIRMED if fits else RegistrationStatus.WAITLISTED
+    # Under the lock every earlier registration of the event is committed and has a smaller
+    # id, so a new waiting party is last in line.
+    position = None if fits else places.next_waitlist_position
 
     if not fits and not request.join_waitlist:  # before the repeat check: the same answer for all
         raise RegistrationRefused(Refusal.FULL, _("There are not enough free places."))
 
-    existing = None
-    if request.email is not None:
-        existing = db.session.scalar(
-            select(Registration).where(
-                Registration.event_id == event.id,
-                Registration.email == request.email,
-                Registration.status != RegistrationStatus.CANCELLED,
-            )
-        )
-    if existing is not None:
+    if existing_id is not None:
         if staff:
             raise ValidationFailed({"email": _("This email address is already registered for this event.")})
         # Say what a new registration would have heard; the owner of the address gets
         # their real ticket again by email.
-        notify("registration_repeated", existing, now, public=True)
-        return Outcome(
-            registration=existing,
-            status=status,
-            waitlist_position=None if fits else _waitlist_length(event.id) + 1,
-            repeated=True,
-        )
+        existing = db.session.get(Registration, existing_id)
+        notify("registration_repeated", existing, now, public=True, recent=mail_cap)
+        return Outcome(registration=existing, status=status, waitlist_position=position, repeated=True)
     registration = Registration(
         event_id=event.id,
         status=status,
@@ -506,26 +524,15 @@ def register(
         activities=[activities[a] for a in request.activity_ids],
     )
     db.session.add(registration)
-    db.session.flush()
+    notify("registration_confirmed" if fits else "registration_waitlisted", registration, now, public=public,
+           recent=mail_cap)
+    db.session.flush()  # one flush: the registration, its message, the event's counters
     if source is RegistrationSource.ORGANISER and by_user is not None:  # by phone; walk-ins: checkin.py
         audit.record(audit.Action.REGISTRATION_CREATE, actor=by_user, target_type="registration",
                      target_id=registration.id, event=event,
                      detail=audit.part(audit.N_("%(status)s, party size %(n)d"), status=audit.value(status),
                                        n=request.party_size))
-    notify("registration_confirmed" if fits else "registration_waitlisted", registration, now, public=by_user is None)
-    return Outcome(
-        registration=registration,
-        status=status,
-        waitlist_position=None if fits else waitlist_position(registration),
-    )
-
-
-def _waitlist_length(event_id: int) -> int:
-    return db.session.scalar(
-        select(func.count(Registration.id)).where(
-            Registration.event_id == event_id, Registration.status == RegistrationStatus.WAITLISTED
-        )
-    ) or 0
+    return Outcome(registration=registration, status=status, waitlist_position=position)
 
 
 def waitlist_position(registration: Registration) -> int | None:

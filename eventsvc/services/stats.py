@@ -98,7 +98,8 @@ def require_stats_reader(user: User) -> set[int] | None:
 # by eventsvc.models.event_stats; this is for bulk-loaded data and for checking).
 REBUILD_EVENT_STATS = """
 INSERT INTO event_stats (event_id, registrations, people_registered, people_in_person, people_online,
-                         people_checked_in, checked_in_registered, checked_in_in_person, walk_ins, people_waitlisted)
+                         people_checked_in, checked_in_registered, checked_in_in_person, walk_ins, people_waitlisted,
+                         confirmed_in_person_people, confirmed_online_people, waiting_parties)
 SELECT event_id,
        sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' THEN 1 ELSE 0 END),
        sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' THEN party_size ELSE 0 END),
@@ -108,7 +109,10 @@ SELECT event_id,
        sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' THEN checked_in_people ELSE 0 END),
        sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' AND attendance = 'in_person' THEN checked_in_people ELSE 0 END),
        sum(CASE WHEN source = 'walk_in' THEN checked_in_people ELSE 0 END),
-       sum(CASE WHEN status = 'waitlisted' THEN party_size ELSE 0 END)
+       sum(CASE WHEN status = 'waitlisted' THEN party_size ELSE 0 END),
+       sum(CASE WHEN status = 'confirmed' AND attendance = 'in_person' THEN party_size ELSE 0 END),
+       sum(CASE WHEN status = 'confirmed' AND attendance = 'online' THEN party_size ELSE 0 END),
+       sum(CASE WHEN status = 'waitlisted' THEN 1 ELSE 0 END)
 FROM registrations GROUP BY event_id
 """
 

@@ -1,4 +1,4 @@
-"""`flask …` commands: demo data and staff accounts."""
+"""`flask …` commands: demo data, staff accounts, mail, privacy and the counters."""
 from __future__ import annotations
 
 import sys
@@ -20,6 +20,7 @@ from .services.demo import database_is_empty, load_demo
 from .services.mailer import deliver_due, due_count
 from .services.notifications import queue_reminder, reminders_due
 from .services.privacy import purge, purge_due
+from .services.stats import counter_drift, rebuild_event_stats
 from .timezones import utcnow
 
 users = AppGroup("users", help="Staff accounts (organisers, ministry, admins).")
@@ -159,8 +160,36 @@ def privacy_purge_command(days, dry_run):
                f"deleted {report.outbox_messages} outbox messages (ended more than {days} days ago)")
 
 
+stats_cli = AppGroup("stats", help="The per-event counters behind places left and the totals.")
+
+
+@stats_cli.command("check")
+def stats_check_command():
+    """Compare every event's running counters with a count of its registrations; exit 1 and
+    list the differences if there are any (after SQL run by hand, say)."""
+    drift = counter_drift()
+    db.session.rollback()
+    for event_id, differences in sorted(drift.items()):
+        click.echo(f"event {event_id}: " + ", ".join(f"{name} {have} (counted {want})"
+                                                     for name, (have, want) in differences.items()))
+    if drift:
+        click.echo(f"{len(drift)} events differ; `flask stats rebuild` counts them again", err=True)
+        sys.exit(1)
+    click.echo("all counters agree with the registrations")
+
+
+@stats_cli.command("rebuild")
+def stats_rebuild_command():
+    """Count every event's counters again from its registrations (registrations wait meanwhile)."""
+    drift = counter_drift()
+    rebuild_event_stats()
+    db.session.commit()
+    click.echo(f"counted again; {len(drift)} events had differed")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo_command)
     app.cli.add_command(mail_cli)
     app.cli.add_command(privacy_cli)
+    app.cli.add_command(stats_cli)

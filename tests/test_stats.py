@@ -169,3 +169,31 @@ def test_running_counters_equal_a_rebuild_after_every_kind_of_change(db, world, 
     assert running["confirmed_in_person_people"] == 6 and running["confirmed_online_people"] == 2
     assert running["waiting_parties"] == 1
     assert rules.availability(event).confirmed_people == 6
+
+
+def test_stats_check_finds_a_counter_that_drifted_and_rebuild_mends_it(db, world, in_days, now, runner):
+    """The counters decide who gets a place, so a difference (SQL run by hand) must be found
+    and mended from the command line; afterwards registration counts right again."""
+    from sqlalchemy import text
+
+    from eventsvc.services import registration as rules
+
+    event = factories.event(world.org_a, in_days(1), capacity=4)
+    rules.register(event.id, factories.registration_request(party_size=3), now)
+    _db.session.commit()
+    assert runner.invoke(args=["stats", "check"]).exit_code == 0
+
+    _db.session.execute(text("UPDATE event_stats SET confirmed_in_person_people = 0 WHERE event_id = :e"), {"e": event.id})
+    _db.session.commit()
+    assert rules.availability(event).places_left == 4  # what a drifted counter would let in
+    check = runner.invoke(args=["stats", "check"])
+    assert check.exit_code == 1
+    assert f"event {event.id}: confirmed_in_person_people 0 (counted 3)" in check.output
+
+    rebuild = runner.invoke(args=["stats", "rebuild"])
+    assert rebuild.exit_code == 0 and "1 events had differed" in rebuild.output
+    assert runner.invoke(args=["stats", "check"]).exit_code == 0
+    _db.session.expire_all()
+    assert rules.availability(event).places_left == 1
+    outcome = rules.register(event.id, factories.registration_request(party_size=2), now)
+    assert outcome.status is RegistrationStatus.WAITLISTED and outcome.waitlist_position == 1

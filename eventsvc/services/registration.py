@@ -446,13 +446,6 @@ def _attendance_for(event: Event, wanted: Attendance | None) -> Attendance:
     return wanted
 
 
-def public_event_for_registration(event_id: int) -> Event:
-    event = db.session.get(Event, event_id)
-    if event is None or not event.is_public:
-        raise NotFound()
-    return event
-
-
 def register(
     event_id: int,
     request: RegistrationRequest,

@@ -32,6 +32,7 @@ from ..models import (
     Role,
     User,
 )
+from ..models.event_stats import COUNTERS
 from ..timezones import end_of_riga_day, riga_day_bounds
 from . import PermissionDenied
 from .access import managed_organisation_ids
@@ -95,11 +96,9 @@ def require_stats_reader(user: User) -> set[int] | None:
 
 
 # The per-event counters from scratch, out of the registrations (kept in step incrementally
-# by eventsvc.models.event_stats; this is for bulk-loaded data and for checking).
-REBUILD_EVENT_STATS = """
-INSERT INTO event_stats (event_id, registrations, people_registered, people_in_person, people_online,
-                         people_checked_in, checked_in_registered, checked_in_in_person, walk_ins, people_waitlisted,
-                         confirmed_in_person_people, confirmed_online_people, waiting_parties)
+# by eventsvc.models.event_stats; this is for bulk-loaded data and for checking). The columns
+# are in the order of COUNTERS.
+COUNT_EVENT_STATS = """
 SELECT event_id,
        sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' THEN 1 ELSE 0 END),
        sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' THEN party_size ELSE 0 END),
@@ -115,12 +114,42 @@ SELECT event_id,
        sum(CASE WHEN status = 'waitlisted' THEN 1 ELSE 0 END)
 FROM registrations GROUP BY event_id
 """
+REBUILD_EVENT_STATS = f"INSERT INTO event_stats (event_id, {', '.join(COUNTERS)})" + COUNT_EVENT_STATS
+
+
+def _lock_counters() -> None:
+    """Hold every counter still until the transaction ends: changes that moved a counter
+    already are waited for, later ones wait (and then add to the counted value)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("LOCK TABLE event_stats IN EXCLUSIVE MODE")
 
 
 def rebuild_event_stats() -> None:
+    _lock_counters()
     db.session.execute(delete(EventStats))
     db.session.execute(text(REBUILD_EVENT_STATS))
     db.session.flush()
+
+
+def counter_drift() -> dict[int, dict[str, tuple[int, int]]]:
+    """Events whose running counters differ from a count of their registrations:
+    {event id: {counter: (running, counted)}}. Empty when all is well. The counters decide
+    who gets a place, so `flask stats check` runs this; `flask stats rebuild` mends it."""
+    _lock_counters()
+    counted = {row[0]: dict(zip(COUNTERS, map(int, row[1:]))) for row in db.session.execute(text(COUNT_EVENT_STATS))}
+    running = {row.event_id: {name: getattr(row, name) for name in COUNTERS} for row in db.session.scalars(select(EventStats))}
+    zeros = dict.fromkeys(COUNTERS, 0)
+    drift = {}
+    for event_id in counted.keys() | running.keys():
+        have, want = running.get(event_id, zeros), counted.get(event_id, zeros)
+        differences = {name: (have[name], want[name]) for name in COUNTERS if have[name] != want[name]}
+        if differences:
+            drift[event_id] = differences
+    return drift
 
 
 def _stats_columns(now: datetime):

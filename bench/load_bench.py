@@ -289,12 +289,21 @@ def report(results: dict) -> str:
     if "baseline_10_after" in runs:
         out.append(line("baseline (1 INSERT), 10 clients, after", runs["baseline_10_after"], None))
     out.append("(× baseline: against the mean of the baseline just before and just after, same clients)")
+    if "rush_paced" in runs:
+        out += ["", "Paced (open loop): requests due at a steady rate, latency counted from when each was due",
+                "| run | rate asked | up to at once | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | app CPU ms/req | db CPU ms/req | CPU busy |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for name, label in (("rush_paced", "registrations"), ("door_paced", "check-ins")):
+            r = runs[name]
+            out.append(f"| {label} | {r['rate']:g}/s | {r['concurrency']} | {r['requests']} | {r['throughput_rps']:.0f} | "
+                       f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {r['max_ms']:.1f} | "
+                       f"{r['app_cpu_ms']:.2f} | {r['db_cpu_ms']:.2f} | {r['machine_busy'] * 100:.0f} % |")
     rush, door = results["verify"]["rush"], results["verify"]["door"]
     out += ["", f"rush: {rush['confirmed_people']} people confirmed in {rush['confirmed_registrations']} registrations, "
             f"{rush['waitlisted_registrations']} registrations waitlisted, overbooked {rush['overbooked_people']}",
             f"door: {door['checkins']} check-ins, {door['double_checkins']} tickets checked in twice, answers {door['answers']}"]
-    for part in ("rush", "door"):
-        for name, ok in results["verify"][part]["checks"].items():
+    for part, verified in results["verify"].items():
+        for name, ok in verified["checks"].items():
             out.append(f"  [{'ok' if ok else 'FAILED'}] {part}: {name}")
     for name, target in TARGETS.items():
         r = runs["rush" if name == "rush" else "door"]
@@ -422,6 +431,10 @@ def main() -> int:
     parser.add_argument("--door-tickets", type=int, default=2000)
     parser.add_argument("--duplicates", type=float, default=0.10)
     parser.add_argument("--scanners", type=int, default=10)
+    parser.add_argument("--paced-rate", type=float, default=100.0,
+                        help="paced (open-loop) runs after the closed ones: requests a second; 0 skips them")
+    parser.add_argument("--paced-registrations", type=int, default=2000)
+    parser.add_argument("--paced-tickets", type=int, default=1000)
     parser.add_argument("--stats-url", help="also measure the Ministry's totals on this database (built if empty)")
     parser.add_argument("--stats-runs", type=int, default=5)
     parser.add_argument("--profile", action="store_true",
@@ -460,7 +473,8 @@ def main() -> int:
     load_data.migrate(args.database_url)
     load_data.create_baseline_table(args.database_url)
     fx = load_data.create_fixtures(args.database_url, rush_capacity=args.capacity,
-                                   door_tickets=args.door_tickets, scanners=args.scanners, seed=args.seed)
+                                   door_tickets=args.door_tickets, scanners=args.scanners, seed=args.seed,
+                                   paced_door_tickets=args.paced_tickets if args.paced_rate else 0)
     engine = create_engine(args.database_url)
 
     say(f"gunicorn: {args.workers} {args.worker_class} workers (threads {args.threads}) on 127.0.0.1:{args.port}")
@@ -506,6 +520,16 @@ def main() -> int:
         measured("door", door_jobs, args.scanners, headers_for=bearer(fx.tokens), keep_bodies=True)
         stop_py_spy(spy)
         measured("baseline_10_after", [Job("POST", "/bench/baseline")] * len(door_jobs), args.scanners)
+        if args.paced_rate:
+            # What a visitor waits at a steady load below the maximum (events of their own).
+            say(f"paced: {args.paced_registrations} registrations at {args.paced_rate:g}/s (up to {args.rush_clients} "
+                f"at once), {args.capacity} places")
+            paced_rush_jobs = registration_jobs(fx.paced_rush_event_id, args.paced_registrations, "paced", rng)
+            measured("rush_paced", paced_rush_jobs, args.rush_clients, keep_bodies=True, rate=args.paced_rate)
+            say(f"paced: {len(fx.paced_tickets)} scans at {args.paced_rate:g}/s (up to {args.scanners} at once)")
+            paced_door_jobs = scan_jobs(fx.paced_door_event_id, fx.paced_tickets, 0.0, rng)
+            measured("door_paced", paced_door_jobs, args.scanners, headers_for=bearer(fx.tokens), keep_bodies=True,
+                     rate=args.paced_rate)
     finally:
         say("stopping gunicorn")
         stop_server(server)
@@ -525,6 +549,11 @@ def main() -> int:
                                 len(door_jobs) - len(fx.tickets)),
         },
     }
+    if "rush_paced" in runs:
+        results["verify"]["rush_paced"] = verify_rush(engine, fx.paced_rush_event_id, args.capacity, runs["rush_paced"],
+                                                      args.paced_registrations)
+        results["verify"]["door_paced"] = verify_door(engine, fx.paced_door_event_id, len(fx.paced_tickets),
+                                                      fx.paced_door_people, runs["door_paced"], 0)
     engine.dispose()
     results["ratios"] = {"rush": round(results["runs"]["rush"]["throughput_rps"] / baseline_rps(results["runs"], "baseline_50"), 3),
                          "door": round(results["runs"]["door"]["throughput_rps"] / baseline_rps(results["runs"], "baseline_10"), 3)}
@@ -545,7 +574,7 @@ def main() -> int:
     path = RESULTS / f"load-{stamp}.json"
     path.write_text(json.dumps(results, indent=1, default=str))
     say(f"results: {path.relative_to(ROOT)}")
-    failed = [name for part in ("rush", "door") for name, ok in results["verify"][part]["checks"].items() if not ok]
+    failed = [name for part in results["verify"].values() for name, ok in part["checks"].items() if not ok]
     return 1 if failed else 0
 
 

@@ -13,7 +13,7 @@ import os
 import random
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -60,9 +60,15 @@ class Fixtures:
     tokens: list[str]  # one per scanner
     tickets: list[str]  # the door event's ticket codes, one per confirmed registration
     door_people: int  # people in those registrations
+    # The paced (open-loop) runs get events of their own, alike.
+    paced_rush_event_id: int | None = None
+    paced_door_event_id: int | None = None
+    paced_tickets: list[str] = field(default_factory=list)
+    paced_door_people: int = 0
 
 
-def create_fixtures(url: str, *, rush_capacity: int, door_tickets: int, scanners: int, seed: int = 9) -> Fixtures:
+def create_fixtures(url: str, *, rush_capacity: int, door_tickets: int, scanners: int, seed: int = 9,
+                    paced_door_tickets: int = 0) -> Fixtures:
     from eventsvc import create_app
     from eventsvc.extensions import db
     from eventsvc.models import (Event, EventFormat, EventKind, EventStatus, Municipality, Organisation,
@@ -93,23 +99,36 @@ def create_fixtures(url: str, *, rush_capacity: int, door_tickets: int, scanners
             db.session.add(item)
             return item
 
+        def registered(door: Event, count: int, prefix: str) -> int:
+            """`count` confirmed registrations of 1–3 people (through the ORM, so that the
+            per-event counters are right); returns the people."""
+            people = 0
+            for i in range(count):
+                size = rng.randint(1, 3)
+                people += size
+                db.session.add(Registration(
+                    event_id=door.id, status=RegistrationStatus.CONFIRMED, name=f"Dalībnieks {i}",
+                    email=f"{prefix}-{i}@bench.example.lv", party_size=size, source=RegistrationSource.WEB,
+                    consent_at=now, created_at=now, confirmed_at=now))
+            return people
+
+        def tickets_of(event_id: int) -> list[str]:
+            return list(db.session.scalars(
+                text("SELECT ticket_secret FROM registrations WHERE event_id = :e ORDER BY id"), {"e": event_id}))
+
         warmup = event("Iesildīšanās", 1000, timedelta(days=30))
         rush = event("Pilsētas svētki", rush_capacity, timedelta(days=30))
         door = event("Pagalmu svētki", door_tickets * 3, timedelta(hours=1))
+        paced_rush = event("Bērnu darbnīca", rush_capacity, timedelta(days=30)) if paced_door_tickets else None
+        paced_door = event("Koncerts pagalmā", paced_door_tickets * 3, timedelta(hours=1)) if paced_door_tickets else None
         db.session.flush()
-        people = 0
-        for i in range(door_tickets):
-            size = rng.randint(1, 3)
-            people += size
-            db.session.add(Registration(
-                event_id=door.id, status=RegistrationStatus.CONFIRMED, name=f"Dalībnieks {i}",
-                email=f"door-{i}@bench.example.lv", party_size=size, source=RegistrationSource.WEB,
-                consent_at=now, created_at=now, confirmed_at=now))
+        people = registered(door, door_tickets, "door")
+        paced_people = registered(paced_door, paced_door_tickets, "paced-door") if paced_door else 0
         tokens = [create_token(organiser, f"bench scanner {k + 1}", now)[1] for k in range(scanners)]
         db.session.commit()
-        tickets = list(db.session.scalars(
-            text("SELECT ticket_secret FROM registrations WHERE event_id = :e ORDER BY id"), {"e": door.id}))
-        fixtures = Fixtures(warmup.id, rush.id, door.id, tokens, tickets, people)
+        fixtures = Fixtures(warmup.id, rush.id, door.id, tokens, tickets_of(door.id), people,
+                            paced_rush.id if paced_rush else None, paced_door.id if paced_door else None,
+                            tickets_of(paced_door.id) if paced_door else [], paced_people)
         db.session.remove()
         db.engine.dispose()
     return fixtures

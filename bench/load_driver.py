@@ -1,7 +1,11 @@
-"""The load process: a small asyncio + aiohttp driver (closed loop).
+"""The load process: a small asyncio + aiohttp driver.
 
-`concurrency` clients each send one request, wait for the whole answer, then send the next,
-until the list of jobs is used up. Every answer's status, latency and (when asked) JSON body
+Closed loop (the default): `concurrency` clients each send one request, wait for the whole
+answer, then send the next, until the list of jobs is used up: how much the server can do.
+Paced (open loop, `rate` requests a second): request i is due at start + i / rate and goes
+out as soon as it is due and one of the `concurrency` clients is free; its latency counts
+from when it was due, so a queue in front of a busy server is measured, not hidden
+(no "coordinated omission"): what a visitor waits at a given load. Every answer's status, latency and (when asked) JSON body
 is kept, so the bench can check what the server said as well as how fast.
 
 Why this and not locust or httpx: on a 2-core machine the driver shares the cores with
@@ -43,6 +47,7 @@ class RunResult:
     errors: list[str] = field(default_factory=list)  # transport errors (no HTTP answer)
     driver_cpu_s: float = 0.0  # CPU time the driver itself used during the run
     machine_busy: float = 0.0  # share of all cores busy during the run (from /proc/stat)
+    rate: float | None = None  # paced: requests a second asked for; None: closed loop
 
     @property
     def requests(self) -> int:
@@ -75,6 +80,7 @@ class RunResult:
             "errors": len(self.errors),
             "driver_cpu_s": round(self.driver_cpu_s, 2),
             "machine_busy": round(self.machine_busy, 3),
+            "rate": self.rate,
         }
 
 
@@ -108,7 +114,7 @@ def wait_for_quiet(limit: float = 0.10, patience: float = 120.0) -> float:
 
 
 async def _run(base_url: str, name: str, jobs: Sequence[Job], concurrency: int,
-               headers_for: Callable[[int], dict] | None, keep_bodies: bool) -> RunResult:
+               headers_for: Callable[[int], dict] | None, keep_bodies: bool, rate: float | None) -> RunResult:
     latencies: list[float] = []
     statuses: Counter = Counter()
     bodies: list = [None] * len(jobs)
@@ -124,7 +130,13 @@ async def _run(base_url: str, name: str, jobs: Sequence[Job], concurrency: int,
             for index in next_job:  # shared iterator: each job is sent once, by whichever client is free
                 job = jobs[index]
                 data = json.dumps(job.body).encode() if job.body is not None else b""
-                started = time.perf_counter()
+                if rate:
+                    due = began + index / rate
+                    if due > time.perf_counter():
+                        await asyncio.sleep(due - time.perf_counter())
+                    started = due  # late because every client was busy: the visitor waited too
+                else:
+                    started = time.perf_counter()
                 try:
                     async with session.request(job.method, job.path, data=data, headers=headers) as response:
                         content = await response.read()
@@ -141,18 +153,19 @@ async def _run(base_url: str, name: str, jobs: Sequence[Job], concurrency: int,
                         bodies[index] = {"_text": content[:200].decode(errors="replace")}
 
         cpu_before, (busy_before, total_before) = time.process_time(), _cpu_times()
-        started = time.perf_counter()
+        began = time.perf_counter()
         await asyncio.gather(*(client_loop(w) for w in range(concurrency)))
-        seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - began
         cpu_after, (busy_after, total_after) = time.process_time(), _cpu_times()
 
     busy = (busy_after - busy_before) / (total_after - total_before) if total_after > total_before else 0.0
     return RunResult(name, concurrency, seconds, latencies, statuses, bodies, errors,
-                     driver_cpu_s=cpu_after - cpu_before, machine_busy=busy)
+                     driver_cpu_s=cpu_after - cpu_before, machine_busy=busy, rate=rate)
 
 
 def run(base_url: str, name: str, jobs: Sequence[Job], concurrency: int,
-        headers_for: Callable[[int], dict] | None = None, keep_bodies: bool = False) -> RunResult:
-    """Send every job once with `concurrency` clients; `headers_for(client)` adds per-client
-    headers (e.g. each door scanner's own API token)."""
-    return asyncio.run(_run(base_url, name, jobs, concurrency, headers_for, keep_bodies))
+        headers_for: Callable[[int], dict] | None = None, keep_bodies: bool = False,
+        rate: float | None = None) -> RunResult:
+    """Send every job once with `concurrency` clients (paced at `rate` a second if given);
+    `headers_for(client)` adds per-client headers (e.g. each door scanner's own API token)."""
+    return asyncio.run(_run(base_url, name, jobs, concurrency, headers_for, keep_bodies, rate))

@@ -1,7 +1,9 @@
 """Flask extensions, created unbound and initialised in create_app()."""
+import ipaddress
+
+from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -16,6 +18,24 @@ mail = Mail()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
+
+
+def client_network() -> str:
+    """Who a rate limit counts: the client's IPv4 address, or its IPv6 /64 network. One home
+    or phone connection gets a whole /64 and can use any of its 2^64 addresses, so counting
+    single IPv6 addresses would let it past every limit."""
+    address = request.remote_addr or "unknown"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:  # IPv4 seen through an IPv6 socket
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+
+
 # Storage from RATELIMIT_STORAGE_URI: memory:// for one process, redis://… when several
 # app processes must share the counts.
-limiter = Limiter(key_func=get_remote_address)
+limiter = Limiter(key_func=client_network)

@@ -38,3 +38,30 @@ def test_registration_form_answers_429_page(client, world, in_days, limited):
     assert codes == [422, 422, 422, 429]
     page = client.post(f"/events/{event.id}/register", data={"csrf_token": token}).get_data(as_text=True)
     assert "Pārāk daudz pieprasījumu" in page
+
+
+@pytest.mark.parametrize("address, key", [
+    ("192.0.2.7", "192.0.2.7"),
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:2::/64"),
+    ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+    ("::ffff:192.0.2.7", "192.0.2.7"),  # IPv4 seen through an IPv6 socket
+    ("not an address", "not an address"),
+])
+def test_rate_limits_count_an_ipv6_client_by_its_64_network(app, address, key):
+    from eventsvc.extensions import client_network
+
+    with app.test_request_context(environ_base={"REMOTE_ADDR": address}):
+        assert client_network() == key
+
+
+def test_other_addresses_of_one_ipv6_network_share_the_allowance(client, world, in_days, limited):
+    event = factories.event(world.org_a, in_days(10), capacity=50)
+
+    def post(address):
+        return client.post(f"/api/v1/events/{event.id}/registrations", json={"name": ""},
+                           environ_base={"REMOTE_ADDR": address}).status_code
+
+    # A client hopping between addresses of its own /64 is still one client.
+    assert [post(f"2001:db8:5:6::{n}") for n in range(1, 5)] == [422, 422, 422, 429]
+    assert post("2001:db8:5:7::1") == 422  # the neighbouring network has its own allowance

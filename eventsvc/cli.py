@@ -20,7 +20,7 @@ from .services.demo import database_is_empty, load_demo
 from .services.mailer import deliver_due, due_count
 from .services.notifications import queue_reminder, reminders_due
 from .services.privacy import purge, purge_due
-from .services.stats import counter_drift, rebuild_event_stats
+from .services.stats import counter_drift, mend_event_counters
 from .timezones import utcnow
 
 users = AppGroup("users", help="Staff accounts (organisers, ministry, admins).")
@@ -180,11 +180,15 @@ def stats_check_command():
 
 @stats_cli.command("rebuild")
 def stats_rebuild_command():
-    """Count every event's counters again from its registrations (registrations wait meanwhile)."""
-    drift = counter_drift()
-    rebuild_event_stats()
-    db.session.commit()
-    click.echo(f"counted again; {len(drift)} events had differed")
+    """Count again, from their registrations, the counters of every event whose counters
+    differ; each event under its own lock, so registrations and the door go on meanwhile."""
+    drifted = sorted(counter_drift())
+    db.session.rollback()
+    mended = 0
+    for event_id in drifted:
+        mended += mend_event_counters(event_id)
+        db.session.commit()
+    click.echo(f"counted again the counters of {mended} events that differed")
 
 
 def register_cli(app: Flask) -> None:

@@ -139,6 +139,29 @@ def login(client, email: str, password: str = factories.PASSWORD):
     return response
 
 
+def run_at_once(app, *steps) -> list[Exception]:
+    """Each step in its own thread with its own app context (its own session and database
+    connection), all started together; returns what they raised. Steps order themselves
+    with threading.Event where a test needs one to hold a lock while another starts."""
+    import threading
+
+    errors: list[Exception] = []
+
+    def run(step):
+        try:
+            with app.app_context():
+                step()
+        except Exception as exc:  # noqa: BLE001 - the test asserts on whatever was raised
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(step,)) for step in steps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return errors
+
+
 def post_form(client, url: str, data: dict, form_url: str | None = None):
     """Submit a form the way a browser does: fetch its page, then post with its token."""
     token = csrf_from(client, form_url or url)

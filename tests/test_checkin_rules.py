@@ -17,6 +17,7 @@ from eventsvc.services.checkin import Result
 from eventsvc.services.registration import RegistrationRefused
 
 from . import factories
+from .conftest import run_at_once
 
 
 @pytest.fixture
@@ -184,3 +185,43 @@ def test_the_registrations_count_of_people_in_follows_checkins_and_undo(db, worl
     door.undo_checkin(event, first.checkin.id, user, now)
     _db.session.commit()
     assert counted() == (3, 3)
+
+
+def test_a_wrong_people_count_does_not_hide_what_is_wrong_with_the_ticket(db, world, in_days, now):
+    """A code that is no ticket is answered as such, whatever the number of people says."""
+    event = factories.event(world.org_a, in_days(0, hours=1), capacity=10)
+    assert door.check_in_ticket(event, "!!!", world.organiser_a, now, people=0).result is door.Result.MALFORMED
+    assert door.check_in_ticket(event, "x" * 43, world.organiser_a, now, people=0).result is door.Result.UNKNOWN
+
+
+def test_a_scan_and_a_cancellation_of_one_ticket_at_once_do_not_deadlock(app, db, world, in_days, now):
+    """The cancellation holds the event and then wants the registration; the scan takes the
+    event (shared) before the registration, so it waits instead of closing a lock cycle, and
+    then sees the cancellation."""
+    from eventsvc.services import registration as rules
+
+    event = factories.event(world.org_a, in_days(0, hours=1), capacity=10)
+    registration = rules.register(event.id, factories.registration_request(party_size=2), now).registration
+    _db.session.commit()
+    event_id, registration_id, code = event.id, registration.id, registration.ticket_secret
+    organiser_id = world.organiser_a.id
+    holding, results = threading.Event(), []
+
+    def cancel():
+        rules.lock_event(event_id)  # as cancel_registration does first
+        holding.set()
+        threading.Event().wait(0.5)  # the scan starts meanwhile
+        rules.cancel_registration(_db.session.get(Registration, registration_id), now)
+        _db.session.commit()
+
+    def scan():
+        from eventsvc.models import Event, User
+
+        holding.wait(10)
+        results.append(door.check_in_ticket(_db.session.get(Event, event_id), code,
+                                            _db.session.get(User, organiser_id), now).result)
+        _db.session.commit()
+
+    errors = run_at_once(app, cancel, scan)
+    assert errors == [] and results == [door.Result.CANCELLED]
+    assert _db.session.scalar(select(func.count(CheckIn.id)).where(CheckIn.registration_id == registration_id)) == 0

@@ -10,6 +10,7 @@ from eventsvc.models import (
     Attendance,
     CheckIn,
     CheckInMethod,
+    Event,
     EventFormat,
     EventKind,
     EventStatus,
@@ -23,6 +24,7 @@ from eventsvc.services.stats import GroupBy, StatsFilter, Totals
 from eventsvc.timezones import RIGA
 
 from . import factories
+from .conftest import run_at_once
 
 
 def reg(event, name, size, status=RegistrationStatus.CONFIRMED, attendance=Attendance.IN_PERSON,
@@ -191,9 +193,67 @@ def test_stats_check_finds_a_counter_that_drifted_and_rebuild_mends_it(db, world
     assert f"event {event.id}: confirmed_in_person_people 0 (counted 3)" in check.output
 
     rebuild = runner.invoke(args=["stats", "rebuild"])
-    assert rebuild.exit_code == 0 and "1 events had differed" in rebuild.output
+    assert rebuild.exit_code == 0 and "counters of 1 events that differed" in rebuild.output
     assert runner.invoke(args=["stats", "check"]).exit_code == 0
     _db.session.expire_all()
     assert rules.availability(event).places_left == 1
     outcome = rules.register(event.id, factories.registration_request(party_size=2), now)
     assert outcome.status is RegistrationStatus.WAITLISTED and outcome.waitlist_position == 1
+
+
+def test_an_event_whose_counters_row_is_missing_is_counted_not_overbooked(db, world, in_days, now):
+    """Registrations loaded by SQL without their counters (no event_stats row): places and
+    the repeat check come from the registrations, and the next change writes the row right."""
+    from sqlalchemy import text
+
+    from eventsvc.services import registration as rules
+
+    event = factories.event(world.org_a, in_days(5), capacity=2)
+    rules.register(event.id, factories.registration_request(email="a@example.lv", party_size=2), now)
+    _db.session.commit()
+    _db.session.execute(text("DELETE FROM event_stats WHERE event_id = :e"), {"e": event.id})
+    _db.session.commit()
+
+    assert rules.availability(event).places_left == 0
+    repeat = rules.register(event.id, factories.registration_request(email="a@example.lv"), now)
+    assert repeat.repeated and repeat.status is RegistrationStatus.WAITLISTED
+    second = rules.register(event.id, factories.registration_request(email="b@example.lv", party_size=2), now)
+    assert second.status is RegistrationStatus.WAITLISTED and second.waitlist_position == 1
+    _db.session.commit()
+    assert stats.counter_drift() == {}
+
+
+def test_mending_an_event_waits_for_a_registration_in_flight(app, db, world, in_days, now):
+    """`flask stats rebuild` on a live database: it takes each event's lock first, as every
+    registration does, so it waits for one in flight (no deadlock) and counts it."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from eventsvc.services import registration as rules
+
+    event = factories.event(world.org_a, in_days(5), capacity=10)
+    rules.register(event.id, factories.registration_request(), now)
+    _db.session.commit()
+    _db.session.execute(text("UPDATE event_stats SET waiting_parties = 7 WHERE event_id = :e"), {"e": event.id})
+    _db.session.commit()
+    event_id, locked = event.id, threading.Event()
+
+    def registrant():
+        rules.lock_event(event_id)
+        locked.set()
+        time.sleep(0.5)  # the mend starts meanwhile and must wait
+        rules.register(event_id, factories.registration_request(), now)
+        _db.session.commit()
+
+    def mend():
+        locked.wait(10)
+        assert stats.mend_event_counters(event_id)
+        _db.session.commit()
+
+    errors = run_at_once(app, registrant, mend)
+    assert errors == []
+    _db.session.expire_all()
+    assert stats.counter_drift() == {}
+    assert rules.availability(_db.session.get(Event, event_id)).confirmed_people == 2

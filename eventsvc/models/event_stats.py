@@ -9,7 +9,7 @@ personal is stored: only counts. `eventsvc.services.stats.rebuild_event_stats` r
 the table from the registrations (after bulk SQL, or to check it)."""
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, bindparam, event, insert, update
+from sqlalchemy import ForeignKey, bindparam, event, insert, text, update
 from sqlalchemy.orm import Mapped, Session, attributes, mapped_column
 
 from .base import Base
@@ -50,6 +50,33 @@ class EventStats(Base):
     confirmed_in_person_people: Mapped[int] = mapped_column(default=0, server_default="0")
     confirmed_online_people: Mapped[int] = mapped_column(default=0, server_default="0")
     waiting_parties: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+# The per-event counters from scratch, out of the registrations (kept in step incrementally
+# by the hook below; this is for bulk-loaded data, for checking, and for a row that is
+# missing). The columns are in the order of COUNTERS.
+COUNT_EVENT_STATS = """
+SELECT event_id,
+       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' THEN 1 ELSE 0 END),
+       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' THEN party_size ELSE 0 END),
+       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' AND attendance = 'in_person' THEN party_size ELSE 0 END),
+       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' AND attendance = 'online' THEN party_size ELSE 0 END),
+       sum(checked_in_people),
+       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' THEN checked_in_people ELSE 0 END),
+       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' AND attendance = 'in_person' THEN checked_in_people ELSE 0 END),
+       sum(CASE WHEN source = 'walk_in' THEN checked_in_people ELSE 0 END),
+       sum(CASE WHEN status = 'waitlisted' THEN party_size ELSE 0 END),
+       sum(CASE WHEN status = 'confirmed' AND attendance = 'in_person' THEN party_size ELSE 0 END),
+       sum(CASE WHEN status = 'confirmed' AND attendance = 'online' THEN party_size ELSE 0 END),
+       sum(CASE WHEN status = 'waitlisted' THEN 1 ELSE 0 END)
+FROM registrations GROUP BY event_id
+"""
+
+
+def counted(session: Session, event_id: int) -> dict[str, int]:
+    """`event_id`'s counters as a count of its registrations (flushed ones) gives them."""
+    row = session.execute(_COUNT_ONE_EVENT, {"event_id": event_id}).one_or_none()
+    return dict(zip(COUNTERS, map(int, row[1:]))) if row is not None else dict.fromkeys(COUNTERS, 0)
 
 
 def contribution(status, source, attendance, party_size, checked_in) -> dict[str, int]:
@@ -123,7 +150,11 @@ def _track_registrations(session: Session, flush_context, instances) -> None:
         params = {"stats_event_id": event_id, **{f"delta_{key}": value for key, value in change.items()}}
         updated = session.execute(_ADD_TO_COUNTERS, params).rowcount
         if not updated:
-            session.execute(insert(EventStats.__table__).values(event_id=event_id, **change))
+            # The event's first registration, or registrations loaded by SQL without their
+            # counters: start from what is there (not flushed yet: this flush's changes).
+            start = counted(session, event_id)
+            session.execute(insert(EventStats.__table__).values(
+                event_id=event_id, **{key: start[key] + value for key, value in change.items()}))
 
 
 # Built once at start-up rather than on every flush: each counter moves by its delta (most
@@ -133,3 +164,5 @@ _ADD_TO_COUNTERS = (
     .where(EventStats.__table__.c.event_id == bindparam("stats_event_id"))
     .values({key: EventStats.__table__.c[key] + bindparam(f"delta_{key}") for key in COUNTERS})
 )
+
+_COUNT_ONE_EVENT = text(COUNT_EVENT_STATS.replace("GROUP BY", "WHERE event_id = :event_id GROUP BY"))

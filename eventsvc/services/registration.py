@@ -49,6 +49,7 @@ from ..models import (
     User,
     registration_activities,
 )
+from ..models.event_stats import counted
 from ..timezones import inclusive_deadline_day, to_riga
 from . import NotFound, ServiceError, ValidationFailed, audit
 from .notifications import notify, recent_mail
@@ -333,14 +334,22 @@ _EXISTING = (
 )
 # The event's counters (models/event_stats.py, moved by every flush that changes a
 # registration, in the same transaction): one row, however many registrations the event has.
-# No row means nobody has registered yet. Built once at start-up; the event is a parameter.
-_PLACES = select(
-    EventStats.confirmed_in_person_people,
-    EventStats.confirmed_online_people,
-    EventStats.people_waitlisted,
-    EventStats.waiting_parties,
-    _EXISTING,
-).where(EventStats.event_id == bindparam("event_id"))
+# No row means nobody has registered yet, or registrations were loaded by SQL without
+# their counters (then they are counted). The address is looked up either way. Built once
+# at start-up; the event is a parameter.
+_PLACES = (
+    select(
+        EventStats.event_id,
+        func.coalesce(EventStats.confirmed_in_person_people, 0),
+        func.coalesce(EventStats.confirmed_online_people, 0),
+        func.coalesce(EventStats.people_waitlisted, 0),
+        func.coalesce(EventStats.waiting_parties, 0),
+        _EXISTING,
+    )
+    .select_from(Event)
+    .outerjoin(EventStats, EventStats.event_id == Event.id)
+    .where(Event.id == bindparam("event_id"))
+)
 _TAKEN_BY_ACTIVITY = (
     select(registration_activities.c.activity_id, func.coalesce(func.sum(Registration.party_size), 0))
     .join(Registration, Registration.id == registration_activities.c.registration_id)
@@ -352,8 +361,13 @@ _TAKEN_BY_ACTIVITY = (
 def _places(event: Event, email: str | None = None, activities: bool = True) -> tuple[Availability, int | None]:
     """The event's places and waiting list (and its activities' unless `activities` is False),
     and the id of `email`'s active registration."""
-    row = db.session.execute(_PLACES, {"event_id": event.id, "email": email}).one_or_none()
-    in_person, online, waiting_people, waiting_parties, existing_id = row if row is not None else (0, 0, 0, 0, None)
+    has_counters, in_person, online, waiting_people, waiting_parties, existing_id = db.session.execute(
+        _PLACES, {"event_id": event.id, "email": email}
+    ).one()
+    if has_counters is None:  # the next flush writes the counted row
+        count = counted(db.session, event.id)
+        in_person, online = count["confirmed_in_person_people"], count["confirmed_online_people"]
+        waiting_people, waiting_parties = count["people_waitlisted"], count["waiting_parties"]
     # At an online event every confirmed registration takes a place; otherwise only in person.
     taking = in_person + online if event.format is EventFormat.ONLINE else in_person
     activities = event.activities if activities else []
@@ -399,7 +413,8 @@ def lock_event(event_id: int) -> Event:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         event = db.session.get(Event, event_id, populate_existing=True)
     else:
-        # Activities belong to the event: every change to them or their places takes this lock.
+        # Activities are not locked: their places are counted under this lock, from their
+        # confirmed registrations, and every registration change takes it.
         event = db.session.scalar(_LOCK_EVENT, {"event_id": event_id})
     if event is None:
         raise NotFound()
@@ -497,7 +512,9 @@ def register(
         # Say what a new registration would have heard; the owner of the address gets
         # their real ticket again by email.
         existing = db.session.get(Registration, existing_id)
-        notify("registration_repeated", existing, now, public=True, recent=mail_cap)
+        # Counted again here, under the lock: repeats of one address for one event queue on
+        # it, and "your ticket again" is what someone would repeat to flood an inbox.
+        notify("registration_repeated", existing, now, public=True)
         return Outcome(registration=existing, status=status, waitlist_position=position, repeated=True)
     registration = Registration(
         event_id=event.id,

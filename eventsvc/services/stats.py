@@ -32,7 +32,7 @@ from ..models import (
     Role,
     User,
 )
-from ..models.event_stats import COUNTERS
+from ..models.event_stats import COUNT_EVENT_STATS, COUNTERS
 from ..timezones import end_of_riga_day, riga_day_bounds
 from . import PermissionDenied
 from .access import managed_organisation_ids
@@ -95,61 +95,78 @@ def require_stats_reader(user: User) -> set[int] | None:
     raise PermissionDenied()
 
 
-# The per-event counters from scratch, out of the registrations (kept in step incrementally
-# by eventsvc.models.event_stats; this is for bulk-loaded data and for checking). The columns
-# are in the order of COUNTERS.
-COUNT_EVENT_STATS = """
-SELECT event_id,
-       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' THEN 1 ELSE 0 END),
-       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' THEN party_size ELSE 0 END),
-       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' AND attendance = 'in_person' THEN party_size ELSE 0 END),
-       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' AND attendance = 'online' THEN party_size ELSE 0 END),
-       sum(checked_in_people),
-       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' THEN checked_in_people ELSE 0 END),
-       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' AND attendance = 'in_person' THEN checked_in_people ELSE 0 END),
-       sum(CASE WHEN source = 'walk_in' THEN checked_in_people ELSE 0 END),
-       sum(CASE WHEN status = 'waitlisted' THEN party_size ELSE 0 END),
-       sum(CASE WHEN status = 'confirmed' AND attendance = 'in_person' THEN party_size ELSE 0 END),
-       sum(CASE WHEN status = 'confirmed' AND attendance = 'online' THEN party_size ELSE 0 END),
-       sum(CASE WHEN status = 'waitlisted' THEN 1 ELSE 0 END)
-FROM registrations GROUP BY event_id
-"""
+# Every event's counters from scratch (models/event_stats.py counts them).
 REBUILD_EVENT_STATS = f"INSERT INTO event_stats (event_id, {', '.join(COUNTERS)})" + COUNT_EVENT_STATS
 
 
-def _lock_counters() -> None:
-    """Hold every counter still until the transaction ends: changes that moved a counter
-    already are waited for, later ones wait (and then add to the counted value)."""
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite":
-        if not connection.connection.dbapi_connection.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        connection.exec_driver_sql("LOCK TABLE event_stats IN EXCLUSIVE MODE")
-
-
 def rebuild_event_stats() -> None:
-    _lock_counters()
+    """Every event's counters from scratch, for bulk-loaded data (nothing else may run: see
+    mend_event_counters for a live database)."""
     db.session.execute(delete(EventStats))
     db.session.execute(text(REBUILD_EVENT_STATS))
     db.session.flush()
 
 
+def _counted_and_running(event_filter: str = "") -> str:
+    """One statement, so one snapshot: each event's counters as counted from its registrations
+    next to the running ones (a counter and its registrations change in one transaction)."""
+    counted = ", ".join(f"c.n{i} AS counted_{name}" for i, name in enumerate(COUNTERS))
+    running = ", ".join(f"s.{name} AS running_{name}" for name in COUNTERS)
+    columns = [f"n{i}" for i in range(len(COUNTERS))]
+    return (
+        f"WITH c (event_id, {', '.join(columns)}) AS ({COUNT_EVENT_STATS.replace('GROUP BY', event_filter + ' GROUP BY')}) "
+        f"SELECT e.id AS event_id, {counted}, {running} FROM events e "
+        "LEFT JOIN c ON c.event_id = e.id LEFT JOIN event_stats s ON s.event_id = e.id "
+        "WHERE (c.event_id IS NOT NULL OR s.event_id IS NOT NULL)"
+        + (" AND e.id = :event_id" if event_filter else "")
+    )
+
+
+_DRIFT = text(_counted_and_running())
+_ONE_EVENT = text(_counted_and_running("WHERE event_id = :event_id"))
+
+
+def _differences(row) -> dict[str, tuple[int, int]]:
+    values = row._mapping
+    return {
+        name: (int(values[f"running_{name}"] or 0), int(values[f"counted_{name}"] or 0))
+        for name in COUNTERS
+        if int(values[f"running_{name}"] or 0) != int(values[f"counted_{name}"] or 0)
+    }
+
+
 def counter_drift() -> dict[int, dict[str, tuple[int, int]]]:
     """Events whose running counters differ from a count of their registrations:
-    {event id: {counter: (running, counted)}}. Empty when all is well. The counters decide
-    who gets a place, so `flask stats check` runs this; `flask stats rebuild` mends it."""
-    _lock_counters()
-    counted = {row[0]: dict(zip(COUNTERS, map(int, row[1:]))) for row in db.session.execute(text(COUNT_EVENT_STATS))}
-    running = {row.event_id: {name: getattr(row, name) for name in COUNTERS} for row in db.session.scalars(select(EventStats))}
-    zeros = dict.fromkeys(COUNTERS, 0)
+    {event id: {counter: (running, counted)}}; empty when all is well. Read-only and takes no
+    lock. The counters decide who gets a place: `flask stats check` runs this."""
     drift = {}
-    for event_id in counted.keys() | running.keys():
-        have, want = running.get(event_id, zeros), counted.get(event_id, zeros)
-        differences = {name: (have[name], want[name]) for name in COUNTERS if have[name] != want[name]}
+    for row in db.session.execute(_DRIFT):
+        differences = _differences(row)
         if differences:
-            drift[event_id] = differences
+            drift[row.event_id] = differences
     return drift
+
+
+def mend_event_counters(event_id: int) -> bool:
+    """Count `event_id`'s counters again from its registrations, under the event's lock (the
+    lock every registration change and check-in takes first, so nothing moves them meanwhile
+    and nothing deadlocks). True if they had differed. The caller commits."""
+    from .registration import lock_event
+
+    lock_event(event_id)
+    row = db.session.execute(_ONE_EVENT, {"event_id": event_id}).one_or_none()
+    differences = _differences(row) if row is not None else {}
+    if not differences:
+        return False
+    counted = {name: int(row._mapping[f"counted_{name}"] or 0) for name in COUNTERS}
+    stats_row = db.session.get(EventStats, event_id)
+    if stats_row is None:
+        db.session.add(EventStats(event_id=event_id, **counted))
+    else:
+        for name, value in counted.items():
+            setattr(stats_row, name, value)
+    db.session.flush()
+    return True
 
 
 def _stats_columns(now: datetime):

@@ -32,7 +32,7 @@ from ..models import (
     Role,
     User,
 )
-from ..models.event_stats import COUNT_EVENT_STATS, COUNTERS
+from ..models.event_stats import COUNT_EVENT_STATS, COUNTERS, counted
 from ..timezones import end_of_riga_day, riga_day_bounds
 from . import PermissionDenied
 from .access import managed_organisation_ids
@@ -107,32 +107,21 @@ def rebuild_event_stats() -> None:
     db.session.flush()
 
 
-def _counted_and_running(event_filter: str = "") -> str:
+def _counted_and_running() -> str:
     """One statement, so one snapshot: each event's counters as counted from its registrations
     next to the running ones (a counter and its registrations change in one transaction)."""
-    counted = ", ".join(f"c.n{i} AS counted_{name}" for i, name in enumerate(COUNTERS))
-    running = ", ".join(f"s.{name} AS running_{name}" for name in COUNTERS)
     columns = [f"n{i}" for i in range(len(COUNTERS))]
+    counted_columns = ", ".join(f"c.n{i} AS counted_{name}" for i, name in enumerate(COUNTERS))
+    running_columns = ", ".join(f"s.{name} AS running_{name}" for name in COUNTERS)
     return (
-        f"WITH c (event_id, {', '.join(columns)}) AS ({COUNT_EVENT_STATS.replace('GROUP BY', event_filter + ' GROUP BY')}) "
-        f"SELECT e.id AS event_id, {counted}, {running} FROM events e "
+        f"WITH c (event_id, {', '.join(columns)}) AS ({COUNT_EVENT_STATS}) "
+        f"SELECT e.id AS event_id, {counted_columns}, {running_columns} FROM events e "
         "LEFT JOIN c ON c.event_id = e.id LEFT JOIN event_stats s ON s.event_id = e.id "
-        "WHERE (c.event_id IS NOT NULL OR s.event_id IS NOT NULL)"
-        + (" AND e.id = :event_id" if event_filter else "")
+        "WHERE c.event_id IS NOT NULL OR s.event_id IS NOT NULL"
     )
 
 
 _DRIFT = text(_counted_and_running())
-_ONE_EVENT = text(_counted_and_running("WHERE event_id = :event_id"))
-
-
-def _differences(row) -> dict[str, tuple[int, int]]:
-    values = row._mapping
-    return {
-        name: (int(values[f"running_{name}"] or 0), int(values[f"counted_{name}"] or 0))
-        for name in COUNTERS
-        if int(values[f"running_{name}"] or 0) != int(values[f"counted_{name}"] or 0)
-    }
 
 
 def counter_drift() -> dict[int, dict[str, tuple[int, int]]]:
@@ -141,7 +130,11 @@ def counter_drift() -> dict[int, dict[str, tuple[int, int]]]:
     lock. The counters decide who gets a place: `flask stats check` runs this."""
     drift = {}
     for row in db.session.execute(_DRIFT):
-        differences = _differences(row)
+        values = row._mapping
+        differences = {
+            name: (int(values[f"running_{name}"] or 0), int(values[f"counted_{name}"] or 0)) for name in COUNTERS
+        }
+        differences = {name: pair for name, pair in differences.items() if pair[0] != pair[1]}
         if differences:
             drift[row.event_id] = differences
     return drift
@@ -154,16 +147,16 @@ def mend_event_counters(event_id: int) -> bool:
     from .registration import lock_event
 
     lock_event(event_id)
-    row = db.session.execute(_ONE_EVENT, {"event_id": event_id}).one_or_none()
-    differences = _differences(row) if row is not None else {}
-    if not differences:
-        return False
-    counted = {name: int(row._mapping[f"counted_{name}"] or 0) for name in COUNTERS}
-    stats_row = db.session.get(EventStats, event_id)
+    count = counted(db.session, event_id)
+    stats_row = db.session.get(EventStats, event_id, populate_existing=True)
     if stats_row is None:
-        db.session.add(EventStats(event_id=event_id, **counted))
+        if not any(count.values()):
+            return False
+        db.session.add(EventStats(event_id=event_id, **count))
+    elif all(getattr(stats_row, name) == value for name, value in count.items()):
+        return False
     else:
-        for name, value in counted.items():
+        for name, value in count.items():
             setattr(stats_row, name, value)
     db.session.flush()
     return True

@@ -30,6 +30,7 @@ from ..models import (
     User,
 )
 from . import NotFound, ValidationFailed, audit
+from .locking import sqlite_write_lock
 from .registration import RegistrationRequest, availability, lock_event, register
 
 TICKET_CODE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
@@ -112,11 +113,8 @@ _SHARE_EVENT = select(Event.id).where(Event.id == bindparam("event_id")).with_fo
 def _locked(query, event_id: int):
     """`query` for one registration of `event_id`'s door, its row locked until the
     transaction ends and re-read."""
-    connection = db.session.connection()
     query = query.execution_options(populate_existing=True)
-    if connection.dialect.name == "sqlite":
-        if not connection.connection.dbapi_connection.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if sqlite_write_lock():
         return db.session.scalar(query)
     db.session.execute(_SHARE_EVENT, {"event_id": event_id})
     return db.session.scalar(query.with_for_update())

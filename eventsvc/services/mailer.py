@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from ..extensions import db, mail
 from ..models import Attendance, OutboxMessage, OutboxStatus, Registration, RegistrationStatus
 from .ical import calendar_bytes
+from .locking import sqlite_write_lock
 from .tickets import qr_png
 
 MAX_ATTEMPTS = 8
@@ -163,10 +164,7 @@ def _claim_next(now: datetime) -> OutboxMessage | None:
         .order_by(OutboxMessage.id)
         .limit(1)
     )
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite":
-        if not connection.connection.dbapi_connection.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if sqlite_write_lock():
         return db.session.scalar(query)
     return db.session.scalar(query.with_for_update(skip_locked=True))
 

@@ -36,6 +36,7 @@ from ..extensions import db
 from ..models import CheckIn, Event, OutboxMessage, Registration, User
 from ..models.registrations import new_token
 from . import NotFound, ValidationFailed, access, audit
+from .locking import sqlite_write_lock
 from .mailer import TEMPLATES as MAIL_TEMPLATES
 from .registration import cancel_registration, lock_event, resident_may_change
 
@@ -64,14 +65,6 @@ def anonymous_values(now: datetime) -> dict:
 
 def _is_sqlite() -> bool:
     return db.session.connection().dialect.name == "sqlite"
-
-
-def _begin_write() -> None:
-    """On SQLite take the write lock now (pysqlite would start the transaction only at the
-    first write, after our reads); PostgreSQL locks the rows themselves."""
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _outbox_ids(registration_ids) -> list[int]:
@@ -187,7 +180,7 @@ def purge(
         )
     )
     while True:
-        _begin_write()
+        sqlite_write_lock()
         query = (
             select(Registration.id, Registration.event_id, Event.organisation_id)
             .join(Event, Event.id == Registration.event_id)
@@ -228,7 +221,7 @@ def purge(
         if progress is not None:
             progress(len(ids))
 
-    _begin_write()
+    sqlite_write_lock()
     strays = list(db.session.scalars(_stray_outbox()))
     _delete_outbox(strays)
     db.session.commit()

@@ -52,6 +52,7 @@ from ..models import (
 from ..models.event_stats import counted
 from ..timezones import inclusive_deadline_day, to_riga
 from . import NotFound, ServiceError, ValidationFailed, audit
+from .locking import sqlite_write_lock
 from .notifications import notify, recent_mail
 
 MAX_PARTY_SIZE = 10
@@ -406,11 +407,7 @@ _LOCK_EVENT = (
 def lock_event(event_id: int) -> Event:
     """The event row, locked until the transaction ends, so that counting places and taking
     them cannot interleave with another registration for the same event."""
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite":
-        # pysqlite runs reads outside a transaction; BEGIN IMMEDIATE takes the write lock now.
-        if not connection.connection.dbapi_connection.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if sqlite_write_lock():
         event = db.session.get(Event, event_id, populate_existing=True)
     else:
         # Activities are not locked: their places are counted under this lock, from their

@@ -35,17 +35,16 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-
-import load_data  # noqa: E402
-from load_driver import Job, RunResult, run, wait_for_quiet  # noqa: E402
+import load_data
+from load_driver import Job, RunResult, run, wait_for_quiet
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -447,7 +446,7 @@ def main() -> int:
     parser.add_argument("--quiet-patience", type=float, default=30.0, help="… but no longer than this (s)")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     args.profile_dir = RESULTS / f"profile-{stamp}"
     if args.profile or args.cpu_profile:
         args.profile_dir.mkdir(parents=True, exist_ok=True)

@@ -71,9 +71,21 @@ def create_fixtures(url: str, *, rush_capacity: int, door_tickets: int, scanners
                     paced_door_tickets: int = 0) -> Fixtures:
     from eventsvc import create_app
     from eventsvc.extensions import db
-    from eventsvc.models import (Event, EventFormat, EventKind, EventStatus, Municipality, Organisation,
-                                 OrganisationKind, Registration, RegistrationSource, RegistrationStatus, Role,
-                                 TargetGroup, User)
+    from eventsvc.models import (
+        Event,
+        EventFormat,
+        EventKind,
+        EventStatus,
+        Municipality,
+        Organisation,
+        OrganisationKind,
+        Registration,
+        RegistrationSource,
+        RegistrationStatus,
+        Role,
+        TargetGroup,
+        User,
+    )
     from eventsvc.services.api_tokens import create_token  # what `flask users token` calls
     from eventsvc.timezones import utcnow
 

@@ -141,7 +141,7 @@ async def _run(base_url: str, name: str, jobs: Sequence[Job], concurrency: int,
                     async with session.request(job.method, job.path, data=data, headers=headers) as response:
                         content = await response.read()
                         status = response.status
-                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                except (TimeoutError, aiohttp.ClientError) as exc:
                     errors.append(f"{job.method} {job.path}: {exc!r}")
                     continue
                 latencies.append((time.perf_counter() - started) * 1000)

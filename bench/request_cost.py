@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
-import load_data  # noqa: E402
+import load_data
 
 REGISTRATIONS = 1500  # to an event with 1,000 places: about a third confirmed, then waiting
 SCANS = 1000

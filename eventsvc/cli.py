@@ -8,13 +8,17 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
-
-from .extensions import db
 from sqlalchemy import select
 
+from .extensions import db
 from .models import Role, User
 from .services import ValidationFailed, audit
-from .services.accounts import create_user, list_users, normalise_email, organisation_by_slug_or_name
+from .services.accounts import (
+    create_user,
+    list_users,
+    normalise_email,
+    organisation_by_slug_or_name,
+)
 from .services.api_tokens import create_token
 from .services.demo import database_is_empty, load_demo
 from .services.mailer import deliver_due, due_count

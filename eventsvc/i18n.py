@@ -8,12 +8,22 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import current_app, has_request_context, request
+from flask_babel import format_date, format_datetime, format_time, get_locale, pgettext
+from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
-from flask_babel import format_date, format_datetime, format_time, get_locale, lazy_gettext as _l, pgettext
 
 from .models import (
-    ActivityKind, Attendance, CampaignKind, EventFormat, EventKind, EventStatus, OrganisationKind, RegistrationStatus, Role,
-    SpeakerRole, TargetGroup,
+    ActivityKind,
+    Attendance,
+    CampaignKind,
+    EventFormat,
+    EventKind,
+    EventStatus,
+    OrganisationKind,
+    RegistrationStatus,
+    Role,
+    SpeakerRole,
+    TargetGroup,
 )
 from .timezones import to_riga
 

@@ -7,21 +7,21 @@ again when it is shown.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 RIGA = ZoneInfo("Europe/Riga")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def riga_local_to_utc(local: datetime) -> datetime:
     """A naive wall-clock time in Riga (as typed into a form) → aware UTC."""
     if local.tzinfo is not None:
-        return local.astimezone(timezone.utc)
-    return local.replace(tzinfo=RIGA).astimezone(timezone.utc)
+        return local.astimezone(UTC)
+    return local.replace(tzinfo=RIGA).astimezone(UTC)
 
 
 def to_riga(moment: datetime) -> datetime:
@@ -31,7 +31,7 @@ def to_riga(moment: datetime) -> datetime:
 def end_of_riga_day(day: date) -> datetime:
     """The exclusive close of a date deadline: midnight Riga time after `day`, in UTC."""
     next_midnight = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=RIGA)
-    return next_midnight.astimezone(timezone.utc)
+    return next_midnight.astimezone(UTC)
 
 
 def inclusive_deadline_day(closes_at: datetime) -> date | None:
@@ -44,5 +44,5 @@ def inclusive_deadline_day(closes_at: datetime) -> date | None:
 
 def riga_day_bounds(day: date) -> tuple[datetime, datetime]:
     """[start, end) of a Riga calendar day, in UTC."""
-    start = datetime.combine(day, time(0, 0), tzinfo=RIGA).astimezone(timezone.utc)
+    start = datetime.combine(day, time(0, 0), tzinfo=RIGA).astimezone(UTC)
     return start, end_of_riga_day(day)

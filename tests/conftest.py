@@ -6,6 +6,7 @@ need the database run on SQLite, and also on PostgreSQL when EVENTSVC_TEST_DATAB
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from datetime import timedelta
@@ -151,7 +152,7 @@ def run_at_once(app, *steps) -> list[Exception]:
         try:
             with app.app_context():
                 step()
-        except Exception as exc:  # noqa: BLE001 - the test asserts on whatever was raised
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(step,)) for step in steps]
@@ -250,10 +251,8 @@ def smtp_server(app):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, EVENTSVC_MAIL_BACKEND="smtp")
     app.extensions["mail"].server, app.extensions["mail"].port = "127.0.0.1", server.port
     yield server
-    try:
+    with contextlib.suppress(Exception):  # already stopped by the test
         server.stop()
-    except Exception:  # already stopped by the test
-        pass
     _allowed_smtp_ports.discard(server.port)
     app.config.update(saved)
     app.extensions["mail"].server, app.extensions["mail"].port = saved["MAIL_SERVER"], saved["MAIL_PORT"]

@@ -93,7 +93,7 @@ def test_reads_by_private_token_are_limited(client, resident, limited):
     assert statuses(lambda: client.get(f"/api/v1/registrations/{token}"), 4) == [200, 200, 200, 429]
     assert client.get(f"/api/v1/registrations/{token}").json["error"]["code"] == "rate_limited"
     for url in (f"/r/{token}", f"/r/{token}/ticket", f"/r/{token}/qr.png", f"/r/{token}/cancel"):
-        assert statuses(lambda: client.get(url, environ_base={"REMOTE_ADDR": "10.2.2.2"}), 4)[-1] == 429, url
+        assert statuses(lambda url=url: client.get(url, environ_base={"REMOTE_ADDR": "10.2.2.2"}), 4)[-1] == 429, url
     # Guessing tokens is limited the same way.
     assert statuses(lambda: client.get("/api/v1/registrations/guess", environ_base={"REMOTE_ADDR": "10.3.3.3"}), 4) == [404, 404, 404, 429]
     assert client.get(f"/api/v1/registrations/{token}", environ_base={"REMOTE_ADDR": "10.4.4.4"}).status_code == 200

@@ -12,7 +12,7 @@ from eventsvc.services import PermissionDenied, ValidationFailed
 from eventsvc.services.accounts import UserData, save_user
 from eventsvc.services.organisations import OrganisationData, save_organisation, slugify
 
-from .conftest import FreshContextClient, login, post_form  # noqa: F401
+from .conftest import FreshContextClient, login, post_form
 
 NEW_PASSWORD = "ļoti droša parole 42"
 

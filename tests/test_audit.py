@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -13,10 +13,18 @@ from sqlalchemy import select
 
 from eventsvc.extensions import db as _db
 from eventsvc.models import (
-    ActorKind, ApiToken, SpeakerRole, AuditEntry, CheckIn, EventKind, EventStatus, Registration, RegistrationSource, RegistrationStatus,
+    ActorKind,
+    ApiToken,
+    AuditEntry,
+    CheckIn,
+    EventKind,
+    EventStatus,
+    Registration,
+    RegistrationSource,
+    RegistrationStatus,
+    SpeakerRole,
 )
-from eventsvc.services import PermissionDenied, ServiceError
-from eventsvc.services import audit
+from eventsvc.services import PermissionDenied, ServiceError, audit
 from eventsvc.services import checkin as door
 from eventsvc.services import events as event_service
 from eventsvc.services import registration as rules
@@ -319,7 +327,7 @@ def test_filters_pagination_and_riga_time(client, world, in_days, now):
                      target_id=event.id, event=event, detail=audit.part(audit.N_("rows: %(n)d"), n=0))
     first = audit.record(audit.Action.EVENT_PUBLISH, actor=world.organiser_a, target_type="event", target_id=other.id,
                          event=other, detail=audit.transition(EventStatus.DRAFT, EventStatus.PUBLISHED))
-    first.at = datetime(2026, 7, 1, 9, 30, tzinfo=timezone.utc)  # 12:30 in Riga (summer time)
+    first.at = datetime(2026, 7, 1, 9, 30, tzinfo=UTC)  # 12:30 in Riga (summer time)
     _db.session.commit()
 
     result = audit.entries_for(world.organiser_a, per_page=50)
@@ -478,7 +486,7 @@ def test_a_long_detail_is_cut_to_fit_and_stays_json(world):
         assert audit.detail_text(detail).endswith(", …; places – → 30")
 
     many = [audit.part(audit.N_("status: %(status)s"), status=audit.value(EventStatus.DRAFT))] * 5
-    detail = audit.encode_detail(many + [audit.part(audit.N_("rows: %(n)d"), n=7)])
+    detail = audit.encode_detail([*many, audit.part(audit.N_("rows: %(n)d"), n=7)])
     assert len(detail) <= audit.DETAIL_LENGTH
     parts = json.loads(detail)
     assert parts[0] == many[0] and parts[-1] == {"m": "rows: %(n)d", "a": {"n": 7}} and {"m": "…"} in parts
@@ -530,7 +538,13 @@ def test_an_organiser_following_a_private_link_is_recorded_as_themselves(client,
 
 def test_programme_changes_and_the_door_list_are_recorded(client, world, in_days, now):
     from eventsvc.models import Speaker
-    from eventsvc.services.events import ActivityData, SpeakerData, remove_part, save_activity, save_speaker
+    from eventsvc.services.events import (
+        ActivityData,
+        SpeakerData,
+        remove_part,
+        save_activity,
+        save_speaker,
+    )
 
     event = factories.event(world.org_a, in_days(5), capacity=10, hours=4)
     speaker = save_speaker(world.organiser_a, event, SpeakerData("Linda Medne", "", "", SpeakerRole.PANELLIST, 1))

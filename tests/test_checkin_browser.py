@@ -37,7 +37,7 @@ def scan(page, code: str) -> None:
 
 
 def test_scan_again_offline_and_back(door):
-    event, (anna, janis, zane), context, page = door
+    _event, (anna, janis, zane), context, page = door
 
     scan(page, anna.ticket_secret)
     page.wait_for_selector("#result.result-ok")
@@ -67,7 +67,7 @@ def test_scan_again_offline_and_back(door):
 
 
 def test_the_page_loads_offline_from_its_service_worker(door):
-    event, (anna, *_), context, page = door
+    _event, (anna, *_), context, page = door
     wait_for_js(page, "navigator.serviceWorker.controller !== null")
     page.reload()  # now fetched through the service worker, which keeps a copy
     page.wait_for_selector("#door[data-list-size='3']")

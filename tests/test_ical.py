@@ -1,7 +1,7 @@
 """The .ics of an event and the calendar feed parse with `icalendar` and carry UTC times."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from icalendar import Calendar
 
@@ -19,8 +19,8 @@ def test_event_ics_has_the_right_utc_times(client, world):
     assert response.mimetype == "text/calendar"
     cal = Calendar.from_ical(response.data)
     (vevent,) = cal.walk("VEVENT")
-    assert vevent.decoded("dtstart") == datetime(2031, 11, 13, 11, 0, tzinfo=timezone.utc)
-    assert vevent.decoded("dtend") == datetime(2031, 11, 13, 13, 0, tzinfo=timezone.utc)
+    assert vevent.decoded("dtstart") == datetime(2031, 11, 13, 11, 0, tzinfo=UTC)
+    assert vevent.decoded("dtend") == datetime(2031, 11, 13, 13, 0, tzinfo=UTC)
     assert b"DTSTART:20311113T110000Z" in response.data
     assert str(vevent["summary"]) == event.title
     assert "Pasta iela 1A" in str(vevent["location"])
@@ -31,7 +31,7 @@ def test_event_ics_has_the_right_utc_times(client, world):
 def test_summer_event_is_utc_plus_three(client, world):
     event = factories.event(world.org_a, datetime(2031, 7, 10, 13, 0, tzinfo=RIGA))
     (vevent,) = Calendar.from_ical(client.get(f"/events/{event.id}.ics").data).walk("VEVENT")
-    assert vevent.decoded("dtstart") == datetime(2031, 7, 10, 10, 0, tzinfo=timezone.utc)
+    assert vevent.decoded("dtstart") == datetime(2031, 7, 10, 10, 0, tzinfo=UTC)
 
 
 def test_feed_holds_public_upcoming_events_and_marks_cancelled(client, world, in_days):

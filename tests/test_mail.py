@@ -102,7 +102,7 @@ def test_waitlisted_mail_has_position_and_no_ticket_promotion_sends_it(event, sm
     kinds = [m["Subject"] for m in smtp_server.inbox.parsed()[2:]]
     promoted = [m for m in smtp_server.inbox.parsed()[2:] if m["To"] == "w@example.lv"]
     assert len(kinds) == 2 and len(promoted) == 1
-    assert decode_qr([p for p in promoted[0].walk() if p.get("Content-ID") == "<qr>"][0].get_payload(decode=True)) == waiting.ticket_secret
+    assert decode_qr(next(p for p in promoted[0].walk() if p.get("Content-ID") == "<qr>").get_payload(decode=True)) == waiting.ticket_secret
 
 
 def test_repeated_registration_resends_the_existing_ticket(event, smtp_server, now):
@@ -112,7 +112,7 @@ def test_repeated_registration_resends_the_existing_ticket(event, smtp_server, n
     assert again.registration.id == original.id
     mailer.deliver_due(now)
     first, second = smtp_server.inbox.parsed()
-    qr = lambda m: decode_qr([p for p in m.walk() if p.get("Content-ID") == "<qr>"][0].get_payload(decode=True))  # noqa: E731
+    qr = lambda m: decode_qr(next(p for p in m.walk() if p.get("Content-ID") == "<qr>").get_payload(decode=True))  # noqa: E731
     assert qr(first) == qr(second) == original.ticket_secret
     assert "Anna" in second.get_body(preferencelist=("plain",)).get_content()  # the real name, not "Cits"
 

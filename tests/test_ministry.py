@@ -21,7 +21,7 @@ PRIVATE_LINK_ROUTES = {"registration.manage", "registration.cancel", "registrati
 
 
 def test_every_route_walked_as_the_ministry_shows_no_person(app, client, world, fixture):  # noqa: F811
-    e1, e2 = fixture
+    e1, _e2 = fixture
     registration = _db.session.query(Registration).filter_by(name="Ilze").one()
     e1.speakers.append(Speaker(name="Linda Medne"))
     e1.activities.append(Activity(title="Darbnīca", starts_at=e1.starts_at, ends_at=e1.ends_at))

@@ -1,7 +1,7 @@
 """Organiser pages: create, edit, publish, unpublish and cancel events; panel and activities."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -70,9 +70,8 @@ def test_organiser_creates_a_draft_then_publishes_it(client, world):
 
 
 def timezone_utc():
-    from datetime import timezone
 
-    return timezone.utc
+    return UTC
 
 
 def test_form_errors_are_shown_next_to_their_fields_never_a_500(client, world):

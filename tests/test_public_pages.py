@@ -42,8 +42,8 @@ def test_drafts_and_unknown_ids_are_404_for_the_public(client, world, in_days):
 
 
 def test_event_page_shows_panel_place_map_and_deadline_in_latvian(client, world, in_days):
-    from eventsvc.models import Speaker, SpeakerRole
     from eventsvc.extensions import db
+    from eventsvc.models import Speaker, SpeakerRole
 
     starts = in_days(10)
     deadline_day = to_riga(starts).date() - timedelta(days=1)

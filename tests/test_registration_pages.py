@@ -36,7 +36,7 @@ def event(world, in_days):
 
 def test_event_page_offers_the_form_and_places_left(client, event):
     body = text_of(client.get(f"/events/{event.id}"))
-    assert 'action="/events/%d/register' % event.id in body
+    assert f'action="/events/{event.id}/register' in body
     assert "Brīvas vietas: 4 no 4" in body
     for field in ("name", "email", "phone", "party_size", "needs", "language", "consent"):
         assert f'id="{field}"' in body
@@ -155,7 +155,7 @@ def test_missing_csrf_token_is_refused(client, event):
 def test_closed_registration_says_why_and_refuses(client, world, in_days, now):
     closed = factories.event(world.org_a, in_days(3), registration_closes_at=now - timedelta(hours=1))
     page = text_of(client.get(f"/events/{closed.id}"))
-    assert 'action="/events/%d/register' % closed.id not in page
+    assert f'action="/events/{closed.id}/register' not in page
     assert "Reģistrācija ir slēgta." in page
     token = csrf_from(client, f"/events/{event_id_with_form(world, in_days)}")
     response = client.post(f"/events/{closed.id}/register", data={**form(), "csrf_token": token})

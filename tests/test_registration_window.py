@@ -1,7 +1,7 @@
 """Deadline semantics: a date deadline holds until 23:59:59 Riga time, DST included."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -9,7 +9,7 @@ from eventsvc.models import Event, EventStatus
 from eventsvc.services.registration import WindowState, registration_window
 from eventsvc.timezones import RIGA, end_of_riga_day, inclusive_deadline_day, riga_local_to_utc
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def riga(y, m, d, hh=0, mm=0, ss=0, us=0) -> datetime:

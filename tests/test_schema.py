@@ -56,6 +56,5 @@ def test_one_active_registration_per_email_and_event(db, world, now):
 )
 def test_database_refuses_bad_event_rows(db, world, now, sql):
     factories.event(world.org_a, now + timedelta(days=3))
-    with pytest.raises(IntegrityError):
-        with _db.engine.begin() as conn:
-            conn.execute(text(sql))
+    with pytest.raises(IntegrityError), _db.engine.begin() as conn:
+        conn.execute(text(sql))

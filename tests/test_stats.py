@@ -104,7 +104,7 @@ def test_each_grouping(app, db, fixture, group_by, expected):
 
 
 def test_each_filter(db, world, fixture):
-    e1, e2 = fixture
+    _e1, _e2 = fixture
     cases = [
         (StatsFilter(date_from=date(2026, 10, 1)), E2),
         (StatsFilter(date_to=date(2026, 9, 30)), E1),

@@ -2,10 +2,10 @@
 from .accounts import Role, User, memberships
 from .api_tokens import ApiToken
 from .audit import ActorKind, AuditEntry
-from .checkins import CheckIn, CheckInMethod
-from .event_stats import EventStats
 from .base import Base, UTCDateTime
 from .campaigns import Campaign, CampaignKind
+from .checkins import CheckIn, CheckInMethod
+from .event_stats import EventStats
 from .events import (
     Activity,
     ActivityKind,
@@ -30,8 +30,38 @@ from .registrations import (
 )
 
 __all__ = [
-    "ACTIVE_STATUSES", "ActorKind", "ApiToken", "AuditEntry", "EventStats", "CheckIn", "CheckInMethod", "OutboxMessage", "OutboxStatus", "Activity", "Attendance", "RegistrationSource", "registration_activities", "ActivityKind", "Base", "Campaign", "CampaignKind", "Event",
-    "EventFormat", "EventKind", "EventStatus", "EventTargetGroup", "Municipality", "Organisation",
-    "OrganisationKind", "Registration", "RegistrationStatus", "Role", "Speaker", "SpeakerRole",
-    "TargetGroup", "UTCDateTime", "User", "memberships",
+    "ACTIVE_STATUSES",
+    "Activity",
+    "ActivityKind",
+    "ActorKind",
+    "ApiToken",
+    "Attendance",
+    "AuditEntry",
+    "Base",
+    "Campaign",
+    "CampaignKind",
+    "CheckIn",
+    "CheckInMethod",
+    "Event",
+    "EventFormat",
+    "EventKind",
+    "EventStats",
+    "EventStatus",
+    "EventTargetGroup",
+    "Municipality",
+    "Organisation",
+    "OrganisationKind",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Registration",
+    "RegistrationSource",
+    "RegistrationStatus",
+    "Role",
+    "Speaker",
+    "SpeakerRole",
+    "TargetGroup",
+    "UTCDateTime",
+    "User",
+    "memberships",
+    "registration_activities",
 ]

@@ -76,7 +76,7 @@ FROM registrations GROUP BY event_id
 def counted(session: Session, event_id: int) -> dict[str, int]:
     """`event_id`'s counters as a count of its registrations (flushed ones) gives them."""
     row = session.execute(_COUNT_ONE_EVENT, {"event_id": event_id}).one_or_none()
-    return dict(zip(COUNTERS, map(int, row[1:]))) if row is not None else dict.fromkeys(COUNTERS, 0)
+    return dict(zip(COUNTERS, map(int, row[1:]), strict=True)) if row is not None else dict.fromkeys(COUNTERS, 0)
 
 
 def contribution(status, source, attendance, party_size, checked_in) -> dict[str, int]:

@@ -21,7 +21,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -29,7 +30,15 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..i18n import label as enum_label
 from ..models import (
-    ActorKind, AuditEntry, CheckInMethod, Event, EventKind, EventStatus, RegistrationStatus, Role, User,
+    ActorKind,
+    AuditEntry,
+    CheckInMethod,
+    Event,
+    EventKind,
+    EventStatus,
+    RegistrationStatus,
+    Role,
+    User,
 )
 from . import access
 

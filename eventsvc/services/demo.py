@@ -26,7 +26,15 @@ from ..models import (
 )
 from ..timezones import end_of_riga_day, riga_local_to_utc, to_riga
 from .accounts import create_user
-from .events import ActivityData, EventData, SpeakerData, create_event, publish_event, save_activity, save_speaker
+from .events import (
+    ActivityData,
+    EventData,
+    SpeakerData,
+    create_event,
+    publish_event,
+    save_activity,
+    save_speaker,
+)
 
 DEMO_PASSWORD = "demo-parole-2026"
 

@@ -32,10 +32,9 @@ from ..models import (
 )
 from ..timezones import end_of_riga_day, riga_local_to_utc
 from . import NotFound, ServiceError, ValidationFailed, audit
+from .access import can_manage_organisation, managed_organisation_ids, require_organiser
 from .notifications import notify_registrants
 from .registration import promote_waitlist
-from .access import can_manage_organisation, managed_organisation_ids, require_organiser
-
 
 
 @dataclass

@@ -11,14 +11,15 @@ default: each message is written as an .eml file that the development mailbox pa
 """
 from __future__ import annotations
 
+import contextlib
 import smtplib
-import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app, render_template, url_for
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_mail import Message
 from sqlalchemy import func, select
 
@@ -192,7 +193,7 @@ class _Sender:
                 raise MailServerUnavailable(str(exc)) from exc
         try:
             self._connection.send(mail_message)
-        except (smtplib.SMTPServerDisconnected, ConnectionError, socket.timeout):
+        except (TimeoutError, smtplib.SMTPServerDisconnected, ConnectionError):
             # Connected, then lost while sending this message: it is charged an attempt
             # (and backs off), so one message that breaks the server cannot stall the queue.
             self.close()
@@ -200,10 +201,8 @@ class _Sender:
 
     def close(self) -> None:
         if self._context is not None:
-            try:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
                 self._context.__exit__(None, None, None)
-            except (OSError, smtplib.SMTPException):
-                pass
         self._context = self._connection = None
 
 
@@ -235,7 +234,7 @@ def deliver_due(now: datetime, limit: int | None = None, progress=None) -> Deliv
                 report.server_unavailable = True
                 report.errors.append(str(exc))
                 break
-            except Exception as exc:  # noqa: BLE001 — any failure of one message is recorded on it
+            except Exception as exc:
                 db.session.rollback()
                 message = db.session.get(OutboxMessage, message.id, with_for_update=True)
                 message.attempts += 1

@@ -14,7 +14,14 @@ from flask import current_app
 from sqlalchemy import bindparam, func, select, update
 
 from ..extensions import db
-from ..models import ACTIVE_STATUSES, Event, EventStatus, OutboxMessage, Registration, RegistrationStatus
+from ..models import (
+    ACTIVE_STATUSES,
+    Event,
+    EventStatus,
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+)
 from ..timezones import riga_day_bounds, to_riga
 
 KINDS = frozenset(

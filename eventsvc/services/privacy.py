@@ -28,7 +28,8 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import selectinload
 

@@ -8,8 +8,8 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..timezones import to_riga
 from ..models import Event, Registration, RegistrationStatus
+from ..timezones import to_riga
 from . import NotFound
 
 

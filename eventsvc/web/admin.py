@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TelField
@@ -13,7 +14,8 @@ from ..extensions import db
 from ..i18n import choices
 from ..models import Organisation, OrganisationKind, OutboxMessage, OutboxStatus, Role, User
 from ..services import NotFound, ValidationFailed, access
-from ..services import accounts as account_service, organisations as organisation_service
+from ..services import accounts as account_service
+from ..services import organisations as organisation_service
 from ..services.mailer import retry
 from ..timezones import utcnow
 from .forms import FlaskForm, MultiCheckboxField, add_errors

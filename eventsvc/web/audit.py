@@ -4,7 +4,8 @@ a user reads is decided in services/audit.py; these views only parse filters and
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice

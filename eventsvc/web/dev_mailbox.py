@@ -128,6 +128,6 @@ def _run(app, interval: float = 2.0) -> None:
         with app.app_context():
             try:
                 deliver_due(utcnow())
-            except Exception:  # noqa: BLE001 — a dev helper must keep running; the error is logged
+            except Exception:
                 app.logger.exception("mailbox worker pass failed")
         time.sleep(interval)

@@ -78,7 +78,7 @@ def add_errors(form, errors: dict[str, str], field_for: dict[str, str] | None = 
 
 
 def _with_all(label, enum_cls):
-    return lambda: [SelectChoice("", label)] + choices(enum_cls)
+    return lambda: [SelectChoice("", label), *choices(enum_cls)]
 
 
 class CalendarFilterForm(FlaskForm):

@@ -6,7 +6,8 @@ one sets the cookie and returns to the page the visitor was on.
 from __future__ import annotations
 
 from flask import Blueprint, redirect, request, url_for
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 from ..i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES, supported_languages
 from .auth import safe_next

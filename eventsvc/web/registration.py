@@ -1,18 +1,39 @@
 """Registering for an event and managing one's own registration through its private link."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import BooleanField, EmailField, IntegerField, RadioField, SelectField, StringField, TelField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
 from ..extensions import db, limiter
 from ..i18n import LANGUAGE_NAMES, choices, current_language
 from ..models import Attendance, RegistrationSource
-from ..services import ServiceError, ValidationFailed, access
-from ..services import privacy, registration as rules
+from ..services import ServiceError, ValidationFailed, access, privacy
+from ..services import registration as rules
 from ..services.calendar import public_event
 from ..services.registration import RegistrationRequest
 from ..services.tickets import qr_png, ticket_is_valid

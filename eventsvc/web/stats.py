@@ -5,7 +5,8 @@ import csv
 import io
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import DateField, SelectField
@@ -66,7 +67,7 @@ def parse_filters(args) -> tuple[StatsFilterForm, StatsFilter | None]:
     form.campaign.choices = [SelectChoice("", _("All campaigns"))] + [
         SelectChoice(str(c.id), c.name) for c in db.session.scalars(select(Campaign).order_by(Campaign.name))
     ]
-    form.kind.choices = [SelectChoice("", _("All kinds"))] + choices(EventKind)
+    form.kind.choices = [SelectChoice("", _("All kinds")), *choices(EventKind)]
     if not form.validate():
         return form, None
     return form, StatsFilter(

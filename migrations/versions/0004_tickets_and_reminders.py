@@ -7,9 +7,8 @@ Create Date: 2026-11-23 10:00:09.383491
 """
 import secrets
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004'

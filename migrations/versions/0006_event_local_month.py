@@ -5,12 +5,11 @@ Revises: 0005
 Create Date: 2026-11-23 10:36:08.420379
 
 """
-from datetime import timezone
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0006'
@@ -32,7 +31,7 @@ def upgrade():
                       sa.column('local_month', sa.String))
     for event_id, starts_at in conn.execute(sa.select(events.c.id, events.c.starts_at)).all():
         if starts_at.tzinfo is None:  # SQLite keeps UTC without a zone
-            starts_at = starts_at.replace(tzinfo=timezone.utc)
+            starts_at = starts_at.replace(tzinfo=UTC)
         conn.execute(events.update().where(events.c.id == event_id)
                      .values(local_month=starts_at.astimezone(riga).strftime("%Y-%m")))
     with op.batch_alter_table('events', schema=None) as batch_op:

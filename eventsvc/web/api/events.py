@@ -9,8 +9,8 @@ from ...services import calendar as calendar_service
 from ...services.calendar import CalendarFilter
 from ...services.registration import availability, registration_window
 from ...timezones import utcnow
-from . import bp
 from ..forms import MAX_PAGE
+from . import bp
 from .errors import api_error
 from .serialize import event_detail, event_summary
 

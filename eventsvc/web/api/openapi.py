@@ -169,7 +169,7 @@ SPEC = {
             },
         },
         "/events/{event_id}/checkins/{checkin_id}": {
-            "parameters": _EVENT_ID + [{"name": "checkin_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [*_EVENT_ID, {"name": "checkin_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
             "delete": {
                 "operationId": "undoCheckIn", "summary": "Undo a check-in made by mistake (staff)", "security": _STAFF,
                 "responses": {"200": _json({"type": "object", "properties": {
@@ -201,7 +201,7 @@ SPEC = {
             },
         },
         "/events/{event_id}/attendees": {
-            "parameters": _EVENT_ID + [{"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}}],
+            "parameters": [*_EVENT_ID, {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}}],
             "get": {
                 "operationId": "findAttendees", "summary": "Registrations by name or phone, with people checked in (staff)",
                 "security": _STAFF,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-
 from pathlib import Path
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for

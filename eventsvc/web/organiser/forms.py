@@ -15,8 +15,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ...i18n import LANGUAGE_NAMES, choices
-from ..forms import FlaskForm, MultiCheckboxField
 from ...models import ActivityKind, EventFormat, EventKind, SpeakerRole, TargetGroup
+from ..forms import FlaskForm, MultiCheckboxField
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 

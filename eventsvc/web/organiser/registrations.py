@@ -4,7 +4,9 @@ from __future__ import annotations
 import enum
 
 from flask import Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import BooleanField
 from wtforms.fields.choices import SelectChoice
@@ -14,10 +16,22 @@ from ...i18n import label
 from ...models import RegistrationSource, RegistrationStatus
 from ...services import ServiceError, ValidationFailed, access, audit
 from ...services import registration as rules
-from ...services.registration_lists import registration_of_event, registrations_count, registrations_csv, registrations_query
+from ...services.registration_lists import (
+    registration_of_event,
+    registrations_count,
+    registrations_csv,
+    registrations_query,
+)
 from ...timezones import utcnow
 from ..forms import add_errors, page_arg
-from ..registration import ConfirmForm, PartySizeForm, RegistrationForm, activity_label, qr_response, submit_registration
+from ..registration import (
+    ConfirmForm,
+    PartySizeForm,
+    RegistrationForm,
+    activity_label,
+    qr_response,
+    submit_registration,
+)
 from . import bp
 
 CSV_HEADERS = {

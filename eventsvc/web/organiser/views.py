@@ -9,8 +9,20 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ...extensions import db
-from ...models import Activity, ActivityKind, Campaign, EventFormat, EventKind, EventStatus, Municipality, Speaker, SpeakerRole, TargetGroup
-from ...services import ServiceError, ValidationFailed, access, events as event_service
+from ...models import (
+    Activity,
+    ActivityKind,
+    Campaign,
+    EventFormat,
+    EventKind,
+    EventStatus,
+    Municipality,
+    Speaker,
+    SpeakerRole,
+    TargetGroup,
+)
+from ...services import ServiceError, ValidationFailed, access
+from ...services import events as event_service
 from ...services.events import ActivityData, EventData, SpeakerData
 from ...services.registration import registration_window
 from ...timezones import inclusive_deadline_day, riga_local_to_utc, to_riga, utcnow

@@ -5,6 +5,7 @@ BENCH_PROFILE_DIR; load_bench.py combines them into one report.
 
     gunicorn -c bench/gunicorn_profile.py --workers 4 wsgi:app
 """
+
 from __future__ import annotations
 
 import json
@@ -41,7 +42,9 @@ def post_fork(server, worker):
     from sqlalchemy.engine import Engine
     from sqlalchemy.pool import Pool
 
-    _state.update(requests=Counter(), statements=defaultdict(Counter), checkouts=Counter(), current=None)
+    _state.update(
+        requests=Counter(), statements=defaultdict(Counter), checkouts=Counter(), current=None
+    )
 
     @event.listens_for(Engine, "before_cursor_execute")
     def count_statement(conn, cursor, statement, parameters, context, executemany):

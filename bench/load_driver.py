@@ -17,6 +17,7 @@ gevent and its statistics machinery on top of an HTTP client. The bench also nee
 answer's body to verify the outcome (waiting-list positions, "already checked in"), and one
 run must do setup, load and verification in order, which a plain function does simply.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -100,7 +101,11 @@ def busy_share(seconds: float = 1.0) -> float:
     busy_before, total_before = _cpu_times()
     time.sleep(seconds)
     busy_after, total_after = _cpu_times()
-    return (busy_after - busy_before) / (total_after - total_before) if total_after > total_before else 0.0
+    return (
+        (busy_after - busy_before) / (total_after - total_before)
+        if total_after > total_before
+        else 0.0
+    )
 
 
 def wait_for_quiet(limit: float = 0.10, patience: float = 120.0) -> float:
@@ -113,8 +118,15 @@ def wait_for_quiet(limit: float = 0.10, patience: float = 120.0) -> float:
     return share
 
 
-async def _run(base_url: str, name: str, jobs: Sequence[Job], concurrency: int,
-               headers_for: Callable[[int], dict] | None, keep_bodies: bool, rate: float | None) -> RunResult:
+async def _run(
+    base_url: str,
+    name: str,
+    jobs: Sequence[Job],
+    concurrency: int,
+    headers_for: Callable[[int], dict] | None,
+    keep_bodies: bool,
+    rate: float | None,
+) -> RunResult:
     latencies: list[float] = []
     statuses: Counter = Counter()
     bodies: list = [None] * len(jobs)
@@ -126,8 +138,13 @@ async def _run(base_url: str, name: str, jobs: Sequence[Job], concurrency: int,
     async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as session:
 
         async def client_loop(worker: int) -> None:
-            headers = {"Content-Type": "application/json", **(headers_for(worker) if headers_for else {})}
-            for index in next_job:  # shared iterator: each job is sent once, by whichever client is free
+            headers = {
+                "Content-Type": "application/json",
+                **(headers_for(worker) if headers_for else {}),
+            }
+            for (
+                index
+            ) in next_job:  # shared iterator: each job is sent once, by whichever client is free
                 job = jobs[index]
                 data = json.dumps(job.body).encode() if job.body is not None else b""
                 if rate:
@@ -138,7 +155,9 @@ async def _run(base_url: str, name: str, jobs: Sequence[Job], concurrency: int,
                 else:
                     started = time.perf_counter()
                 try:
-                    async with session.request(job.method, job.path, data=data, headers=headers) as response:
+                    async with session.request(
+                        job.method, job.path, data=data, headers=headers
+                    ) as response:
                         content = await response.read()
                         status = response.status
                 except (TimeoutError, aiohttp.ClientError) as exc:
@@ -158,14 +177,34 @@ async def _run(base_url: str, name: str, jobs: Sequence[Job], concurrency: int,
         seconds = time.perf_counter() - began
         cpu_after, (busy_after, total_after) = time.process_time(), _cpu_times()
 
-    busy = (busy_after - busy_before) / (total_after - total_before) if total_after > total_before else 0.0
-    return RunResult(name, concurrency, seconds, latencies, statuses, bodies, errors,
-                     driver_cpu_s=cpu_after - cpu_before, machine_busy=busy, rate=rate)
+    busy = (
+        (busy_after - busy_before) / (total_after - total_before)
+        if total_after > total_before
+        else 0.0
+    )
+    return RunResult(
+        name,
+        concurrency,
+        seconds,
+        latencies,
+        statuses,
+        bodies,
+        errors,
+        driver_cpu_s=cpu_after - cpu_before,
+        machine_busy=busy,
+        rate=rate,
+    )
 
 
-def run(base_url: str, name: str, jobs: Sequence[Job], concurrency: int,
-        headers_for: Callable[[int], dict] | None = None, keep_bodies: bool = False,
-        rate: float | None = None) -> RunResult:
+def run(
+    base_url: str,
+    name: str,
+    jobs: Sequence[Job],
+    concurrency: int,
+    headers_for: Callable[[int], dict] | None = None,
+    keep_bodies: bool = False,
+    rate: float | None = None,
+) -> RunResult:
     """Send every job once with `concurrency` clients (paced at `rate` a second if given);
     `headers_for(client)` adds per-client headers (e.g. each door scanner's own API token)."""
     return asyncio.run(_run(base_url, name, jobs, concurrency, headers_for, keep_bodies, rate))

@@ -5,6 +5,7 @@ municipalities, 10,000 events and 1,000,000 registrations, ~60 % of people check
 
 The database is created if missing and its schema rebuilt with the project's migrations.
 """
+
 from __future__ import annotations
 
 import sys
@@ -18,7 +19,9 @@ def ensure_database(url: str) -> None:
     target = make_url(url)
     admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}):
+        if not conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}
+        ):
             conn.execute(text(f'CREATE DATABASE "{target.database}"'))
     admin.dispose()
 
@@ -102,4 +105,6 @@ if __name__ == "__main__":
     ensure_database(url)
     build_schema(url)
     fill(url, events, registrations)
-    print(f"{events} events, {registrations} registrations in {time.perf_counter() - started:.1f} s")
+    print(
+        f"{events} events, {registrations} registrations in {time.perf_counter() - started:.1f} s"
+    )

@@ -5,6 +5,7 @@
 Make the data first with bench/national_data.py. Each query runs `runs` times (after one
 warm-up); the median is reported, with its ratio to the median of the plain query.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,19 +48,30 @@ def measure(url: str, runs: int) -> dict:
         now, everything = utcnow(), StatsFilter()
         baseline = median_ms(lambda: db.session.execute(text(BASELINE)).all(), runs)
         cases = [("headline totals", lambda: stats.headline(everything, None, now))]
-        cases += [(f"by {g.value}", lambda g=g: stats.breakdown(g, everything, None, now)) for g in GroupBy]
+        cases += [
+            (f"by {g.value}", lambda g=g: stats.breakdown(g, everything, None, now))
+            for g in GroupBy
+        ]
         rows = [{"query": "plain GROUP BY", "ms": baseline, "ratio": 1.0}]
         for name, fn in cases:
             ms = median_ms(fn, runs)
             rows.append({"query": name, "ms": ms, "ratio": ms / baseline})
         db.session.remove()
         db.engine.dispose()
-    return {"events": events, "registrations": registrations, "cores": os.cpu_count(), "runs": runs, "rows": rows}
+    return {
+        "events": events,
+        "registrations": registrations,
+        "cores": os.cpu_count(),
+        "runs": runs,
+        "rows": rows,
+    }
 
 
 def main(url: str, runs: int) -> None:
     result = measure(url, runs)
-    print(f"# {result['events']} events, {result['registrations']} registrations; {result['cores']} cores; median of {runs} runs")
+    print(
+        f"# {result['events']} events, {result['registrations']} registrations; {result['cores']} cores; median of {runs} runs"
+    )
     print(f"{'query':<22} {'ms':>8} {'× plain GROUP BY':>18}")
     for row in result["rows"]:
         print(f"{row['query']:<22} {row['ms']:8.1f} {row['ratio']:18.2f}")

@@ -2,6 +2,7 @@
 
 create_app() builds the Flask app: config → extensions → blueprints → CLI.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -35,7 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseId
     if app.config["EVENTSVC_PROXY_HOPS"]:
         # Behind nginx: the client's address (for rate limits) and scheme come from it.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["EVENTSVC_PROXY_HOPS"], x_proto=1, x_host=1)
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=app.config["EVENTSVC_PROXY_HOPS"], x_proto=1, x_host=1
+        )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
@@ -85,7 +88,11 @@ def _init_login(app: Flask) -> None:
         # "id:fingerprint" (User.get_id): a session or remember cookie from before the
         # password changed no longer signs anyone in.
         number, _, fingerprint = user_id.partition(":")
-        user = db.session.get(User, int(number)) if number.isascii() and number.isdigit() and len(number) < 10 else None
+        user = (
+            db.session.get(User, int(number))
+            if number.isascii() and number.isdigit() and len(number) < 10
+            else None
+        )
         if user is None or not secrets.compare_digest(fingerprint, user.password_fingerprint()):
             return None
         return user
@@ -99,4 +106,3 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
-

@@ -1,4 +1,5 @@
 """`flask …` commands: demo data, staff accounts, mail, privacy and the counters."""
+
 from __future__ import annotations
 
 import sys
@@ -34,7 +35,9 @@ users = AppGroup("users", help="Staff accounts (organisers, ministry, admins).")
 @click.option("--email", required=True)
 @click.option("--name", default="", help="Full name shown in the app.")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--organisation", "organisations", multiple=True, help="Slug or name; repeat for several.")
+@click.option(
+    "--organisation", "organisations", multiple=True, help="Slug or name; repeat for several."
+)
 @click.password_option(help="Prompted for (hidden, twice) when not given.")
 def create_user_command(email, name, role, organisations, password):
     """Add a staff account."""
@@ -78,7 +81,9 @@ def list_users_command():
 
 
 @click.command("demo")
-@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database has data.")
+@click.option(
+    "--if-empty", is_flag=True, help="Do nothing (and succeed) when the database has data."
+)
 def demo_command(if_empty):
     """Load the demo events and accounts from the source documents."""
     if current_app.config["ENV_NAME"] == "production":
@@ -92,7 +97,9 @@ def demo_command(if_empty):
     db.session.commit()
     click.echo("Demo data loaded. Sign in at /login with:")
     for account in accounts:
-        click.echo(f"  {account.email:40} {account.password}  {account.role.value:10} {account.organisation}")
+        click.echo(
+            f"  {account.email:40} {account.password}  {account.role.value:10} {account.organisation}"
+        )
 
 
 mail_cli = AppGroup("mail", help="The mail outbox: the worker and the day-before reminders.")
@@ -122,7 +129,9 @@ def mail_worker_command(once, interval):
 
 
 def _print_report(report) -> None:
-    click.echo(f"sent {report.sent}, retry later {report.retried}, failed {report.failed}, skipped {report.skipped}")
+    click.echo(
+        f"sent {report.sent}, retry later {report.retried}, failed {report.failed}, skipped {report.skipped}"
+    )
     for error in report.errors[:10]:
         click.echo(f"  {error}", err=True)
 
@@ -144,8 +153,12 @@ privacy_cli = AppGroup("privacy", help="Personal data: the retention purge.")
 
 
 @privacy_cli.command("purge")
-@click.option("--days", type=click.IntRange(min=0), default=None,
-              help="Retention in days after an event ends [default: EVENTSVC_RETENTION_DAYS].")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Retention in days after an event ends [default: EVENTSVC_RETENTION_DAYS].",
+)
 @click.option("--dry-run", is_flag=True, help="Only count what would be anonymised.")
 def privacy_purge_command(days, dry_run):
     """Anonymise registrations of events that ended more than the retention period ago
@@ -155,13 +168,19 @@ def privacy_purge_command(days, dry_run):
     due = purge_due(now, days)
     db.session.rollback()
     if dry_run:
-        click.echo(f"would anonymise {due.registrations} registrations of {due.events} events "
-                   f"and delete {due.outbox_messages} outbox messages (ended more than {days} days ago)")
+        click.echo(
+            f"would anonymise {due.registrations} registrations of {due.events} events "
+            f"and delete {due.outbox_messages} outbox messages (ended more than {days} days ago)"
+        )
         return
-    with click.progressbar(length=due.registrations, label="Anonymising registrations", file=sys.stderr) as bar:
+    with click.progressbar(
+        length=due.registrations, label="Anonymising registrations", file=sys.stderr
+    ) as bar:
         report = purge(now, days, progress=bar.update)
-    click.echo(f"anonymised {report.registrations} registrations of {report.events} events, "
-               f"deleted {report.outbox_messages} outbox messages (ended more than {days} days ago)")
+    click.echo(
+        f"anonymised {report.registrations} registrations of {report.events} events, "
+        f"deleted {report.outbox_messages} outbox messages (ended more than {days} days ago)"
+    )
 
 
 stats_cli = AppGroup("stats", help="The per-event counters behind places left and the totals.")
@@ -174,8 +193,12 @@ def stats_check_command():
     drift = counter_drift()
     db.session.rollback()
     for event_id, differences in sorted(drift.items()):
-        click.echo(f"event {event_id}: " + ", ".join(f"{name} {have} (counted {want})"
-                                                     for name, (have, want) in differences.items()))
+        click.echo(
+            f"event {event_id}: "
+            + ", ".join(
+                f"{name} {have} (counted {want})" for name, (have, want) in differences.items()
+            )
+        )
     if drift:
         click.echo(f"{len(drift)} events differ; `flask stats rebuild` counts them again", err=True)
         sys.exit(1)

@@ -4,6 +4,7 @@ The embedded default (`make run`) needs nothing: SQLite under instance/ and a se
 generated into instance/ on first start. In production (EVENTSVC_ENV=production) a missing
 secret or database URL stops the app at start-up instead of running insecurely.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,9 @@ def _instance_secret(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
-def load_config(instance_path: str, env: dict[str, str] | None = None, overrides: dict | None = None) -> dict:
+def load_config(
+    instance_path: str, env: dict[str, str] | None = None, overrides: dict | None = None
+) -> dict:
     """The app's settings: environment first, then `overrides` (tests pass theirs here)."""
     env = dict(os.environ if env is None else env)
     overrides = overrides or {}
@@ -37,7 +40,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None, overrides
     if production:
         missing = [
             name
-            for name, value in (("EVENTSVC_SECRET_KEY", secret), ("EVENTSVC_DATABASE_URL", database_url))
+            for name, value in (
+                ("EVENTSVC_SECRET_KEY", secret),
+                ("EVENTSVC_DATABASE_URL", database_url),
+            )
             if not value
         ]
         if missing:
@@ -45,7 +51,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None, overrides
         if len(secret) < 32:
             raise ConfigError("EVENTSVC_SECRET_KEY must be at least 32 characters")
         if not env.get("MAIL_SERVER"):
-            raise ConfigError("production needs MAIL_SERVER (the development mailbox is not for real mail)")
+            raise ConfigError(
+                "production needs MAIL_SERVER (the development mailbox is not for real mail)"
+            )
         if not env.get("EVENTSVC_PUBLIC_URL", "").startswith("https://"):
             raise ConfigError("production needs EVENTSVC_PUBLIC_URL=https://… (links in emails)")
 
@@ -85,23 +93,33 @@ def load_config(instance_path: str, env: dict[str, str] | None = None, overrides
         "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "") == "1",
         "MAIL_USERNAME": env.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
-        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Kopienas pasākumi <noreply@eventsvc.localhost>"),
+        "MAIL_DEFAULT_SENDER": env.get(
+            "MAIL_DEFAULT_SENDER", "Kopienas pasākumi <noreply@eventsvc.localhost>"
+        ),
         "MAIL_TIMEOUT": 20,
         # How many reverse proxies (nginx) stand in front of the app; 0 when none.
         "EVENTSVC_PROXY_HOPS": int(env.get("EVENTSVC_PROXY_HOPS", "0")),
         "RATELIMIT_STORAGE_URI": env.get("EVENTSVC_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Public write endpoints, per client address.
-        "RATELIMIT_REGISTRATION": env.get("EVENTSVC_RATELIMIT_REGISTRATION", "10 per minute;60 per hour"),
+        "RATELIMIT_REGISTRATION": env.get(
+            "EVENTSVC_RATELIMIT_REGISTRATION", "10 per minute;60 per hour"
+        ),
         # Reads by a resident's private token (manage page, ticket, GET /api/v1/registrations/…).
-        "RATELIMIT_MANAGE_LINK": env.get("EVENTSVC_RATELIMIT_MANAGE_LINK", "30 per minute;300 per hour"),
+        "RATELIMIT_MANAGE_LINK": env.get(
+            "EVENTSVC_RATELIMIT_MANAGE_LINK", "30 per minute;300 per hour"
+        ),
         # Staff sign-in attempts per client address (an office behind one address signs in a
         # few times a day), and per email address tried from anywhere. The second is looser:
         # anyone can spend it, and spending it locks that account out until the hour is over.
         "RATELIMIT_LOGIN": env.get("EVENTSVC_RATELIMIT_LOGIN", "10 per minute;30 per hour"),
-        "RATELIMIT_LOGIN_PER_EMAIL": env.get("EVENTSVC_RATELIMIT_LOGIN_PER_EMAIL", "10 per minute;50 per hour"),
+        "RATELIMIT_LOGIN_PER_EMAIL": env.get(
+            "EVENTSVC_RATELIMIT_LOGIN_PER_EMAIL", "10 per minute;50 per hour"
+        ),
         # At most this many messages queued to one email address in an hour (notifications.py).
-        "EVENTSVC_MAIL_PER_ADDRESS_PER_HOUR": int(env.get("EVENTSVC_MAIL_PER_ADDRESS_PER_HOUR", "5")),
+        "EVENTSVC_MAIL_PER_ADDRESS_PER_HOUR": int(
+            env.get("EVENTSVC_MAIL_PER_ADDRESS_PER_HOUR", "5")
+        ),
         # Days after an event ends until `flask privacy purge` anonymises its registrations.
         "EVENTSVC_RETENTION_DAYS": int(retention_days),
         "WTF_CSRF_TIME_LIMIT": None,  # a form left open for an hour must still submit

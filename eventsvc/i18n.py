@@ -3,6 +3,7 @@
 Latvian is the default. A visitor's explicit choice (the switcher on every page) is kept
 in a cookie. Enum labels live here so every page and mail names things the same way.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -41,7 +42,10 @@ def select_locale() -> str:
         if chosen in supported_languages():
             return chosen
         if request.path.startswith("/api/"):  # API clients say what they read
-            return request.accept_languages.best_match(supported_languages()) or current_app.config["BABEL_DEFAULT_LOCALE"]
+            return (
+                request.accept_languages.best_match(supported_languages())
+                or current_app.config["BABEL_DEFAULT_LOCALE"]
+            )
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

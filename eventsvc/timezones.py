@@ -5,6 +5,7 @@ Riga. We store it as the first instant of the next Riga day and treat the close 
 exclusive, so DST changes need no special case and a date deadline can be recognised
 again when it is shown.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta

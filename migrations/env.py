@@ -1,4 +1,5 @@
 """Alembic environment for Flask-Migrate (Flask-SQLAlchemy 3): one history, SQLite and PostgreSQL."""
+
 import logging
 from logging.config import fileConfig
 

@@ -4,6 +4,7 @@ The schema is built once per database by running the Alembic migrations (down an
 again, so both directions are proven); each test then starts from empty tables. Tests that
 need the database run on SQLite, and also on PostgreSQL when EVENTSVC_TEST_DATABASE_URL is set.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -135,7 +136,9 @@ def csrf_from(client, url: str) -> str:
 
 def login(client, email: str, password: str = factories.PASSWORD):
     token = csrf_from(client, "/login")
-    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     return response
 
@@ -255,7 +258,10 @@ def smtp_server(app):
         server.stop()
     _allowed_smtp_ports.discard(server.port)
     app.config.update(saved)
-    app.extensions["mail"].server, app.extensions["mail"].port = saved["MAIL_SERVER"], saved["MAIL_PORT"]
+    app.extensions["mail"].server, app.extensions["mail"].port = (
+        saved["MAIL_SERVER"],
+        saved["MAIL_PORT"],
+    )
 
 
 @pytest.fixture
@@ -274,8 +280,15 @@ def live_server(app, db):
 
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="session")
@@ -286,7 +299,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (the Makefile does this as root)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: apt-get install chromium (the Makefile does this as root)"
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

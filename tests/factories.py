@@ -1,5 +1,6 @@
 """Small builders for test data, written straight to the models (no rules applied), so a
 test can set up any state, including ones the services would refuse to create."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,7 +43,9 @@ class World:
 
 
 def user(email: str, role: Role, organisations=()) -> User:
-    account = User(email=email, name=email.split("@")[0], role=role, organisations=list(organisations))
+    account = User(
+        email=email, name=email.split("@")[0], role=role, organisations=list(organisations)
+    )
     account.password_hash = PASSWORD_HASH
     db.session.add(account)
     return account
@@ -51,8 +54,18 @@ def user(email: str, role: Role, organisations=()) -> User:
 def world(now: datetime) -> World:
     tukums = Municipality(name="Tukuma novads", slug="tukums")
     daugavpils = Municipality(name="Daugavpils valstspilsēta", slug="daugavpils")
-    org_a = Organisation(name="Tukuma novada Sociālais dienests", slug="tukums-sd", kind=OrganisationKind.SOCIAL_SERVICE, municipality=tukums)
-    org_b = Organisation(name="Daugavpils pilsētas Sociālais dienests", slug="daugavpils-sd", kind=OrganisationKind.SOCIAL_SERVICE, municipality=daugavpils)
+    org_a = Organisation(
+        name="Tukuma novada Sociālais dienests",
+        slug="tukums-sd",
+        kind=OrganisationKind.SOCIAL_SERVICE,
+        municipality=tukums,
+    )
+    org_b = Organisation(
+        name="Daugavpils pilsētas Sociālais dienests",
+        slug="daugavpils-sd",
+        kind=OrganisationKind.SOCIAL_SERVICE,
+        municipality=daugavpils,
+    )
     campaign = Campaign(name="Savējais savējiem!", kind=CampaignKind.CAMPAIGN)
     db.session.add_all([tukums, daugavpils, org_a, org_b, campaign])
     w = World(

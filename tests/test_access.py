@@ -1,4 +1,5 @@
 """An organiser sees and edits only their organisations' events, whatever the URL says."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,7 +15,9 @@ from .conftest import login, post_form
 @pytest.fixture
 def events(world, in_days):
     mine = factories.event(world.org_a, in_days(10), title="Tukuma pasākums", hours=4)
-    theirs = factories.event(world.org_b, in_days(10), title="Daugavpils pasākums", status=EventStatus.DRAFT, hours=4)
+    theirs = factories.event(
+        world.org_b, in_days(10), title="Daugavpils pasākums", status=EventStatus.DRAFT, hours=4
+    )
     speaker = Speaker(name="Svešs runātājs")
     activity = Activity(title="Svešā darbnīca", starts_at=theirs.starts_at, ends_at=theirs.ends_at)
     theirs.speakers.append(speaker)
@@ -59,7 +62,11 @@ def test_organiser_cannot_move_an_event_into_another_organisation(client, world,
 
     mine, *_ = events
     login(client, world.organiser_a.email)
-    response = post_form(client, f"/manage/events/{mine.id}/edit", event_form(world, mine.starts_at, organisation_id=str(world.org_b.id)))
+    response = post_form(
+        client,
+        f"/manage/events/{mine.id}/edit",
+        event_form(world, mine.starts_at, organisation_id=str(world.org_b.id)),
+    )
     assert response.status_code == 422
     _db.session.refresh(mine)
     assert mine.organisation_id == world.org_a.id

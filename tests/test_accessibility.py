@@ -5,6 +5,7 @@ axe-core is vendored under tests/vendor/axe-core (npm, MPL-2.0). It is injected 
 the page's own Content-Security-Policy would refuse a foreign script, so these contexts bypass
 it (the CSP itself is tested elsewhere, without bypass).
 """
+
 from __future__ import annotations
 
 import re
@@ -36,7 +37,10 @@ def demo(app, db, now):
     festival = _db.session.scalar(select(Event).where(Event.kind == EventKind.FESTIVAL))
     confirmed = _db.session.scalar(
         select(Registration)
-        .where(Registration.event_id == festival.id, Registration.status == RegistrationStatus.CONFIRMED)
+        .where(
+            Registration.event_id == festival.id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+        )
         .order_by(Registration.id)
         .limit(1)
     )
@@ -125,7 +129,9 @@ def test_axe_reports_what_it_should(browser):
     """The checker itself: a page without a language, an image without text, an unlabeled field."""
     context = browser.new_context()
     page = context.new_page()
-    page.set_content('<html><head><title>x</title></head><body><main><img src="x.png"><input type="text"></main></body></html>')
+    page.set_content(
+        '<html><head><title>x</title></head><body><main><img src="x.png"><input type="text"></main></body></html>'
+    )
     ids = {line.split(" ")[0] for line in axe_violations(page)}
     context.close()
     assert {"html-has-lang", "image-alt", "label"} <= ids
@@ -173,8 +179,14 @@ def test_registration_with_the_keyboard_alone(demo, live_server, browser):
     context.close()
 
     _db.session.expire_all()
-    registration = _db.session.scalar(select(Registration).where(Registration.email == "ilze@example.lv"))
-    assert (registration.name, registration.party_size, registration.status) == ("Ilze Kalniņa", 2, RegistrationStatus.CONFIRMED)
+    registration = _db.session.scalar(
+        select(Registration).where(Registration.email == "ilze@example.lv")
+    )
+    assert (registration.name, registration.party_size, registration.status) == (
+        "Ilze Kalniņa",
+        2,
+        RegistrationStatus.CONFIRMED,
+    )
 
 
 @on_sqlite
@@ -204,14 +216,19 @@ def test_text_size_is_remembered_across_pages(demo, live_server, browser):
     assert page.url.endswith(f"/events/{festival.id}")  # back on the same page
     page.goto(f"{live_server}/")
     assert page.evaluate("document.documentElement.className") == "text-largest"
-    assert page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)") >= normal * 1.4
+    assert (
+        page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+        >= normal * 1.4
+    )
     assert page.locator(".text-sizes [aria-current]").inner_text().startswith("A++")
     context.close()
 
 
 @on_sqlite
 @pytest.mark.parametrize("language", ["lv", "ru"])
-def test_320px_wide_at_the_largest_text_needs_no_sideways_scrolling(language, demo, live_server, browser, tmp_path):
+def test_320px_wide_at_the_largest_text_needs_no_sideways_scrolling(
+    language, demo, live_server, browser, tmp_path
+):
     """WCAG 1.4.10: 320 CSS px is also what 1280 px at 400 % zoom (or 640 px at 200 %) leaves."""
     from PIL import Image
 
@@ -253,12 +270,17 @@ def test_320px_wide_at_the_largest_text_needs_no_sideways_scrolling(language, de
     context, page = new_page(browser, live_server, language, viewport={"width": 320, "height": 640})
     context.add_cookies([{"name": "text_size", "value": "largest", "url": live_server}])
     sign_in(page, live_server, ORGANISER)
-    for name, path in {"organiser": "/manage/", "check-in": f"/manage/events/{festival.id}/checkin",
-                       "editor": f"/manage/events/{festival.id}/edit"}.items():
+    for name, path in {
+        "organiser": "/manage/",
+        "check-in": f"/manage/events/{festival.id}/checkin",
+        "editor": f"/manage/events/{festival.id}/edit",
+    }.items():
         page.goto(live_server + path)
         measure(name)
     context.close()
-    assert too_wide == {}, "\n".join(f"{name}: {width}px; {culprits}" for name, (width, culprits) in too_wide.items())
+    assert too_wide == {}, "\n".join(
+        f"{name}: {width}px; {culprits}" for name, (width, culprits) in too_wide.items()
+    )
 
 
 @on_sqlite
@@ -294,18 +316,31 @@ def test_the_other_pages_pass_axe_too(demo, live_server, browser):
     sign_in(page, live_server, ORGANISER)
     registration_id = confirmed.id
     activity_id = festival.activities[0].id
-    for path in (f"/manage/events/{festival.id}", "/manage/events/new", f"/manage/events/{festival.id}/cancel",
-                 f"/manage/events/{festival.id}/activities/{activity_id}", f"/manage/events/{festival.id}/speakers/new",
-                 f"/manage/events/{festival.id}/registrations/new",
-                 f"/manage/events/{festival.id}/registrations/{registration_id}",
-                 f"/manage/events/{festival.id}/registrations/{registration_id}/ticket",
-                 "/stats/", f"/stats/events?municipality={festival.municipality_id}", "/account/tokens"):
+    for path in (
+        f"/manage/events/{festival.id}",
+        "/manage/events/new",
+        f"/manage/events/{festival.id}/cancel",
+        f"/manage/events/{festival.id}/activities/{activity_id}",
+        f"/manage/events/{festival.id}/speakers/new",
+        f"/manage/events/{festival.id}/registrations/new",
+        f"/manage/events/{festival.id}/registrations/{registration_id}",
+        f"/manage/events/{festival.id}/registrations/{registration_id}/ticket",
+        "/stats/",
+        f"/stats/events?municipality={festival.municipality_id}",
+        "/account/tokens",
+    ):
         visit(path)
     context.close()
 
     context, page = new_page(browser, live_server, "lv")
     sign_in(page, live_server, "admin@demo.eventsvc.lv")
-    for path in ("/admin/users", "/admin/users/new", "/admin/organisations", "/admin/organisations/new", "/admin/outbox"):
+    for path in (
+        "/admin/users",
+        "/admin/users/new",
+        "/admin/organisations",
+        "/admin/organisations/new",
+        "/admin/outbox",
+    ):
         visit(path)
     context.close()
 

@@ -1,4 +1,5 @@
 """The door page in a real browser (Playwright + Debian's Chromium, headless), offline included."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,12 @@ from .conftest import wait_for_js
 @pytest.fixture
 def door(app, world, in_days, now, live_server, browser):
     event = factories.event(world.org_a, in_days(1), capacity=20)
-    people = [rules.register(event.id, factories.registration_request(name=name, party_size=size), now).registration
-              for name, size in (("Anna Bērziņa", 2), ("Jānis Ozols", 1), ("Zane Kalniņa", 3))]
+    people = [
+        rules.register(
+            event.id, factories.registration_request(name=name, party_size=size), now
+        ).registration
+        for name, size in (("Anna Bērziņa", 2), ("Jānis Ozols", 1), ("Zane Kalniņa", 3))
+    ]
     _db.session.commit()
     context = browser.new_context()
     page = context.new_page()
@@ -57,12 +62,18 @@ def test_scan_again_offline_and_back(door):
     scan(page, zane.ticket_secret)  # the phone's own list knows she is in now
     page.wait_for_selector("#result.result-warn")
     _db.session.expire_all()
-    assert {c.registration_id for c in _db.session.scalars(select(CheckIn))} == {anna.id}  # nothing sent yet
+    assert {c.registration_id for c in _db.session.scalars(select(CheckIn))} == {
+        anna.id
+    }  # nothing sent yet
 
     context.set_offline(False)
     page.wait_for_selector("#connection.is-online[data-waiting='0']")
     _db.session.expire_all()
-    assert {c.registration_id for c in _db.session.scalars(select(CheckIn))} == {anna.id, janis.id, zane.id}
+    assert {c.registration_id for c in _db.session.scalars(select(CheckIn))} == {
+        anna.id,
+        janis.id,
+        zane.id,
+    }
     wait_for_js(page, "document.querySelector('[data-count=checked_in]').textContent === '6'")
 
 

@@ -1,4 +1,5 @@
 """Check-in rules (eventsvc/services/checkin.py)."""
+
 from __future__ import annotations
 
 import secrets
@@ -46,15 +47,23 @@ def test_each_kind_of_code_has_its_own_result(db, world, event, in_days, now):
     again = door.check_in_ticket(event, family.ticket_secret, user, now + timedelta(minutes=3))
     assert again.result is Result.ALREADY and again.previous.id == first.checkin.id
     assert world.organiser_a.name in again.message()
-    assert door.check_in_ticket(event, elsewhere.ticket_secret, user, now).result is Result.OTHER_EVENT
-    assert "Cits pasākums" in door.check_in_ticket(event, elsewhere.ticket_secret, user, now).message()
-    assert door.check_in_ticket(event, cancelled.ticket_secret, user, now).result is Result.CANCELLED
+    assert (
+        door.check_in_ticket(event, elsewhere.ticket_secret, user, now).result is Result.OTHER_EVENT
+    )
+    assert (
+        "Cits pasākums" in door.check_in_ticket(event, elsewhere.ticket_secret, user, now).message()
+    )
+    assert (
+        door.check_in_ticket(event, cancelled.ticket_secret, user, now).result is Result.CANCELLED
+    )
     assert door.check_in_ticket(event, waiting.ticket_secret, user, now).result is Result.WAITLISTED
     for malformed in ("", "hello", "x" * 500, family.ticket_secret + "!", "DROP TABLE checkins;"):
         assert door.check_in_ticket(event, malformed, user, now).result is Result.MALFORMED
     forged = secrets.token_urlsafe(32)
     assert door.check_in_ticket(event, forged, user, now).result is Result.UNKNOWN
-    assert door.check_in_ticket(event, family.manage_token, user, now).result is Result.UNKNOWN  # the manage link is no ticket
+    assert (
+        door.check_in_ticket(event, family.manage_token, user, now).result is Result.UNKNOWN
+    )  # the manage link is no ticket
     assert _db.session.scalar(select(func.count(CheckIn.id))) == 1
 
 
@@ -63,10 +72,14 @@ def test_part_of_a_party_then_the_rest(db, world, event, now):
     user = world.organiser_a
     two = door.check_in_registration(event, family.id, user, now, people=2)
     assert (two.result, two.checked_in_people) == (Result.CHECKED_IN, 2)
-    assert door.check_in_registration(event, family.id, user, now, people=3).result is Result.TOO_MANY
+    assert (
+        door.check_in_registration(event, family.id, user, now, people=3).result is Result.TOO_MANY
+    )
     rest = door.check_in_ticket(event, family.ticket_secret, user, now)
     assert (rest.result, rest.checkin.people, rest.checked_in_people) == (Result.CHECKED_IN, 2, 4)
-    assert door.check_in_registration(event, family.id, user, now, people=1).result is Result.ALREADY
+    assert (
+        door.check_in_registration(event, family.id, user, now, people=1).result is Result.ALREADY
+    )
     with pytest.raises(ValidationFailed):
         door.check_in_registration(event, family.id, user, now, people=0)
 
@@ -99,18 +112,34 @@ def test_walk_ins_count_against_capacity(db, world, event, now):
     user = world.organiser_a
     walk_in = door.register_walk_in(event, "Nezināms apmeklētājs", 2, user, now)
     assert walk_in.result is Result.CHECKED_IN and walk_in.checkin.method is CheckInMethod.WALK_IN
-    assert walk_in.registration.source is RegistrationSource.WALK_IN and walk_in.registration.email is None
+    assert (
+        walk_in.registration.source is RegistrationSource.WALK_IN
+        and walk_in.registration.email is None
+    )
     with pytest.raises(RegistrationRefused):
         door.register_walk_in(event, "Vēl viens", 1, user, now)  # the 6 places are taken
     counts = door.door_counts(event)
-    assert (counts.checked_in_people, counts.confirmed_people, counts.capacity, counts.walk_in_people) == (2, 6, 6, 2)
+    assert (
+        counts.checked_in_people,
+        counts.confirmed_people,
+        counts.capacity,
+        counts.walk_in_people,
+    ) == (2, 6, 6, 2)
 
 
 def test_offline_list_holds_hashes_not_codes(db, world, event, now):
     family = register(event, now, name="Anna", party_size=2)
     rows = door.offline_list(event)
-    assert rows == [{"ticket": door.ticket_hash(family.ticket_secret), "registration_id": family.id, "name": "Anna",
-                     "party_size": 2, "status": "confirmed", "checked_in_people": 0}]
+    assert rows == [
+        {
+            "ticket": door.ticket_hash(family.ticket_secret),
+            "registration_id": family.id,
+            "name": "Anna",
+            "party_size": 2,
+            "status": "confirmed",
+            "checked_in_people": 0,
+        }
+    ]
     assert family.ticket_secret not in str(rows)
 
 
@@ -154,19 +183,36 @@ def test_nonces_belong_to_their_event(db, world, event, in_days, now):
     other = factories.event(world.org_b, in_days(1), capacity=5)
     here = register(event, now, name="Šeit")
     there = register(other, now, name="Tur")
-    first = door.check_in_ticket(event, here.ticket_secret, world.organiser_a, now, nonce="door1:00000001")
-    second = door.check_in_ticket(other, there.ticket_secret, world.organiser_b, now, nonce="door1:00000001")
+    first = door.check_in_ticket(
+        event, here.ticket_secret, world.organiser_a, now, nonce="door1:00000001"
+    )
+    second = door.check_in_ticket(
+        other, there.ticket_secret, world.organiser_b, now, nonce="door1:00000001"
+    )
     _db.session.commit()
-    assert first.registration.id == here.id and second.registration.id == there.id  # no one else's answer
+    assert (
+        first.registration.id == here.id and second.registration.id == there.id
+    )  # no one else's answer
 
 
 def test_a_retried_walk_in_registers_once(db, world, event, now):
-    first = door.register_walk_in(event, "Ienācējs", 2, world.organiser_a, now, nonce="walkin:0000001")
+    first = door.register_walk_in(
+        event, "Ienācējs", 2, world.organiser_a, now, nonce="walkin:0000001"
+    )
     _db.session.commit()
-    again = door.register_walk_in(event, "Ienācējs", 2, world.organiser_a, now, nonce="walkin:0000001")
+    again = door.register_walk_in(
+        event, "Ienācējs", 2, world.organiser_a, now, nonce="walkin:0000001"
+    )
     _db.session.commit()
     assert again.checkin.id == first.checkin.id
-    assert _db.session.scalar(select(func.count()).select_from(Registration).where(Registration.source == RegistrationSource.WALK_IN)) == 1
+    assert (
+        _db.session.scalar(
+            select(func.count())
+            .select_from(Registration)
+            .where(Registration.source == RegistrationSource.WALK_IN)
+        )
+        == 1
+    )
 
 
 def test_the_registrations_count_of_people_in_follows_checkins_and_undo(db, world, event, now):
@@ -175,8 +221,12 @@ def test_the_registrations_count_of_people_in_follows_checkins_and_undo(db, worl
 
     def counted():
         _db.session.expire_all()
-        rows = _db.session.scalars(select(CheckIn).where(CheckIn.registration_id == family.id, CheckIn.undone_at.is_(None)))
-        return _db.session.get(Registration, family.id).checked_in_people, sum(c.people for c in rows)
+        rows = _db.session.scalars(
+            select(CheckIn).where(CheckIn.registration_id == family.id, CheckIn.undone_at.is_(None))
+        )
+        return _db.session.get(Registration, family.id).checked_in_people, sum(
+            c.people for c in rows
+        )
 
     first = door.check_in_registration(event, family.id, user, now, people=1)
     door.check_in_ticket(event, family.ticket_secret, user, now)
@@ -190,18 +240,28 @@ def test_the_registrations_count_of_people_in_follows_checkins_and_undo(db, worl
 def test_a_wrong_people_count_does_not_hide_what_is_wrong_with_the_ticket(db, world, in_days, now):
     """A code that is no ticket is answered as such, whatever the number of people says."""
     event = factories.event(world.org_a, in_days(0, hours=1), capacity=10)
-    assert door.check_in_ticket(event, "!!!", world.organiser_a, now, people=0).result is door.Result.MALFORMED
-    assert door.check_in_ticket(event, "x" * 43, world.organiser_a, now, people=0).result is door.Result.UNKNOWN
+    assert (
+        door.check_in_ticket(event, "!!!", world.organiser_a, now, people=0).result
+        is door.Result.MALFORMED
+    )
+    assert (
+        door.check_in_ticket(event, "x" * 43, world.organiser_a, now, people=0).result
+        is door.Result.UNKNOWN
+    )
 
 
-def test_a_scan_and_a_cancellation_of_one_ticket_at_once_do_not_deadlock(app, db, world, in_days, now):
+def test_a_scan_and_a_cancellation_of_one_ticket_at_once_do_not_deadlock(
+    app, db, world, in_days, now
+):
     """The cancellation holds the event and then wants the registration; the scan takes the
     event (shared) before the registration, so it waits instead of closing a lock cycle, and
     then sees the cancellation."""
     from eventsvc.services import registration as rules
 
     event = factories.event(world.org_a, in_days(0, hours=1), capacity=10)
-    registration = rules.register(event.id, factories.registration_request(party_size=2), now).registration
+    registration = rules.register(
+        event.id, factories.registration_request(party_size=2), now
+    ).registration
     _db.session.commit()
     event_id, registration_id, code = event.id, registration.id, registration.ticket_secret
     organiser_id = world.organiser_a.id
@@ -218,10 +278,18 @@ def test_a_scan_and_a_cancellation_of_one_ticket_at_once_do_not_deadlock(app, db
         from eventsvc.models import Event, User
 
         holding.wait(10)
-        results.append(door.check_in_ticket(_db.session.get(Event, event_id), code,
-                                            _db.session.get(User, organiser_id), now).result)
+        results.append(
+            door.check_in_ticket(
+                _db.session.get(Event, event_id), code, _db.session.get(User, organiser_id), now
+            ).result
+        )
         _db.session.commit()
 
     errors = run_at_once(app, cancel, scan)
     assert errors == [] and results == [door.Result.CANCELLED]
-    assert _db.session.scalar(select(func.count(CheckIn.id)).where(CheckIn.registration_id == registration_id)) == 0
+    assert (
+        _db.session.scalar(
+            select(func.count(CheckIn.id)).where(CheckIn.registration_id == registration_id)
+        )
+        == 0
+    )

@@ -1,4 +1,5 @@
 """`flask users …` and `flask demo`: the newcomer's first minutes."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -11,23 +12,60 @@ from .conftest import login
 
 
 def test_users_create_and_list(runner, world):
-    result = runner.invoke(args=["users", "create", "--email", "Jana@Cesis.lv", "--name", "Jana", "--role", "organiser",
-                                 "--organisation", "tukums-sd", "--organisation", "daugavpils-sd", "--password", "long enough pw"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "Jana@Cesis.lv",
+            "--name",
+            "Jana",
+            "--role",
+            "organiser",
+            "--organisation",
+            "tukums-sd",
+            "--organisation",
+            "daugavpils-sd",
+            "--password",
+            "long enough pw",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = _db.session.scalar(select(User).where(User.email == "jana@cesis.lv"))
     assert user.role is Role.ORGANISER
     assert {o.slug for o in user.organisations} == {"tukums-sd", "daugavpils-sd"}
     assert user.check_password("long enough pw")
     listing = runner.invoke(args=["users", "list"])
-    assert "jana@cesis.lv" in listing.output and "daugavpils-sd,tukums-sd" in listing.output.replace(", ", ",")
+    assert (
+        "jana@cesis.lv" in listing.output
+        and "daugavpils-sd,tukums-sd" in listing.output.replace(", ", ",")
+    )
 
 
 def test_users_create_refuses_bad_input_clearly(runner, world):
     cases = [
-        (["--email", "a@example.lv", "--role", "admin", "--password", "long enough pw"], "already exists"),
-        (["--email", "x@example.lv", "--role", "organiser", "--password", "long enough pw"], "organisation"),
+        (
+            ["--email", "a@example.lv", "--role", "admin", "--password", "long enough pw"],
+            "already exists",
+        ),
+        (
+            ["--email", "x@example.lv", "--role", "organiser", "--password", "long enough pw"],
+            "organisation",
+        ),
         (["--email", "x@example.lv", "--role", "admin", "--password", "short"], "10"),
-        (["--email", "x@example.lv", "--role", "organiser", "--organisation", "nowhere", "--password", "long enough pw"], "nowhere"),
+        (
+            [
+                "--email",
+                "x@example.lv",
+                "--role",
+                "organiser",
+                "--organisation",
+                "nowhere",
+                "--password",
+                "long enough pw",
+            ],
+            "nowhere",
+        ),
     ]
     for args, expected in cases:
         result = runner.invoke(args=["users", "create", *args])
@@ -51,22 +89,38 @@ def test_demo_loads_once_and_shows_tume_and_krizi(runner, client):
 
     tume = _db.session.scalar(select(Event).where(Event.title.like("Sociālais darbs kopienā%")))
     page = client.get(f"/events/{tume.id}").get_data(as_text=True)
-    for name in ("Linda Medne", "Inga Priede", "Ina Balgalve", "Ārija Martukāne", "Inese Šubēvica", "Aivars Damroze", "Liesma Ose"):
+    for name in (
+        "Linda Medne",
+        "Inga Priede",
+        "Ina Balgalve",
+        "Ārija Martukāne",
+        "Inese Šubēvica",
+        "Aivars Damroze",
+        "Liesma Ose",
+    ):
         assert name in page
     assert "Reģistrācija atvērta līdz" in page and "(ieskaitot)" in page
     assert "Tumes kultūras nams" in page
 
-    festival = _db.session.scalar(select(Event).where(Event.title == "Križu apkaimes pagalma svētki"))
+    festival = _db.session.scalar(
+        select(Event).where(Event.title == "Križu apkaimes pagalma svētki")
+    )
     assert [a.capacity for a in festival.activities if a.kind.value == "workshop"] == [15, 20, 12]
     assert {a.kind.value for a in festival.activities} == {"workshop", "contest", "concert"}
-    formats = {e.format.value for e in _db.session.scalars(select(Event).where(Event.title.like("Mācības%")))}
+    formats = {
+        e.format.value
+        for e in _db.session.scalars(select(Event).where(Event.title.like("Mācības%")))
+    }
     assert formats == {"in_person", "online"}
 
     # Residents have registered already, so organisers' lists and the mailbox are not empty.
     from eventsvc.services.registration import availability
 
     places = availability(tume)
-    assert (places.confirmed_people, places.online_people) == (10, 3)  # watching online takes no seat
+    assert (places.confirmed_people, places.online_people) == (
+        10,
+        3,
+    )  # watching online takes no seat
     assert availability(festival).activities[festival.activities[0].id].taken == 8
 
     login(client, "tukums-sd@demo.eventsvc.lv", DEMO_PASSWORD)  # every printed login works

@@ -3,6 +3,7 @@
 Runs on SQLite and, with EVENTSVC_TEST_DATABASE_URL, on PostgreSQL (where the event row
 lock is SELECT … FOR UPDATE). Each thread waits at a barrier so the requests really overlap.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,9 @@ THREADS = 60
 
 def call(method: str, url: str, payload=None) -> tuple[int, dict]:
     data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())
@@ -44,7 +47,11 @@ def all_at_once(calls) -> list[tuple[int, dict]]:
 
 def registrations(event) -> list[Registration]:
     _db.session.expire_all()
-    return list(_db.session.scalars(select(Registration).where(Registration.event_id == event.id).order_by(Registration.id)))
+    return list(
+        _db.session.scalars(
+            select(Registration).where(Registration.event_id == event.id).order_by(Registration.id)
+        )
+    )
 
 
 def assert_nobody_waits_who_would_fit(rows, capacity: int, confirmed_people: int) -> None:
@@ -57,34 +64,68 @@ def test_rush_for_20_places_never_overbooks(live_server, world, in_days):
     event = factories.event(world.org_a, in_days(10), capacity=20)
     url = f"{live_server}/api/v1/events/{event.id}/registrations"
     sizes = [1 + i % 3 for i in range(THREADS)]
-    results = all_at_once([
-        (lambda i=i: call("POST", url, {"name": f"Dalībnieks {i}", "email": f"p{i}@example.lv",
-                                         "party_size": sizes[i], "consent": True}))
-        for i in range(THREADS)
-    ])
+    results = all_at_once(
+        [
+            (
+                lambda i=i: call(
+                    "POST",
+                    url,
+                    {
+                        "name": f"Dalībnieks {i}",
+                        "email": f"p{i}@example.lv",
+                        "party_size": sizes[i],
+                        "consent": True,
+                    },
+                )
+            )
+            for i in range(THREADS)
+        ]
+    )
     assert [status for status, _ in results] == [201] * THREADS, results
     rows = registrations(event)
     assert len(rows) == THREADS
     confirmed = sum(r.party_size for r in rows if r.status is RegistrationStatus.CONFIRMED)
     assert confirmed <= 20
     assert_nobody_waits_who_would_fit(rows, 20, confirmed)
-    positions = sorted(body["waitlist_position"] for _, body in results if body["status"] == "waitlisted")
-    assert positions == list(range(1, len(positions) + 1))  # each waiting party has its own place in line
+    positions = sorted(
+        body["waitlist_position"] for _, body in results if body["status"] == "waitlisted"
+    )
+    assert positions == list(
+        range(1, len(positions) + 1)
+    )  # each waiting party has its own place in line
     assert len(_db.session.scalars(select(OutboxMessage.registration_id)).all()) == THREADS
 
 
 def test_rush_for_an_activity_never_overbooks_it(live_server, world, in_days):
     event = factories.event(world.org_b, in_days(10), capacity=500, hours=6)
-    workshop = Activity(title="Eglīšu rotājumu darbnīca", starts_at=event.starts_at, ends_at=event.ends_at, capacity=10)
+    workshop = Activity(
+        title="Eglīšu rotājumu darbnīca",
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        capacity=10,
+    )
     event.activities.append(workshop)
     _db.session.commit()
     url = f"{live_server}/api/v1/events/{event.id}/registrations"
     workshop_id = workshop.id  # read here: the threads have no database session
-    results = all_at_once([
-        (lambda i=i: call("POST", url, {"name": f"Bērns {i}", "email": f"c{i}@example.lv", "party_size": 1 + i % 3,
-                                         "activity_ids": [workshop_id], "consent": True}))
-        for i in range(40)
-    ])
+    results = all_at_once(
+        [
+            (
+                lambda i=i: call(
+                    "POST",
+                    url,
+                    {
+                        "name": f"Bērns {i}",
+                        "email": f"c{i}@example.lv",
+                        "party_size": 1 + i % 3,
+                        "activity_ids": [workshop_id],
+                        "consent": True,
+                    },
+                )
+            )
+            for i in range(40)
+        ]
+    )
     assert {status for status, _ in results} == {201}
     rows = registrations(event)
     taken = sum(r.party_size for r in rows if r.status is RegistrationStatus.CONFIRMED)
@@ -98,10 +139,19 @@ def test_concurrent_cancels_promote_without_overfilling(live_server, world, in_d
     event = factories.event(world.org_a, in_days(10), capacity=10)
     tokens = []
     for i in range(40):
-        outcome = rules.register(event.id, factories.registration_request(name=f"P{i}", party_size=1 if i < 10 else 1 + i % 2), now)
+        outcome = rules.register(
+            event.id,
+            factories.registration_request(name=f"P{i}", party_size=1 if i < 10 else 1 + i % 2),
+            now,
+        )
         tokens.append(outcome.registration.manage_token)
     _db.session.commit()
-    results = all_at_once([(lambda t=t: call("DELETE", f"{live_server}/api/v1/registrations/{t}")) for t in tokens[:8]])
+    results = all_at_once(
+        [
+            (lambda t=t: call("DELETE", f"{live_server}/api/v1/registrations/{t}"))
+            for t in tokens[:8]
+        ]
+    )
     assert {status for status, _ in results} == {200}
     rows = registrations(event)
     confirmed = sum(r.party_size for r in rows if r.status is RegistrationStatus.CONFIRMED)
@@ -110,4 +160,6 @@ def test_concurrent_cancels_promote_without_overfilling(live_server, world, in_d
     promoted = [r for r in rows[10:] if r.status is RegistrationStatus.CONFIRMED]
     assert promoted, "the freed places went to the waiting list"
     kinds = _db.session.execute(select(OutboxMessage.registration_id, OutboxMessage.kind)).all()
-    assert sorted(rid for rid, kind in kinds if kind == "registration_promoted") == sorted(r.id for r in promoted)
+    assert sorted(rid for rid, kind in kinds if kind == "registration_promoted") == sorted(
+        r.id for r in promoted
+    )

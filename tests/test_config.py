@@ -1,4 +1,5 @@
 """Production refuses to start without a real secret and database; development needs nothing."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,14 +9,34 @@ from eventsvc.config import ConfigError, load_config
 
 def test_production_needs_secret_and_database(tmp_path):
     with pytest.raises(ConfigError, match="EVENTSVC_SECRET_KEY"):
-        load_config(str(tmp_path), env={"EVENTSVC_ENV": "production", "EVENTSVC_DATABASE_URL": "postgresql+psycopg://x/y"})
+        load_config(
+            str(tmp_path),
+            env={"EVENTSVC_ENV": "production", "EVENTSVC_DATABASE_URL": "postgresql+psycopg://x/y"},
+        )
     with pytest.raises(ConfigError, match="EVENTSVC_DATABASE_URL"):
-        load_config(str(tmp_path), env={"EVENTSVC_ENV": "production", "EVENTSVC_SECRET_KEY": "x" * 40})
+        load_config(
+            str(tmp_path), env={"EVENTSVC_ENV": "production", "EVENTSVC_SECRET_KEY": "x" * 40}
+        )
     with pytest.raises(ConfigError, match="32"):
-        load_config(str(tmp_path), env={"EVENTSVC_ENV": "production", "EVENTSVC_SECRET_KEY": "short", "EVENTSVC_DATABASE_URL": "postgresql+psycopg://x/y"})
-    complete = {"EVENTSVC_ENV": "production", "EVENTSVC_SECRET_KEY": "x" * 40, "EVENTSVC_DATABASE_URL": "postgresql+psycopg://x/y",
-                "MAIL_SERVER": "smtp.example.lv", "EVENTSVC_PUBLIC_URL": "https://pasakumi.example.lv"}
-    for missing, message in (("MAIL_SERVER", "MAIL_SERVER"), ("EVENTSVC_PUBLIC_URL", "EVENTSVC_PUBLIC_URL")):
+        load_config(
+            str(tmp_path),
+            env={
+                "EVENTSVC_ENV": "production",
+                "EVENTSVC_SECRET_KEY": "short",
+                "EVENTSVC_DATABASE_URL": "postgresql+psycopg://x/y",
+            },
+        )
+    complete = {
+        "EVENTSVC_ENV": "production",
+        "EVENTSVC_SECRET_KEY": "x" * 40,
+        "EVENTSVC_DATABASE_URL": "postgresql+psycopg://x/y",
+        "MAIL_SERVER": "smtp.example.lv",
+        "EVENTSVC_PUBLIC_URL": "https://pasakumi.example.lv",
+    }
+    for missing, message in (
+        ("MAIL_SERVER", "MAIL_SERVER"),
+        ("EVENTSVC_PUBLIC_URL", "EVENTSVC_PUBLIC_URL"),
+    ):
         with pytest.raises(ConfigError, match=message):
             load_config(str(tmp_path), env={k: v for k, v in complete.items() if k != missing})
     config = load_config(str(tmp_path), env=complete)
@@ -29,7 +50,10 @@ def test_development_generates_and_keeps_a_secret(tmp_path):
     second = load_config(str(tmp_path), env={})
     assert len(first["SECRET_KEY"]) >= 64 and first["SECRET_KEY"] == second["SECRET_KEY"]
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
-    assert first["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///") and str(tmp_path) in first["SQLALCHEMY_DATABASE_URI"]
+    assert (
+        first["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+        and str(tmp_path) in first["SQLALCHEMY_DATABASE_URI"]
+    )
 
 
 @pytest.mark.parametrize("days", ["-5", "0", "ninety", "٩٠"])

@@ -1,4 +1,5 @@
 """The .ics of an event and the calendar feed parse with `icalendar` and carry UTC times."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -36,7 +37,9 @@ def test_summer_event_is_utc_plus_three(client, world):
 
 def test_feed_holds_public_upcoming_events_and_marks_cancelled(client, world, in_days):
     published = factories.event(world.org_a, in_days(3), title="Publicēts")
-    cancelled = factories.event(world.org_b, in_days(4), title="Atcelts", status=EventStatus.CANCELLED)
+    cancelled = factories.event(
+        world.org_b, in_days(4), title="Atcelts", status=EventStatus.CANCELLED
+    )
     factories.event(world.org_a, in_days(5), title="Melnraksts", status=EventStatus.DRAFT)
     cal = Calendar.from_ical(client.get("/calendar.ics").data)
     events = {str(v["summary"]): v for v in cal.walk("VEVENT")}

@@ -1,4 +1,5 @@
 """Tickets by email through the outbox, with a real SMTP server (aiosmtpd) on 127.0.0.1."""
+
 from __future__ import annotations
 
 import io
@@ -36,13 +37,24 @@ def register(event, now, **fields):
 
 @pytest.fixture
 def event(world, in_days):
-    return factories.event(world.org_a, in_days(10), capacity=3, desk_opens_at=in_days(10) - timedelta(minutes=30))
+    return factories.event(
+        world.org_a, in_days(10), capacity=3, desk_opens_at=in_days(10) - timedelta(minutes=30)
+    )
 
 
 def test_confirmation_arrives_once_with_text_html_qr_and_ics(client, event, smtp_server, now):
     token = csrf_from(client, f"/events/{event.id}")
-    client.post(f"/events/{event.id}/register", data={"name": "Anna Bērziņa", "email": "anna@example.lv",
-                                                      "party_size": "2", "language": "lv", "consent": "y", "csrf_token": token})
+    client.post(
+        f"/events/{event.id}/register",
+        data={
+            "name": "Anna Bērziņa",
+            "email": "anna@example.lv",
+            "party_size": "2",
+            "language": "lv",
+            "consent": "y",
+            "csrf_token": token,
+        },
+    )
     assert smtp_server.inbox.messages == []  # the request did not wait for SMTP
     report = mailer.deliver_due(now + timedelta(seconds=1))
     assert report.sent == 1
@@ -61,7 +73,9 @@ def test_confirmation_arrives_once_with_text_html_qr_and_ics(client, event, smtp
     parts = list(mail.walk())
     inline = [p for p in parts if p.get("Content-ID") == "<qr>"]
     assert len(inline) == 1 and inline[0].get_content_type() == "image/png"
-    attached_png = [p for p in parts if p.get_content_type() == "image/png" and p.get("Content-ID") is None]
+    attached_png = [
+        p for p in parts if p.get_content_type() == "image/png" and p.get("Content-ID") is None
+    ]
     assert len(attached_png) == 1 and attached_png[0].get_filename().endswith(".png")
     secret = decode_qr(attached_png[0].get_payload(decode=True))
     assert secret == registration.ticket_secret
@@ -102,26 +116,51 @@ def test_waitlisted_mail_has_position_and_no_ticket_promotion_sends_it(event, sm
     kinds = [m["Subject"] for m in smtp_server.inbox.parsed()[2:]]
     promoted = [m for m in smtp_server.inbox.parsed()[2:] if m["To"] == "w@example.lv"]
     assert len(kinds) == 2 and len(promoted) == 1
-    assert decode_qr(next(p for p in promoted[0].walk() if p.get("Content-ID") == "<qr>").get_payload(decode=True)) == waiting.ticket_secret
+    assert (
+        decode_qr(
+            next(p for p in promoted[0].walk() if p.get("Content-ID") == "<qr>").get_payload(
+                decode=True
+            )
+        )
+        == waiting.ticket_secret
+    )
 
 
 def test_repeated_registration_resends_the_existing_ticket(event, smtp_server, now):
     original = register(event, now, email="anna@example.lv")
-    again = rules.register(event.id, factories.registration_request(email="anna@example.lv", name="Cits"), now)
+    again = rules.register(
+        event.id, factories.registration_request(email="anna@example.lv", name="Cits"), now
+    )
     _db.session.commit()
     assert again.registration.id == original.id
     mailer.deliver_due(now)
     first, second = smtp_server.inbox.parsed()
-    qr = lambda m: decode_qr(next(p for p in m.walk() if p.get("Content-ID") == "<qr>").get_payload(decode=True))  # noqa: E731
+
+    def qr(m):
+        return decode_qr(
+            next(p for p in m.walk() if p.get("Content-ID") == "<qr>").get_payload(decode=True)
+        )
+
     assert qr(first) == qr(second) == original.ticket_secret
-    assert "Anna" in second.get_body(preferencelist=("plain",)).get_content()  # the real name, not "Cits"
+    assert (
+        "Anna" in second.get_body(preferencelist=("plain",)).get_content()
+    )  # the real name, not "Cits"
 
 
 def test_smtp_down_keeps_the_message_and_delivers_it_once_later(client, event, smtp_server, now):
     smtp_server.stop()
     token = csrf_from(client, f"/events/{event.id}")
-    response = client.post(f"/events/{event.id}/register", data={"name": "Anna", "email": "anna@example.lv",
-                                                                 "party_size": "1", "language": "lv", "consent": "y", "csrf_token": token})
+    response = client.post(
+        f"/events/{event.id}/register",
+        data={
+            "name": "Anna",
+            "email": "anna@example.lv",
+            "party_size": "1",
+            "language": "lv",
+            "consent": "y",
+            "csrf_token": token,
+        },
+    )
     assert response.status_code == 302  # registering does not depend on the mail server
     now = utcnow()
     report = mailer.deliver_due(now)
@@ -199,17 +238,28 @@ def test_two_workers_deliver_200_messages_exactly_once(app, world, in_days, smtp
     assert sum(r.sent for r in reports) == 200
     ids = [m["X-Eventsvc-Message"] for m in smtp_server.inbox.parsed()]
     assert len(ids) == 200 and len(set(ids)) == 200
-    assert _db.session.scalar(select(func.count()).where(OutboxMessage.status == OutboxStatus.SENT)) == 200
+    assert (
+        _db.session.scalar(select(func.count()).where(OutboxMessage.status == OutboxStatus.SENT))
+        == 200
+    )
 
 
 def test_changing_the_time_tells_each_active_registrant_once(world, smtp_server, in_days, now):
     from eventsvc.services.events import EventData, cancel_event, update_event
 
-    event = factories.event(world.org_a, in_days(10), capacity=10, format=EventFormat.HYBRID, stream_url="https://x.lv/s")
+    event = factories.event(
+        world.org_a,
+        in_days(10),
+        capacity=10,
+        format=EventFormat.HYBRID,
+        stream_url="https://x.lv/s",
+    )
     register(event, now, email="a@example.lv", attendance=Attendance.IN_PERSON)
     register(event, now, email="b@example.lv", attendance=Attendance.ONLINE, language="en")
     c = register(event, now, email="c@example.lv", attendance=Attendance.IN_PERSON)
-    register(event, now, phone="+37120000000", email=None, attendance=Attendance.IN_PERSON)  # no email: nobody to write to
+    register(
+        event, now, phone="+37120000000", email=None, attendance=Attendance.IN_PERSON
+    )  # no email: nobody to write to
     rules.cancel_registration(c, now)
     _db.session.commit()
     mailer.deliver_due(now)
@@ -224,7 +274,11 @@ def test_changing_the_time_tells_each_active_registrant_once(world, smtp_server,
     mailer.deliver_due(now)
     notices = smtp_server.inbox.parsed()
     assert sorted(m["To"] for m in notices) == ["a@example.lv", "b@example.lv"]
-    english = next(m for m in notices if m["To"] == "b@example.lv").get_body(preferencelist=("plain",)).get_content()
+    english = (
+        next(m for m in notices if m["To"] == "b@example.lv")
+        .get_body(preferencelist=("plain",))
+        .get_content()
+    )
     assert "Time: was" in english and "now" in english
 
     data = EventData.from_event(event)
@@ -247,7 +301,9 @@ def test_reminders_run_twice_send_once(app, world, smtp_server, now):
     tomorrow = to_riga(now).date() + timedelta(days=1)
     from datetime import datetime, time
 
-    event = factories.event(world.org_a, datetime.combine(tomorrow, time(13, 0), tzinfo=RIGA), capacity=1)
+    event = factories.event(
+        world.org_a, datetime.combine(tomorrow, time(13, 0), tzinfo=RIGA), capacity=1
+    )
     later = factories.event(world.org_a, now + timedelta(days=5))
     register(event, now, email="a@example.lv")
     register(event, now, email="waiting@example.lv")  # waitlisted: no reminder
@@ -337,7 +393,9 @@ def test_moving_the_event_makes_the_reminder_due_again(world, in_days, now):
     assert registration.reminded_at is None
 
 
-def test_a_message_that_breaks_the_connection_is_charged_not_the_queue(event, smtp_server, now, monkeypatch):
+def test_a_message_that_breaks_the_connection_is_charged_not_the_queue(
+    event, smtp_server, now, monkeypatch
+):
     import smtplib
 
     from flask_mail import Connection
@@ -371,5 +429,8 @@ def test_a_registration_erased_after_the_reminders_were_listed_gets_none(world, 
     _db.session.commit()
     assert [queue_reminder(r, now) for r in listed] == [True, False]
     _db.session.commit()
-    assert set(_db.session.scalars(select(OutboxMessage.recipient).where(OutboxMessage.kind == "event_reminder"))) == {
-        "stays@example.lv"}
+    assert set(
+        _db.session.scalars(
+            select(OutboxMessage.recipient).where(OutboxMessage.kind == "event_reminder")
+        )
+    ) == {"stays@example.lv"}

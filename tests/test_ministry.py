@@ -1,4 +1,5 @@
 """The Ministry sees totals and never a person: every route walked as the ministry user."""
+
 from __future__ import annotations
 
 import csv
@@ -14,10 +15,20 @@ from eventsvc.web.api.openapi import SPEC
 from .conftest import login
 from .test_stats import fixture  # noqa: F401  (the hand-computed fixture)
 
-PERSONAL = re.compile(r"Ilze|Pēteris|Marija|Aija|Gunārs|Olga|Inta|Rasma|@example\.lv|\+37120000000|needs of")
+PERSONAL = re.compile(
+    r"Ilze|Pēteris|Marija|Aija|Gunārs|Olga|Inta|Rasma|@example\.lv|\+37120000000|needs of"
+)
 # Reached only with a resident's private link, which the Ministry never holds.
-PRIVATE_LINK_ROUTES = {"registration.manage", "registration.cancel", "registration.ticket", "registration.ticket_qr",
-                       "registration.registered", "registration.erase", "api.get_registration", "static"}
+PRIVATE_LINK_ROUTES = {
+    "registration.manage",
+    "registration.cancel",
+    "registration.ticket",
+    "registration.ticket_qr",
+    "registration.registered",
+    "registration.erase",
+    "api.get_registration",
+    "static",
+}
 
 
 def test_every_route_walked_as_the_ministry_shows_no_person(app, client, world, fixture):  # noqa: F811
@@ -26,10 +37,22 @@ def test_every_route_walked_as_the_ministry_shows_no_person(app, client, world, 
     e1.speakers.append(Speaker(name="Linda Medne"))
     e1.activities.append(Activity(title="Darbnīca", starts_at=e1.starts_at, ends_at=e1.ends_at))
     _db.session.commit()
-    values = {"event_id": e1.id, "registration_id": registration.id, "speaker_id": e1.speakers[0].id,
-              "activity_id": e1.activities[0].id, "checkin_id": 1, "message_id": 1, "token_id": 1,
-              "code": "en", "size": "large", "group": "municipality", "name": "00000001", "index": 0,
-              "user_id": world.admin.id, "organisation_id": world.org_a.id}
+    values = {
+        "event_id": e1.id,
+        "registration_id": registration.id,
+        "speaker_id": e1.speakers[0].id,
+        "activity_id": e1.activities[0].id,
+        "checkin_id": 1,
+        "message_id": 1,
+        "token_id": 1,
+        "code": "en",
+        "size": "large",
+        "group": "municipality",
+        "name": "00000001",
+        "index": 0,
+        "user_id": world.admin.id,
+        "organisation_id": world.org_a.id,
+    }
     login(client, world.ministry.email)
     walked = 0
     for rule in app.url_map.iter_rules():
@@ -50,12 +73,23 @@ def test_every_route_walked_as_the_ministry_shows_no_person(app, client, world, 
 def test_the_dashboard_and_its_csv(client, world, fixture):  # noqa: F811
     login(client, world.ministry.email)
     page = client.get("/stats/").get_data(as_text=True)
-    for heading in ("Pa pašvaldībām", "Pa kampaņām un pilotprojektiem", "Pa pasākumu veidiem", "Pa mērķa grupām", "Pa mēnešiem"):
+    for heading in (
+        "Pa pašvaldībām",
+        "Pa kampaņām un pilotprojektiem",
+        "Pa pasākumu veidiem",
+        "Pa mērķa grupām",
+        "Pa mēnešiem",
+    ):
         assert heading in page
     assert "<svg" in page and "Tukuma novads" in page
     filtered = client.get(f"/stats/?municipality={world.tukums.id}").get_data(as_text=True)
-    assert "Daugavpils valstspilsēta" not in filtered.split('id="table-municipality"')[1].split("</section>")[0]
-    rows = list(csv.reader(io.StringIO(client.get("/stats/municipality.csv").data.decode("utf-8-sig"))))
+    assert (
+        "Daugavpils valstspilsēta"
+        not in filtered.split('id="table-municipality"')[1].split("</section>")[0]
+    )
+    rows = list(
+        csv.reader(io.StringIO(client.get("/stats/municipality.csv").data.decode("utf-8-sig")))
+    )
     assert rows[0][0] == "Pa pašvaldībām"
     by_name = {row[0]: row for row in rows[1:]}
     header = rows[0]
@@ -70,13 +104,22 @@ def test_the_dashboard_and_its_csv(client, world, fixture):  # noqa: F811
 
 def test_the_json_endpoint_for_reporting_tools(client, runner, world, fixture):  # noqa: F811
     token = runner.invoke(args=["users", "token", world.ministry.email]).output.strip()
-    response = client.get("/api/v1/stats/attendance?group_by=month", headers={"Authorization": f"Bearer {token}"})
+    response = client.get(
+        "/api/v1/stats/attendance?group_by=month", headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 200
-    schema = SPEC["paths"]["/stats/attendance"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    schema = SPEC["paths"]["/stats/attendance"]["get"]["responses"]["200"]["content"][
+        "application/json"
+    ]["schema"]
     jsonschema.validate(response.json, {**schema, "components": SPEC["components"]})
     assert response.json["totals"]["people_registered"] == 12
-    assert [(g["key"], g["people_checked_in"]) for g in response.json["groups"]] == [("2026-09", 3), ("2026-10", 3)]
-    bad = client.get("/api/v1/stats/attendance?group_by=person", headers={"Authorization": f"Bearer {token}"})
+    assert [(g["key"], g["people_checked_in"]) for g in response.json["groups"]] == [
+        ("2026-09", 3),
+        ("2026-10", 3),
+    ]
+    bad = client.get(
+        "/api/v1/stats/attendance?group_by=person", headers={"Authorization": f"Bearer {token}"}
+    )
     assert bad.status_code == 400
     assert client.get("/api/v1/stats/attendance").status_code == 401
 

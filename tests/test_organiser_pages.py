@@ -1,4 +1,5 @@
 """Organiser pages: create, edit, publish, unpublish and cancel events; panel and activities."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -62,7 +63,9 @@ def test_organiser_creates_a_draft_then_publishes_it(client, world):
     assert event.campaign_id == world.campaign.id
 
     assert client.get(f"/events/{event.id}").status_code == 404  # a draft is not public
-    response = post_form(client, f"/manage/events/{event.id}/publish", {}, form_url=f"/manage/events/{event.id}")
+    response = post_form(
+        client, f"/manage/events/{event.id}/publish", {}, form_url=f"/manage/events/{event.id}"
+    )
     assert response.status_code == 302
     _db.session.refresh(event)
     assert event.status is EventStatus.PUBLISHED and event.published_at is not None
@@ -95,26 +98,40 @@ def test_form_errors_are_shown_next_to_their_fields_never_a_500(client, world):
         assert response.status_code == 422, field_name
         # The message sits in the field's own block, tied to the input for screen readers.
         assert f'id="{field_name}-error"' in body, field_name
-        assert 'aria-describedby="' in body and f'{field_name}-error' in body
+        assert 'aria-describedby="' in body and f"{field_name}-error" in body
         assert 'class="error-summary"' in body
     assert _db.session.scalar(select(Event.id)) is None  # nothing saved
 
 
 def test_online_event_needs_a_stream_link_with_a_latvian_message(client, world):
     login(client, world.organiser_a.email)
-    response = post_form(client, "/manage/events/new", event_form(world, datetime(2031, 11, 13, 13, tzinfo=RIGA), format="online", stream_url=""))
+    response = post_form(
+        client,
+        "/manage/events/new",
+        event_form(world, datetime(2031, 11, 13, 13, tzinfo=RIGA), format="online", stream_url=""),
+    )
     assert response.status_code == 422
     assert 'id="stream_url-error"' in text_of(response)
 
 
 def test_edit_keeps_a_date_deadline_as_a_date(client, world, in_days):
     starts = datetime(2031, 11, 13, 13, 0, tzinfo=RIGA)
-    event = factories.event(world.org_a, starts, registration_closes_at=end_of_riga_day(starts.date() - timedelta(days=1)))
+    event = factories.event(
+        world.org_a,
+        starts,
+        registration_closes_at=end_of_riga_day(starts.date() - timedelta(days=1)),
+    )
     login(client, world.organiser_a.email)
     body = text_of(client.get(f"/manage/events/{event.id}/edit"))
     assert 'value="2031-11-12"' in body  # the deadline day, not the stored midnight after it
     assert 'value="2031-11-13T13:00"' in body  # Riga wall-clock time
-    data = event_form(world, starts, title="Jauns nosaukums", registration_closes_on="2031-11-11", registration_closes_time="18:00")
+    data = event_form(
+        world,
+        starts,
+        title="Jauns nosaukums",
+        registration_closes_on="2031-11-11",
+        registration_closes_time="18:00",
+    )
     response = post_form(client, f"/manage/events/{event.id}/edit", data)
     assert response.status_code == 302
     _db.session.refresh(event)
@@ -124,7 +141,15 @@ def test_edit_keeps_a_date_deadline_as_a_date(client, world, in_days):
 
 def test_unpublish_is_refused_once_people_registered_and_cancel_works(client, world, in_days):
     event = factories.event(world.org_a, in_days(10))
-    _db.session.add(Registration(event_id=event.id, status=RegistrationStatus.CONFIRMED, name="Anna", email="anna@example.lv", party_size=3))
+    _db.session.add(
+        Registration(
+            event_id=event.id,
+            status=RegistrationStatus.CONFIRMED,
+            name="Anna",
+            email="anna@example.lv",
+            party_size=3,
+        )
+    )
     _db.session.commit()
     login(client, world.organiser_a.email)
     page = f"/manage/events/{event.id}"
@@ -140,26 +165,54 @@ def test_unpublish_is_refused_once_people_registered_and_cancel_works(client, wo
     _db.session.refresh(event)
     assert event.status is EventStatus.CANCELLED and event.cancelled_at is not None
     # Cancelled events cannot be edited.
-    response = post_form(client, f"{page}/edit", event_form(world, event.starts_at), form_url=page + "/cancel")
+    response = post_form(
+        client, f"{page}/edit", event_form(world, event.starts_at), form_url=page + "/cancel"
+    )
     _db.session.refresh(event)
     assert event.title != "Kopienas satikšanās"
 
 
 def test_event_list_shows_people_registered_per_event(client, world, in_days):
     event = factories.event(world.org_a, in_days(10), title="Ar reģistrācijām", capacity=30)
-    _db.session.add_all([
-        Registration(event_id=event.id, status=RegistrationStatus.CONFIRMED, name="A", email="a1@example.lv", party_size=3),
-        Registration(event_id=event.id, status=RegistrationStatus.CONFIRMED, name="B", email="b1@example.lv", party_size=2),
-        Registration(event_id=event.id, status=RegistrationStatus.CANCELLED, name="C", email="c1@example.lv", party_size=4),
-        Registration(event_id=event.id, status=RegistrationStatus.WAITLISTED, name="D", email="d1@example.lv", party_size=1),
-    ])
+    _db.session.add_all(
+        [
+            Registration(
+                event_id=event.id,
+                status=RegistrationStatus.CONFIRMED,
+                name="A",
+                email="a1@example.lv",
+                party_size=3,
+            ),
+            Registration(
+                event_id=event.id,
+                status=RegistrationStatus.CONFIRMED,
+                name="B",
+                email="b1@example.lv",
+                party_size=2,
+            ),
+            Registration(
+                event_id=event.id,
+                status=RegistrationStatus.CANCELLED,
+                name="C",
+                email="c1@example.lv",
+                party_size=4,
+            ),
+            Registration(
+                event_id=event.id,
+                status=RegistrationStatus.WAITLISTED,
+                name="D",
+                email="d1@example.lv",
+                party_size=1,
+            ),
+        ]
+    )
     _db.session.commit()
     factories.event(world.org_b, in_days(10), title="Citas organizācijas pasākums")
     login(client, world.organiser_a.email)
     body = text_of(client.get("/manage/"))
     assert "Ar reģistrācijām" in body
     assert "Citas organizācijas pasākums" not in body
-    row = body[body.index("Ar reģistrācijām"):].split("</tr>")[0]
+    row = body[body.index("Ar reģistrācijām") :].split("</tr>")[0]
     cells = [c.split(">")[-1] for c in row.split("</td>")]
     assert "5" in cells and "30" in cells and "1" in cells
 
@@ -169,23 +222,65 @@ def test_speakers_and_activities_are_managed_in_order(client, world):
     event = factories.event(world.org_a, starts, hours=6)
     login(client, world.organiser_a.email)
     base = f"/manage/events/{event.id}"
-    post_form(client, f"{base}/speakers/new", {"name": "Inga Priede", "role": "panellist", "title": "", "organisation": "", "position": "2"})
-    post_form(client, f"{base}/speakers/new", {"name": "Linda Medne", "role": "moderator", "title": "", "organisation": "", "position": "1"})
+    post_form(
+        client,
+        f"{base}/speakers/new",
+        {
+            "name": "Inga Priede",
+            "role": "panellist",
+            "title": "",
+            "organisation": "",
+            "position": "2",
+        },
+    )
+    post_form(
+        client,
+        f"{base}/speakers/new",
+        {
+            "name": "Linda Medne",
+            "role": "moderator",
+            "title": "",
+            "organisation": "",
+            "position": "1",
+        },
+    )
     names = [s.name for s in _db.session.scalars(select(Speaker).order_by(Speaker.position))]
     assert names == ["Linda Medne", "Inga Priede"]
-    response = post_form(client, f"{base}/speakers/new", {"name": "", "role": "panellist", "position": "3"})
+    response = post_form(
+        client, f"{base}/speakers/new", {"name": "", "role": "panellist", "position": "3"}
+    )
     assert response.status_code == 422 and 'id="name-error"' in text_of(response)
 
-    ok = post_form(client, f"{base}/activities/new", {
-        "title": "Eglīšu rotājumu darbnīca", "kind": "workshop", "description": "",
-        "starts_at": "2031-11-13T13:30", "ends_at": "2031-11-13T14:30", "location": "Telts", "capacity": "20", "position": "1",
-    })
+    ok = post_form(
+        client,
+        f"{base}/activities/new",
+        {
+            "title": "Eglīšu rotājumu darbnīca",
+            "kind": "workshop",
+            "description": "",
+            "starts_at": "2031-11-13T13:30",
+            "ends_at": "2031-11-13T14:30",
+            "location": "Telts",
+            "capacity": "20",
+            "position": "1",
+        },
+    )
     assert ok.status_code == 302
     activity = _db.session.scalar(select(Activity))
-    assert activity.capacity == 20 and activity.starts_at == datetime(2031, 11, 13, 13, 30, tzinfo=RIGA)
-    outside = post_form(client, f"{base}/activities/new", {
-        "title": "Vēlu vakarā", "kind": "concert", "starts_at": "2031-11-13T20:00", "ends_at": "2031-11-13T21:00", "position": "2",
-    })
+    assert activity.capacity == 20 and activity.starts_at == datetime(
+        2031, 11, 13, 13, 30, tzinfo=RIGA
+    )
+    outside = post_form(
+        client,
+        f"{base}/activities/new",
+        {
+            "title": "Vēlu vakarā",
+            "kind": "concert",
+            "starts_at": "2031-11-13T20:00",
+            "ends_at": "2031-11-13T21:00",
+            "position": "2",
+        },
+    )
     assert outside.status_code == 422 and 'id="starts_at-error"' in text_of(outside)
 
     speaker = _db.session.scalar(select(Speaker).where(Speaker.name == "Inga Priede"))

@@ -1,5 +1,6 @@
 """Forgetting personal data (retention purge, a resident's own erasure) and handing it over
 (a data-subject request), while the Ministry's totals stay exactly as they were."""
+
 from __future__ import annotations
 
 import json
@@ -35,9 +36,31 @@ from .conftest import csrf_from, login
 # Every column of a registration is either erased by anonymisation or kept as it was: a new
 # column fails test_purge_erases_every_personal_column until it is put in one of the two.
 ERASED = {"name", "email", "phone", "needs", "manage_token", "ticket_secret", "anonymised_at"}
-KEPT = {"id", "event_id", "status", "party_size", "checked_in_people", "attendance", "language", "source",
-        "created_by_id", "consent_at", "created_at", "updated_at", "confirmed_at", "cancelled_at", "reminded_at"}
-PERSONAL_TABLES = ("registrations", "outbox_messages", "checkins", "registration_activities", "event_stats", "audit_log")
+KEPT = {
+    "id",
+    "event_id",
+    "status",
+    "party_size",
+    "checked_in_people",
+    "attendance",
+    "language",
+    "source",
+    "created_by_id",
+    "consent_at",
+    "created_at",
+    "updated_at",
+    "confirmed_at",
+    "cancelled_at",
+    "reminded_at",
+}
+PERSONAL_TABLES = (
+    "registrations",
+    "outbox_messages",
+    "checkins",
+    "registration_activities",
+    "event_stats",
+    "audit_log",
+)
 
 
 @dataclass
@@ -56,36 +79,97 @@ class History:
     kept: list[Person]
 
 
-def person(event, key, *, size=1, status=RegistrationStatus.CONFIRMED, attendance=Attendance.IN_PERSON,
-           source=RegistrationSource.WEB, checked=0, activities=(), messages=(), by=None, email=True) -> Person:
-    name, mail, phone, needs = f"{key} Kalniņa", f"{key.lower()}@example.lv", f"+3712{abs(hash(key)) % 10**7:07d}", f"ratiņkrēsls {key}"
+def person(
+    event,
+    key,
+    *,
+    size=1,
+    status=RegistrationStatus.CONFIRMED,
+    attendance=Attendance.IN_PERSON,
+    source=RegistrationSource.WEB,
+    checked=0,
+    activities=(),
+    messages=(),
+    by=None,
+    email=True,
+) -> Person:
+    name, mail, phone, needs = (
+        f"{key} Kalniņa",
+        f"{key.lower()}@example.lv",
+        f"+3712{abs(hash(key)) % 10**7:07d}",
+        f"ratiņkrēsls {key}",
+    )
     walk_in = source is RegistrationSource.WALK_IN
     r = Registration(
-        event_id=event.id, name=name, email=None if walk_in or not email else mail, phone=None if walk_in else phone,
-        needs="" if walk_in else needs, party_size=size, status=status, attendance=attendance, source=source,
-        consent_at=event.starts_at - timedelta(days=10), created_at=event.starts_at - timedelta(days=10),
-        confirmed_at=event.starts_at - timedelta(days=9) if status is RegistrationStatus.CONFIRMED else None,
-        cancelled_at=event.starts_at - timedelta(days=2) if status is RegistrationStatus.CANCELLED else None,
-        activities=list(activities), created_by_id=by.id if by else None,
+        event_id=event.id,
+        name=name,
+        email=None if walk_in or not email else mail,
+        phone=None if walk_in else phone,
+        needs="" if walk_in else needs,
+        party_size=size,
+        status=status,
+        attendance=attendance,
+        source=source,
+        consent_at=event.starts_at - timedelta(days=10),
+        created_at=event.starts_at - timedelta(days=10),
+        confirmed_at=event.starts_at - timedelta(days=9)
+        if status is RegistrationStatus.CONFIRMED
+        else None,
+        cancelled_at=event.starts_at - timedelta(days=2)
+        if status is RegistrationStatus.CANCELLED
+        else None,
+        activities=list(activities),
+        created_by_id=by.id if by else None,
     )
     _db.session.add(r)
     _db.session.flush()
     if checked:
-        _db.session.add(CheckIn(event_id=event.id, registration_id=r.id, people=checked, method=CheckInMethod.SCAN,
-                                device="d7x2k9q1m", nonce=f"d7x2k9q1m:{r.id}", created_by_id=by.id if by else None,
-                                created_at=event.starts_at, scanned_at=event.starts_at))
-        _db.session.add(CheckIn(event_id=event.id, registration_id=r.id, people=1, method=CheckInMethod.SEARCH,
-                                created_at=event.starts_at, scanned_at=event.starts_at, undone_at=event.starts_at))
+        _db.session.add(
+            CheckIn(
+                event_id=event.id,
+                registration_id=r.id,
+                people=checked,
+                method=CheckInMethod.SCAN,
+                device="d7x2k9q1m",
+                nonce=f"d7x2k9q1m:{r.id}",
+                created_by_id=by.id if by else None,
+                created_at=event.starts_at,
+                scanned_at=event.starts_at,
+            )
+        )
+        _db.session.add(
+            CheckIn(
+                event_id=event.id,
+                registration_id=r.id,
+                people=1,
+                method=CheckInMethod.SEARCH,
+                created_at=event.starts_at,
+                scanned_at=event.starts_at,
+                undone_at=event.starts_at,
+            )
+        )
         r.checked_in_people = checked
     for kind, state in messages:
-        _db.session.add(OutboxMessage(
-            kind=kind, registration_id=r.id, recipient=mail, language="lv", status=state,
-            payload={"changes": {"place": ["Tumes kultūras nams", "Pasta iela 1"]}} if kind == "event_changed" else {},
-            attempts=8 if state is OutboxStatus.FAILED else 1,
-            last_error=f"SMTPRecipientsRefused: {{'{mail}': (550, b'mailbox unavailable')}}" if state is OutboxStatus.FAILED else "",
-            created_at=event.starts_at - timedelta(days=10),
-            sent_at=event.starts_at - timedelta(days=10) if state is OutboxStatus.SENT else None,
-        ))
+        _db.session.add(
+            OutboxMessage(
+                kind=kind,
+                registration_id=r.id,
+                recipient=mail,
+                language="lv",
+                status=state,
+                payload={"changes": {"place": ["Tumes kultūras nams", "Pasta iela 1"]}}
+                if kind == "event_changed"
+                else {},
+                attempts=8 if state is OutboxStatus.FAILED else 1,
+                last_error=f"SMTPRecipientsRefused: {{'{mail}': (550, b'mailbox unavailable')}}"
+                if state is OutboxStatus.FAILED
+                else "",
+                created_at=event.starts_at - timedelta(days=10),
+                sent_at=event.starts_at - timedelta(days=10)
+                if state is OutboxStatus.SENT
+                else None,
+            )
+        )
     strings = [name] if walk_in else [name, mail, phone, needs] if email else [name, phone, needs]
     return Person(r, strings)
 
@@ -95,24 +179,73 @@ def history(world, now):
     def ended(organisation, days, **fields):
         return factories.event(organisation, now - timedelta(days=days, hours=3), **fields)
 
-    old_a = ended(world.org_a, 200, title="Senā diskusija", capacity=6, campaign=world.campaign,
-                  format=EventFormat.HYBRID, stream_url="https://example.lv/s")
-    workshop = Activity(event_id=old_a.id, kind=ActivityKind.WORKSHOP, title="Keramika", capacity=5,
-                        starts_at=old_a.starts_at, ends_at=old_a.ends_at)
+    old_a = ended(
+        world.org_a,
+        200,
+        title="Senā diskusija",
+        capacity=6,
+        campaign=world.campaign,
+        format=EventFormat.HYBRID,
+        stream_url="https://example.lv/s",
+    )
+    workshop = Activity(
+        event_id=old_a.id,
+        kind=ActivityKind.WORKSHOP,
+        title="Keramika",
+        capacity=5,
+        starts_at=old_a.starts_at,
+        ends_at=old_a.ends_at,
+    )
     _db.session.add(workshop)
     old_b = ended(world.org_b, 100, title="Vasaras svētki")
     recent = ended(world.org_a, 30, title="Nesenā tikšanās")
-    upcoming = factories.event(world.org_a, now + timedelta(days=5), title="Drīzā tikšanās", capacity=10)
+    upcoming = factories.event(
+        world.org_a, now + timedelta(days=5), title="Drīzā tikšanās", capacity=10
+    )
     sent, failed, pending = OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.PENDING
     old = [
-        person(old_a, "Zelma", size=3, checked=2, activities=[workshop],
-               messages=[("registration_confirmed", sent), ("event_changed", sent), ("event_reminder", failed)]),
-        person(old_a, "Pēteris", size=2, messages=[("registration_confirmed", sent), ("event_reminder", pending)]),
+        person(
+            old_a,
+            "Zelma",
+            size=3,
+            checked=2,
+            activities=[workshop],
+            messages=[
+                ("registration_confirmed", sent),
+                ("event_changed", sent),
+                ("event_reminder", failed),
+            ],
+        ),
+        person(
+            old_a,
+            "Pēteris",
+            size=2,
+            messages=[("registration_confirmed", sent), ("event_reminder", pending)],
+        ),
         person(old_a, "Marija", size=4, attendance=Attendance.ONLINE, email=False),
-        person(old_a, "Aija", size=5, status=RegistrationStatus.CANCELLED, messages=[("registration_cancelled", sent)]),
-        person(old_a, "Gunārs", size=2, status=RegistrationStatus.WAITLISTED, messages=[("registration_waitlisted", sent)]),
+        person(
+            old_a,
+            "Aija",
+            size=5,
+            status=RegistrationStatus.CANCELLED,
+            messages=[("registration_cancelled", sent)],
+        ),
+        person(
+            old_a,
+            "Gunārs",
+            size=2,
+            status=RegistrationStatus.WAITLISTED,
+            messages=[("registration_waitlisted", sent)],
+        ),
         person(old_a, "Olga", source=RegistrationSource.WALK_IN, checked=1, by=world.organiser_a),
-        person(old_a, "Telefons", size=1, source=RegistrationSource.ORGANISER, by=world.organiser_a, checked=1),
+        person(
+            old_a,
+            "Telefons",
+            size=1,
+            source=RegistrationSource.ORGANISER,
+            by=world.organiser_a,
+            checked=1,
+        ),
         person(old_b, "Inta", checked=1, messages=[("registration_confirmed", sent)]),
         person(old_b, "Rasma", size=2, checked=2),
     ]
@@ -126,7 +259,9 @@ def history(world, now):
 
 
 def columns(registration_id: int) -> dict:
-    row = _db.session.execute(select(Registration.__table__).where(Registration.id == registration_id)).one()
+    row = _db.session.execute(
+        select(Registration.__table__).where(Registration.id == registration_id)
+    ).one()
     return dict(row._mapping)
 
 
@@ -135,7 +270,9 @@ def dump(tables=PERSONAL_TABLES) -> str:
     out = []
     with _db.engine.connect() as conn:
         for table in tables:
-            out.extend(repr(tuple(row)) for row in conn.execute(text(f"SELECT * FROM {table} ORDER BY 1")))
+            out.extend(
+                repr(tuple(row)) for row in conn.execute(text(f"SELECT * FROM {table} ORDER BY 1"))
+            )
     return "\n".join(out)
 
 
@@ -150,11 +287,25 @@ def measure(app, world):
                 "headline": stats.headline(StatsFilter(), None, now),
                 "by_municipality": stats.breakdown(GroupBy.MUNICIPALITY, StatsFilter(), None, now),
                 "by_month": stats.breakdown(GroupBy.MONTH, StatsFilter(), None, now),
-                "org_a": stats.headline(StatsFilter(), stats.require_stats_reader(world.organiser_a), now),
+                "org_a": stats.headline(
+                    StatsFilter(), stats.require_stats_reader(world.organiser_a), now
+                ),
             }
-        counters = {(row.event_id, c): getattr(row, c) for row in _db.session.scalars(select(EventStats))
-                    for c in ("registrations", "people_registered", "people_in_person", "people_online", "people_checked_in",
-                              "checked_in_registered", "checked_in_in_person", "walk_ins", "people_waitlisted")}
+        counters = {
+            (row.event_id, c): getattr(row, c)
+            for row in _db.session.scalars(select(EventStats))
+            for c in (
+                "registrations",
+                "people_registered",
+                "people_in_person",
+                "people_online",
+                "people_checked_in",
+                "checked_in_registered",
+                "checked_in_in_person",
+                "walk_ins",
+                "people_waitlisted",
+            )
+        }
         return result, counters
 
     return run
@@ -178,22 +329,37 @@ def test_purge_erases_every_personal_column_and_keeps_the_totals(db, history, no
     before = {p.registration.id: columns(p.registration.id) for p in history.old + history.kept}
     totals_before, counters_before = measure(now)
     headline = totals_before["headline"]
-    assert headline.people_checked_in and headline.no_shows and headline.walk_ins  # a fixture worth checking
+    assert (
+        headline.people_checked_in and headline.no_shows and headline.walk_ins
+    )  # a fixture worth checking
     old_ids = [p.registration.id for p in history.old]
-    old_messages = len(_db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.registration_id.in_(old_ids))).all())
+    old_messages = len(
+        _db.session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.registration_id.in_(old_ids))
+        ).all()
+    )
 
     report = privacy.purge(now, 90)
 
-    assert (report.registrations, report.events, report.outbox_messages) == (len(history.old), 2, old_messages)
+    assert (report.registrations, report.events, report.outbox_messages) == (
+        len(history.old),
+        2,
+        old_messages,
+    )
     _db.session.expire_all()
     for p in history.old:
         row, was = columns(p.registration.id), before[p.registration.id]
         assert row["name"] == privacy.ANONYMOUS_NAME
         assert (row["email"], row["phone"], row["needs"]) == (None, None, "")
-        assert row["manage_token"] != was["manage_token"] and row["ticket_secret"] != was["ticket_secret"]
+        assert (
+            row["manage_token"] != was["manage_token"]
+            and row["ticket_secret"] != was["ticket_secret"]
+        )
         assert abs(row["anonymised_at"] - now) < timedelta(seconds=1)
         assert {k: row[k] for k in KEPT} == {k: was[k] for k in KEPT}
-    assert not _db.session.scalars(select(OutboxMessage).where(OutboxMessage.registration_id.in_(old_ids))).all()
+    assert not _db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.registration_id.in_(old_ids))
+    ).all()
 
     everything = dump()
     for p in history.old:
@@ -218,7 +384,12 @@ def test_purge_leaves_events_within_the_retention_period(db, history, now):
     assert privacy.purge(now, 250).registrations == 0  # nothing ended that long ago
     assert privacy.purge(now, 150).registrations == 7  # only the event that ended 200 days ago
     _db.session.expire_all()
-    assert {r.event_id for r in _db.session.scalars(select(Registration).where(Registration.anonymised_at.is_not(None)))} == {history.old_a.id}
+    assert {
+        r.event_id
+        for r in _db.session.scalars(
+            select(Registration).where(Registration.anonymised_at.is_not(None))
+        )
+    } == {history.old_a.id}
 
 
 def test_a_second_run_changes_nothing(db, history, now):
@@ -239,16 +410,25 @@ def test_purge_works_in_batches_and_reports_progress(db, history, now):
 
 def test_purge_audits_without_personal_data(db, history, now, world):
     privacy.purge(now, 90)
-    entries = _db.session.scalars(select(AuditEntry).where(AuditEntry.action == privacy.AUDIT_PURGE)).all()
-    assert {(e.organisation_id, e.actor_kind.value) for e in entries} == {(world.org_a.id, "system"), (world.org_b.id, "system")}
+    entries = _db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == privacy.AUDIT_PURGE)
+    ).all()
+    assert {(e.organisation_id, e.actor_kind.value) for e in entries} == {
+        (world.org_a.id, "system"),
+        (world.org_b.id, "system"),
+    }
     assert sum(json.loads(e.detail)["a"]["n"] for e in entries) == len(history.old)
-    assert {json.loads(e.detail)["m"] for e in entries} == {"registrations anonymised: %(n)d (kept for %(days)d days)"}
+    assert {json.loads(e.detail)["m"] for e in entries} == {
+        "registrations anonymised: %(n)d (kept for %(days)d days)"
+    }
 
 
 def test_a_message_queued_in_a_race_is_cleaned_by_the_next_run(db, history, now):
     privacy.purge(now, 90)
     zelma = history.old[0].registration
-    _db.session.add(OutboxMessage(kind="event_changed", registration_id=zelma.id, recipient="zelma@example.lv"))
+    _db.session.add(
+        OutboxMessage(kind="event_changed", registration_id=zelma.id, recipient="zelma@example.lv")
+    )
     _db.session.commit()
     assert privacy.purge_due(now, 90).outbox_messages == 1
     report = privacy.purge(now, 90)
@@ -286,7 +466,9 @@ def test_a_row_held_by_another_transaction_does_not_break_the_purge(db, history,
     if _db.engine.dialect.name == "postgresql":
         with _db.engine.connect() as other:
             other.begin()
-            other.execute(text("SELECT id FROM registrations WHERE id = :id FOR UPDATE"), {"id": held})
+            other.execute(
+                text("SELECT id FROM registrations WHERE id = :id FOR UPDATE"), {"id": held}
+            )
             first = privacy.purge(now, 90)
             other.rollback()
         assert first.registrations == len(history.old) - 1
@@ -319,8 +501,13 @@ def test_the_development_mailbox_copies_go_too(db, history, now, app, tmp_path):
     try:
         for message in _db.session.scalars(select(OutboxMessage)):
             (tmp_path / f"{message.id:08d}.eml").write_text(f"To: {message.recipient}")
-        kept = {f"{m.id:08d}.eml" for p in history.kept for m in _db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.registration_id == p.registration.id))}
+        kept = {
+            f"{m.id:08d}.eml"
+            for p in history.kept
+            for m in _db.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.registration_id == p.registration.id)
+            )
+        }
         privacy.purge(now, 90)
     finally:
         app.config.update(EVENTSVC_MAIL_BACKEND=saved[0], EVENTSVC_MAILBOX_DIR=saved[1])
@@ -332,7 +519,9 @@ def test_flask_privacy_purge(runner, history, now, app):
     assert dry.exit_code == 0, dry.output
     assert "would anonymise 9 registrations of 2 events" in dry.output
     _db.session.expire_all()
-    assert not _db.session.scalars(select(Registration.id).where(Registration.anonymised_at.is_not(None))).all()
+    assert not _db.session.scalars(
+        select(Registration.id).where(Registration.anonymised_at.is_not(None))
+    ).all()
 
     result = runner.invoke(args=["privacy", "purge"])
     assert result.exit_code == 0, result.output
@@ -373,18 +562,38 @@ def full_event(world, in_days, now):
     from eventsvc.services import registration as rules
 
     event = factories.event(world.org_a, in_days(10), capacity=3)
-    first = rules.register(event.id, factories.registration_request(name="Zelma Kalniņa", email="zelma@example.lv",
-                                                                    phone="+37120001111", needs="asistents",
-                                                                    party_size=3), now).registration
-    waiting = rules.register(event.id, factories.registration_request(name="Otra Persona", party_size=2), now).registration
+    first = rules.register(
+        event.id,
+        factories.registration_request(
+            name="Zelma Kalniņa",
+            email="zelma@example.lv",
+            phone="+37120001111",
+            needs="asistents",
+            party_size=3,
+        ),
+        now,
+    ).registration
+    waiting = rules.register(
+        event.id, factories.registration_request(name="Otra Persona", party_size=2), now
+    ).registration
     _db.session.commit()
-    assert (first.status, waiting.status) == (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+    assert (first.status, waiting.status) == (
+        RegistrationStatus.CONFIRMED,
+        RegistrationStatus.WAITLISTED,
+    )
     return event, first, waiting
 
 
-def test_resident_erases_their_registration_through_the_manage_link(client, full_event, measure, now):
+def test_resident_erases_their_registration_through_the_manage_link(
+    client, full_event, measure, now
+):
     event, first, waiting = full_event
-    token, secret, first_id, waiting_id = first.manage_token, first.ticket_secret, first.id, waiting.id
+    token, secret, first_id, waiting_id = (
+        first.manage_token,
+        first.ticket_secret,
+        first.id,
+        waiting.id,
+    )
     page = f"/r/{token}"
 
     manage = client.get(page).get_data(as_text=True)
@@ -405,7 +614,12 @@ def test_resident_erases_their_registration_through_the_manage_link(client, full
     _db.session.expire_all()
     erased = columns(first_id)
     assert erased["status"] == RegistrationStatus.CANCELLED
-    assert (erased["name"], erased["email"], erased["phone"], erased["needs"]) == (privacy.ANONYMOUS_NAME, None, None, "")
+    assert (erased["name"], erased["email"], erased["phone"], erased["needs"]) == (
+        privacy.ANONYMOUS_NAME,
+        None,
+        None,
+        "",
+    )
     assert erased["anonymised_at"] is not None and erased["party_size"] == 3
     assert erased["manage_token"] != token and erased["ticket_secret"] != secret
     # The freed places went to the waiting list, and only the promoted party hears of it.
@@ -413,19 +627,47 @@ def test_resident_erases_their_registration_through_the_manage_link(client, full
     messages = _db.session.scalars(select(OutboxMessage)).all()
     assert {m.registration_id for m in messages} == {waiting_id}
     assert "registration_promoted" in {m.kind for m in messages}
-    assert "zelma@example.lv" not in dump() and "Zelma Kalniņa" not in dump() and "asistents" not in dump()
+    assert (
+        "zelma@example.lv" not in dump()
+        and "Zelma Kalniņa" not in dump()
+        and "asistents" not in dump()
+    )
 
-    for url in (page, f"{page}/ticket", f"{page}/qr.png", f"{page}/cancel", f"{page}/erase", f"/api/v1/registrations/{token}"):
+    for url in (
+        page,
+        f"{page}/ticket",
+        f"{page}/qr.png",
+        f"{page}/cancel",
+        f"{page}/erase",
+        f"/api/v1/registrations/{token}",
+    ):
         assert client.get(url).status_code == 404, url
-    assert client.post(f"{page}/erase", data={"csrf_token": csrf_from(client, f"/r/{_db.session.get(Registration, waiting_id).manage_token}/erase")}).status_code == 404
+    assert (
+        client.post(
+            f"{page}/erase",
+            data={
+                "csrf_token": csrf_from(
+                    client, f"/r/{_db.session.get(Registration, waiting_id).manage_token}/erase"
+                )
+            },
+        ).status_code
+        == 404
+    )
 
     # The totals are those of a cancelled party and a confirmed one, by the rules and by a rebuild.
     counters = measure(now)[1]
-    assert counters[(event.id, "people_registered")] == 2 and counters[(event.id, "people_waitlisted")] == 0
+    assert (
+        counters[(event.id, "people_registered")] == 2
+        and counters[(event.id, "people_waitlisted")] == 0
+    )
     assert rebuilt_counters(measure, now) == counters
 
     entry = _db.session.scalar(select(AuditEntry).where(AuditEntry.action == privacy.AUDIT_ERASE))
-    assert entry.actor_kind.value == "resident" and entry.target_id == first_id and entry.event_id == event.id
+    assert (
+        entry.actor_kind.value == "resident"
+        and entry.target_id == first_id
+        and entry.event_id == event.id
+    )
 
 
 def test_the_erased_page_says_the_place_is_given_up(app, client, full_event):
@@ -480,8 +722,19 @@ def subjects(world, now):
     b1 = factories.event(world.org_b, now + timedelta(days=5), title="Daugavpils svētki")
     sent = OutboxStatus.SENT
     mine = [
-        person(a1, "Anna", size=2, checked=2, messages=[("registration_confirmed", sent), ("event_reminder", sent)]),
-        person(a2, "Anna", status=RegistrationStatus.WAITLISTED, messages=[("registration_waitlisted", sent)]),
+        person(
+            a1,
+            "Anna",
+            size=2,
+            checked=2,
+            messages=[("registration_confirmed", sent), ("event_reminder", sent)],
+        ),
+        person(
+            a2,
+            "Anna",
+            status=RegistrationStatus.WAITLISTED,
+            messages=[("registration_waitlisted", sent)],
+        ),
         person(b1, "Anna", messages=[("registration_confirmed", sent)]),
     ]
     mine[1].registration.needs = "zīmju valodas tulks"
@@ -491,7 +744,10 @@ def subjects(world, now):
 
 
 def download(client, email, status=200):
-    response = client.post("/manage/data-requests", data={"email": email, "csrf_token": csrf_from(client, "/manage/data-requests")})
+    response = client.post(
+        "/manage/data-requests",
+        data={"email": email, "csrf_token": csrf_from(client, "/manage/data-requests")},
+    )
     assert response.status_code == status, response.get_data(as_text=True)
     return response
 
@@ -502,27 +758,54 @@ def test_organiser_exports_everything_about_one_address(client, world, subjects)
     assert client.get("/manage/data-requests").status_code == 200
     response = download(client, "  ANNA@Example.lv ")
     assert response.mimetype == "application/json"
-    assert "attachment" in response.headers["Content-Disposition"] and "anna" not in response.headers["Content-Disposition"]
+    assert (
+        "attachment" in response.headers["Content-Disposition"]
+        and "anna" not in response.headers["Content-Disposition"]
+    )
     assert response.headers["Cache-Control"] == "private, no-store"
     document = json.loads(response.get_data(as_text=True))
     assert document["email"] == "anna@example.lv"
     rows = document["registrations"]
     assert [r["event"]["title"] for r in rows] == ["Tumes diskusija", "Tumes darbnīca"]
     first, second = rows
-    assert (first["name"], first["email"], first["phone"]) == ("Anna Kalniņa", "anna@example.lv", mine[0].registration.phone)
-    assert (first["status"], first["party_size"], first["attendance"], first["checked_in_people"]) == ("confirmed", 2, "in_person", 2)
-    assert first["accessibility_needs"] == "ratiņkrēsls Anna" and second["accessibility_needs"] == "zīmju valodas tulks"
+    assert (first["name"], first["email"], first["phone"]) == (
+        "Anna Kalniņa",
+        "anna@example.lv",
+        mine[0].registration.phone,
+    )
+    assert (
+        first["status"],
+        first["party_size"],
+        first["attendance"],
+        first["checked_in_people"],
+    ) == ("confirmed", 2, "in_person", 2)
+    assert (
+        first["accessibility_needs"] == "ratiņkrēsls Anna"
+        and second["accessibility_needs"] == "zīmju valodas tulks"
+    )
     assert first["consent_at"] and first["created_at"] and first["language"] == "lv"
-    assert [c["people"] for c in first["check_ins"]] == [2, 1] and first["check_ins"][1]["undone_at"]
-    assert [(m["kind"], m["status"]) for m in first["messages"]] == [("registration_confirmed", "sent"), ("event_reminder", "sent")]
-    assert first["messages"][0]["subject"].endswith("Tumes diskusija") and first["messages"][0]["sent_at"]
+    assert [c["people"] for c in first["check_ins"]] == [2, 1] and first["check_ins"][1][
+        "undone_at"
+    ]
+    assert [(m["kind"], m["status"]) for m in first["messages"]] == [
+        ("registration_confirmed", "sent"),
+        ("event_reminder", "sent"),
+    ]
+    assert (
+        first["messages"][0]["subject"].endswith("Tumes diskusija")
+        and first["messages"][0]["sent_at"]
+    )
     assert second["status"] == "waitlisted"
     text_ = response.get_data(as_text=True)
     for value in [*other.strings, "Daugavpils svētki"]:
         assert value not in text_  # another person's data, another organisation's event
 
-    entries = _db.session.scalars(select(AuditEntry).where(AuditEntry.action == privacy.AUDIT_EXPORT)).all()
-    assert [(e.actor_id, e.organisation_id) for e in entries] == [(world.organiser_a.id, world.org_a.id)]
+    entries = _db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == privacy.AUDIT_EXPORT)
+    ).all()
+    assert [(e.actor_id, e.organisation_id) for e in entries] == [
+        (world.organiser_a.id, world.org_a.id)
+    ]
     assert "anna" not in entries[0].detail.lower()
 
 
@@ -550,7 +833,9 @@ def test_nothing_found_and_a_bad_address_are_said_on_the_page(client, world, sub
         bad = download(client, hostile, status=422)
         assert 'id="email-error"' in bad.get_data(as_text=True)
     token = csrf_from(client, "/manage/data-requests")
-    nul = client.post("/manage/data-requests", data={"email": "anna\x00@example.lv", "csrf_token": token})
+    nul = client.post(
+        "/manage/data-requests", data={"email": "anna\x00@example.lv", "csrf_token": token}
+    )
     assert nul.status_code in (400, 422) and nul.mimetype == "text/html"  # refused, never a 500
 
 
@@ -559,7 +844,10 @@ def test_anonymised_registrations_are_not_exported(db, world, subjects, now):
     privacy.erase_registration(mine[0].registration, now)
     _db.session.commit()
     document = privacy.data_subject_export(world.admin, "anna@example.lv", now)
-    assert [r["event"]["title"] for r in document["registrations"]] == ["Daugavpils svētki", "Tumes darbnīca"]
+    assert [r["event"]["title"] for r in document["registrations"]] == [
+        "Daugavpils svētki",
+        "Tumes darbnīca",
+    ]
 
 
 def test_ministry_and_strangers_are_refused(client, world, subjects, now):
@@ -569,5 +857,9 @@ def test_ministry_and_strangers_are_refused(client, world, subjects, now):
     login(client, world.ministry.email)
     assert client.get("/manage/data-requests").status_code == 403
     response = client.post("/manage/data-requests", data={"email": "anna@example.lv"})
-    assert response.status_code in (400, 403) and "Anna Kalniņa" not in response.get_data(as_text=True)
-    assert not _db.session.scalars(select(AuditEntry).where(AuditEntry.action == privacy.AUDIT_EXPORT)).all()
+    assert response.status_code in (400, 403) and "Anna Kalniņa" not in response.get_data(
+        as_text=True
+    )
+    assert not _db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == privacy.AUDIT_EXPORT)
+    ).all()

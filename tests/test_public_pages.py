@@ -1,4 +1,5 @@
 """The public calendar and event pages, as a resident without an account sees them."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -26,7 +27,9 @@ def test_calendar_lists_upcoming_published_events_soonest_first(client, world, i
 
 
 def test_cancelled_event_stays_listed_and_says_so(client, world, in_days):
-    factories.event(world.org_a, in_days(4), title="Atceltā diskusija", status=EventStatus.CANCELLED)
+    factories.event(
+        world.org_a, in_days(4), title="Atceltā diskusija", status=EventStatus.CANCELLED
+    )
     body = text_of(client.get("/"))
     assert "Atceltā diskusija" in body
     assert "Atcelts" in body
@@ -34,8 +37,16 @@ def test_cancelled_event_stays_listed_and_says_so(client, world, in_days):
 
 def test_drafts_and_unknown_ids_are_404_for_the_public(client, world, in_days):
     draft = factories.event(world.org_a, in_days(5), status=EventStatus.DRAFT)
-    never_public = factories.event(world.org_a, in_days(5), status=EventStatus.CANCELLED, published_at=None)
-    for url in (f"/events/{draft.id}", f"/events/{draft.id}.ics", f"/events/{never_public.id}", "/events/999999", "/events/999999.ics"):
+    never_public = factories.event(
+        world.org_a, in_days(5), status=EventStatus.CANCELLED, published_at=None
+    )
+    for url in (
+        f"/events/{draft.id}",
+        f"/events/{draft.id}.ics",
+        f"/events/{never_public.id}",
+        "/events/999999",
+        "/events/999999.ics",
+    ):
         response = client.get(url)
         assert response.status_code == 404, url
         assert "Šī lapa neeksistē vai nav publiski pieejama." in text_of(response)
@@ -47,11 +58,20 @@ def test_event_page_shows_panel_place_map_and_deadline_in_latvian(client, world,
 
     starts = in_days(10)
     deadline_day = to_riga(starts).date() - timedelta(days=1)
-    event = factories.event(world.org_a, starts, registration_closes_at=end_of_riga_day(deadline_day), capacity=80)
-    event.speakers.extend([
-        Speaker(name="Linda Medne", role=SpeakerRole.MODERATOR, position=0),
-        Speaker(name="Inga Priede", title="domes priekšsēdētāja vietniece", role=SpeakerRole.PANELLIST, position=1),
-    ])
+    event = factories.event(
+        world.org_a, starts, registration_closes_at=end_of_riga_day(deadline_day), capacity=80
+    )
+    event.speakers.extend(
+        [
+            Speaker(name="Linda Medne", role=SpeakerRole.MODERATOR, position=0),
+            Speaker(
+                name="Inga Priede",
+                title="domes priekšsēdētāja vietniece",
+                role=SpeakerRole.PANELLIST,
+                position=1,
+            ),
+        ]
+    )
     db.session.commit()
     body = text_of(client.get(f"/events/{event.id}"))
     assert "Moderators" in body and "Linda Medne" in body
@@ -84,16 +104,30 @@ def test_past_and_not_yet_open_events_say_so(client, world, in_days):
     soon = factories.event(world.org_a, in_days(30), registration_opens_at=in_days(10))
     assert "Šis pasākums jau ir noticis." in text_of(client.get(f"/events/{past.id}"))
     opens = to_riga(soon.registration_opens_at)
-    assert f"Reģistrācijas sākums: {opens.year}. gada {opens.day}." in text_of(client.get(f"/events/{soon.id}"))
+    assert f"Reģistrācijas sākums: {opens.year}. gada {opens.day}." in text_of(
+        client.get(f"/events/{soon.id}")
+    )
     assert f"plkst. {opens:%H:%M}" in text_of(client.get(f"/events/{soon.id}"))
 
 
 def test_calendar_filters_by_municipality_kind_target_group_and_dates(client, world, in_days):
-    a = factories.event(world.org_a, in_days(2), title="Tukuma diskusija", target_groups=[TargetGroup.SENIORS])
-    b = factories.event(world.org_b, in_days(9), title="Križu svētki", kind=EventKind.FESTIVAL,
-                        target_groups=[TargetGroup.FAMILIES_DISABILITY, TargetGroup.EVERYONE])
-    c = factories.event(world.org_b, in_days(40), title="Daugavpils mācības", kind=EventKind.TRAINING,
-                        target_groups=[TargetGroup.PROFESSIONALS])
+    a = factories.event(
+        world.org_a, in_days(2), title="Tukuma diskusija", target_groups=[TargetGroup.SENIORS]
+    )
+    b = factories.event(
+        world.org_b,
+        in_days(9),
+        title="Križu svētki",
+        kind=EventKind.FESTIVAL,
+        target_groups=[TargetGroup.FAMILIES_DISABILITY, TargetGroup.EVERYONE],
+    )
+    c = factories.event(
+        world.org_b,
+        in_days(40),
+        title="Daugavpils mācības",
+        kind=EventKind.TRAINING,
+        target_groups=[TargetGroup.PROFESSIONALS],
+    )
 
     def titles(query: str) -> set[str]:
         body = text_of(client.get("/?" + query))
@@ -110,7 +144,14 @@ def test_calendar_filters_by_municipality_kind_target_group_and_dates(client, wo
 
 def test_bad_filter_values_show_a_message_not_an_error(client, world, in_days):
     factories.event(world.org_a, in_days(2), title="Tukuma diskusija")
-    for query in ("kind=party", "date_from=not-a-date", "municipality=abc", "date_from=2026-12-10&date_to=2026-12-01", "page=-3", "page=x"):
+    for query in (
+        "kind=party",
+        "date_from=not-a-date",
+        "municipality=abc",
+        "date_from=2026-12-10&date_to=2026-12-01",
+        "page=-3",
+        "page=x",
+    ):
         response = client.get("/?" + query)
         assert response.status_code == 200, query
     body = text_of(client.get("/?date_from=2026-12-10&date_to=2026-12-01"))

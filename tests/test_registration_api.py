@@ -1,4 +1,5 @@
 """The JSON API: the same registration rules, JSON in and out, described by OpenAPI."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -35,7 +36,9 @@ def test_register_confirmed_then_waitlisted(client, event):
     assert first.status_code == 201
     check(first.json, "RegistrationCreated")
     assert first.json["status"] == "confirmed" and first.json["manage_url"] is None
-    second = client.post(f"/api/v1/events/{event.id}/registrations", json=body(email="x@example.lv", phone=None))
+    second = client.post(
+        f"/api/v1/events/{event.id}/registrations", json=body(email="x@example.lv", phone=None)
+    )
     assert second.status_code == 201
     assert (second.json["status"], second.json["waitlist_position"]) == ("waitlisted", 1)
     assert [r.source.value for r in _db.session.scalars(select(Registration))] == ["api", "api"]
@@ -43,20 +46,29 @@ def test_register_confirmed_then_waitlisted(client, event):
 
 def test_repeated_email_gets_an_identical_answer(client, event):
     first = client.post(f"/api/v1/events/{event.id}/registrations", json=body(party_size=1))
-    again = client.post(f"/api/v1/events/{event.id}/registrations", json=body(name="Kāds cits", email="JANIS@example.lv", party_size=1))
+    again = client.post(
+        f"/api/v1/events/{event.id}/registrations",
+        json=body(name="Kāds cits", email="JANIS@example.lv", party_size=1),
+    )
     assert (again.status_code, again.json) == (first.status_code, first.json)
     assert _db.session.scalar(select(func.count(Registration.id))) == 1
     assert _db.session.scalar(select(func.count(OutboxMessage.id))) == 2
 
 
 def test_without_email_the_manage_url_is_returned_and_works(client, event):
-    response = client.post(f"/api/v1/events/{event.id}/registrations", json=body(email=None, phone="+371 20000000"))
+    response = client.post(
+        f"/api/v1/events/{event.id}/registrations", json=body(email=None, phone="+371 20000000")
+    )
     url = response.json["manage_url"]
     token = url.rsplit("/", 1)[1]
     got = client.get(f"/api/v1/registrations/{token}")
     assert got.status_code == 200
     check(got.json, "Registration")
-    assert (got.json["status"], got.json["party_size"], got.json["name"]) == ("confirmed", 2, "Jānis Kalniņš")
+    assert (got.json["status"], got.json["party_size"], got.json["name"]) == (
+        "confirmed",
+        2,
+        "Jānis Kalniņš",
+    )
     assert client.get(url.replace("http://localhost", "")).status_code == 200
 
     deleted = client.delete(f"/api/v1/registrations/{token}")
@@ -72,29 +84,55 @@ def test_errors_have_codes_and_messages(client, world, event, in_days, now):
     draft = factories.event(world.org_a, in_days(5), status=EventStatus.DRAFT)
     assert client.post(f"/api/v1/events/{draft.id}/registrations", json=body()).status_code == 404
 
-    closed = factories.event(world.org_a, in_days(5), registration_closes_at=now - timedelta(minutes=1))
+    closed = factories.event(
+        world.org_a, in_days(5), registration_closes_at=now - timedelta(minutes=1)
+    )
     refused = client.post(f"/api/v1/events/{closed.id}/registrations", json=body())
     assert refused.status_code == 409 and refused.json["error"]["code"] == "registration_closed"
     check(refused.json, "Error")
     soon = factories.event(world.org_a, in_days(20), registration_opens_at=in_days(2))
-    assert client.post(f"/api/v1/events/{soon.id}/registrations", json=body()).json["error"]["code"] == "registration_not_open"
+    assert (
+        client.post(f"/api/v1/events/{soon.id}/registrations", json=body()).json["error"]["code"]
+        == "registration_not_open"
+    )
 
     client.post(f"/api/v1/events/{event.id}/registrations", json=body(party_size=3))
-    full = client.post(f"/api/v1/events/{event.id}/registrations", json=body(email="b@example.lv", join_waitlist=False))
+    full = client.post(
+        f"/api/v1/events/{event.id}/registrations",
+        json=body(email="b@example.lv", join_waitlist=False),
+    )
     assert full.status_code == 409 and full.json["error"]["code"] == "full"
 
-    invalid = client.post(f"/api/v1/events/{event.id}/registrations",
-                          json={"name": "", "email": "nope", "party_size": 0, "activity_ids": [999999], "consent": False})
+    invalid = client.post(
+        f"/api/v1/events/{event.id}/registrations",
+        json={
+            "name": "",
+            "email": "nope",
+            "party_size": 0,
+            "activity_ids": [999999],
+            "consent": False,
+        },
+    )
     assert invalid.status_code == 422
     assert set(invalid.json["error"]["fields"]) >= {"name", "email", "party_size", "consent"}
     check(invalid.json, "Error")
-    assert client.post(f"/api/v1/events/{event.id}/registrations", data="not json",
-                       content_type="application/json").status_code == 422
+    assert (
+        client.post(
+            f"/api/v1/events/{event.id}/registrations",
+            data="not json",
+            content_type="application/json",
+        ).status_code
+        == 422
+    )
 
 
 def test_messages_follow_accept_language(client, event, now):
     lv = client.post(f"/api/v1/events/{event.id}/registrations", json={"name": ""})
-    en = client.post(f"/api/v1/events/{event.id}/registrations", json={"name": ""}, headers={"Accept-Language": "en"})
+    en = client.post(
+        f"/api/v1/events/{event.id}/registrations",
+        json={"name": ""},
+        headers={"Accept-Language": "en"},
+    )
     assert en.json["error"]["fields"]["name"] == "Enter your name."
     assert lv.json["error"]["fields"]["name"] != "Enter your name."
 
@@ -102,12 +140,22 @@ def test_messages_follow_accept_language(client, event, now):
 def test_event_list_and_detail_match_the_schema(client, world, event, in_days):
     from eventsvc.models import Activity
 
-    event.activities.append(Activity(title="Darbnīca", starts_at=event.starts_at, ends_at=event.ends_at, capacity=2))
+    event.activities.append(
+        Activity(title="Darbnīca", starts_at=event.starts_at, ends_at=event.ends_at, capacity=2)
+    )
     _db.session.commit()
     client.post(f"/api/v1/events/{event.id}/registrations", json=body(party_size=1))
     listing = client.get("/api/v1/events")
     assert listing.status_code == 200
-    jsonschema.validate(listing.json, {**SPEC["paths"]["/events"]["get"]["responses"]["200"]["content"]["application/json"]["schema"], "components": SPEC["components"]})
+    jsonschema.validate(
+        listing.json,
+        {
+            **SPEC["paths"]["/events"]["get"]["responses"]["200"]["content"]["application/json"][
+                "schema"
+            ],
+            "components": SPEC["components"],
+        },
+    )
     assert [e["id"] for e in listing.json["events"]] == [event.id]
     detail = client.get(f"/api/v1/events/{event.id}")
     check(detail.json, "Event")
@@ -119,9 +167,16 @@ def test_event_list_and_detail_match_the_schema(client, world, event, in_days):
 def test_openapi_document_describes_every_api_route(app, client):
     doc = client.get("/api/v1/openapi.json").json
     assert doc["openapi"].startswith("3.")
-    described = {("/api/v1" + path.replace("{", "<").replace("}", ">"), method.upper())
-                 for path, item in doc["paths"].items() for method in item if method != "parameters"}
-    routes = {(rule.rule.replace("<int:", "<"), method) for rule in app.url_map.iter_rules()
-              if rule.rule.startswith("/api/v1") and not rule.rule.endswith("openapi.json")
-              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    described = {
+        ("/api/v1" + path.replace("{", "<").replace("}", ">"), method.upper())
+        for path, item in doc["paths"].items()
+        for method in item
+        if method != "parameters"
+    }
+    routes = {
+        (rule.rule.replace("<int:", "<"), method)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1") and not rule.rule.endswith("openapi.json")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     assert routes == described

@@ -1,4 +1,5 @@
 """Registering on the event page, the thank-you page and the private manage page."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -18,8 +19,15 @@ def text_of(response) -> str:
 
 
 def form(**fields) -> dict:
-    data = {"name": "Anna Bērziņa", "email": "anna@example.lv", "phone": "", "party_size": "2",
-            "needs": "", "language": "lv", "consent": "y"}
+    data = {
+        "name": "Anna Bērziņa",
+        "email": "anna@example.lv",
+        "phone": "",
+        "party_size": "2",
+        "needs": "",
+        "language": "lv",
+        "consent": "y",
+    }
     data.update(fields)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -49,7 +57,11 @@ def test_register_with_email_thanks_and_queues_the_ticket(client, event):
     body = text_of(client.get(response.location))
     assert "anna@example.lv" in body
     registration = _db.session.scalar(select(Registration))
-    assert (registration.name, registration.party_size, registration.status) == ("Anna Bērziņa", 2, RegistrationStatus.CONFIRMED)
+    assert (registration.name, registration.party_size, registration.status) == (
+        "Anna Bērziņa",
+        2,
+        RegistrationStatus.CONFIRMED,
+    )
     assert registration.manage_token not in body  # the private link goes by email only
     assert _db.session.scalar(select(OutboxMessage.kind)) == "registration_confirmed"
 
@@ -61,11 +73,13 @@ def test_a_repeated_email_gets_the_same_answer(client, event, app):
     again = post_registration(other, event, name="Cits Vārds", email="ANNA@example.lv")
     assert (again.status_code, again.location) == (first.status_code, first.location)
     again_page = text_of(other.get(again.location))
-    main = lambda page: page[page.index("<main"):page.index("</main>")]  # noqa: E731
+    main = lambda page: page[page.index("<main") : page.index("</main>")]  # noqa: E731
     assert main(again_page).replace("ANNA@example.lv", "anna@example.lv") == main(first_page)
     assert _db.session.scalar(select(func.count(Registration.id))) == 1
     assert list(_db.session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id))) == [
-        "registration_confirmed", "registration_repeated"]
+        "registration_confirmed",
+        "registration_repeated",
+    ]
 
 
 def test_without_email_the_manage_page_is_the_answer(client, event):
@@ -88,14 +102,18 @@ def test_manage_page_changes_party_size_and_cancels_with_promotion(client, event
     assert response.status_code == 302
     _db.session.expire_all()
     assert _db.session.get(Registration, first.id).party_size == 2
-    assert _db.session.get(Registration, second.id).status is RegistrationStatus.CONFIRMED  # freed place taken
+    assert (
+        _db.session.get(Registration, second.id).status is RegistrationStatus.CONFIRMED
+    )  # freed place taken
 
     too_many = client.post(f"{page}/party-size", data={"party_size": "5", "csrf_token": token})
     assert too_many.status_code == 409 and 'id="party_size-error"' in text_of(too_many)
 
     confirm = text_of(client.get(f"{page}/cancel"))
     assert "csrf_token" in confirm
-    response = client.post(f"{page}/cancel", data={"csrf_token": csrf_from(client, f"{page}/cancel")})
+    response = client.post(
+        f"{page}/cancel", data={"csrf_token": csrf_from(client, f"{page}/cancel")}
+    )
     assert response.status_code == 302
     _db.session.expire_all()
     assert _db.session.get(Registration, first.id).status is RegistrationStatus.CANCELLED
@@ -105,10 +123,20 @@ def test_one_manage_link_cannot_reach_another_registration(client, event):
     post_registration(client, event, email="", phone="+37120000001")
     post_registration(client, event, email="", phone="+37120000002", name="Otra")
     first, second = _db.session.scalars(select(Registration).order_by(Registration.id)).all()
-    for url in (f"/r/{first.id}", f"/r/{second.manage_token[:-2]}", "/r/" + "A" * 43, f"/r/{first.manage_token}x"):
+    for url in (
+        f"/r/{first.id}",
+        f"/r/{second.manage_token[:-2]}",
+        "/r/" + "A" * 43,
+        f"/r/{first.manage_token}x",
+    ):
         assert client.get(url).status_code == 404
     token = csrf_from(client, f"/r/{first.manage_token}")
-    assert client.post(f"/r/{second.manage_token[:-1]}Z/cancel", data={"csrf_token": token}).status_code == 404
+    assert (
+        client.post(
+            f"/r/{second.manage_token[:-1]}Z/cancel", data={"csrf_token": token}
+        ).status_code
+        == 404
+    )
     _db.session.expire_all()
     assert _db.session.get(Registration, second.id).status is RegistrationStatus.CONFIRMED
 
@@ -140,7 +168,9 @@ def test_bad_input_is_shown_next_to_its_field(client, event, fields, field):
 
 
 def test_all_errors_are_shown_at_once(client, event):
-    body = text_of(post_registration(client, event, name="", email="bad", party_size="0", consent=None))
+    body = text_of(
+        post_registration(client, event, name="", email="bad", party_size="0", consent=None)
+    )
     for field in ("name", "email", "party_size", "consent"):
         assert f'id="{field}-error"' in body
 
@@ -153,7 +183,9 @@ def test_missing_csrf_token_is_refused(client, event):
 
 
 def test_closed_registration_says_why_and_refuses(client, world, in_days, now):
-    closed = factories.event(world.org_a, in_days(3), registration_closes_at=now - timedelta(hours=1))
+    closed = factories.event(
+        world.org_a, in_days(3), registration_closes_at=now - timedelta(hours=1)
+    )
     page = text_of(client.get(f"/events/{closed.id}"))
     assert f'action="/events/{closed.id}/register' not in page
     assert "Reģistrācija ir slēgta." in page
@@ -177,12 +209,22 @@ def test_full_event_offers_the_waiting_list(client, event):
     assert response.status_code == 302
     thanks = text_of(client.get(response.location))
     assert "Jūs esat rindā uz pasākumu" in thanks and "1. vietā" in thanks
-    assert _db.session.scalar(select(Registration).where(Registration.email == "berzins@example.lv")).status is RegistrationStatus.WAITLISTED
+    assert (
+        _db.session.scalar(
+            select(Registration).where(Registration.email == "berzins@example.lv")
+        ).status
+        is RegistrationStatus.WAITLISTED
+    )
 
 
 def test_festival_activities_are_chosen_with_their_places(client, world, in_days):
     festival = factories.event(world.org_b, in_days(10), hours=6, capacity=100)
-    workshop = Activity(title="Eglīšu rotājumu darbnīca", starts_at=festival.starts_at, ends_at=festival.ends_at, capacity=20)
+    workshop = Activity(
+        title="Eglīšu rotājumu darbnīca",
+        starts_at=festival.starts_at,
+        ends_at=festival.ends_at,
+        capacity=20,
+    )
     festival.activities.append(workshop)
     _db.session.commit()
     body = text_of(client.get(f"/events/{festival.id}"))

@@ -1,4 +1,5 @@
 """The registration rules, at the service layer (eventsvc/services/registration.py)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -34,7 +35,9 @@ def register(event, now, **fields):
 
 
 def statuses(event) -> list[tuple[str, int, str]]:
-    rows = _db.session.scalars(select(Registration).where(Registration.event_id == event.id).order_by(Registration.id))
+    rows = _db.session.scalars(
+        select(Registration).where(Registration.event_id == event.id).order_by(Registration.id)
+    )
     return [(r.name, r.party_size, r.status.value) for r in rows]
 
 
@@ -54,12 +57,19 @@ def test_capacity_counts_people_and_overflow_waits_in_order(db, event, now):
     assert register(event, now, name="A", party_size=3).status is RegistrationStatus.CONFIRMED
     b = register(event, now, name="B", party_size=3)
     assert (b.status, b.waitlist_position) == (RegistrationStatus.WAITLISTED, 1)
-    assert register(event, now, name="C", party_size=2).status is RegistrationStatus.CONFIRMED  # fits the 2 left
+    assert (
+        register(event, now, name="C", party_size=2).status is RegistrationStatus.CONFIRMED
+    )  # fits the 2 left
     d = register(event, now, name="D", party_size=1)
     assert (d.status, d.waitlist_position) == (RegistrationStatus.WAITLISTED, 2)
     places = rules.availability(event)
     assert (places.confirmed_people, places.places_left, places.waitlisted_people) == (5, 0, 4)
-    assert outbox_kinds() == ["registration_confirmed", "registration_waitlisted", "registration_confirmed", "registration_waitlisted"]
+    assert outbox_kinds() == [
+        "registration_confirmed",
+        "registration_waitlisted",
+        "registration_confirmed",
+        "registration_waitlisted",
+    ]
 
 
 def test_a_party_that_wants_no_waiting_list_is_refused_when_full(db, event, now):
@@ -81,8 +91,13 @@ def test_promotion_takes_the_first_parties_that_fit(db, world, in_days, now):
     _db.session.commit()
     # Two places free: C (3) does not fit and keeps its turn; D (1) fits; E (2) no longer does.
     assert [r.name for r in promoted] == ["D"]
-    assert statuses(event) == [("A", 2, "cancelled"), ("B", 2, "confirmed"), ("C", 3, "waitlisted"),
-                               ("D", 1, "confirmed"), ("E", 2, "waitlisted")]
+    assert statuses(event) == [
+        ("A", 2, "cancelled"),
+        ("B", 2, "confirmed"),
+        ("C", 3, "waitlisted"),
+        ("D", 1, "confirmed"),
+        ("E", 2, "waitlisted"),
+    ]
     assert outbox_kinds(d.id) == ["registration_waitlisted", "registration_promoted"]
     assert rules.waitlist_position(_db.session.get(Registration, d.id)) is None
     c = _db.session.scalar(select(Registration).where(Registration.name == "C"))
@@ -121,25 +136,50 @@ def test_waiting_party_may_grow_and_stays_waiting(db, world, in_days, now):
 
 def test_activity_capacity_counts_people_too(db, world, in_days, now):
     event = factories.event(world.org_b, in_days(10), capacity=100, hours=6)
-    workshop = Activity(title="Eglīšu rotājumu darbnīca", starts_at=event.starts_at, ends_at=event.ends_at, capacity=3)
+    workshop = Activity(
+        title="Eglīšu rotājumu darbnīca",
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        capacity=3,
+    )
     concert = Activity(title="Koncerts", starts_at=event.starts_at, ends_at=event.ends_at)
     event.activities.extend([workshop, concert])
     _db.session.commit()
-    assert register(event, now, name="A", party_size=2, activity_ids=[workshop.id, concert.id]).status is RegistrationStatus.CONFIRMED
+    assert (
+        register(event, now, name="A", party_size=2, activity_ids=[workshop.id, concert.id]).status
+        is RegistrationStatus.CONFIRMED
+    )
     b = register(event, now, name="B", party_size=2, activity_ids=[workshop.id])
     assert b.status is RegistrationStatus.WAITLISTED  # the whole party waits, not half of it
-    assert register(event, now, name="C", party_size=5, activity_ids=[concert.id]).status is RegistrationStatus.CONFIRMED
-    assert register(event, now, name="D", party_size=1, activity_ids=[workshop.id]).status is RegistrationStatus.CONFIRMED
+    assert (
+        register(event, now, name="C", party_size=5, activity_ids=[concert.id]).status
+        is RegistrationStatus.CONFIRMED
+    )
+    assert (
+        register(event, now, name="D", party_size=1, activity_ids=[workshop.id]).status
+        is RegistrationStatus.CONFIRMED
+    )
     places = rules.availability(event)
     assert places.activities[workshop.id].left == 0 and places.activities[concert.id].left is None
     assert places.confirmed_people == 8
 
 
 def test_at_a_hybrid_event_watching_online_takes_no_place(db, world, in_days, now):
-    event = factories.event(world.org_a, in_days(10), capacity=2, format=EventFormat.HYBRID, stream_url="https://x.lv/s")
-    assert register(event, now, party_size=2, attendance=Attendance.IN_PERSON).status is RegistrationStatus.CONFIRMED
-    assert register(event, now, party_size=5, attendance=Attendance.ONLINE).status is RegistrationStatus.CONFIRMED
-    assert register(event, now, party_size=1, attendance=Attendance.IN_PERSON).status is RegistrationStatus.WAITLISTED
+    event = factories.event(
+        world.org_a, in_days(10), capacity=2, format=EventFormat.HYBRID, stream_url="https://x.lv/s"
+    )
+    assert (
+        register(event, now, party_size=2, attendance=Attendance.IN_PERSON).status
+        is RegistrationStatus.CONFIRMED
+    )
+    assert (
+        register(event, now, party_size=5, attendance=Attendance.ONLINE).status
+        is RegistrationStatus.CONFIRMED
+    )
+    assert (
+        register(event, now, party_size=1, attendance=Attendance.IN_PERSON).status
+        is RegistrationStatus.WAITLISTED
+    )
     with pytest.raises(ValidationFailed) as missing:
         rules.register(event.id, req(), now)
     assert "attendance" in missing.value.errors
@@ -148,8 +188,13 @@ def test_at_a_hybrid_event_watching_online_takes_no_place(db, world, in_days, no
 def test_deadline_edges(db, world, now):
     starts = datetime(2031, 11, 16, 13, 0, tzinfo=RIGA)
     opens = datetime(2031, 11, 1, 9, 0, tzinfo=RIGA)
-    event = factories.event(world.org_a, starts, capacity=50, registration_opens_at=opens,
-                            registration_closes_at=end_of_riga_day(date(2031, 11, 15)))
+    event = factories.event(
+        world.org_a,
+        starts,
+        capacity=50,
+        registration_opens_at=opens,
+        registration_closes_at=end_of_riga_day(date(2031, 11, 15)),
+    )
     second = timedelta(seconds=1)
     with pytest.raises(RegistrationRefused) as early:
         rules.register(event.id, req(), opens - second)
@@ -166,7 +211,10 @@ def test_deadline_edges(db, world, now):
 def test_without_deadline_registration_closes_when_the_event_starts(db, world, now):
     starts = datetime(2031, 11, 16, 13, 0, tzinfo=RIGA)
     event = factories.event(world.org_a, starts)
-    assert rules.register(event.id, req(), starts - timedelta(seconds=1)).status is RegistrationStatus.CONFIRMED
+    assert (
+        rules.register(event.id, req(), starts - timedelta(seconds=1)).status
+        is RegistrationStatus.CONFIRMED
+    )
     with pytest.raises(RegistrationRefused) as refused:
         rules.register(event.id, req(), starts)
     assert refused.value.code is Refusal.CLOSED
@@ -194,8 +242,13 @@ def test_a_repeated_email_answers_like_a_new_registration_and_resends(db, event,
     assert again.repeated and again.registration.id == first.registration.id
     assert again.status is RegistrationStatus.CONFIRMED and again.waitlist_position is None
     assert _db.session.scalar(select(func.count(Registration.id))) == 1
-    assert _db.session.get(Registration, first.registration.id).name == "Anna"  # nothing overwritten
-    assert outbox_kinds(first.registration.id) == ["registration_confirmed", "registration_repeated"]
+    assert (
+        _db.session.get(Registration, first.registration.id).name == "Anna"
+    )  # nothing overwritten
+    assert outbox_kinds(first.registration.id) == [
+        "registration_confirmed",
+        "registration_repeated",
+    ]
     # When a new party would have waited, the repeated one hears the same.
     register(event, now, party_size=3)
     full_again = register(event, now, email="anna@example.lv", party_size=2)
@@ -209,7 +262,13 @@ def test_a_repeated_email_answers_like_a_new_registration_and_resends(db, event,
 def test_organisers_are_told_plainly_about_a_repeated_email(db, world, event, now):
     register(event, now, email="anna@example.lv")
     with pytest.raises(ValidationFailed) as exc:
-        rules.register(event.id, req(email="anna@example.lv"), now, RegistrationSource.ORGANISER, by_user=world.organiser_a)
+        rules.register(
+            event.id,
+            req(email="anna@example.lv"),
+            now,
+            RegistrationSource.ORGANISER,
+            by_user=world.organiser_a,
+        )
     assert "email" in exc.value.errors
 
 
@@ -218,7 +277,13 @@ def test_organiser_may_register_after_the_public_deadline(db, world, now):
     event = factories.event(world.org_a, starts, registration_closes_at=now - timedelta(hours=1))
     with pytest.raises(RegistrationRefused):
         rules.register(event.id, req(), now)
-    outcome = rules.register(event.id, req(phone="+371 20000000", email=None), now, RegistrationSource.ORGANISER, by_user=world.organiser_a)
+    outcome = rules.register(
+        event.id,
+        req(phone="+371 20000000", email=None),
+        now,
+        RegistrationSource.ORGANISER,
+        by_user=world.organiser_a,
+    )
     assert outcome.status is RegistrationStatus.CONFIRMED
     assert outcome.registration.created_by_id == world.organiser_a.id
     assert outbox_kinds(outcome.registration.id) == []  # no email: nothing to send
@@ -265,7 +330,12 @@ def test_manage_tokens_are_unguessable_and_reach_only_their_own(db, event, now):
     b = register(event, now).registration
     assert a.manage_token != b.manage_token and len(a.manage_token) >= 43
     assert rules.registration_by_token(a.manage_token).id == a.id
-    for token in (a.manage_token[:-1] + ("A" if a.manage_token[-1] != "A" else "B"), "", "x" * 500, str(a.id)):
+    for token in (
+        a.manage_token[:-1] + ("A" if a.manage_token[-1] != "A" else "B"),
+        "",
+        "x" * 500,
+        str(a.id),
+    ):
         with pytest.raises(NotFound):
             rules.registration_by_token(token)
 
@@ -312,7 +382,9 @@ def test_more_activity_places_promote_the_waiting_list(db, world, in_days, now):
     from eventsvc.services.events import ActivityData, save_activity
 
     event = factories.event(world.org_b, in_days(10), capacity=100, hours=5)
-    workshop = Activity(title="Darbnīca", starts_at=event.starts_at, ends_at=event.ends_at, capacity=2)
+    workshop = Activity(
+        title="Darbnīca", starts_at=event.starts_at, ends_at=event.ends_at, capacity=2
+    )
     event.activities.append(workshop)
     _db.session.commit()
     register(event, now, party_size=2, activity_ids=[workshop.id])

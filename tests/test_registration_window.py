@@ -1,4 +1,5 @@
 """Deadline semantics: a date deadline holds until 23:59:59 Riga time, DST included."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
@@ -51,8 +52,11 @@ def test_a_time_deadline_is_not_mistaken_for_a_date_deadline():
 
 @pytest.mark.parametrize("deadline", [date(2026, 11, 15), date(2026, 3, 29), date(2026, 10, 25)])
 def test_registration_open_until_last_second_of_deadline_day(deadline):
-    event = make_event(starts_at=riga(deadline.year, deadline.month, deadline.day, 0, 0) + timedelta(days=1, hours=13),
-                       closes_at=end_of_riga_day(deadline))
+    event = make_event(
+        starts_at=riga(deadline.year, deadline.month, deadline.day, 0, 0)
+        + timedelta(days=1, hours=13),
+        closes_at=end_of_riga_day(deadline),
+    )
     last_second = riga(deadline.year, deadline.month, deadline.day, 23, 59, 59)
     assert registration_window(event, last_second).state is WindowState.OPEN
     assert registration_window(event, last_second + timedelta(microseconds=999_999)).is_open
@@ -62,7 +66,9 @@ def test_registration_open_until_last_second_of_deadline_day(deadline):
 
 def test_window_states_in_order():
     starts = riga(2026, 11, 16, 13, 0)
-    event = make_event(starts, closes_at=end_of_riga_day(date(2026, 11, 15)), opens_at=riga(2026, 11, 1, 9, 0))
+    event = make_event(
+        starts, closes_at=end_of_riga_day(date(2026, 11, 15)), opens_at=riga(2026, 11, 1, 9, 0)
+    )
     assert registration_window(event, riga(2026, 10, 31, 12)).state is WindowState.NOT_YET_OPEN
     assert registration_window(event, riga(2026, 11, 1, 9, 0)).state is WindowState.OPEN
     assert registration_window(event, riga(2026, 11, 16, 8, 0)).state is WindowState.CLOSED
@@ -76,7 +82,10 @@ def test_without_deadline_registration_closes_when_event_starts():
     assert registration_window(event, starts).state is WindowState.CLOSED
 
 
-@pytest.mark.parametrize("status, state", [(EventStatus.DRAFT, WindowState.DRAFT), (EventStatus.CANCELLED, WindowState.CANCELLED)])
+@pytest.mark.parametrize(
+    "status, state",
+    [(EventStatus.DRAFT, WindowState.DRAFT), (EventStatus.CANCELLED, WindowState.CANCELLED)],
+)
 def test_drafts_and_cancelled_events_take_no_registrations(status, state):
     starts = riga(2026, 11, 16, 13, 0)
     event = make_event(starts, status=status)
@@ -84,8 +93,12 @@ def test_drafts_and_cancelled_events_take_no_registrations(status, state):
 
 
 def test_form_wall_clock_times_are_riga_times_across_dst():
-    assert riga_local_to_utc(datetime(2026, 1, 20, 13, 0)) == datetime(2026, 1, 20, 11, 0, tzinfo=UTC)
-    assert riga_local_to_utc(datetime(2026, 6, 20, 13, 0)) == datetime(2026, 6, 20, 10, 0, tzinfo=UTC)
+    assert riga_local_to_utc(datetime(2026, 1, 20, 13, 0)) == datetime(
+        2026, 1, 20, 11, 0, tzinfo=UTC
+    )
+    assert riga_local_to_utc(datetime(2026, 6, 20, 13, 0)) == datetime(
+        2026, 6, 20, 10, 0, tzinfo=UTC
+    )
 
 
 def test_describe_says_inclusive_date_in_latvian(app):

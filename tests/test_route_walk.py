@@ -10,6 +10,7 @@ for a role that may not, 401 for the API without credentials, the sign-in page o
 After the refused roles' writes nothing has changed. No page shows the Ministry or another
 organisation a person, and no rendered page carries inline script or style.
 """
+
 from __future__ import annotations
 
 import re
@@ -147,16 +148,31 @@ ROUTES: dict[str, str] = {
 
 # Writes that destroy what other writes use go last (higher = later); the rest keep rule order.
 WRITE_ORDER = {
-    "organiser.publish": 1, "organiser.checkin_undo": 1, "api.undo_checkin": 1,
-    "organiser.delete_speaker": 2, "organiser.delete_activity": 2, "organiser.unpublish": 2,
-    "organiser.cancel_registration": 2, "account.revoke": 2, "registration.cancel": 2, "api.delete_registration": 2,
-    "organiser.cancel": 3, "registration.erase": 4, "auth.logout": 9,
+    "organiser.publish": 1,
+    "organiser.checkin_undo": 1,
+    "api.undo_checkin": 1,
+    "organiser.delete_speaker": 2,
+    "organiser.delete_activity": 2,
+    "organiser.unpublish": 2,
+    "organiser.cancel_registration": 2,
+    "account.revoke": 2,
+    "registration.cancel": 2,
+    "api.delete_registration": 2,
+    "organiser.cancel": 3,
+    "registration.erase": 4,
+    "auth.logout": 9,
 }
 # Which of the seeded check-ins each undo uses (each must find its own still active).
-CHECKIN_FOR = {"organiser.checkin_undo": "checkin_1", "api.undo_checkin": "checkin_2", "api.undo_checkin bearer": "checkin_3"}
+CHECKIN_FOR = {
+    "organiser.checkin_undo": "checkin_1",
+    "api.undo_checkin": "checkin_2",
+    "api.undo_checkin bearer": "checkin_3",
+}
 
 RESIDENT_NAME, RESIDENT_EMAIL = "Ilze Iedzīvotāja", "ilze.resident@example.lv"
-INLINE_CODE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle\s*=|<style[\s>]|\son[a-z]+\s*=\s*[\"']", re.I)
+INLINE_CODE = re.compile(
+    r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle\s*=|<style[\s>]|\son[a-z]+\s*=\s*[\"']", re.I
+)
 
 
 def seed(now) -> dict:
@@ -165,27 +181,56 @@ def seed(now) -> dict:
     world = factories.world(now)
     event = factories.event(world.org_a, now + timedelta(days=7), capacity=50, title="A pasākums")
     event.speakers.append(Speaker(name="Linda Medne"))
-    event.activities.append(Activity(title="Darbnīca", starts_at=event.starts_at, ends_at=event.ends_at))
+    event.activities.append(
+        Activity(title="Darbnīca", starts_at=event.starts_at, ends_at=event.ends_at)
+    )
     other = factories.event(world.org_b, now + timedelta(days=8), title="B pasākums")
-    resident = rules.register(event.id, factories.registration_request(
-        name=RESIDENT_NAME, email=RESIDENT_EMAIL, party_size=3), now).registration
+    resident = rules.register(
+        event.id,
+        factories.registration_request(name=RESIDENT_NAME, email=RESIDENT_EMAIL, party_size=3),
+        now,
+    ).registration
     rules.register(other.id, factories.registration_request(name="Pēteris Bē"), now)
     _db.session.commit()
-    first, second, third = (door.check_in_registration(event, resident.id, world.organiser_a, now, people=1).checkin
-                            for _ in range(3))
-    users = {"organiser_a": world.organiser_a, "organiser_b": world.organiser_b, "ministry": world.ministry, "admin": world.admin}
+    first, second, third = (
+        door.check_in_registration(event, resident.id, world.organiser_a, now, people=1).checkin
+        for _ in range(3)
+    )
+    users = {
+        "organiser_a": world.organiser_a,
+        "organiser_b": world.organiser_b,
+        "ministry": world.ministry,
+        "admin": world.admin,
+    }
     bearer = {role: create_token(user, "route walk", now)[1] for role, user in users.items()}
     _db.session.commit()
     own_token = _db.session.scalar(select(ApiToken).where(ApiToken.user_id == world.organiser_a.id))
-    message = _db.session.scalar(select(OutboxMessage).where(OutboxMessage.registration_id == resident.id))
+    message = _db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.registration_id == resident.id)
+    )
     return {
-        "world": world, "users": users, "bearer": bearer, "resident": resident,
+        "world": world,
+        "users": users,
+        "bearer": bearer,
+        "resident": resident,
         "values": {
-            "event_id": event.id, "registration_id": resident.id, "speaker_id": event.speakers[0].id,
-            "activity_id": event.activities[0].id, "checkin_1": first.id, "checkin_2": second.id, "checkin_3": third.id,
-            "token": resident.manage_token, "token_id": own_token.id, "message_id": message.id,
-            "user_id": world.organiser_a.id, "organisation_id": world.org_a.id,
-            "name": "00000001", "index": 0, "code": "en", "size": "large", "group": "municipality",
+            "event_id": event.id,
+            "registration_id": resident.id,
+            "speaker_id": event.speakers[0].id,
+            "activity_id": event.activities[0].id,
+            "checkin_1": first.id,
+            "checkin_2": second.id,
+            "checkin_3": third.id,
+            "token": resident.manage_token,
+            "token_id": own_token.id,
+            "message_id": message.id,
+            "user_id": world.organiser_a.id,
+            "organisation_id": world.org_a.id,
+            "name": "00000001",
+            "index": 0,
+            "code": "en",
+            "size": "large",
+            "group": "municipality",
             "filename": "css/site.css",
         },
     }
@@ -197,11 +242,19 @@ def snapshot(values) -> tuple:
     event = _db.session.get(Event, values["event_id"])
     registration = _db.session.get(Registration, values["registration_id"])
     return (
-        event.status, event.title, len(event.speakers), len(event.activities), registration.status,
-        registration.party_size, registration.name, registration.checked_in_people,
+        event.status,
+        event.title,
+        len(event.speakers),
+        len(event.activities),
+        registration.status,
+        registration.party_size,
+        registration.name,
+        registration.checked_in_people,
         tuple(_db.session.scalars(select(CheckIn.undone_at).order_by(CheckIn.id))),
         tuple(_db.session.scalars(select(ApiToken.revoked_at).order_by(ApiToken.id))),
-        _db.session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == values["message_id"])),
+        _db.session.scalar(
+            select(OutboxMessage.status).where(OutboxMessage.id == values["message_id"])
+        ),
     )
 
 
@@ -209,7 +262,9 @@ def url_for_rule(rule, endpoint: str, values: dict, role: str, how: str) -> str:
     url = rule.rule
     for arg in rule.arguments:
         if arg == "checkin_id":
-            value = values[CHECKIN_FOR.get(f"{endpoint} {how}", CHECKIN_FOR.get(endpoint, "checkin_1"))]
+            value = values[
+                CHECKIN_FOR.get(f"{endpoint} {how}", CHECKIN_FOR.get(endpoint, "checkin_1"))
+            ]
         elif arg == "token" and role != "resident":
             value = "guessed-" + values["token"][8:]  # only the resident holds the real link
         else:
@@ -261,7 +316,14 @@ def walk(app, role: str, data: dict, problems: list[str]) -> int:
     for rule in app.url_map.iter_rules():
         category = ROUTES[rule.endpoint]
         for method in sorted(rule.methods & {"GET", "POST", "DELETE"}):
-            calls.append((0 if method == "GET" else 1 + WRITE_ORDER.get(rule.endpoint, 0), rule, method, category))
+            calls.append(
+                (
+                    0 if method == "GET" else 1 + WRITE_ORDER.get(rule.endpoint, 0),
+                    rule,
+                    method,
+                    category,
+                )
+            )
     calls.sort(key=lambda c: c[0])
     checked = 0
     for _, rule, method, category in calls:
@@ -282,12 +344,24 @@ def walk(app, role: str, data: dict, problems: list[str]) -> int:
                 response = who.open(url, method=method, data={"csrf_token": token}, headers=headers)
             checked += 1
             if not judge(expected, method, response):
-                problems.append(f"{role} ({how}) {method} {url} [{rule.endpoint}: {category}]: "
-                                f"expected {expected}, got {response.status_code} {response.location or ''}")
-            body = response.get_data(as_text=True) if response.mimetype in ("text/html", "application/json", "text/csv") else ""
-            if role in ("organiser_b", "ministry", "anonymous") and (RESIDENT_NAME in body or RESIDENT_EMAIL in body):
+                problems.append(
+                    f"{role} ({how}) {method} {url} [{rule.endpoint}: {category}]: "
+                    f"expected {expected}, got {response.status_code} {response.location or ''}"
+                )
+            body = (
+                response.get_data(as_text=True)
+                if response.mimetype in ("text/html", "application/json", "text/csv")
+                else ""
+            )
+            if role in ("organiser_b", "ministry", "anonymous") and (
+                RESIDENT_NAME in body or RESIDENT_EMAIL in body
+            ):
                 problems.append(f"{role} {method} {url}: shows organisation A's registrant")
-            if response.status_code == 200 and response.mimetype == "text/html" and rule.endpoint != "dev_mailbox.message_html":
+            if (
+                response.status_code == 200
+                and response.mimetype == "text/html"
+                and rule.endpoint != "dev_mailbox.message_html"
+            ):
                 found = INLINE_CODE.search(body)
                 if found:
                     problems.append(f"{method} {url}: inline code {found.group(0)!r}")
@@ -311,7 +385,9 @@ def test_every_route_as_every_role(app, db, now, role):
 
 def test_every_category_is_used_and_known():
     assert set(ROUTES.values()) == set(CATEGORIES)
-    assert set(WRITE_ORDER) <= set(ROUTES) and {key.split()[0] for key in CHECKIN_FOR} <= set(ROUTES)
+    assert set(WRITE_ORDER) <= set(ROUTES) and {key.split()[0] for key in CHECKIN_FOR} <= set(
+        ROUTES
+    )
 
 
 def test_bearer_tokens_open_no_pages(app, db, now):
@@ -319,7 +395,12 @@ def test_bearer_tokens_open_no_pages(app, db, now):
     data = seed(now)
     client = new_client(app)
     headers = {"Authorization": f"Bearer {data['bearer']['organiser_a']}"}
-    for url in ("/manage/", f"/manage/events/{data['values']['event_id']}", "/stats/", "/account/tokens"):
+    for url in (
+        "/manage/",
+        f"/manage/events/{data['values']['event_id']}",
+        "/stats/",
+        "/account/tokens",
+    ):
         assert outcome_of(client.get(url, headers=headers)) == LOGIN, url
 
 

@@ -1,4 +1,5 @@
 """The migrations build the schema the models describe, and the database refuses bad rows."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -17,7 +18,9 @@ from . import factories
 
 def test_migrations_match_the_models(db):
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
     assert diff == []
 
 
@@ -36,10 +39,22 @@ def test_times_come_back_utc_aware(db, world, now):
 
 def test_one_active_registration_per_email_and_event(db, world, now):
     event = factories.event(world.org_a, now + timedelta(days=3))
-    _db.session.add(Registration(event_id=event.id, status=RegistrationStatus.CANCELLED, name="A", email="a@x.lv"))
-    _db.session.add(Registration(event_id=event.id, status=RegistrationStatus.CONFIRMED, name="A", email="a@x.lv"))
+    _db.session.add(
+        Registration(
+            event_id=event.id, status=RegistrationStatus.CANCELLED, name="A", email="a@x.lv"
+        )
+    )
+    _db.session.add(
+        Registration(
+            event_id=event.id, status=RegistrationStatus.CONFIRMED, name="A", email="a@x.lv"
+        )
+    )
     _db.session.commit()  # a cancelled one does not count
-    _db.session.add(Registration(event_id=event.id, status=RegistrationStatus.WAITLISTED, name="A", email="a@x.lv"))
+    _db.session.add(
+        Registration(
+            event_id=event.id, status=RegistrationStatus.WAITLISTED, name="A", email="a@x.lv"
+        )
+    )
     with pytest.raises(IntegrityError):
         _db.session.commit()
     _db.session.rollback()

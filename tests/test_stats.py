@@ -1,4 +1,5 @@
 """Attendance totals on a small fixture whose numbers are worked out by hand."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -27,51 +28,123 @@ from . import factories
 from .conftest import run_at_once
 
 
-def reg(event, name, size, status=RegistrationStatus.CONFIRMED, attendance=Attendance.IN_PERSON,
-        source=RegistrationSource.WEB, checked=(), undone=()):
-    r = Registration(event_id=event.id, name=name, email=f"{name.lower()}@example.lv" if source is not RegistrationSource.WALK_IN else None,
-                     phone="+37120000000", needs=f"needs of {name}", party_size=size, status=status,
-                     attendance=attendance, source=source)
+def reg(
+    event,
+    name,
+    size,
+    status=RegistrationStatus.CONFIRMED,
+    attendance=Attendance.IN_PERSON,
+    source=RegistrationSource.WEB,
+    checked=(),
+    undone=(),
+):
+    r = Registration(
+        event_id=event.id,
+        name=name,
+        email=f"{name.lower()}@example.lv" if source is not RegistrationSource.WALK_IN else None,
+        phone="+37120000000",
+        needs=f"needs of {name}",
+        party_size=size,
+        status=status,
+        attendance=attendance,
+        source=source,
+    )
     _db.session.add(r)
     _db.session.flush()
     for people in checked:
-        _db.session.add(CheckIn(event_id=event.id, registration_id=r.id, people=people, method=CheckInMethod.SCAN))
+        _db.session.add(
+            CheckIn(
+                event_id=event.id, registration_id=r.id, people=people, method=CheckInMethod.SCAN
+            )
+        )
     r.checked_in_people = sum(checked)  # as the check-in service keeps it
     for people in undone:
-        _db.session.add(CheckIn(event_id=event.id, registration_id=r.id, people=people, method=CheckInMethod.SCAN,
-                                undone_at=datetime(2026, 10, 5, 13, tzinfo=RIGA)))
+        _db.session.add(
+            CheckIn(
+                event_id=event.id,
+                registration_id=r.id,
+                people=people,
+                method=CheckInMethod.SCAN,
+                undone_at=datetime(2026, 10, 5, 13, tzinfo=RIGA),
+            )
+        )
     return r
 
 
 @pytest.fixture
 def fixture(world):
-    e1 = factories.event(world.org_a, datetime(2026, 9, 10, 12, 0, tzinfo=RIGA), title="Tumes diskusija", capacity=10,
-                         kind=EventKind.DISCUSSION, campaign=world.campaign,
-                         target_groups=[TargetGroup.SENIORS, TargetGroup.EVERYONE])
-    e2 = factories.event(world.org_b, datetime(2026, 10, 5, 12, 0, tzinfo=RIGA), title="Križu svētki",
-                         kind=EventKind.FESTIVAL, target_groups=[TargetGroup.FAMILIES_DISABILITY])
-    draft = factories.event(world.org_a, datetime(2026, 9, 12, 12, 0, tzinfo=RIGA), status=EventStatus.DRAFT)
-    cancelled = factories.event(world.org_a, datetime(2026, 9, 13, 12, 0, tzinfo=RIGA), status=EventStatus.CANCELLED)
-    reg(e1, "Ilze", 3, checked=[2])                       # 1 of 3 did not come
-    reg(e1, "Pēteris", 2)                                # a no-show of 2
-    reg(e1, "Marija", 4, attendance=Attendance.ONLINE)   # watched online
+    e1 = factories.event(
+        world.org_a,
+        datetime(2026, 9, 10, 12, 0, tzinfo=RIGA),
+        title="Tumes diskusija",
+        capacity=10,
+        kind=EventKind.DISCUSSION,
+        campaign=world.campaign,
+        target_groups=[TargetGroup.SENIORS, TargetGroup.EVERYONE],
+    )
+    e2 = factories.event(
+        world.org_b,
+        datetime(2026, 10, 5, 12, 0, tzinfo=RIGA),
+        title="Križu svētki",
+        kind=EventKind.FESTIVAL,
+        target_groups=[TargetGroup.FAMILIES_DISABILITY],
+    )
+    draft = factories.event(
+        world.org_a, datetime(2026, 9, 12, 12, 0, tzinfo=RIGA), status=EventStatus.DRAFT
+    )
+    cancelled = factories.event(
+        world.org_a, datetime(2026, 9, 13, 12, 0, tzinfo=RIGA), status=EventStatus.CANCELLED
+    )
+    reg(e1, "Ilze", 3, checked=[2])  # 1 of 3 did not come
+    reg(e1, "Pēteris", 2)  # a no-show of 2
+    reg(e1, "Marija", 4, attendance=Attendance.ONLINE)  # watched online
     reg(e1, "Aija", 5, status=RegistrationStatus.CANCELLED)
     reg(e1, "Gunārs", 2, status=RegistrationStatus.WAITLISTED)
     reg(e1, "Olga", 1, source=RegistrationSource.WALK_IN, checked=[1])
     reg(e2, "Inta", 1, checked=[1])
-    reg(e2, "Rasma", 2, checked=[2], undone=[1])         # one mistaken check-in undone
+    reg(e2, "Rasma", 2, checked=[2], undone=[1])  # one mistaken check-in undone
     reg(draft, "Melnraksts", 7, checked=[7])
     reg(cancelled, "Atcelts", 6, checked=[6])
     _db.session.commit()
     return e1, e2
 
 
-E1 = Totals(events=1, registrations=3, people_registered=9, people_in_person=5, people_online=4, people_checked_in=3,
-            checked_in_registered=2, walk_ins=1, no_shows=3, waitlisted_never_placed=2)
-E2 = Totals(events=1, registrations=2, people_registered=3, people_in_person=3, people_online=0, people_checked_in=3,
-            checked_in_registered=3, walk_ins=0, no_shows=0, waitlisted_never_placed=0)
-ALL = Totals(events=2, registrations=5, people_registered=12, people_in_person=8, people_online=4, people_checked_in=6,
-             checked_in_registered=5, walk_ins=1, no_shows=3, waitlisted_never_placed=2)
+E1 = Totals(
+    events=1,
+    registrations=3,
+    people_registered=9,
+    people_in_person=5,
+    people_online=4,
+    people_checked_in=3,
+    checked_in_registered=2,
+    walk_ins=1,
+    no_shows=3,
+    waitlisted_never_placed=2,
+)
+E2 = Totals(
+    events=1,
+    registrations=2,
+    people_registered=3,
+    people_in_person=3,
+    people_online=0,
+    people_checked_in=3,
+    checked_in_registered=3,
+    walk_ins=0,
+    no_shows=0,
+    waitlisted_never_placed=0,
+)
+ALL = Totals(
+    events=2,
+    registrations=5,
+    people_registered=12,
+    people_in_person=8,
+    people_online=4,
+    people_checked_in=6,
+    checked_in_registered=5,
+    walk_ins=1,
+    no_shows=3,
+    waitlisted_never_placed=2,
+)
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=RIGA)
 
 
@@ -93,7 +166,10 @@ def test_no_shows_and_never_placed_wait_until_the_event_has_ended(db, fixture):
         (GroupBy.MUNICIPALITY, {"Daugavpils valstspilsēta": E2, "Tukuma novads": E1}),
         (GroupBy.CAMPAIGN, {"Savējais savējiem!": E1, "Bez kampaņas": E2}),
         (GroupBy.KIND, {"Diskusija": E1, "Svētki": E2}),
-        (GroupBy.TARGET_GROUP, {"Seniori": E1, "Visi interesenti": E1, "Ģimenes ar bērniem ar invaliditāti": E2}),
+        (
+            GroupBy.TARGET_GROUP,
+            {"Seniori": E1, "Visi interesenti": E1, "Ģimenes ar bērniem ar invaliditāti": E2},
+        ),
         (GroupBy.MONTH, {"2026-09": E1, "2026-10": E2}),
     ],
 )
@@ -126,7 +202,10 @@ def test_organisers_see_only_their_organisations(db, world, fixture):
 
 def test_events_behind_a_total_carry_no_person(db, fixture):
     lines = stats.events_behind(StatsFilter(), None, NOW)
-    assert [(line.title, line.totals) for line in lines] == [("Tumes diskusija", E1), ("Križu svētki", E2)]
+    assert [(line.title, line.totals) for line in lines] == [
+        ("Tumes diskusija", E1),
+        ("Križu svētki", E2),
+    ]
 
 
 def test_totals_survive_anonymisation(db, fixture):
@@ -143,12 +222,23 @@ def test_running_counters_equal_a_rebuild_after_every_kind_of_change(db, world, 
     from eventsvc.services import checkin as door
     from eventsvc.services import registration as rules
 
-    event = factories.event(world.org_a, in_days(1), capacity=6, format=EventFormat.HYBRID, stream_url="https://x.lv/s")
-    made = [rules.register(event.id, factories.registration_request(party_size=size, attendance=attendance), now).registration
-            for size, attendance in ((3, Attendance.IN_PERSON), (2, Attendance.ONLINE), (3, Attendance.IN_PERSON),
-                                     (2, Attendance.IN_PERSON), (1, Attendance.IN_PERSON))]
+    event = factories.event(
+        world.org_a, in_days(1), capacity=6, format=EventFormat.HYBRID, stream_url="https://x.lv/s"
+    )
+    made = [
+        rules.register(
+            event.id, factories.registration_request(party_size=size, attendance=attendance), now
+        ).registration
+        for size, attendance in (
+            (3, Attendance.IN_PERSON),
+            (2, Attendance.ONLINE),
+            (3, Attendance.IN_PERSON),
+            (2, Attendance.IN_PERSON),
+            (1, Attendance.IN_PERSON),
+        )
+    ]
     _db.session.commit()
-    rules.change_party_size(made[0], 2, now)                     # promotes from the waiting list
+    rules.change_party_size(made[0], 2, now)  # promotes from the waiting list
     rules.cancel_registration(made[4], now)
     first = door.check_in_ticket(event, made[0].ticket_secret, world.organiser_a, now, people=1)
     door.check_in_ticket(event, made[1].ticket_secret, world.organiser_a, now)
@@ -173,7 +263,9 @@ def test_running_counters_equal_a_rebuild_after_every_kind_of_change(db, world, 
     assert rules.availability(event).confirmed_people == 6
 
 
-def test_stats_check_finds_a_counter_that_drifted_and_rebuild_mends_it(db, world, in_days, now, runner):
+def test_stats_check_finds_a_counter_that_drifted_and_rebuild_mends_it(
+    db, world, in_days, now, runner
+):
     """The counters decide who gets a place, so a difference (SQL run by hand) must be found
     and mended from the command line; afterwards registration counts right again."""
     from sqlalchemy import text
@@ -185,7 +277,10 @@ def test_stats_check_finds_a_counter_that_drifted_and_rebuild_mends_it(db, world
     _db.session.commit()
     assert runner.invoke(args=["stats", "check"]).exit_code == 0
 
-    _db.session.execute(text("UPDATE event_stats SET confirmed_in_person_people = 0 WHERE event_id = :e"), {"e": event.id})
+    _db.session.execute(
+        text("UPDATE event_stats SET confirmed_in_person_people = 0 WHERE event_id = :e"),
+        {"e": event.id},
+    )
     _db.session.commit()
     assert rules.availability(event).places_left == 4  # what a drifted counter would let in
     check = runner.invoke(args=["stats", "check"])
@@ -209,7 +304,9 @@ def test_an_event_whose_counters_row_is_missing_is_counted_not_overbooked(db, wo
     from eventsvc.services import registration as rules
 
     event = factories.event(world.org_a, in_days(5), capacity=2)
-    rules.register(event.id, factories.registration_request(email="a@example.lv", party_size=2), now)
+    rules.register(
+        event.id, factories.registration_request(email="a@example.lv", party_size=2), now
+    )
     _db.session.commit()
     _db.session.execute(text("DELETE FROM event_stats WHERE event_id = :e"), {"e": event.id})
     _db.session.commit()
@@ -217,7 +314,9 @@ def test_an_event_whose_counters_row_is_missing_is_counted_not_overbooked(db, wo
     assert rules.availability(event).places_left == 0
     repeat = rules.register(event.id, factories.registration_request(email="a@example.lv"), now)
     assert repeat.repeated and repeat.status is RegistrationStatus.WAITLISTED
-    second = rules.register(event.id, factories.registration_request(email="b@example.lv", party_size=2), now)
+    second = rules.register(
+        event.id, factories.registration_request(email="b@example.lv", party_size=2), now
+    )
     assert second.status is RegistrationStatus.WAITLISTED and second.waitlist_position == 1
     _db.session.commit()
     assert stats.counter_drift() == {}
@@ -236,7 +335,9 @@ def test_mending_an_event_waits_for_a_registration_in_flight(app, db, world, in_
     event = factories.event(world.org_a, in_days(5), capacity=10)
     rules.register(event.id, factories.registration_request(), now)
     _db.session.commit()
-    _db.session.execute(text("UPDATE event_stats SET waiting_parties = 7 WHERE event_id = :e"), {"e": event.id})
+    _db.session.execute(
+        text("UPDATE event_stats SET waiting_parties = 7 WHERE event_id = :e"), {"e": event.id}
+    )
     _db.session.commit()
     event_id, locked = event.id, threading.Event()
 

@@ -1,4 +1,5 @@
 """Every model, importable from one place (Alembic and the app load them from here)."""
+
 from .accounts import Role, User, memberships
 from .api_tokens import ApiToken
 from .audit import ActorKind, AuditEntry

@@ -1,4 +1,5 @@
 """Staff accounts. Residents never have one: a manage link reaches their registration."""
+
 from __future__ import annotations
 
 import enum

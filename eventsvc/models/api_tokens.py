@@ -1,4 +1,5 @@
 """Personal API tokens for scripts and devices; only a hash is stored."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -6,6 +6,7 @@ a resident's name, email, phone or needs: the log outlives the anonymisation of 
 It is stored as compact JSON, a message id and its arguments, and translated when shown
 (services/audit.py); older entries hold English text, shown as it is.
 """
+
 from __future__ import annotations
 
 import enum
@@ -38,7 +39,9 @@ class AuditEntry(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(40))  # e.g. "registration.cancel"
     # The organisation whose organisers may read this entry (None: admins only).
-    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
     target_type: Mapped[str] = mapped_column(String(30))  # "event", "registration", "user", …
     target_id: Mapped[int | None]

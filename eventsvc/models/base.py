@@ -1,4 +1,5 @@
 """Declarative base shared by every model, and the column types they have in common."""
+
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,5 @@
 """Campaigns, pilots and projects that events belong to (for the Ministry's totals)."""
+
 from __future__ import annotations
 
 import enum
@@ -22,9 +23,7 @@ class Campaign(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[CampaignKind] = mapped_column(
-        enum_type(CampaignKind)
-    )
+    kind: Mapped[CampaignKind] = mapped_column(enum_type(CampaignKind))
     # A funding programme's reference, e.g. "9.2.1.1/15/I/001".
     project_number: Mapped[str | None] = mapped_column(String(60))
     description: Mapped[str] = mapped_column(Text, default="")

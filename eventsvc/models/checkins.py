@@ -1,4 +1,5 @@
 """Who came: one row per check-in at the door (a whole party, or some of its people)."""
+
 from __future__ import annotations
 
 import enum
@@ -29,7 +30,9 @@ class CheckIn(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), index=True
+    )
     people: Mapped[int] = mapped_column(default=1)
     method: Mapped[CheckInMethod] = mapped_column(enum_type(CheckInMethod))
     # A client-made id: a retried request (or an offline queue synced twice) finds its
@@ -37,8 +40,12 @@ class CheckIn(Base):
     nonce: Mapped[str | None] = mapped_column(String(64))
     device: Mapped[str] = mapped_column(String(64), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # when the server recorded it
-    scanned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # when the door saw it (offline)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow
+    )  # when the server recorded it
+    scanned_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow
+    )  # when the door saw it (offline)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 

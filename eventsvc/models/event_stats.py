@@ -7,6 +7,7 @@ counting an event's places reads one row instead of every registration of the ev
 national totals sum 10,000 event rows instead of scanning a million registrations. Nothing
 personal is stored: only counts. `eventsvc.services.stats.rebuild_event_stats` recomputes
 the table from the registrations (after bulk SQL, or to check it)."""
+
 from __future__ import annotations
 
 from sqlalchemy import ForeignKey, bindparam, event, insert, text, update
@@ -37,7 +38,9 @@ COUNTERS = (
 class EventStats(Base):
     __tablename__ = "event_stats"
 
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
     registrations: Mapped[int] = mapped_column(default=0)
     people_registered: Mapped[int] = mapped_column(default=0)
     people_in_person: Mapped[int] = mapped_column(default=0)
@@ -76,7 +79,11 @@ FROM registrations GROUP BY event_id
 def counted(session: Session, event_id: int) -> dict[str, int]:
     """`event_id`'s counters as a count of its registrations (flushed ones) gives them."""
     row = session.execute(_COUNT_ONE_EVENT, {"event_id": event_id}).one_or_none()
-    return dict(zip(COUNTERS, map(int, row[1:]), strict=True)) if row is not None else dict.fromkeys(COUNTERS, 0)
+    return (
+        dict(zip(COUNTERS, map(int, row[1:]), strict=True))
+        if row is not None
+        else dict.fromkeys(COUNTERS, 0)
+    )
 
 
 def contribution(status, source, attendance, party_size, checked_in) -> dict[str, int]:
@@ -99,8 +106,12 @@ def contribution(status, source, attendance, party_size, checked_in) -> dict[str
         "checked_in_in_person": checked_in if in_person else 0,
         "walk_ins": checked_in if source == RegistrationSource.WALK_IN else 0,
         "people_waitlisted": party_size if waiting else 0,
-        "confirmed_in_person_people": party_size if confirmed and attendance == Attendance.IN_PERSON else 0,
-        "confirmed_online_people": party_size if confirmed and attendance == Attendance.ONLINE else 0,
+        "confirmed_in_person_people": party_size
+        if confirmed and attendance == Attendance.IN_PERSON
+        else 0,
+        "confirmed_online_people": party_size
+        if confirmed and attendance == Attendance.ONLINE
+        else 0,
         "waiting_parties": int(waiting),
     }
 
@@ -120,8 +131,13 @@ def _values(registration: Registration, old: bool) -> dict:
 
 
 def _as_contribution(values: dict) -> dict[str, int]:
-    return contribution(values["status"], values["source"], values["attendance"], values["party_size"],
-                        values["checked_in_people"])
+    return contribution(
+        values["status"],
+        values["source"],
+        values["attendance"],
+        values["party_size"],
+        values["checked_in_people"],
+    )
 
 
 @event.listens_for(Session, "before_flush")
@@ -135,7 +151,11 @@ def _track_registrations(session: Session, flush_context, instances) -> None:
 
     for registration in session.new:
         if isinstance(registration, Registration):
-            event_id = registration.event_id if registration.event_id is not None else getattr(registration.event, "id", None)
+            event_id = (
+                registration.event_id
+                if registration.event_id is not None
+                else getattr(registration.event, "id", None)
+            )
             add(event_id, _as_contribution(_values(registration, old=False)), 1)
     for registration in session.dirty:
         if isinstance(registration, Registration) and session.is_modified(registration):
@@ -147,14 +167,20 @@ def _track_registrations(session: Session, flush_context, instances) -> None:
     for event_id, change in deltas.items():
         if event_id is None or not any(change.values()):
             continue
-        params = {"stats_event_id": event_id, **{f"delta_{key}": value for key, value in change.items()}}
+        params = {
+            "stats_event_id": event_id,
+            **{f"delta_{key}": value for key, value in change.items()},
+        }
         updated = session.execute(_ADD_TO_COUNTERS, params).rowcount
         if not updated:
             # The event's first registration, or registrations loaded by SQL without their
             # counters: start from what is there (not flushed yet: this flush's changes).
             start = counted(session, event_id)
-            session.execute(insert(EventStats.__table__).values(
-                event_id=event_id, **{key: start[key] + value for key, value in change.items()}))
+            session.execute(
+                insert(EventStats.__table__).values(
+                    event_id=event_id, **{key: start[key] + value for key, value in change.items()}
+                )
+            )
 
 
 # Built once at start-up rather than on every flush: each counter moves by its delta (most
@@ -165,4 +191,6 @@ _ADD_TO_COUNTERS = (
     .values({key: EventStats.__table__.c[key] + bindparam(f"delta_{key}") for key in COUNTERS})
 )
 
-_COUNT_ONE_EVENT = text(COUNT_EVENT_STATS.replace("GROUP BY", "WHERE event_id = :event_id GROUP BY"))
+_COUNT_ONE_EVENT = text(
+    COUNT_EVENT_STATS.replace("GROUP BY", "WHERE event_id = :event_id GROUP BY")
+)

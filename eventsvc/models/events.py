@@ -1,4 +1,5 @@
 """An event with its panel (speakers) and its own sessions (activities)."""
+
 from __future__ import annotations
 
 import enum
@@ -87,7 +88,9 @@ class Event(Base):
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     capacity: Mapped[int | None] = mapped_column(Integer)  # people, not registrations
 
-    format: Mapped[EventFormat] = mapped_column(enum_type(EventFormat), default=EventFormat.IN_PERSON)
+    format: Mapped[EventFormat] = mapped_column(
+        enum_type(EventFormat), default=EventFormat.IN_PERSON
+    )
     stream_url: Mapped[str | None] = mapped_column(String(500))
     accessibility: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(5), default="lv")
@@ -104,7 +107,9 @@ class Event(Base):
         cascade="all, delete-orphan", order_by="EventTargetGroup.target_group"
     )
     speakers: Mapped[list[Speaker]] = relationship(
-        back_populates="event", cascade="all, delete-orphan", order_by="(Speaker.position, Speaker.id)"
+        back_populates="event",
+        cascade="all, delete-orphan",
+        order_by="(Speaker.position, Speaker.id)",
     )
     activities: Mapped[list[Activity]] = relationship(
         back_populates="event",
@@ -154,8 +159,12 @@ class Event(Base):
 class EventTargetGroup(Base):
     __tablename__ = "event_target_groups"
 
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
-    target_group: Mapped[TargetGroup] = mapped_column(enum_type(TargetGroup), primary_key=True, index=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    target_group: Mapped[TargetGroup] = mapped_column(
+        enum_type(TargetGroup), primary_key=True, index=True
+    )
 
 
 class SpeakerRole(enum.StrEnum):
@@ -196,7 +205,9 @@ class Activity(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[ActivityKind] = mapped_column(enum_type(ActivityKind), default=ActivityKind.WORKSHOP)
+    kind: Mapped[ActivityKind] = mapped_column(
+        enum_type(ActivityKind), default=ActivityKind.WORKSHOP
+    )
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)

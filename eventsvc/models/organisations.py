@@ -1,4 +1,5 @@
 """Who runs events: municipalities and the organisations inside them."""
+
 from __future__ import annotations
 
 import enum
@@ -41,9 +42,7 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
-    kind: Mapped[OrganisationKind] = mapped_column(
-        enum_type(OrganisationKind)
-    )
+    kind: Mapped[OrganisationKind] = mapped_column(enum_type(OrganisationKind))
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))

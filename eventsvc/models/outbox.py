@@ -1,4 +1,5 @@
 """Messages waiting to be sent: written in the transaction that caused them, sent by a worker."""
+
 from __future__ import annotations
 
 import enum
@@ -37,7 +38,9 @@ class OutboxMessage(Base):
     language: Mapped[str] = mapped_column(String(5), default="lv")
     # What the message must say that the database will not remember (e.g. what changed).
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[OutboxStatus] = mapped_column(enum_type(OutboxStatus), default=OutboxStatus.PENDING)
+    status: Mapped[OutboxStatus] = mapped_column(
+        enum_type(OutboxStatus), default=OutboxStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str] = mapped_column(Text, default="")

@@ -1,4 +1,5 @@
 """A resident's registration for an event: one row per party, capacity counts people."""
+
 from __future__ import annotations
 
 import enum
@@ -43,7 +44,9 @@ registration_activities = Table(
     "registration_activities",
     Base.metadata,
     Column("registration_id", ForeignKey("registrations.id", ondelete="CASCADE"), primary_key=True),
-    Column("activity_id", ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column(
+        "activity_id", ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
 )
 
 
@@ -82,14 +85,18 @@ class Registration(Base):
     # kept here by the check-in service (under this row's lock) so that national totals are
     # one scan of registrations, not a join with every check-in.
     checked_in_people: Mapped[int] = mapped_column(default=0, server_default="0")
-    attendance: Mapped[Attendance] = mapped_column(enum_type(Attendance), default=Attendance.IN_PERSON)
+    attendance: Mapped[Attendance] = mapped_column(
+        enum_type(Attendance), default=Attendance.IN_PERSON
+    )
     needs: Mapped[str] = mapped_column(Text, default="")  # accessibility needs, free text
     language: Mapped[str] = mapped_column(String(5), default="lv")
     # Two secrets: the manage link changes the registration; the ticket (the QR code) only
     # lets its holder in. Showing a ticket at the door must not hand over the manage link.
     manage_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     ticket_secret: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
-    source: Mapped[RegistrationSource] = mapped_column(enum_type(RegistrationSource), default=RegistrationSource.WEB)
+    source: Mapped[RegistrationSource] = mapped_column(
+        enum_type(RegistrationSource), default=RegistrationSource.WEB
+    )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,5 +1,6 @@
 """Who may do what. Every permission question is answered here, so views stay thin and
 the rules can be tested without a request."""
+
 from __future__ import annotations
 
 from sqlalchemy import select

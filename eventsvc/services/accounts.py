@@ -1,4 +1,5 @@
 """Staff accounts: create, change, list, sign in."""
+
 from __future__ import annotations
 
 import secrets
@@ -84,16 +85,26 @@ def save_user(actor: User | None, data: UserData, existing: User | None = None) 
             changed.append("password")
         audit.record(
             audit.Action.USER_UPDATE if existing is not None else audit.Action.USER_CREATE,
-            actor=actor, target_type="user", target_id=user.id,
-            detail=[audit.part(audit.N_("role: %(role)s"), role=audit.value(user.role)),
-                    changed and audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("uf", changed))],
+            actor=actor,
+            target_type="user",
+            target_id=user.id,
+            detail=[
+                audit.part(audit.N_("role: %(role)s"), role=audit.value(user.role)),
+                changed
+                and audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("uf", changed)),
+            ],
         )
     return user
 
 
 def _account_facts(user: User) -> dict:
-    return {"email": user.email, "name": user.name, "role": user.role,
-            "organisations": sorted(o.id for o in user.organisations), "active": user.is_active_account}
+    return {
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "organisations": sorted(o.id for o in user.organisations),
+        "active": user.is_active_account,
+    }
 
 
 def create_user(
@@ -104,7 +115,10 @@ def create_user(
     organisations: list[Organisation] = (),
 ) -> User:
     # The command line may leave the name out: the address stands in for it.
-    return save_user(None, UserData(email, name.strip() or email.strip()[:120], role, list(organisations), password))
+    return save_user(
+        None,
+        UserData(email, name.strip() or email.strip()[:120], role, list(organisations), password),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -120,7 +134,9 @@ def authenticate(email: str, password: str, now: datetime) -> User:
     """The active account with these credentials; one vague error otherwise."""
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
-        _dummy_check(password)  # as slow as a real check: the timing must not tell which addresses exist
+        _dummy_check(
+            password
+        )  # as slow as a real check: the timing must not tell which addresses exist
         raise ServiceError(_("Wrong email address or password."))
     if not user.check_password(password) or not user.is_active:
         raise ServiceError(_("Wrong email address or password."))
@@ -135,5 +151,7 @@ def list_users() -> list[User]:
 
 def organisation_by_slug_or_name(key: str) -> Organisation | None:
     return db.session.scalar(
-        select(Organisation).where((Organisation.slug == key) | (func.lower(Organisation.name) == key.lower()))
+        select(Organisation).where(
+            (Organisation.slug == key) | (func.lower(Organisation.name) == key.lower())
+        )
     )

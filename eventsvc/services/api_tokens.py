@@ -1,4 +1,5 @@
 """Personal API tokens: shown once when made, stored as a SHA-256 hash, revocable."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,19 +21,28 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(user: User, name: str, now: datetime, actor: User | ActorKind | None = None) -> tuple[ApiToken, str]:
+def create_token(
+    user: User, name: str, now: datetime, actor: User | ActorKind | None = None
+) -> tuple[ApiToken, str]:
     """A new token for `user`; the plain text is returned only here. `actor` is who made it
     (the user themself unless said otherwise, e.g. audit.SYSTEM for the command line)."""
     name = " ".join((name or "").split())
     if not name or len(name) > 100:
-        raise ValidationFailed({"name": _("Give the token a name of up to 100 characters, e.g. the device.")})
+        raise ValidationFailed(
+            {"name": _("Give the token a name of up to 100 characters, e.g. the device.")}
+        )
     plain = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, token_hash=_hash(plain), prefix=plain[:12], created_at=now)
+    token = ApiToken(
+        user_id=user.id, name=name, token_hash=_hash(plain), prefix=plain[:12], created_at=now
+    )
     db.session.add(token)
     db.session.flush()
     audit.record_for_organisations(
-        audit.Action.TOKEN_CREATE, audit.user_organisation_ids(user), actor=actor if actor is not None else user,
-        target_type="api_token", target_id=token.id,
+        audit.Action.TOKEN_CREATE,
+        audit.user_organisation_ids(user),
+        actor=actor if actor is not None else user,
+        target_type="api_token",
+        target_id=token.id,
         detail=audit.part(audit.N_("staff account %(id)d"), id=user.id),
     )
     return token, plain
@@ -54,7 +64,11 @@ def user_for_token(plain: str, now: datetime) -> User | None:
     """The active account behind a token, or None."""
     if not isinstance(plain, str) or not plain.startswith(PREFIX) or len(plain) > 100:
         return None
-    token = db.session.execute(_TOKEN_WITH_USER, {"token_hash": _hash(plain)}).unique().scalar_one_or_none()
+    token = (
+        db.session.execute(_TOKEN_WITH_USER, {"token_hash": _hash(plain)})
+        .unique()
+        .scalar_one_or_none()
+    )
     if token is None or not token.user.is_active:
         return None
     # "Last used" is for the owner to spot a forgotten token, not a log: written at most once a
@@ -69,7 +83,11 @@ def _aware(moment: datetime) -> datetime:
 
 
 def tokens_of(user: User) -> list[ApiToken]:
-    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+        )
+    )
 
 
 def revoke_token(user: User, token_id: int, now: datetime) -> None:
@@ -78,7 +96,12 @@ def revoke_token(user: User, token_id: int, now: datetime) -> None:
         raise NotFound()
     if token.revoked_at is None:
         token.revoked_at = now
-        audit.record_for_organisations(audit.Action.TOKEN_REVOKE, audit.user_organisation_ids(user), actor=user,
-                                       target_type="api_token", target_id=token.id,
-                                       detail=audit.part(audit.N_("staff account %(id)d"), id=user.id))
+        audit.record_for_organisations(
+            audit.Action.TOKEN_REVOKE,
+            audit.user_organisation_ids(user),
+            actor=user,
+            target_type="api_token",
+            target_id=token.id,
+            detail=audit.part(audit.N_("staff account %(id)d"), id=user.id),
+        )
     db.session.flush()

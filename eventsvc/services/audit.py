@@ -14,6 +14,7 @@ is shown (see "the detail" below), so that each reader sees it in their own lang
 Who reads it: admins everything; organisers the entries of their own organisations; the
 Ministry nothing (it sees totals only). Entries without an organisation are for admins.
 """
+
 from __future__ import annotations
 
 import enum
@@ -170,7 +171,9 @@ def record(
     return entry
 
 
-def record_for_organisations(action: Action, organisation_ids: Iterable[int] | None, **fields) -> None:
+def record_for_organisations(
+    action: Action, organisation_ids: Iterable[int] | None, **fields
+) -> None:
     """An action that concerns several organisations at once (a staff member's API token,
     totals over all their organisations): one entry for each, so that each organisation's
     organisers see it. None or no organisation: a single entry for admins."""
@@ -193,9 +196,13 @@ def record_export(
     parts = [detail] if isinstance(detail, dict) else list(detail or [])
     note = parts + ([part(N_("rows: %(n)d"), n=rows)] if rows is not None else [])
     if event is not None:
-        record(action, actor=user, target_type="event", target_id=event.id, event=event, detail=note)
+        record(
+            action, actor=user, target_type="event", target_id=event.id, event=event, detail=note
+        )
     else:
-        record_for_organisations(action, organisation_ids, actor=user, target_type="stats", detail=note)
+        record_for_organisations(
+            action, organisation_ids, actor=user, target_type="stats", detail=note
+        )
 
 
 def user_organisation_ids(user: User) -> set[int]:
@@ -357,8 +364,12 @@ def _dump(parts: list[Part]) -> str:
 
 def _cut_a_list(parts: list[Part]) -> bool:
     """Leave out the last name of the longest list argument that has two or more."""
-    lists = [v for p in parts for v in p.get("a", {}).values()
-             if isinstance(v, list) and len([x for x in v[1:] if x != MORE]) >= 2]
+    lists = [
+        v
+        for p in parts
+        for v in p.get("a", {}).values()
+        if isinstance(v, list) and len([x for x in v[1:] if x != MORE]) >= 2
+    ]
     if not lists:
         return False
     longest = max(lists, key=lambda v: len(json.dumps(v, ensure_ascii=False)))
@@ -388,7 +399,9 @@ def _parse(text: str) -> list[Part] | None:
     if not isinstance(parts, list) or not parts:
         return None
     for p in parts:
-        if not (isinstance(p, dict) and isinstance(p.get("m"), str) and isinstance(p.get("a", {}), dict)):
+        if not (
+            isinstance(p, dict) and isinstance(p.get("m"), str) and isinstance(p.get("a", {}), dict)
+        ):
             return None
     return parts
 
@@ -469,7 +482,13 @@ def entries_for(
         query = query.where(AuditEntry.event_id == event_id)
     if action:
         query = query.where(AuditEntry.action == action)
-    pagination = db.paginate(query, page=max(page, 1), per_page=per_page, max_per_page=100, error_out=False, count=True)
+    pagination = db.paginate(
+        query, page=max(page, 1), per_page=per_page, max_per_page=100, error_out=False, count=True
+    )
     event_ids = {entry.event_id for entry in pagination.items if entry.event_id is not None}
-    events = {e.id: e for e in db.session.scalars(select(Event).where(Event.id.in_(event_ids)))} if event_ids else {}
+    events = (
+        {e.id: e for e in db.session.scalars(select(Event).where(Event.id.in_(event_ids)))}
+        if event_ids
+        else {}
+    )
     return AuditPage(pagination, events)

@@ -1,4 +1,5 @@
 """The public calendar: which events a resident sees, filtered and in order."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,7 +55,9 @@ def calendar_query(filters: CalendarFilter, now: datetime) -> Select:
     if filters.target_group is not None:
         query = query.where(
             Event.id.in_(
-                select(EventTargetGroup.event_id).where(EventTargetGroup.target_group == filters.target_group)
+                select(EventTargetGroup.event_id).where(
+                    EventTargetGroup.target_group == filters.target_group
+                )
             )
         )
     return query.order_by(Event.starts_at, Event.id)

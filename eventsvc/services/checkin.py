@@ -7,6 +7,7 @@ at the same moment produce one check-in and one "already checked in". A client n
 retried request (or an offline queue synced twice) return its first answer; it is looked up
 under the lock, where a twin request that finished first is seen.
 """
+
 from __future__ import annotations
 
 import enum
@@ -65,11 +66,18 @@ class Outcome:
     def message(self) -> str:
         r = self.registration
         if self.result is Result.CHECKED_IN:
-            return _("Checked in: %(name)s, %(n)d of %(total)d people.", name=r.name, n=self.checked_in_people, total=r.party_size)
+            return _(
+                "Checked in: %(name)s, %(n)d of %(total)d people.",
+                name=r.name,
+                n=self.checked_in_people,
+                total=r.party_size,
+            )
         if self.result is Result.ALREADY:
             from ..i18n import local_time
 
-            who = self.previous.created_by.name if self.previous and self.previous.created_by else "?"
+            who = (
+                self.previous.created_by.name if self.previous and self.previous.created_by else "?"
+            )
             return _(
                 "Already checked in at %(time)s by %(who)s: %(name)s.",
                 time=local_time(self.previous.scanned_at) if self.previous else "?",
@@ -79,11 +87,16 @@ class Outcome:
         return {
             Result.MALFORMED: lambda: _("This is not a ticket code."),
             Result.UNKNOWN: lambda: _("Not valid: no such ticket."),
-            Result.OTHER_EVENT: lambda: _("This ticket is for another event: %(title)s.", title=self.other_event.title),
+            Result.OTHER_EVENT: lambda: _(
+                "This ticket is for another event: %(title)s.", title=self.other_event.title
+            ),
             Result.CANCELLED: lambda: _("This registration was cancelled: %(name)s.", name=r.name),
-            Result.WAITLISTED: lambda: _("On the waiting list, not confirmed: %(name)s.", name=r.name),
+            Result.WAITLISTED: lambda: _(
+                "On the waiting list, not confirmed: %(name)s.", name=r.name
+            ),
             Result.TOO_MANY: lambda: _(
-                "Only %(n)d of this party's people are still to come.", n=r.party_size - self.checked_in_people
+                "Only %(n)d of this party's people are still to come.",
+                n=r.party_size - self.checked_in_people,
             ),
             Result.NOT_FOUND: lambda: _("No such registration for this event."),
         }[self.result]()
@@ -99,7 +112,12 @@ def _active(registration_id: int):
 
 
 def checked_in_people(registration_id: int) -> int:
-    return db.session.scalar(select(Registration.checked_in_people).where(Registration.id == registration_id)) or 0
+    return (
+        db.session.scalar(
+            select(Registration.checked_in_people).where(Registration.id == registration_id)
+        )
+        or 0
+    )
 
 
 # On PostgreSQL a check-in holds its event FOR KEY SHARE before it locks the registration:
@@ -107,7 +125,11 @@ def checked_in_people(registration_id: int) -> int:
 # follows (the event, then the registration, then the event's counters), so a scan cannot
 # deadlock with a cancellation or a walk-in. (Without it, the check-in's insert would take
 # the same event lock last, through its foreign key.)
-_SHARE_EVENT = select(Event.id).where(Event.id == bindparam("event_id")).with_for_update(read=True, key_share=True)
+_SHARE_EVENT = (
+    select(Event.id)
+    .where(Event.id == bindparam("event_id"))
+    .with_for_update(read=True, key_share=True)
+)
 
 
 def _locked(query, event_id: int):
@@ -124,7 +146,9 @@ def _lock_registration(event_id: int, registration_id: int) -> Registration | No
     return _locked(select(Registration).where(Registration.id == registration_id), event_id)
 
 
-_EARLIER = select(CheckIn).where(CheckIn.event_id == bindparam("event_id"), CheckIn.nonce == bindparam("nonce"))
+_EARLIER = select(CheckIn).where(
+    CheckIn.event_id == bindparam("event_id"), CheckIn.nonce == bindparam("nonce")
+)
 
 
 def _replay(event: Event, nonce: str | None) -> Outcome | None:
@@ -135,12 +159,19 @@ def _replay(event: Event, nonce: str | None) -> Outcome | None:
     earlier = db.session.scalar(_EARLIER, {"event_id": event.id, "nonce": nonce})
     if earlier is None:
         return None
-    return Outcome(Result.CHECKED_IN, earlier.registration, earlier, checked_in_people=checked_in_people(earlier.registration_id))
+    return Outcome(
+        Result.CHECKED_IN,
+        earlier.registration,
+        earlier,
+        checked_in_people=checked_in_people(earlier.registration_id),
+    )
 
 
 def _validate_nonce(nonce: str | None) -> None:
     if nonce is not None and not (isinstance(nonce, str) and NONCE.match(nonce)):
-        raise ValidationFailed({"nonce": _("The request id must be 8 to 64 letters, digits or - _ . :")})
+        raise ValidationFailed(
+            {"nonce": _("The request id must be 8 to 64 letters, digits or - _ . :")}
+        )
 
 
 _BY_TICKET = select(Registration).where(Registration.ticket_secret == bindparam("code"))
@@ -168,7 +199,9 @@ def check_in_ticket(
         return Outcome(Result.UNKNOWN)
     if registration.event_id != event.id:
         return Outcome(Result.OTHER_EVENT, other_event=registration.event)
-    return _check_in(event, registration, user, now, people, nonce, device, scanned_at, CheckInMethod.SCAN)
+    return _check_in(
+        event, registration, user, now, people, nonce, device, scanned_at, CheckInMethod.SCAN
+    )
 
 
 def check_in_registration(
@@ -186,14 +219,18 @@ def check_in_registration(
     """Someone found by name or phone in the list."""
     _validate_nonce(nonce)
     # An id the database cannot hold (an API body can send any number) is simply not found.
-    registration = _lock_registration(event.id, registration_id) if 0 < registration_id < 2**31 else None
+    registration = (
+        _lock_registration(event.id, registration_id) if 0 < registration_id < 2**31 else None
+    )
     if registration is None or registration.event_id != event.id:
         return Outcome(Result.NOT_FOUND)
     return _check_in(event, registration, user, now, people, nonce, device, scanned_at, method)
 
 
 def _validate_people(people) -> None:
-    if people is not None and (not isinstance(people, int) or isinstance(people, bool) or people < 1):
+    if people is not None and (
+        not isinstance(people, int) or isinstance(people, bool) or people < 1
+    ):
         raise ValidationFailed({"people": _("Check in at least 1 person.")})
 
 
@@ -211,7 +248,10 @@ def _check_in(event, registration, user, now, people, nonce, device, scanned_at,
     remaining = registration.party_size - done
     if remaining <= 0:
         previous = db.session.scalar(
-            select(CheckIn).where(_active(registration.id)).order_by(CheckIn.scanned_at.desc(), CheckIn.id.desc()).limit(1)
+            select(CheckIn)
+            .where(_active(registration.id))
+            .order_by(CheckIn.scanned_at.desc(), CheckIn.id.desc())
+            .limit(1)
         )
         return Outcome(Result.ALREADY, registration, previous=previous, checked_in_people=done)
     if people is not None and people > remaining:
@@ -232,12 +272,22 @@ def _check_in(event, registration, user, now, people, nonce, device, scanned_at,
     db.session.flush()
     audit.record(
         audit.Action.WALK_IN if method is CheckInMethod.WALK_IN else audit.Action.CHECKIN,
-        actor=user, target_type="checkin", target_id=checkin.id, event=event,
-        detail=audit.part(audit.N_("registration %(id)d: +%(n)d (%(how)s), %(done)d/%(of)d in"), id=registration.id,
-                          n=checkin.people, how=audit.value(method), done=registration.checked_in_people,
-                          of=registration.party_size),
+        actor=user,
+        target_type="checkin",
+        target_id=checkin.id,
+        event=event,
+        detail=audit.part(
+            audit.N_("registration %(id)d: +%(n)d (%(how)s), %(done)d/%(of)d in"),
+            id=registration.id,
+            n=checkin.people,
+            how=audit.value(method),
+            done=registration.checked_in_people,
+            of=registration.party_size,
+        ),
     )
-    return Outcome(Result.CHECKED_IN, registration, checkin, checked_in_people=registration.checked_in_people)
+    return Outcome(
+        Result.CHECKED_IN, registration, checkin, checked_in_people=registration.checked_in_people
+    )
 
 
 def undo_checkin(event: Event, checkin_id: int, user: User, now: datetime) -> CheckIn:
@@ -252,13 +302,26 @@ def undo_checkin(event: Event, checkin_id: int, user: User, now: datetime) -> Ch
     checkin.undone_by_id = user.id
     registration.checked_in_people -= checkin.people
     db.session.flush()
-    audit.record(audit.Action.CHECKIN_UNDO, actor=user, target_type="checkin", target_id=checkin.id, event=event,
-                 detail=audit.part(audit.N_("registration %(id)d: −%(n)d, %(done)d/%(of)d in"), id=registration.id,
-                                   n=checkin.people, done=registration.checked_in_people, of=registration.party_size))
+    audit.record(
+        audit.Action.CHECKIN_UNDO,
+        actor=user,
+        target_type="checkin",
+        target_id=checkin.id,
+        event=event,
+        detail=audit.part(
+            audit.N_("registration %(id)d: −%(n)d, %(done)d/%(of)d in"),
+            id=registration.id,
+            n=checkin.people,
+            done=registration.checked_in_people,
+            of=registration.party_size,
+        ),
+    )
     return checkin
 
 
-def register_walk_in(event: Event, name: str, people: int, user: User, now: datetime, nonce: str | None = None) -> Outcome:
+def register_walk_in(
+    event: Event, name: str, people: int, user: User, now: datetime, nonce: str | None = None
+) -> Outcome:
     """Someone at the door without a registration: a place if there is one, then in."""
     _validate_nonce(nonce)
     lock_event(event.id)  # first, so that a retried walk-in cannot register twice
@@ -268,12 +331,20 @@ def register_walk_in(event: Event, name: str, people: int, user: User, now: date
     outcome = register(
         event.id,
         # Someone at the door is there in person, also at a hybrid event.
-        RegistrationRequest(name=name, party_size=people, consent=True, join_waitlist=False, attendance=Attendance.IN_PERSON),
+        RegistrationRequest(
+            name=name,
+            party_size=people,
+            consent=True,
+            join_waitlist=False,
+            attendance=Attendance.IN_PERSON,
+        ),
         now,
         RegistrationSource.WALK_IN,
         by_user=user,
     )
-    return _check_in(event, outcome.registration, user, now, None, nonce, "", now, CheckInMethod.WALK_IN)
+    return _check_in(
+        event, outcome.registration, user, now, None, nonce, "", now, CheckInMethod.WALK_IN
+    )
 
 
 @dataclass(frozen=True)
@@ -289,7 +360,16 @@ def door_counts(event: Event) -> DoorCounts:
         select(
             func.coalesce(func.sum(Registration.checked_in_people), 0),
             func.coalesce(
-                func.sum(case((Registration.source == RegistrationSource.WALK_IN, Registration.checked_in_people), else_=0)), 0
+                func.sum(
+                    case(
+                        (
+                            Registration.source == RegistrationSource.WALK_IN,
+                            Registration.checked_in_people,
+                        ),
+                        else_=0,
+                    )
+                ),
+                0,
             ),
         ).where(Registration.event_id == event.id)
     ).one()

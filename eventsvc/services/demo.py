@@ -1,5 +1,6 @@
 """Demo data from the source documents (../shared/seeds): real places, people and events,
 dated relative to today so that registration is open when a newcomer looks."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -56,22 +57,62 @@ ORGANISATIONS = [
     ("Cēsu novada Sociālais dienests", "cesis-sd", OrganisationKind.SOCIAL_SERVICE, "cesis"),
     ("Tukuma novada Sociālais dienests", "tukums-sd", OrganisationKind.SOCIAL_SERVICE, "tukums"),
     ("Bauskas novada Sociālais dienests", "bauska-sd", OrganisationKind.SOCIAL_SERVICE, "bauska"),
-    ("Rēzeknes novada Sociālais dienests", "rezekne-sd", OrganisationKind.SOCIAL_SERVICE, "rezekne"),
+    (
+        "Rēzeknes novada Sociālais dienests",
+        "rezekne-sd",
+        OrganisationKind.SOCIAL_SERVICE,
+        "rezekne",
+    ),
     ("Ādažu novada Sociālais dienests", "adazi-sd", OrganisationKind.SOCIAL_SERVICE, "adazi"),
-    ("Daugavpils pilsētas Sociālais dienests", "daugavpils-sd", OrganisationKind.SOCIAL_SERVICE, "daugavpils"),
+    (
+        "Daugavpils pilsētas Sociālais dienests",
+        "daugavpils-sd",
+        OrganisationKind.SOCIAL_SERVICE,
+        "daugavpils",
+    ),
     ("Rīgas Sociālais dienests", "riga-sd", OrganisationKind.SOCIAL_SERVICE, "riga"),
     ("Preiļu novada Labklājības pārvalde", "preili-lp", OrganisationKind.SOCIAL_SERVICE, "preili"),
-    ("Kokneses novada Sociālais dienests", "koknese-sd", OrganisationKind.SOCIAL_SERVICE, "koknese"),
+    (
+        "Kokneses novada Sociālais dienests",
+        "koknese-sd",
+        OrganisationKind.SOCIAL_SERVICE,
+        "koknese",
+    ),
 ]
 
 TUME_PANEL = [
-    ("Linda Medne", "Latvijas Lauku foruma projektu vadītāja, padomes priekšsēdētāja", "biedrība “Latvijas Mazpulki”", SpeakerRole.MODERATOR),
+    (
+        "Linda Medne",
+        "Latvijas Lauku foruma projektu vadītāja, padomes priekšsēdētāja",
+        "biedrība “Latvijas Mazpulki”",
+        SpeakerRole.MODERATOR,
+    ),
     ("Inga Priede", "domes priekšsēdētāja vietniece", "Tukuma novada dome", SpeakerRole.PANELLIST),
-    ("Ina Balgalve", "Sociālā dienesta vadītāja", "Tukuma novada Sociālais dienests", SpeakerRole.PANELLIST),
-    ("Ārija Martukāne", "valdes priekšsēdētāja", "biedrība “Profesionālo audžuģimeņu apvienība Terēze”", SpeakerRole.PANELLIST),
-    ("Inese Šubēvica", "kopienu veidotāja, mācību vadītāja un mentore", "projekts “Profesionāla sociālā darba attīstība pašvaldībās”", SpeakerRole.PANELLIST),
+    (
+        "Ina Balgalve",
+        "Sociālā dienesta vadītāja",
+        "Tukuma novada Sociālais dienests",
+        SpeakerRole.PANELLIST,
+    ),
+    (
+        "Ārija Martukāne",
+        "valdes priekšsēdētāja",
+        "biedrība “Profesionālo audžuģimeņu apvienība Terēze”",
+        SpeakerRole.PANELLIST,
+    ),
+    (
+        "Inese Šubēvica",
+        "kopienu veidotāja, mācību vadītāja un mentore",
+        "projekts “Profesionāla sociālā darba attīstība pašvaldībās”",
+        SpeakerRole.PANELLIST,
+    ),
     ("Aivars Damroze", "pansionāta vadītājs", "Gatartas pansionāts", SpeakerRole.PANELLIST),
-    ("Liesma Ose", "vecākā eksperte", "Labklājības ministrijas projekts “Profesionāla un mūsdienīga sociālā darba attīstība”", SpeakerRole.PANELLIST),
+    (
+        "Liesma Ose",
+        "vecākā eksperte",
+        "Labklājības ministrijas projekts “Profesionāla un mūsdienīga sociālā darba attīstība”",
+        SpeakerRole.PANELLIST,
+    ),
 ]
 
 
@@ -84,7 +125,9 @@ class DemoAccount:
 
 
 def database_is_empty() -> bool:
-    return not db.session.scalar(select(func.count(Event.id))) and not db.session.scalar(select(func.count(User.id)))
+    return not db.session.scalar(select(func.count(Event.id))) and not db.session.scalar(
+        select(func.count(User.id))
+    )
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -121,9 +164,16 @@ def load_demo(now: datetime) -> list[DemoAccount]:
     organisers: dict[str, User] = {}
     for slug, org in orgs.items():
         email = f"{slug}@demo.eventsvc.lv"
-        organisers[slug] = create_user(email, f"{org.name} (organizators)", Role.ORGANISER, DEMO_PASSWORD, [org])
+        organisers[slug] = create_user(
+            email, f"{org.name} (organizators)", Role.ORGANISER, DEMO_PASSWORD, [org]
+        )
         accounts.append(DemoAccount(email, DEMO_PASSWORD, Role.ORGANISER, org.name))
-    create_user("ministrija@demo.eventsvc.lv", "Labklājības ministrija (kopsummas)", Role.MINISTRY, DEMO_PASSWORD)
+    create_user(
+        "ministrija@demo.eventsvc.lv",
+        "Labklājības ministrija (kopsummas)",
+        Role.MINISTRY,
+        DEMO_PASSWORD,
+    )
     accounts.append(DemoAccount("ministrija@demo.eventsvc.lv", DEMO_PASSWORD, Role.MINISTRY, ""))
     create_user("admin@demo.eventsvc.lv", "Administrators", Role.ADMIN, DEMO_PASSWORD)
     accounts.append(DemoAccount("admin@demo.eventsvc.lv", DEMO_PASSWORD, Role.ADMIN, ""))
@@ -218,30 +268,80 @@ def load_demo(now: datetime) -> list[DemoAccount]:
             capacity=200,
             accessibility="Pasākums notiek ārā, uz līdzena seguma. Pieejami soliņi atpūtai.",
             language="lv",
-            target_groups=[TargetGroup.EVERYONE, TargetGroup.SENIORS, TargetGroup.FAMILIES_DISABILITY],
+            target_groups=[
+                TargetGroup.EVERYONE,
+                TargetGroup.SENIORS,
+                TargetGroup.FAMILIES_DISABILITY,
+            ],
         ),
     )
     for position, (title, kind, start, end, where, capacity) in enumerate(
         [
-            ("Ziemassvētku kartīšu darbnīca", ActivityKind.WORKSHOP, (12, 30), (13, 30), "Dienas centra “Saskarsme” telts", 15),
-            ("Eglīšu rotājumu darbnīca", ActivityKind.WORKSHOP, (13, 30), (14, 30), "Dienas centra “Saskarsme” telts", 20),
-            ("Cigun nodarbība senioriem", ActivityKind.WORKSHOP, (14, 30), (15, 15), "Pagalma zāliens", 12),
-            ("Viktorīna “Mana Daugavpils”", ActivityKind.CONTEST, (15, 30), (16, 15), "Lielā skatuve", None),
-            ("Koncerts: kolektīvs “Dialogs”", ActivityKind.CONCERT, (16, 30), (18, 0), "Lielā skatuve", None),
+            (
+                "Ziemassvētku kartīšu darbnīca",
+                ActivityKind.WORKSHOP,
+                (12, 30),
+                (13, 30),
+                "Dienas centra “Saskarsme” telts",
+                15,
+            ),
+            (
+                "Eglīšu rotājumu darbnīca",
+                ActivityKind.WORKSHOP,
+                (13, 30),
+                (14, 30),
+                "Dienas centra “Saskarsme” telts",
+                20,
+            ),
+            (
+                "Cigun nodarbība senioriem",
+                ActivityKind.WORKSHOP,
+                (14, 30),
+                (15, 15),
+                "Pagalma zāliens",
+                12,
+            ),
+            (
+                "Viktorīna “Mana Daugavpils”",
+                ActivityKind.CONTEST,
+                (15, 30),
+                (16, 15),
+                "Lielā skatuve",
+                None,
+            ),
+            (
+                "Koncerts: kolektīvs “Dialogs”",
+                ActivityKind.CONCERT,
+                (16, 30),
+                (18, 0),
+                "Lielā skatuve",
+                None,
+            ),
         ],
         start=1,
     ):
         save_activity(
             organisers["daugavpils-sd"],
             festival,
-            ActivityData(title, _at(fest_day, *start), _at(fest_day, *end), kind, "", where, capacity, position),
+            ActivityData(
+                title,
+                _at(fest_day, *start),
+                _at(fest_day, *end),
+                kind,
+                "",
+                where,
+                capacity,
+                position,
+            ),
             None,
             now,
         )
     publish_event(organisers["daugavpils-sd"], festival, now)
 
     # Preiļi: a training series; the last session had to move online.
-    for number, (weeks, fmt) in enumerate([(4, EventFormat.IN_PERSON), (6, EventFormat.IN_PERSON), (8, EventFormat.ONLINE)], 1):
+    for number, (weeks, fmt) in enumerate(
+        [(4, EventFormat.IN_PERSON), (6, EventFormat.IN_PERSON), (8, EventFormat.ONLINE)], 1
+    ):
         day = _next_weekday(today, 2, weeks * 7)
         publish(
             "preili-lp",
@@ -252,14 +352,18 @@ def load_demo(now: datetime) -> list[DemoAccount]:
                 organisation_id=orgs["preili-lp"].id,
                 municipality_id=municipalities["preili"].id,
                 campaign_id=addiction_pilot.id,
-                venue_name="" if fmt is EventFormat.ONLINE else "Preiļu novada Labklājības pārvalde",
+                venue_name=""
+                if fmt is EventFormat.ONLINE
+                else "Preiļu novada Labklājības pārvalde",
                 venue_address="" if fmt is EventFormat.ONLINE else "Raiņa bulvāris 19, Preiļi",
                 starts_at=_at(day, 10),
                 ends_at=_at(day, 15),
                 registration_closes_at=end_of_riga_day(day - timedelta(days=3)),
                 capacity=25,
                 format=fmt,
-                stream_url="https://meet.jit.si/preili-macibas" if fmt is EventFormat.ONLINE else None,
+                stream_url="https://meet.jit.si/preili-macibas"
+                if fmt is EventFormat.ONLINE
+                else None,
                 description=(
                     "Ārkārtējās situācijas dēļ šī nodarbība notiek tiešsaistē. Saiti saņemsiet reģistrējoties."
                     if fmt is EventFormat.ONLINE
@@ -287,13 +391,45 @@ def load_demo(now: datetime) -> list[DemoAccount]:
             registration_closes_at=end_of_riga_day(wswd - timedelta(days=1)),
             capacity=30,
             accessibility="Telpas pirmajā stāvā bez sliekšņiem; pieejams asistents. Lūdzam reģistrējoties norādīt vajadzības.",
-            target_groups=[TargetGroup.CHILDREN, TargetGroup.FUNCTIONAL_IMPAIRMENTS, TargetGroup.FAMILIES_DISABILITY],
+            target_groups=[
+                TargetGroup.CHILDREN,
+                TargetGroup.FUNCTIONAL_IMPAIRMENTS,
+                TargetGroup.FAMILIES_DISABILITY,
+            ],
         ),
     )
-    save_activity(organisers["koknese-sd"], koknese, ActivityData(
-        "Darbnīca bērniem (6–12 gadi)", _at(wswd, 11), _at(wswd, 12, 30), ActivityKind.WORKSHOP, "", "1. telpa", 15, 1), None, now)
-    save_activity(organisers["koknese-sd"], koknese, ActivityData(
-        "Darbnīca personām ar funkcionāliem traucējumiem", _at(wswd, 13), _at(wswd, 14, 30), ActivityKind.WORKSHOP, "", "2. telpa", 10, 2), None, now)
+    save_activity(
+        organisers["koknese-sd"],
+        koknese,
+        ActivityData(
+            "Darbnīca bērniem (6–12 gadi)",
+            _at(wswd, 11),
+            _at(wswd, 12, 30),
+            ActivityKind.WORKSHOP,
+            "",
+            "1. telpa",
+            15,
+            1,
+        ),
+        None,
+        now,
+    )
+    save_activity(
+        organisers["koknese-sd"],
+        koknese,
+        ActivityData(
+            "Darbnīca personām ar funkcionāliem traucējumiem",
+            _at(wswd, 13),
+            _at(wswd, 14, 30),
+            ActivityKind.WORKSHOP,
+            "",
+            "2. telpa",
+            10,
+            2,
+        ),
+        None,
+        now,
+    )
     publish_event(organisers["koknese-sd"], koknese, now)
 
     # Cēsis: a community meeting still being prepared (a draft: not public).
@@ -320,8 +456,14 @@ def load_demo(now: datetime) -> list[DemoAccount]:
 
 
 DEMO_PEOPLE = [
-    ("Ilze Kalniņa", 1), ("Pēteris Ozols", 2), ("Marija Ivanova", 1), ("Aija Liepiņa", 3),
-    ("Gunārs Bērziņš", 1), ("Olga Petrova", 2), ("Inta Zariņa", 1), ("Rasma Krūmiņa", 2),
+    ("Ilze Kalniņa", 1),
+    ("Pēteris Ozols", 2),
+    ("Marija Ivanova", 1),
+    ("Aija Liepiņa", 3),
+    ("Gunārs Bērziņš", 1),
+    ("Olga Petrova", 2),
+    ("Inta Zariņa", 1),
+    ("Rasma Krūmiņa", 2),
 ]
 
 
@@ -332,7 +474,25 @@ def _demo_registrations(tume: Event, festival: Event, now: datetime) -> None:
     workshop = festival.activities[0]
     for number, (name, party) in enumerate(DEMO_PEOPLE, start=1):
         email = f"iedzivotajs{number}@demo.eventsvc.lv"
-        register(tume.id, RegistrationRequest(name=name, email=email, party_size=party, consent=True,
-                                              attendance=Attendance.IN_PERSON if number % 3 else Attendance.ONLINE), now)
-        register(festival.id, RegistrationRequest(name=name, email=email, party_size=party, consent=True,
-                                                  activity_ids=[workshop.id] if number <= 5 else []), now)
+        register(
+            tume.id,
+            RegistrationRequest(
+                name=name,
+                email=email,
+                party_size=party,
+                consent=True,
+                attendance=Attendance.IN_PERSON if number % 3 else Attendance.ONLINE,
+            ),
+            now,
+        )
+        register(
+            festival.id,
+            RegistrationRequest(
+                name=name,
+                email=email,
+                party_size=party,
+                consent=True,
+                activity_ids=[workshop.id] if number <= 5 else [],
+            ),
+            now,
+        )

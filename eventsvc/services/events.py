@@ -2,6 +2,7 @@
 
 The same rules serve the organiser pages, the CLI (demo data) and, later, the JSON API.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
@@ -98,12 +99,13 @@ def validate_event_data(user: User, data: EventData) -> None:
     if data.desk_opens_at is not None and not (
         data.desk_opens_at <= data.starts_at and (data.starts_at - data.desk_opens_at).days < 1
     ):
-        errors["desk_opens_at"] = _("The registration desk opens on the day of the event, before it starts.")
+        errors["desk_opens_at"] = _(
+            "The registration desk opens on the day of the event, before it starts."
+        )
     if data.registration_closes_at is not None and data.registration_closes_at > data.ends_at:
         errors["registration_closes_at"] = _("Registration must close before the event ends.")
-    if (
-        data.registration_opens_at is not None
-        and data.registration_opens_at >= (data.registration_closes_at or data.starts_at)
+    if data.registration_opens_at is not None and data.registration_opens_at >= (
+        data.registration_closes_at or data.starts_at
     ):
         errors["registration_opens_at"] = _("Registration must open before it closes.")
     if data.capacity is not None and data.capacity < 1:
@@ -112,7 +114,9 @@ def validate_event_data(user: User, data: EventData) -> None:
         errors["stream_url"] = _("Enter a web address starting with https://")
     if data.format is EventFormat.ONLINE and not data.stream_url:
         errors["stream_url"] = _("An online event needs a link to the stream.")
-    if data.format is not EventFormat.ONLINE and not (data.venue_name.strip() or data.venue_address.strip()):
+    if data.format is not EventFormat.ONLINE and not (
+        data.venue_name.strip() or data.venue_address.strip()
+    ):
         errors["venue_address"] = _("Say where the event takes place.")
     if errors:
         raise ValidationFailed(errors)
@@ -140,8 +144,14 @@ def create_event(user: User, data: EventData) -> Event:
     _apply(event, data)
     db.session.add(event)
     db.session.flush()
-    audit.record(audit.Action.EVENT_CREATE, actor=user, target_type="event", target_id=event.id, event=event,
-                 detail=audit.part(audit.N_("status: %(status)s"), status=audit.value(event.status)))
+    audit.record(
+        audit.Action.EVENT_CREATE,
+        actor=user,
+        target_type="event",
+        target_id=event.id,
+        event=event,
+        detail=audit.part(audit.N_("status: %(status)s"), status=audit.value(event.status)),
+    )
     return event
 
 
@@ -159,11 +169,21 @@ def update_event(user: User, event: Event, data: EventData, now: datetime) -> se
     changed = _apply(event, data)
     db.session.flush()
     if changed:  # which fields, and the numbers that move the waiting list
-        note = [audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("ef", sorted(changed)))]
+        note = [
+            audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("ef", sorted(changed)))
+        ]
         if "capacity" in changed:
-            note.append(audit.transition(old_capacity, event.capacity, audit.N_("places %(old)s → %(new)s")))
-        audit.record(audit.Action.EVENT_UPDATE, actor=user, target_type="event", target_id=event.id, event=event,
-                     detail=note)
+            note.append(
+                audit.transition(old_capacity, event.capacity, audit.N_("places %(old)s → %(new)s"))
+            )
+        audit.record(
+            audit.Action.EVENT_UPDATE,
+            actor=user,
+            target_type="event",
+            target_id=event.id,
+            event=event,
+            detail=note,
+        )
     if event.status is EventStatus.PUBLISHED:
         after = notice_facts(event)
         changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
@@ -171,7 +191,9 @@ def update_event(user: User, event: Event, data: EventData, now: datetime) -> se
             notify_registrants(event, "event_changed", now, {"changes": changes})
         if "time" in changes:  # the day-before reminder is due again, for the new day
             db.session.execute(
-                update(Registration).where(Registration.event_id == event.id).values(reminded_at=None)
+                update(Registration)
+                .where(Registration.event_id == event.id)
+                .values(reminded_at=None)
             )
         if "capacity" in changed:
             promote_waitlist(event.id, now)
@@ -198,8 +220,14 @@ def publish_event(user: User, event: Event, now: datetime) -> None:
     event.status = EventStatus.PUBLISHED
     event.published_at = event.published_at or now
     db.session.flush()
-    audit.record(audit.Action.EVENT_PUBLISH, actor=user, target_type="event", target_id=event.id, event=event,
-                 detail=audit.transition(EventStatus.DRAFT, EventStatus.PUBLISHED))
+    audit.record(
+        audit.Action.EVENT_PUBLISH,
+        actor=user,
+        target_type="event",
+        target_id=event.id,
+        event=event,
+        detail=audit.transition(EventStatus.DRAFT, EventStatus.PUBLISHED),
+    )
 
 
 def unpublish_event(user: User, event: Event) -> None:
@@ -208,12 +236,20 @@ def unpublish_event(user: User, event: Event) -> None:
     if event.status is not EventStatus.PUBLISHED:
         raise ServiceError(_("Only a published event can be unpublished."))
     if active_registration_count(event) > 0:
-        raise ServiceError(_("People have registered for this event; cancel it instead so they are told."))
+        raise ServiceError(
+            _("People have registered for this event; cancel it instead so they are told.")
+        )
     event.status = EventStatus.DRAFT
     event.published_at = None  # not public any more: a later cancellation stays private
     db.session.flush()
-    audit.record(audit.Action.EVENT_UNPUBLISH, actor=user, target_type="event", target_id=event.id, event=event,
-                 detail=audit.transition(EventStatus.PUBLISHED, EventStatus.DRAFT))
+    audit.record(
+        audit.Action.EVENT_UNPUBLISH,
+        actor=user,
+        target_type="event",
+        target_id=event.id,
+        event=event,
+        detail=audit.transition(EventStatus.PUBLISHED, EventStatus.DRAFT),
+    )
 
 
 def cancel_event(user: User, event: Event, now: datetime) -> None:
@@ -222,8 +258,14 @@ def cancel_event(user: User, event: Event, now: datetime) -> None:
     if event.status is EventStatus.CANCELLED:
         raise ServiceError(_("This event is already cancelled."))
     was_public = event.status is EventStatus.PUBLISHED
-    audit.record(audit.Action.EVENT_CANCEL, actor=user, target_type="event", target_id=event.id, event=event,
-                 detail=audit.transition(event.status, EventStatus.CANCELLED))
+    audit.record(
+        audit.Action.EVENT_CANCEL,
+        actor=user,
+        target_type="event",
+        target_id=event.id,
+        event=event,
+        detail=audit.transition(event.status, EventStatus.CANCELLED),
+    )
     event.status = EventStatus.CANCELLED
     event.cancelled_at = now
     db.session.flush()
@@ -238,11 +280,14 @@ def _require_manages(user: User, event: Event) -> None:
 
 
 def active_registration_count(event: Event) -> int:
-    return db.session.scalar(
-        select(func.count(Registration.id)).where(
-            Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES)
+    return (
+        db.session.scalar(
+            select(func.count(Registration.id)).where(
+                Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES)
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 @dataclass(frozen=True)
@@ -296,7 +341,9 @@ class SpeakerData:
     position: int = 0
 
 
-def save_speaker(user: User, event: Event, data: SpeakerData, speaker: Speaker | None = None) -> Speaker:
+def save_speaker(
+    user: User, event: Event, data: SpeakerData, speaker: Speaker | None = None
+) -> Speaker:
     _require_manages(user, event)
     if not data.name.strip():
         raise ValidationFailed({"name": _("Enter the speaker's name.")})
@@ -309,9 +356,17 @@ def save_speaker(user: User, event: Event, data: SpeakerData, speaker: Speaker |
     for f in fields(SpeakerData):
         setattr(speaker, f.name, getattr(data, f.name))
     db.session.flush()
-    audit.record(audit.Action.EVENT_UPDATE, actor=user, target_type="event", target_id=event.id, event=event,
-                 detail=audit.part(audit.N_("speaker %(id)d added") if new else audit.N_("speaker %(id)d changed"),
-                                   id=speaker.id))
+    audit.record(
+        audit.Action.EVENT_UPDATE,
+        actor=user,
+        target_type="event",
+        target_id=event.id,
+        event=event,
+        detail=audit.part(
+            audit.N_("speaker %(id)d added") if new else audit.N_("speaker %(id)d changed"),
+            id=speaker.id,
+        ),
+    )
     return speaker
 
 
@@ -330,7 +385,9 @@ class ActivityData:
     position: int = 0
 
 
-def save_activity(user: User, event: Event, data: ActivityData, activity: Activity | None, now: datetime) -> Activity:
+def save_activity(
+    user: User, event: Event, data: ActivityData, activity: Activity | None, now: datetime
+) -> Activity:
     """Add or change an activity; more places at a published event promote the waiting list."""
     _require_manages(user, event)
     errors: dict[str, str] = {}
@@ -349,15 +406,29 @@ def save_activity(user: User, event: Event, data: ActivityData, activity: Activi
         db.session.add(activity)
     elif activity.event_id != event.id:
         raise ServiceError(_("This activity belongs to another event."))
-    more_places = activity.id is not None and (data.capacity is None or (activity.capacity or 0) < data.capacity)
+    more_places = activity.id is not None and (
+        data.capacity is None or (activity.capacity or 0) < data.capacity
+    )
     new, places_before = activity.id is None, activity.capacity
     for f in fields(ActivityData):
         setattr(activity, f.name, getattr(data, f.name))
     db.session.flush()
-    audit.record(audit.Action.EVENT_UPDATE, actor=user, target_type="event", target_id=event.id, event=event,
-                 detail=[audit.part(audit.N_("activity %(id)d added") if new else audit.N_("activity %(id)d changed"),
-                                    id=activity.id),
-                         audit.transition(places_before, activity.capacity, audit.N_("places %(old)s → %(new)s"))])
+    audit.record(
+        audit.Action.EVENT_UPDATE,
+        actor=user,
+        target_type="event",
+        target_id=event.id,
+        event=event,
+        detail=[
+            audit.part(
+                audit.N_("activity %(id)d added") if new else audit.N_("activity %(id)d changed"),
+                id=activity.id,
+            ),
+            audit.transition(
+                places_before, activity.capacity, audit.N_("places %(old)s → %(new)s")
+            ),
+        ],
+    )
     if more_places and event.status is EventStatus.PUBLISHED:
         promote_waitlist(event.id, now)
     return activity
@@ -368,8 +439,18 @@ def remove_part(user: User, event: Event, part: Speaker | Activity) -> None:
     _require_manages(user, event)
     if part.event_id != event.id:
         raise ServiceError(_("This belongs to another event."))
-    removed = audit.N_("speaker %(id)d removed") if isinstance(part, Speaker) else audit.N_("activity %(id)d removed")
-    audit.record(audit.Action.EVENT_UPDATE, actor=user, target_type="event", target_id=event.id, event=event,
-                 detail=audit.part(removed, id=part.id))
+    removed = (
+        audit.N_("speaker %(id)d removed")
+        if isinstance(part, Speaker)
+        else audit.N_("activity %(id)d removed")
+    )
+    audit.record(
+        audit.Action.EVENT_UPDATE,
+        actor=user,
+        target_type="event",
+        target_id=event.id,
+        event=event,
+        detail=audit.part(removed, id=part.id),
+    )
     (event.speakers if isinstance(part, Speaker) else event.activities).remove(part)
     db.session.flush()

@@ -1,4 +1,5 @@
 """iCalendar files for one event and for the calendar feed (RFC 5545 via `icalendar`)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable

@@ -4,6 +4,7 @@ PostgreSQL locks the rows a change needs (SELECT … FOR UPDATE). SQLite has no 
 pysqlite starts a transaction only at the first write, after the reads that decide it; so a
 service that must read and then write without interleaving takes SQLite's write lock first.
 """
+
 from __future__ import annotations
 
 from ..extensions import db

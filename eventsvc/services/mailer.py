@@ -9,6 +9,7 @@ at all, nothing is charged to the messages: the pass stops and the worker tries 
 Two delivery backends: "smtp" (Flask-Mail to MAIL_SERVER) and "mailbox" (the embedded
 default: each message is written as an .eml file that the development mailbox page shows).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -75,8 +76,14 @@ def _template_for(message: OutboxMessage, registration: Registration) -> str | N
     """Which mail a queued kind becomes, given the registration as it is now."""
     status = registration.status
     if message.kind == "registration_repeated":
-        return {RegistrationStatus.CONFIRMED: "confirmation", RegistrationStatus.WAITLISTED: "waitlisted"}.get(status)
-    if message.kind in ("event_changed", "event_reminder", "registration_changed") and status is RegistrationStatus.CANCELLED:
+        return {
+            RegistrationStatus.CONFIRMED: "confirmation",
+            RegistrationStatus.WAITLISTED: "waitlisted",
+        }.get(status)
+    if (
+        message.kind in ("event_changed", "event_reminder", "registration_changed")
+        and status is RegistrationStatus.CANCELLED
+    ):
         return None
     return TEMPLATES[message.kind]
 
@@ -90,12 +97,15 @@ def compose(message: OutboxMessage) -> Message | None:
     if template is None:
         return None
     event = registration.event
-    with force_locale(message.language), current_app.test_request_context(
-        "/", base_url=current_app.config["EVENTSVC_PUBLIC_URL"]
+    with (
+        force_locale(message.language),
+        current_app.test_request_context("/", base_url=current_app.config["EVENTSVC_PUBLIC_URL"]),
     ):
         from .registration import waitlist_position
 
-        with_ticket = template in TICKET_KINDS and registration.status is RegistrationStatus.CONFIRMED
+        with_ticket = (
+            template in TICKET_KINDS and registration.status is RegistrationStatus.CONFIRMED
+        )
         context = dict(
             template=template,
             registration=registration,
@@ -104,8 +114,12 @@ def compose(message: OutboxMessage) -> Message | None:
             position=waitlist_position(registration),
             with_ticket=with_ticket,
             repeated=message.kind == "registration_repeated",
-            manage_url=url_for("registration.manage", token=registration.manage_token, _external=True),
-            ticket_url=url_for("registration.ticket", token=registration.manage_token, _external=True),
+            manage_url=url_for(
+                "registration.manage", token=registration.manage_token, _external=True
+            ),
+            ticket_url=url_for(
+                "registration.ticket", token=registration.manage_token, _external=True
+            ),
             event_url=url_for("public.event", event_id=event.id, _external=True),
             show_stream=registration.attendance is Attendance.ONLINE and bool(event.stream_url),
             changes=describe_changes((message.payload or {}).get("changes", {})),
@@ -117,7 +131,10 @@ def compose(message: OutboxMessage) -> Message | None:
             body=render_template("mail/message.txt", **context),
             html=render_template("mail/message.html", **context),
             sender=current_app.config["MAIL_DEFAULT_SENDER"],
-            extra_headers={"Auto-Submitted": "auto-generated", "X-Eventsvc-Message": str(message.id)},
+            extra_headers={
+                "Auto-Submitted": "auto-generated",
+                "X-Eventsvc-Message": str(message.id),
+            },
         )
         if with_ticket:
             png = qr_png(registration.ticket_secret)
@@ -129,7 +146,10 @@ def compose(message: OutboxMessage) -> Message | None:
             ics = calendar_bytes(
                 [event],
                 url_for_event=lambda e: context["event_url"],
-                uid_domain=current_app.config["EVENTSVC_PUBLIC_URL"].split("//")[-1].split(":")[0].split("/")[0],
+                uid_domain=current_app.config["EVENTSVC_PUBLIC_URL"]
+                .split("//")[-1]
+                .split(":")[0]
+                .split("/")[0],
                 name=event.title,
                 now=message.created_at,
             )
@@ -146,7 +166,12 @@ def describe_changes(changes: dict[str, list]) -> list[tuple[str, str, str]]:
         start, end = (datetime.fromisoformat(part) for part in value.split("/"))
         return f"{local_date(start)}, {local_time(start)}–{local_time(end)}"
 
-    names = {"time": _("Time"), "place": _("Place"), "format": _("Format"), "stream_url": _("Link to the online stream")}
+    names = {
+        "time": _("Time"),
+        "place": _("Place"),
+        "format": _("Format"),
+        "stream_url": _("Link to the online stream"),
+    }
     shown = {"time": when, "format": lambda v: label(EventFormat(v))}
     lines = []
     for key, (old, new) in changes.items():
@@ -255,11 +280,14 @@ def deliver_due(now: datetime, limit: int | None = None, progress=None) -> Deliv
 
 
 def due_count(now: datetime) -> int:
-    return db.session.scalar(
-        select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now
+    return (
+        db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def retry(message: OutboxMessage, now: datetime) -> None:

@@ -5,6 +5,7 @@ writes the message to the outbox in that same transaction, so nothing is sent fo
 that rolled back and nothing is lost when the mail server is down. The worker
 (eventsvc.services.mailer) renders and sends it later.
 """
+
 from __future__ import annotations
 
 import logging
@@ -64,13 +65,11 @@ CAP_WINDOW = timedelta(hours=1)
 log = logging.getLogger(__name__)
 
 
-_RECENT_MAIL = (
-    select(func.count(OutboxMessage.id), func.max(OutboxMessage.next_attempt_at))
-    .where(
-        OutboxMessage.recipient == bindparam("recipient"),
-        OutboxMessage.kind.in_(CAPPED_KINDS),
-        (OutboxMessage.created_at > bindparam("since")) | (OutboxMessage.next_attempt_at > bindparam("now")),
-    )
+_RECENT_MAIL = select(func.count(OutboxMessage.id), func.max(OutboxMessage.next_attempt_at)).where(
+    OutboxMessage.recipient == bindparam("recipient"),
+    OutboxMessage.kind.in_(CAPPED_KINDS),
+    (OutboxMessage.created_at > bindparam("since"))
+    | (OutboxMessage.next_attempt_at > bindparam("now")),
 )
 
 
@@ -79,7 +78,9 @@ def recent_mail(recipient: str, now: datetime) -> tuple[int, datetime | None]:
     still waiting to go (uses the recipient/created index). A caller that holds a lock may
     count first and pass this to notify(recent=…): two requests for one address at the same
     moment may then both pass the cap, which a soft cap against abuse can afford."""
-    count, latest = db.session.execute(_RECENT_MAIL, {"recipient": recipient, "since": now - CAP_WINDOW, "now": now}).one()
+    count, latest = db.session.execute(
+        _RECENT_MAIL, {"recipient": recipient, "since": now - CAP_WINDOW, "now": now}
+    ).one()
     return count, latest
 
 
@@ -101,7 +102,9 @@ def notify(
         return None  # phone registrations: the organiser tells them; the ticket is printable
     due = now
     if public and kind in CAPPED_KINDS:
-        cap = max(1, current_app.config["EVENTSVC_MAIL_PER_ADDRESS_PER_HOUR"])  # 0 would stop all mail
+        cap = max(
+            1, current_app.config["EVENTSVC_MAIL_PER_ADDRESS_PER_HOUR"]
+        )  # 0 would stop all mail
         sent_lately, latest = recent if recent is not None else recent_mail(registration.email, now)
         if sent_lately >= cap:
             if registration.id is None:
@@ -112,7 +115,12 @@ def notify(
                 return None
             latest = latest.replace(tzinfo=now.tzinfo) if latest.tzinfo is None else latest
             due = max(now + CAP_WINDOW, latest + CAP_WINDOW / cap)
-            log.warning("mail cap: %s for registration %s held until %s", kind, registration.id, due.isoformat())
+            log.warning(
+                "mail cap: %s for registration %s held until %s",
+                kind,
+                registration.id,
+                due.isoformat(),
+            )
     message = OutboxMessage(
         kind=kind,
         registration=registration,  # also one not flushed yet: one flush writes both
@@ -130,7 +138,9 @@ def notify_registrants(event, kind: str, now: datetime, payload: dict | None = N
     """Queue `kind` for every active registration of `event`; returns how many were queued."""
     queued = 0
     for registration in db.session.scalars(
-        select(Registration).where(Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES))
+        select(Registration).where(
+            Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES)
+        )
     ):
         if notify(kind, registration, now, payload) is not None:
             queued += 1

@@ -1,4 +1,5 @@
 """Organisations and municipalities, as administrators keep them."""
+
 from __future__ import annotations
 
 import re
@@ -34,7 +35,9 @@ class OrganisationData:
     phone: str | None = None
 
 
-def save_organisation(actor: User, data: OrganisationData, existing: Organisation | None = None) -> Organisation:
+def save_organisation(
+    actor: User, data: OrganisationData, existing: Organisation | None = None
+) -> Organisation:
     access.require_admin(actor)
     name = data.name.strip()
     slug = slugify(data.slug.strip() or name)
@@ -47,7 +50,8 @@ def save_organisation(actor: User, data: OrganisationData, existing: Organisatio
     if _taken(Organisation, Organisation.slug, slug, existing_id):
         errors["slug"] = _("This short name is taken by another organisation.")
     if data.municipality_id is not None and (
-        not 0 < data.municipality_id < 2**31 or db.session.get(Municipality, data.municipality_id) is None
+        not 0 < data.municipality_id < 2**31
+        or db.session.get(Municipality, data.municipality_id) is None
     ):
         errors["municipality_id"] = _("Choose a municipality from the list.")
     if data.email and "@" not in data.email:
@@ -55,7 +59,9 @@ def save_organisation(actor: User, data: OrganisationData, existing: Organisatio
     if errors:
         raise ValidationFailed(errors)
     organisation = existing or Organisation()
-    before = {c: getattr(organisation, c) for c in _ORGANISATION_FIELDS} if existing is not None else {}
+    before = (
+        {c: getattr(organisation, c) for c in _ORGANISATION_FIELDS} if existing is not None else {}
+    )
     organisation.name = name
     organisation.slug = slug
     organisation.kind = data.kind
@@ -66,9 +72,16 @@ def save_organisation(actor: User, data: OrganisationData, existing: Organisatio
     db.session.flush()
     changed = [c for c in _ORGANISATION_FIELDS if before.get(c) != getattr(organisation, c)]
     audit.record(
-        audit.Action.ORGANISATION_UPDATE if existing is not None else audit.Action.ORGANISATION_CREATE,
-        actor=actor, target_type="organisation", target_id=organisation.id, organisation_id=organisation.id,
-        detail=[audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("of", changed))] if changed else "",
+        audit.Action.ORGANISATION_UPDATE
+        if existing is not None
+        else audit.Action.ORGANISATION_CREATE,
+        actor=actor,
+        target_type="organisation",
+        target_id=organisation.id,
+        organisation_id=organisation.id,
+        detail=[audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("of", changed))]
+        if changed
+        else "",
     )
     return organisation
 
@@ -81,13 +94,20 @@ def add_municipality(actor: User, name: str) -> Municipality:
     name = name.strip()
     if not name:
         raise ValidationFailed({"name": _("Enter the municipality's name.")})
-    if _taken(Municipality, Municipality.name, name, None) or _taken(Municipality, Municipality.slug, slugify(name), None):
+    if _taken(Municipality, Municipality.name, name, None) or _taken(
+        Municipality, Municipality.slug, slugify(name), None
+    ):
         raise ValidationFailed({"name": _("This municipality is already in the list.")})
     municipality = Municipality(name=name, slug=slugify(name))
     db.session.add(municipality)
     db.session.flush()
-    audit.record(audit.Action.MUNICIPALITY_CREATE, actor=actor, target_type="municipality", target_id=municipality.id,
-                 detail=audit.part(audit.N_("short name: %(slug)s"), slug=municipality.slug))
+    audit.record(
+        audit.Action.MUNICIPALITY_CREATE,
+        actor=actor,
+        target_type="municipality",
+        target_id=municipality.id,
+        detail=audit.part(audit.N_("short name: %(slug)s"), slug=municipality.slug),
+    )
     return municipality
 
 
@@ -95,9 +115,23 @@ def list_organisations() -> list[tuple[Organisation, int, int]]:
     """Each organisation with its number of events and of organisers."""
     from ..models import Event, memberships
 
-    events = select(func.count(Event.id)).where(Event.organisation_id == Organisation.id).scalar_subquery()
-    members = select(func.count()).select_from(memberships).where(memberships.c.organisation_id == Organisation.id).scalar_subquery()
-    return [tuple(row) for row in db.session.execute(select(Organisation, events, members).order_by(Organisation.name))]
+    events = (
+        select(func.count(Event.id))
+        .where(Event.organisation_id == Organisation.id)
+        .scalar_subquery()
+    )
+    members = (
+        select(func.count())
+        .select_from(memberships)
+        .where(memberships.c.organisation_id == Organisation.id)
+        .scalar_subquery()
+    )
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            select(Organisation, events, members).order_by(Organisation.name)
+        )
+    ]
 
 
 def list_organisations_plain() -> list[Organisation]:

@@ -17,6 +17,7 @@ finds nothing to do.
 
 Functions flush and never commit, except `purge`, which commits each batch.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,7 +73,9 @@ def _outbox_ids(registration_ids) -> list[int]:
     if not registration_ids:
         return []
     return list(
-        db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.registration_id.in_(registration_ids)))
+        db.session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.registration_id.in_(registration_ids))
+        )
     )
 
 
@@ -82,7 +85,9 @@ def _delete_outbox(message_ids: list[int]) -> int:
     if not message_ids:
         return 0
     db.session.execute(
-        delete(OutboxMessage).where(OutboxMessage.id.in_(message_ids)).execution_options(synchronize_session="fetch")
+        delete(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids))
+        .execution_options(synchronize_session="fetch")
     )
     return len(message_ids)
 
@@ -125,7 +130,9 @@ def _stray_outbox():
     """Messages to registrations already anonymised (queued by a transaction that raced the
     purge): never sent, since there is no address any more, but they still name it."""
     return select(OutboxMessage.id).where(
-        OutboxMessage.registration_id.in_(select(Registration.id).where(Registration.anonymised_at.is_not(None)))
+        OutboxMessage.registration_id.in_(
+            select(Registration.id).where(Registration.anonymised_at.is_not(None))
+        )
     )
 
 
@@ -140,16 +147,26 @@ def purge_due(now: datetime, retention_days: int) -> PurgeReport:
     cutoff = retention_cutoff(now, retention_days)
     candidates = _candidates(cutoff).subquery()
     registrations = db.session.scalar(select(func.count()).select_from(candidates)) or 0
-    events = db.session.scalar(
-        select(func.count(func.distinct(Registration.event_id))).where(Registration.id.in_(select(candidates.c.id)))
-    ) or 0
-    messages = db.session.scalar(
-        select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.registration_id.in_(select(candidates.c.id))
-            | OutboxMessage.id.in_(_stray_outbox())
+    events = (
+        db.session.scalar(
+            select(func.count(func.distinct(Registration.event_id))).where(
+                Registration.id.in_(select(candidates.c.id))
+            )
         )
-    ) or 0
-    return PurgeReport(registrations=registrations, outbox_messages=messages, events=events, dry_run=True)
+        or 0
+    )
+    messages = (
+        db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.registration_id.in_(select(candidates.c.id))
+                | OutboxMessage.id.in_(_stray_outbox())
+            )
+        )
+        or 0
+    )
+    return PurgeReport(
+        registrations=registrations, outbox_messages=messages, events=events, dry_run=True
+    )
 
 
 def purge(
@@ -185,7 +202,11 @@ def purge(
         query = (
             select(Registration.id, Registration.event_id, Event.organisation_id)
             .join(Event, Event.id == Registration.event_id)
-            .where(Event.ends_at < cutoff, Registration.anonymised_at.is_(None), Registration.id > after_id)
+            .where(
+                Event.ends_at < cutoff,
+                Registration.anonymised_at.is_(None),
+                Registration.id > after_id,
+            )
             .order_by(Registration.id)
             .limit(batch_size)
         )
@@ -201,7 +222,10 @@ def purge(
         ids = [row.id for row in rows]
         db.session.execute(
             anonymise,
-            [{"b_id": i, "b_manage_token": new_token(), "b_ticket_secret": new_token()} for i in ids],
+            [
+                {"b_id": i, "b_manage_token": new_token(), "b_ticket_secret": new_token()}
+                for i in ids
+            ],
         )
         message_ids = _outbox_ids(ids)
         _delete_outbox(message_ids)
@@ -211,8 +235,11 @@ def purge(
                 actor=audit.SYSTEM,
                 target_type="registration",
                 organisation_id=organisation_id,
-                detail=audit.part(audit.N_("registrations anonymised: %(n)d (kept for %(days)d days)"),
-                                  n=count, days=retention_days),
+                detail=audit.part(
+                    audit.N_("registrations anonymised: %(n)d (kept for %(days)d days)"),
+                    n=count,
+                    days=retention_days,
+                ),
             )
         db.session.commit()
         remove_mailbox_copies(message_ids)
@@ -238,7 +265,9 @@ def purge(
 @dataclass
 class Erasure:
     event: Event
-    gave_up: str | None  # "confirmed" or "waitlisted" when a place (or a place in line) was given up
+    gave_up: (
+        str | None
+    )  # "confirmed" or "waitlisted" when a place (or a place in line) was given up
     promoted: int  # waiting parties that got the freed places
     message_ids: list[int] = field(default_factory=list)  # deleted from the outbox
 
@@ -254,14 +283,20 @@ def anonymise_registration(registration: Registration, now: datetime) -> list[in
     return message_ids
 
 
-def erase_registration(registration: Registration, now: datetime, by_user: User | None = None) -> Erasure:
+def erase_registration(
+    registration: Registration, now: datetime, by_user: User | None = None
+) -> Erasure:
     """The resident's "erase my data": an active registration for an event still ahead is
     cancelled first by the ordinary rule (its places go to the waiting list), then the row
     is anonymised at once. Nothing is sent to the erased person, not even the cancellation.
     A registration for an event that has begun or ended keeps its status: it is history the
     totals count."""
     lock_event(registration.event_id)  # one lock order: the event, then the registration
-    query = select(Registration).where(Registration.id == registration.id).execution_options(populate_existing=True)
+    query = (
+        select(Registration)
+        .where(Registration.id == registration.id)
+        .execution_options(populate_existing=True)
+    )
     if not _is_sqlite():
         query = query.with_for_update()
     registration = db.session.scalar(query)
@@ -279,8 +314,15 @@ def erase_registration(registration: Registration, now: datetime, by_user: User 
         target_type="registration",
         target_id=registration.id,
         event=event,
-        detail=[audit.part(audit.N_("erased by the resident") if by_user is None else audit.N_("erased by staff through the private link")), gave_up and audit.part(audit.N_("cancelled first")),
-                audit.part(audit.N_("moved up from the waiting list: %(n)d"), n=len(promoted))],
+        detail=[
+            audit.part(
+                audit.N_("erased by the resident")
+                if by_user is None
+                else audit.N_("erased by staff through the private link")
+            ),
+            gave_up and audit.part(audit.N_("cancelled first")),
+            audit.part(audit.N_("moved up from the waiting list: %(n)d"), n=len(promoted)),
+        ],
     )
     db.session.flush()
     return Erasure(event=event, gave_up=gave_up, promoted=len(promoted), message_ids=message_ids)
@@ -288,12 +330,15 @@ def erase_registration(registration: Registration, now: datetime, by_user: User 
 
 # --- a data-subject request ---------------------------------------------------------------------
 
+
 def normalise_address(email: str | None) -> str:
     """An email address as registrations store it (validated, lower-cased)."""
     try:
         return validate_email((email or "").strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise ValidationFailed({"email": _("Enter a valid email address, like name@example.lv.")}) from None
+        raise ValidationFailed(
+            {"email": _("Enter a valid email address, like name@example.lv.")}
+        ) from None
 
 
 def _when(moment: datetime | None) -> str | None:
@@ -308,7 +353,11 @@ def _subject(message: OutboxMessage, event: Event) -> str:
         return message.kind
     with force_locale(message.language):
         # The template alone (no request's context processors): the mail's own subject line.
-        return current_app.jinja_env.get_template("mail/subject.txt").render(template=template, event=event).strip()
+        return (
+            current_app.jinja_env.get_template("mail/subject.txt")
+            .render(template=template, event=event)
+            .strip()
+        )
 
 
 def data_subject_export(user, email: str, now: datetime) -> dict:
@@ -322,7 +371,10 @@ def data_subject_export(user, email: str, now: datetime) -> dict:
         select(Registration)
         .join(Event, Event.id == Registration.event_id)
         .where(Registration.email == address)
-        .options(selectinload(Registration.activities), selectinload(Registration.event).selectinload(Event.organisation))
+        .options(
+            selectinload(Registration.activities),
+            selectinload(Registration.event).selectinload(Event.organisation),
+        )
         .order_by(Event.starts_at, Registration.id)
     )
     if scope is not None:
@@ -332,10 +384,14 @@ def data_subject_export(user, email: str, now: datetime) -> dict:
     checkins: dict[int, list[CheckIn]] = {}
     messages: dict[int, list[OutboxMessage]] = {}
     if ids:
-        for checkin in db.session.scalars(select(CheckIn).where(CheckIn.registration_id.in_(ids)).order_by(CheckIn.id)):
+        for checkin in db.session.scalars(
+            select(CheckIn).where(CheckIn.registration_id.in_(ids)).order_by(CheckIn.id)
+        ):
             checkins.setdefault(checkin.registration_id, []).append(checkin)
         for message in db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.registration_id.in_(ids)).order_by(OutboxMessage.id)
+            select(OutboxMessage)
+            .where(OutboxMessage.registration_id.in_(ids))
+            .order_by(OutboxMessage.id)
         ):
             messages.setdefault(message.registration_id, []).append(message)
 
@@ -348,7 +404,9 @@ def data_subject_export(user, email: str, now: datetime) -> dict:
                 "title": event.title,
                 "starts_at": _when(event.starts_at),
                 "ends_at": _when(event.ends_at),
-                "venue": ", ".join(part for part in (event.venue_name, event.venue_address) if part),
+                "venue": ", ".join(
+                    part for part in (event.venue_name, event.venue_address) if part
+                ),
                 "organiser": event.organisation.name,
             },
             "status": r.status.value,

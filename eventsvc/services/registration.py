@@ -22,6 +22,7 @@ Every rule about registering lives in this module so a newcomer finds them in on
 
 Functions flush and never commit; the caller commits once.
 """
+
 from __future__ import annotations
 
 import enum
@@ -137,7 +138,6 @@ def registration_window(event: Event, now: datetime) -> RegistrationWindow:
     return RegistrationWindow(state=state, opens_at=opens, closes_at=closes)
 
 
-
 # --- what a registration asks for ------------------------------------------------------
 
 
@@ -186,7 +186,9 @@ def _normalised_email(address: str) -> str | None:
         return None
 
 
-def normalise_request(request: RegistrationRequest, contact_required: bool = True) -> RegistrationRequest:
+def normalise_request(
+    request: RegistrationRequest, contact_required: bool = True
+) -> RegistrationRequest:
     """Check and tidy what does not depend on the event; ValidationFailed lists every problem.
     Only a walk-in at the door may come without an email address or phone number."""
     errors: dict[str, str] = {}
@@ -204,10 +206,20 @@ def normalise_request(request: RegistrationRequest, contact_required: bool = Tru
     phone = _clean_text(request.phone) or None
     if phone is not None and not PHONE_RE.match(phone):
         errors["phone"] = _("Enter a phone number with digits only, like +371 20000000.")
-    if contact_required and email is None and phone is None and "email" not in errors and "phone" not in errors:
+    if (
+        contact_required
+        and email is None
+        and phone is None
+        and "email" not in errors
+        and "phone" not in errors
+    ):
         errors["email"] = _("Enter an email address, or a phone number if you have no email.")
 
-    if not isinstance(request.party_size, int) or isinstance(request.party_size, bool) or not 1 <= request.party_size <= MAX_PARTY_SIZE:
+    if (
+        not isinstance(request.party_size, int)
+        or isinstance(request.party_size, bool)
+        or not 1 <= request.party_size <= MAX_PARTY_SIZE
+    ):
         errors["party_size"] = _("A party is 1 to %(n)d people.", n=MAX_PARTY_SIZE)
     needs = (request.needs or "").strip()
     if len(needs) > MAX_NEEDS_LENGTH:
@@ -215,7 +227,9 @@ def normalise_request(request: RegistrationRequest, contact_required: bool = Tru
     if request.language not in LANGUAGES:
         errors["language"] = _("Choose a language from the list.")
     if not request.consent:
-        errors["consent"] = _("Please agree to the processing of your data so that we can register you.")
+        errors["consent"] = _(
+            "Please agree to the processing of your data so that we can register you."
+        )
     if errors:
         raise ValidationFailed(errors)
     return RegistrationRequest(
@@ -252,11 +266,15 @@ def request_from_json(payload) -> RegistrationRequest:
         errors["party_size"] = _("A party is 1 to %(n)d people.", n=MAX_PARTY_SIZE)
         party_size = 1
     activity_ids = payload.get("activity_ids", [])
-    if not isinstance(activity_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in activity_ids):
+    if not isinstance(activity_ids, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in activity_ids
+    ):
         errors["activity_ids"] = _("Choose activities of this event.")
         activity_ids = []
     attendance = payload.get("attendance")
-    if attendance is not None and (not isinstance(attendance, str) or attendance not in Attendance._value2member_map_):
+    if attendance is not None and (
+        not isinstance(attendance, str) or attendance not in Attendance._value2member_map_
+    ):
         errors["attendance"] = _("Choose in person or online.")
         attendance = None
     language = payload.get("language", "lv")
@@ -352,19 +370,26 @@ _PLACES = (
     .where(Event.id == bindparam("event_id"))
 )
 _TAKEN_BY_ACTIVITY = (
-    select(registration_activities.c.activity_id, func.coalesce(func.sum(Registration.party_size), 0))
+    select(
+        registration_activities.c.activity_id, func.coalesce(func.sum(Registration.party_size), 0)
+    )
     .join(Registration, Registration.id == registration_activities.c.registration_id)
-    .where(Registration.event_id == bindparam("event_id"), Registration.status == RegistrationStatus.CONFIRMED)
+    .where(
+        Registration.event_id == bindparam("event_id"),
+        Registration.status == RegistrationStatus.CONFIRMED,
+    )
     .group_by(registration_activities.c.activity_id)
 )
 
 
-def _places(event: Event, email: str | None = None, activities: bool = True) -> tuple[Availability, int | None]:
+def _places(
+    event: Event, email: str | None = None, activities: bool = True
+) -> tuple[Availability, int | None]:
     """The event's places and waiting list (and its activities' unless `activities` is False),
     and the id of `email`'s active registration."""
-    has_counters, in_person, online, waiting_people, waiting_parties, existing_id = db.session.execute(
-        _PLACES, {"event_id": event.id, "email": email}
-    ).one()
+    has_counters, in_person, online, waiting_people, waiting_parties, existing_id = (
+        db.session.execute(_PLACES, {"event_id": event.id, "email": email}).one()
+    )
     if has_counters is None:  # the next flush writes the counted row
         count = counted(db.session, event.id)
         in_person, online = count["confirmed_in_person_people"], count["confirmed_online_people"]
@@ -373,14 +398,19 @@ def _places(event: Event, email: str | None = None, activities: bool = True) -> 
     taking = in_person + online if event.format is EventFormat.ONLINE else in_person
     activities = event.activities if activities else []
     taken_by_activity = (
-        dict(db.session.execute(_TAKEN_BY_ACTIVITY, {"event_id": event.id}).all()) if activities else {}
+        dict(db.session.execute(_TAKEN_BY_ACTIVITY, {"event_id": event.id}).all())
+        if activities
+        else {}
     )
     places = Availability(
         capacity=event.capacity,
         confirmed_people=taking,
         online_people=in_person + online - taking,
         waitlisted_people=waiting_people,
-        activities={a.id: ActivityPlaces(a.capacity, int(taken_by_activity.get(a.id, 0))) for a in activities},
+        activities={
+            a.id: ActivityPlaces(a.capacity, int(taken_by_activity.get(a.id, 0)))
+            for a in activities
+        },
         waiting_parties=waiting_parties,
     )
     return places, existing_id
@@ -395,12 +425,16 @@ def _fits(places: Availability, party_size: int, takes_place: bool, activity_ids
     if takes_place and places.places_left is not None and party_size > places.places_left:
         return False
     return all(
-        places.activities[a].left is None or party_size <= places.activities[a].left for a in activity_ids
+        places.activities[a].left is None or party_size <= places.activities[a].left
+        for a in activity_ids
     )
 
 
 _LOCK_EVENT = (
-    select(Event).where(Event.id == bindparam("event_id")).with_for_update().execution_options(populate_existing=True)
+    select(Event)
+    .where(Event.id == bindparam("event_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
 )
 
 
@@ -454,7 +488,9 @@ def _attendance_for(event: Event, wanted: Attendance | None) -> Attendance:
     if event.format is EventFormat.ONLINE:
         return Attendance.ONLINE
     if wanted is None:
-        raise ValidationFailed({"attendance": _("Choose whether you come in person or watch online.")})
+        raise ValidationFailed(
+            {"attendance": _("Choose whether you come in person or watch online.")}
+        )
     return wanted
 
 
@@ -466,8 +502,13 @@ def register(
     by_user: User | None = None,
 ) -> Outcome:
     """Register a party for an event: confirmed if it fits, otherwise waitlisted (or refused)."""
-    staff = by_user is not None and source in (RegistrationSource.ORGANISER, RegistrationSource.WALK_IN)
-    request = normalise_request(request, contact_required=source is not RegistrationSource.WALK_IN or not staff)
+    staff = by_user is not None and source in (
+        RegistrationSource.ORGANISER,
+        RegistrationSource.WALK_IN,
+    )
+    request = normalise_request(
+        request, contact_required=source is not RegistrationSource.WALK_IN or not staff
+    )
     public = by_user is None
     # The address's recent mail (the hourly cap) is about the address, not the event's places:
     # counted before the lock, so that the lock is held only for what needs it.
@@ -505,14 +546,18 @@ def register(
 
     if existing_id is not None:
         if staff:
-            raise ValidationFailed({"email": _("This email address is already registered for this event.")})
+            raise ValidationFailed(
+                {"email": _("This email address is already registered for this event.")}
+            )
         # Say what a new registration would have heard; the owner of the address gets
         # their real ticket again by email.
         existing = db.session.get(Registration, existing_id)
         # Counted again here, under the lock: repeats of one address for one event queue on
         # it, and "your ticket again" is what someone would repeat to flood an inbox.
         notify("registration_repeated", existing, now, public=True)
-        return Outcome(registration=existing, status=status, waitlist_position=position, repeated=True)
+        return Outcome(
+            registration=existing, status=status, waitlist_position=position, repeated=True
+        )
     registration = Registration(
         event_id=event.id,
         status=status,
@@ -531,14 +576,29 @@ def register(
         activities=[activities[a] for a in request.activity_ids],
     )
     db.session.add(registration)
-    notify("registration_confirmed" if fits else "registration_waitlisted", registration, now, public=public,
-           recent=mail_cap)
+    notify(
+        "registration_confirmed" if fits else "registration_waitlisted",
+        registration,
+        now,
+        public=public,
+        recent=mail_cap,
+    )
     db.session.flush()  # one flush: the registration, its message, the event's counters
-    if source is RegistrationSource.ORGANISER and by_user is not None:  # by phone; walk-ins: checkin.py
-        audit.record(audit.Action.REGISTRATION_CREATE, actor=by_user, target_type="registration",
-                     target_id=registration.id, event=event,
-                     detail=audit.part(audit.N_("%(status)s, party size %(n)d"), status=audit.value(status),
-                                       n=request.party_size))
+    if (
+        source is RegistrationSource.ORGANISER and by_user is not None
+    ):  # by phone; walk-ins: checkin.py
+        audit.record(
+            audit.Action.REGISTRATION_CREATE,
+            actor=by_user,
+            target_type="registration",
+            target_id=registration.id,
+            event=event,
+            detail=audit.part(
+                audit.N_("%(status)s, party size %(n)d"),
+                status=audit.value(status),
+                n=request.party_size,
+            ),
+        )
     return Outcome(registration=registration, status=status, waitlist_position=position)
 
 
@@ -559,7 +619,9 @@ def waitlist_positions(event_id: int) -> dict[int, int]:
     """Every waiting registration's place in line, in one query (for lists)."""
     ids = db.session.scalars(
         select(Registration.id)
-        .where(Registration.event_id == event_id, Registration.status == RegistrationStatus.WAITLISTED)
+        .where(
+            Registration.event_id == event_id, Registration.status == RegistrationStatus.WAITLISTED
+        )
         .order_by(Registration.id)
     )
     return {registration_id: position for position, registration_id in enumerate(ids, start=1)}
@@ -569,7 +631,11 @@ def _lock_registration(registration: Registration) -> Registration:
     """The event, then this row, locked and re-read: two changes of one registration (or a
     change and a promotion) cannot interleave."""
     lock_event(registration.event_id)
-    query = select(Registration).where(Registration.id == registration.id).execution_options(populate_existing=True)
+    query = (
+        select(Registration)
+        .where(Registration.id == registration.id)
+        .execution_options(populate_existing=True)
+    )
     if db.session.connection().dialect.name != "sqlite":
         query = query.with_for_update()
     return db.session.scalar(query)
@@ -588,17 +654,26 @@ def _require_changeable(registration: Registration, now: datetime, by_user: User
     if not registration.is_active:
         raise ServiceError(_("This registration is cancelled."))
     if by_user is None and not resident_may_change(registration, now):
-        raise ServiceError(_("It is too late to change this registration online. Please call the organiser."))
+        raise ServiceError(
+            _("It is too late to change this registration online. Please call the organiser.")
+        )
 
 
-def cancel_registration(registration: Registration, now: datetime, by_user: User | None = None) -> list[Registration]:
+def cancel_registration(
+    registration: Registration, now: datetime, by_user: User | None = None
+) -> list[Registration]:
     """Cancel; the places it held go to the waiting list. Returns those promoted."""
     registration = _lock_registration(registration)
     _require_changeable(registration, now, by_user)
     freed = registration.status is RegistrationStatus.CONFIRMED
-    audit.record(audit.Action.REGISTRATION_CANCEL, actor=by_user or audit.RESIDENT, target_type="registration",
-                 target_id=registration.id, event=registration.event,
-                 detail=audit.transition(registration.status, RegistrationStatus.CANCELLED))
+    audit.record(
+        audit.Action.REGISTRATION_CANCEL,
+        actor=by_user or audit.RESIDENT,
+        target_type="registration",
+        target_id=registration.id,
+        event=registration.event,
+        detail=audit.transition(registration.status, RegistrationStatus.CANCELLED),
+    )
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
     db.session.flush()
@@ -610,7 +685,11 @@ def change_party_size(
     registration: Registration, party_size: int, now: datetime, by_user: User | None = None
 ) -> list[Registration]:
     """Fewer people free places (promoting others); more people need free places."""
-    if not isinstance(party_size, int) or isinstance(party_size, bool) or not 1 <= party_size <= MAX_PARTY_SIZE:
+    if (
+        not isinstance(party_size, int)
+        or isinstance(party_size, bool)
+        or not 1 <= party_size <= MAX_PARTY_SIZE
+    ):
         raise ValidationFailed({"party_size": _("A party is 1 to %(n)d people.", n=MAX_PARTY_SIZE)})
     registration = _lock_registration(registration)
     _require_changeable(registration, now, by_user)
@@ -618,9 +697,16 @@ def change_party_size(
         return []
     if party_size < registration.party_size or registration.status is RegistrationStatus.WAITLISTED:
         shrinks = party_size < registration.party_size
-        audit.record(audit.Action.REGISTRATION_PARTY_SIZE, actor=by_user or audit.RESIDENT, target_type="registration",
-                     target_id=registration.id, event=registration.event,
-                     detail=audit.transition(registration.party_size, party_size, audit.N_("party size %(old)d → %(new)d")))
+        audit.record(
+            audit.Action.REGISTRATION_PARTY_SIZE,
+            actor=by_user or audit.RESIDENT,
+            target_type="registration",
+            target_id=registration.id,
+            event=registration.event,
+            detail=audit.transition(
+                registration.party_size, party_size, audit.N_("party size %(old)d → %(new)d")
+            ),
+        )
         registration.party_size = party_size
         db.session.flush()
         notify("registration_changed", registration, now, public=by_user is None)
@@ -630,14 +716,23 @@ def change_party_size(
     event = lock_event(registration.event_id)
     places = availability(event)
     extra = party_size - registration.party_size
-    if not _fits(places, extra, registration.takes_a_place, [a.id for a in registration.activities]):
+    if not _fits(
+        places, extra, registration.takes_a_place, [a.id for a in registration.activities]
+    ):
         raise RegistrationRefused(
             Refusal.NO_ROOM,
             _("There are not enough free places for %(n)d more people.", n=extra),
         )
-    audit.record(audit.Action.REGISTRATION_PARTY_SIZE, actor=by_user or audit.RESIDENT, target_type="registration",
-                 target_id=registration.id, event=event,
-                 detail=audit.transition(registration.party_size, party_size, audit.N_("party size %(old)d → %(new)d")))
+    audit.record(
+        audit.Action.REGISTRATION_PARTY_SIZE,
+        actor=by_user or audit.RESIDENT,
+        target_type="registration",
+        target_id=registration.id,
+        event=event,
+        detail=audit.transition(
+            registration.party_size, party_size, audit.N_("party size %(old)d → %(new)d")
+        ),
+    )
     registration.party_size = party_size
     db.session.flush()
     notify("registration_changed", registration, now, public=by_user is None)
@@ -656,7 +751,9 @@ def promote_waitlist(event_id: int, now: datetime) -> list[Registration]:
     promoted = []
     query = (
         select(Registration)
-        .where(Registration.event_id == event_id, Registration.status == RegistrationStatus.WAITLISTED)
+        .where(
+            Registration.event_id == event_id, Registration.status == RegistrationStatus.WAITLISTED
+        )
         .order_by(Registration.id)
         .execution_options(populate_existing=True)
     )
@@ -680,10 +777,19 @@ def promote_waitlist(event_id: int, now: datetime) -> list[Registration]:
                 activity_left[a] -= size
         promoted.append(registration)
         notify("registration_promoted", registration, now)
-        audit.record(audit.Action.REGISTRATION_PROMOTE, actor=audit.SYSTEM, target_type="registration",
-                     target_id=registration.id, event=event,
-                     detail=audit.transition(RegistrationStatus.WAITLISTED, RegistrationStatus.CONFIRMED,
-                                             audit.N_("%(old)s → %(new)s, party size %(n)d"), n=size))
+        audit.record(
+            audit.Action.REGISTRATION_PROMOTE,
+            actor=audit.SYSTEM,
+            target_type="registration",
+            target_id=registration.id,
+            event=event,
+            detail=audit.transition(
+                RegistrationStatus.WAITLISTED,
+                RegistrationStatus.CONFIRMED,
+                audit.N_("%(old)s → %(new)s, party size %(n)d"),
+                n=size,
+            ),
+        )
     db.session.flush()
     return promoted
 

@@ -1,4 +1,5 @@
 """An event's registrations as organisers see them: search, filter, CSV, attendance sheet."""
+
 from __future__ import annotations
 
 import csv
@@ -13,7 +14,9 @@ from ..timezones import to_riga
 from . import NotFound
 
 
-def registrations_query(event: Event, search: str = "", status: RegistrationStatus | None = None) -> Select:
+def registrations_query(
+    event: Event, search: str = "", status: RegistrationStatus | None = None
+) -> Select:
     """Registrations of `event`, waiting list in queue order after the confirmed ones."""
     query = (
         select(Registration)
@@ -30,7 +33,9 @@ def registrations_query(event: Event, search: str = "", status: RegistrationStat
             or_(
                 func.lower(Registration.name).like(pattern),
                 func.lower(func.coalesce(Registration.email, "")).like(pattern),
-                func.replace(func.coalesce(Registration.phone, ""), " ", "").like(pattern.replace(" ", "")),
+                func.replace(func.coalesce(Registration.phone, ""), " ", "").like(
+                    pattern.replace(" ", "")
+                ),
             )
         )
     return query
@@ -38,7 +43,12 @@ def registrations_query(event: Event, search: str = "", status: RegistrationStat
 
 def registrations_count(event: Event) -> int:
     """How many registrations (any status) the event has: the rows of its CSV."""
-    return db.session.scalar(select(func.count(Registration.id)).where(Registration.event_id == event.id)) or 0
+    return (
+        db.session.scalar(
+            select(func.count(Registration.id)).where(Registration.event_id == event.id)
+        )
+        or 0
+    )
 
 
 def registration_of_event(event: Event, registration_id: int) -> Registration:
@@ -48,8 +58,20 @@ def registration_of_event(event: Event, registration_id: int) -> Registration:
     return registration
 
 
-CSV_COLUMNS = ("id", "status", "name", "email", "phone", "party_size", "attendance", "activities",
-               "needs", "language", "source", "registered_at")
+CSV_COLUMNS = (
+    "id",
+    "status",
+    "name",
+    "email",
+    "phone",
+    "party_size",
+    "attendance",
+    "activities",
+    "needs",
+    "language",
+    "source",
+    "registered_at",
+)
 
 
 def registrations_csv(event: Event, labels) -> bytes:
@@ -59,20 +81,24 @@ def registrations_csv(event: Event, labels) -> bytes:
     writer = csv.writer(out)
     writer.writerow([labels(column) for column in CSV_COLUMNS])
     for r in db.session.scalars(registrations_query(event)):
-        writer.writerow([
-            r.id,
-            labels(r.status),
-            _safe(r.name),
-            r.email or "",
-            r.phone or "",
-            r.party_size,
-            labels(r.attendance),
-            _safe("; ".join(a.title for a in r.activities)),
-            _safe(r.needs),
-            r.language,
-            r.source.value,
-            to_riga(r.created_at).strftime("%Y-%m-%d %H:%M"),  # Riga time, as organisers read it
-        ])
+        writer.writerow(
+            [
+                r.id,
+                labels(r.status),
+                _safe(r.name),
+                r.email or "",
+                r.phone or "",
+                r.party_size,
+                labels(r.attendance),
+                _safe("; ".join(a.title for a in r.activities)),
+                _safe(r.needs),
+                r.language,
+                r.source.value,
+                to_riga(r.created_at).strftime(
+                    "%Y-%m-%d %H:%M"
+                ),  # Riga time, as organisers read it
+            ]
+        )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

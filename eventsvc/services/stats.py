@@ -12,6 +12,7 @@ Definitions (the same in every table, the CSV and the API):
 Nothing here reads a name, an email, a phone or needs text, so the totals stay the same
 after personal data is anonymised.
 """
+
 from __future__ import annotations
 
 import enum
@@ -96,7 +97,9 @@ def require_stats_reader(user: User) -> set[int] | None:
 
 
 # Every event's counters from scratch (models/event_stats.py counts them).
-REBUILD_EVENT_STATS = f"INSERT INTO event_stats (event_id, {', '.join(COUNTERS)})" + COUNT_EVENT_STATS
+REBUILD_EVENT_STATS = (
+    f"INSERT INTO event_stats (event_id, {', '.join(COUNTERS)})" + COUNT_EVENT_STATS
+)
 
 
 def rebuild_event_stats() -> None:
@@ -132,7 +135,8 @@ def counter_drift() -> dict[int, dict[str, tuple[int, int]]]:
     for row in db.session.execute(_DRIFT):
         values = row._mapping
         differences = {
-            name: (int(values[f"running_{name}"] or 0), int(values[f"counted_{name}"] or 0)) for name in COUNTERS
+            name: (int(values[f"running_{name}"] or 0), int(values[f"counted_{name}"] or 0))
+            for name in COUNTERS
         }
         differences = {name: pair for name, pair in differences.items() if pair[0] != pair[1]}
         if differences:
@@ -180,7 +184,9 @@ def _stats_columns(now: datetime):
         total(EventStats.people_checked_in).label("people_checked_in"),
         total(EventStats.checked_in_registered).label("checked_in_registered"),
         total(EventStats.walk_ins).label("walk_ins"),
-        total_ended(EventStats.people_in_person - EventStats.checked_in_in_person).label("no_shows"),
+        total_ended(EventStats.people_in_person - EventStats.checked_in_in_person).label(
+            "no_shows"
+        ),
         total_ended(EventStats.people_waitlisted).label("waitlisted_never_placed"),
     ]
 
@@ -202,11 +208,23 @@ def _filtered(query: Select, filters: StatsFilter, organisations: set[int] | Non
     return query
 
 
-def _grouped(keys, filters: StatsFilter, organisations: set[int] | None, now: datetime, target_groups: bool = False):
+def _grouped(
+    keys,
+    filters: StatsFilter,
+    organisations: set[int] | None,
+    now: datetime,
+    target_groups: bool = False,
+):
     """{group key: Totals}: events, and the sums of their per-event counters."""
-    events = _filtered(select(*keys, func.count(Event.id).label("events")).select_from(Event), filters, organisations)
+    events = _filtered(
+        select(*keys, func.count(Event.id).label("events")).select_from(Event),
+        filters,
+        organisations,
+    )
     people = _filtered(
-        select(*keys, *_stats_columns(now)).select_from(EventStats).join(Event, Event.id == EventStats.event_id),
+        select(*keys, *_stats_columns(now))
+        .select_from(EventStats)
+        .join(Event, Event.id == EventStats.event_id),
         filters,
         organisations,
     )
@@ -221,7 +239,11 @@ def _grouped(keys, filters: StatsFilter, organisations: set[int] | None, now: da
     result = {}
     for key in counts.keys() | sums.keys():
         row = sums.get(key)
-        values = {name: int(getattr(row, name) or 0) for name in METRICS if name != "events"} if row else {}
+        values = (
+            {name: int(getattr(row, name) or 0) for name in METRICS if name != "events"}
+            if row
+            else {}
+        )
         result[key] = Totals(events=int(counts.get(key, 0)), **values)
     return result
 
@@ -230,7 +252,9 @@ def headline(filters: StatsFilter, organisations: set[int] | None, now: datetime
     return _grouped([], filters, organisations, now).get((), Totals())
 
 
-def breakdown(group_by: GroupBy, filters: StatsFilter, organisations: set[int] | None, now: datetime) -> list[Row]:
+def breakdown(
+    group_by: GroupBy, filters: StatsFilter, organisations: set[int] | None, now: datetime
+) -> list[Row]:
     """One row per municipality / campaign / kind / target group / month."""
     key = {
         GroupBy.MUNICIPALITY: Event.municipality_id,
@@ -239,7 +263,13 @@ def breakdown(group_by: GroupBy, filters: StatsFilter, organisations: set[int] |
         GroupBy.TARGET_GROUP: EventTargetGroup.target_group,
         GroupBy.MONTH: Event.local_month,
     }[group_by]
-    totals = _grouped([key.label("key")], filters, organisations, now, target_groups=group_by is GroupBy.TARGET_GROUP)
+    totals = _grouped(
+        [key.label("key")],
+        filters,
+        organisations,
+        now,
+        target_groups=group_by is GroupBy.TARGET_GROUP,
+    )
     keys = [_plain(k[0]) for k in totals]
     labels = _labels(group_by, keys)
     result = [Row(str(_plain(k[0])), labels[_plain(k[0])], t) for k, t in totals.items()]
@@ -258,9 +288,17 @@ def _labels(group_by: GroupBy, keys) -> dict:
 
     keys = [_plain(k) for k in keys]
     if group_by is GroupBy.MUNICIPALITY:
-        return dict(db.session.execute(select(Municipality.id, Municipality.name).where(Municipality.id.in_(keys))).all())
+        return dict(
+            db.session.execute(
+                select(Municipality.id, Municipality.name).where(Municipality.id.in_(keys))
+            ).all()
+        )
     if group_by is GroupBy.CAMPAIGN:
-        names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(Campaign.id.in_(keys))).all())
+        names = dict(
+            db.session.execute(
+                select(Campaign.id, Campaign.name).where(Campaign.id.in_(keys))
+            ).all()
+        )
         return {k: names.get(k, _("No campaign")) for k in keys}
     if group_by is GroupBy.KIND:
         return {k: label(EventKind(k)) for k in keys}
@@ -280,15 +318,24 @@ class EventLine:
     totals: Totals
 
 
-def events_behind(filters: StatsFilter, organisations: set[int] | None, now: datetime, limit: int = 500) -> list[EventLine]:
+def events_behind(
+    filters: StatsFilter, organisations: set[int] | None, now: datetime, limit: int = 500
+) -> list[EventLine]:
     """Per event, in date order: the same totals, grouped by event."""
     keys = [Event.id, Event.title, Event.starts_at, Municipality.name]
-    chosen = _filtered(select(Event.id).select_from(Event), filters, organisations).order_by(Event.starts_at).limit(limit)
+    chosen = (
+        _filtered(select(Event.id).select_from(Event), filters, organisations)
+        .order_by(Event.starts_at)
+        .limit(limit)
+    )
     ids = list(db.session.scalars(chosen))
     if not ids:
         return []
     rows = db.session.execute(
-        select(*keys).join(Municipality, Municipality.id == Event.municipality_id).where(Event.id.in_(ids)).order_by(Event.starts_at)
+        select(*keys)
+        .join(Municipality, Municipality.id == Event.municipality_id)
+        .where(Event.id.in_(ids))
+        .order_by(Event.starts_at)
     ).all()
     people = {
         row[0]: row
@@ -302,6 +349,12 @@ def events_behind(filters: StatsFilter, organisations: set[int] | None, now: dat
     lines = []
     for event_id, title, starts_at, municipality in rows:
         row = people.get(event_id)
-        values = {name: int(getattr(row, name) or 0) for name in METRICS if name != "events"} if row else {}
-        lines.append(EventLine(event_id, title, starts_at, municipality, Totals(events=1, **values)))
+        values = (
+            {name: int(getattr(row, name) or 0) for name in METRICS if name != "events"}
+            if row
+            else {}
+        )
+        lines.append(
+            EventLine(event_id, title, starts_at, municipality, Totals(events=1, **values))
+        )
     return lines

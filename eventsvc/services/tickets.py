@@ -1,4 +1,5 @@
 """Tickets: the QR code carries only the registration's ticket secret (256 random bits)."""
+
 from __future__ import annotations
 
 import io
@@ -33,5 +34,7 @@ def registration_by_ticket(event_id: int, secret: str) -> Registration | None:
     if not isinstance(secret, str) or not 20 <= len(secret) <= 64:
         return None
     return db.session.scalar(
-        select(Registration).where(Registration.ticket_secret == secret, Registration.event_id == event_id)
+        select(Registration).where(
+            Registration.ticket_secret == secret, Registration.event_id == event_id
+        )
     )

@@ -1,4 +1,5 @@
 """Blueprints, security headers and error pages."""
+
 from __future__ import annotations
 
 from flask import Flask, abort, render_template, request
@@ -53,13 +54,19 @@ def register_blueprints(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        if request.is_secure or app.config["ENV_NAME"] == "production" or app.config["SESSION_COOKIE_SECURE"]:
+        if (
+            request.is_secure
+            or app.config["ENV_NAME"] == "production"
+            or app.config["SESSION_COOKIE_SECURE"]
+        ):
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
 
 def _has_nul_byte() -> bool:
-    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+    if "\x00" in request.path or any(
+        "\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)
+    ):
         return True
     if request.is_json:
         body = request.get_data()  # kept: get_json() reads the same bytes
@@ -73,19 +80,21 @@ def _has_nul_byte() -> bool:
 # template for them). The door page's camera scanner (static/vendor/qr-scanner) decodes in
 # a Worker made from a blob: URL and plays the camera stream in a <video>; checkin.js talks
 # to the API and registers the door's service worker (both same origin).
-PAGE_CSP = "; ".join((
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "worker-src 'self' blob:",
-    "connect-src 'self'",
-    "media-src 'self' blob: mediastream:",
-))
+PAGE_CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "worker-src 'self' blob:",
+        "connect-src 'self'",
+        "media-src 'self' blob: mediastream:",
+    )
+)
 # JSON is never a document to render: nothing may load, nothing may frame it.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 # The door page needs the camera, nothing needs the rest.
@@ -94,8 +103,16 @@ PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=(), payment=(), 
 HSTS = "max-age=31536000; includeSubDomains"
 
 
-API_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-             422: "invalid", 429: "rate_limited", 500: "server_error"}
+API_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    422: "invalid",
+    429: "rate_limited",
+    500: "server_error",
+}
 
 
 def _register_error_pages(app: Flask) -> None:
@@ -120,7 +137,9 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if exc.response is not None:  # a ready answer, e.g. the sign-in form when throttled (auth.py)
+        if (
+            exc.response is not None
+        ):  # a ready answer, e.g. the sign-in form when throttled (auth.py)
             return exc.response
         return render_error(exc.code or 500)
 

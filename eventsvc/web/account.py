@@ -1,4 +1,5 @@
 """A staff member's own account: personal API tokens for devices and scripts."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -17,7 +18,9 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("Name of the new token"), description=_l("e.g. the door phone of the culture house"))
+    name = StringField(
+        _l("Name of the new token"), description=_l("e.g. the door phone of the culture house")
+    )
 
 
 @bp.before_request
@@ -41,8 +44,13 @@ def tokens():
         else:
             db.session.commit()
             form = TokenForm(formdata=None)
-    return render_template("account/tokens.html", form=form, tokens=tokens_of(current_user), new_token=new_token,
-                           revoke_form=FlaskForm()), status
+    return render_template(
+        "account/tokens.html",
+        form=form,
+        tokens=tokens_of(current_user),
+        new_token=new_token,
+        revoke_form=FlaskForm(),
+    ), status
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

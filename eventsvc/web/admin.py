@@ -1,4 +1,5 @@
 """Administrators' pages: staff accounts, organisations and municipalities, the mail outbox."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -32,13 +33,27 @@ def require_admin():
 @bp.get("/outbox")
 def outbox():
     status = request.args.get("status", OutboxStatus.FAILED.value)
-    status = OutboxStatus(status) if status in OutboxStatus._value2member_map_ else OutboxStatus.FAILED
-    counts = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+    status = (
+        OutboxStatus(status) if status in OutboxStatus._value2member_map_ else OutboxStatus.FAILED
+    )
+    counts = dict(
+        db.session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all()
+    )
     messages = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.status == status).order_by(OutboxMessage.id.desc()).limit(200)
+        select(OutboxMessage)
+        .where(OutboxMessage.status == status)
+        .order_by(OutboxMessage.id.desc())
+        .limit(200)
     ).all()
     return render_template(
-        "admin/outbox.html", messages=messages, counts=counts, status=status, statuses=list(OutboxStatus), form=FlaskForm()
+        "admin/outbox.html",
+        messages=messages,
+        counts=counts,
+        status=status,
+        statuses=list(OutboxStatus),
+        form=FlaskForm(),
     )
 
 
@@ -71,7 +86,9 @@ def _saved(form, save):
 
 
 def _form_page(template: str, form, existing):
-    return render_template(template, form=form, existing=existing), 422 if request.method == "POST" else 200
+    return render_template(
+        template, form=form, existing=existing
+    ), 422 if request.method == "POST" else 200
 
 
 # --- staff accounts ---------------------------------------------------------------------
@@ -82,7 +99,9 @@ class UserForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[InputRequired(), Length(max=254)])
     role = SelectField(_l("Role"), choices=lambda: choices(Role))
     organisations = MultiCheckboxField(
-        _l("Organisations"), coerce=int, validate_choice=False,
+        _l("Organisations"),
+        coerce=int,
+        validate_choice=False,
         description=_l("An organiser manages the events of these organisations."),
     )
     password = PasswordField(_l("Password"), validators=[Optional(), Length(max=200)])
@@ -91,10 +110,14 @@ class UserForm(FlaskForm):
 
 def _user_form(existing: User | None) -> UserForm:
     form = UserForm(obj=existing)
-    form.organisations.choices = [SelectChoice(o.id, o.name) for o in organisation_service.list_organisations_plain()]
+    form.organisations.choices = [
+        SelectChoice(o.id, o.name) for o in organisation_service.list_organisations_plain()
+    ]
     if existing is None:
-        form.password.description = _("At least %(n)d characters; tell it to the person by phone, not by email.",
-                                      n=account_service.MIN_PASSWORD_LENGTH)
+        form.password.description = _(
+            "At least %(n)d characters; tell it to the person by phone, not by email.",
+            n=account_service.MIN_PASSWORD_LENGTH,
+        )
     else:
         form.password.description = _("Leave empty to keep the current password.")
     if request.method == "GET" and existing is not None:
@@ -119,9 +142,14 @@ def user(user_id: int | None):
     if form.validate_on_submit():
         chosen = set(form.organisations.data or [])
         data = account_service.UserData(
-            email=form.email.data, name=form.name.data, role=Role(form.role.data),
-            organisations=[o for o in organisation_service.list_organisations_plain() if o.id in chosen],
-            password=form.password.data or None, active=form.active.data,
+            email=form.email.data,
+            name=form.name.data,
+            role=Role(form.role.data),
+            organisations=[
+                o for o in organisation_service.list_organisations_plain() if o.id in chosen
+            ],
+            password=form.password.data or None,
+            active=form.active.data,
         )
         saved = _saved(form, lambda: account_service.save_user(current_user, data, existing))
         if saved is not None:
@@ -137,15 +165,21 @@ class OrganisationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
     kind = SelectField(_l("Kind of organisation"), choices=lambda: choices(OrganisationKind))
     municipality_id = SelectField(_l("Municipality"), coerce=int, validate_choice=False)
-    slug = StringField(_l("Short name (for addresses and the command line)"), validators=[Optional(), Length(max=80)],
-                       description=_l("Leave empty to make one from the name."))
+    slug = StringField(
+        _l("Short name (for addresses and the command line)"),
+        validators=[Optional(), Length(max=80)],
+        description=_l("Leave empty to make one from the name."),
+    )
     email = EmailField(_l("Contact email"), validators=[Optional(), Length(max=254)])
     phone = TelField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
 
 
 class MunicipalityForm(FlaskForm):
-    name = StringField(_l("New municipality"), validators=[InputRequired(), Length(max=120)],
-                       description=_l("e.g. Ludzas novads"))
+    name = StringField(
+        _l("New municipality"),
+        validators=[InputRequired(), Length(max=120)],
+        description=_l("e.g. Ludzas novads"),
+    )
 
 
 @bp.get("/organisations")
@@ -162,7 +196,9 @@ def organisations():
 def add_municipality():
     form = MunicipalityForm()
     if form.validate_on_submit():
-        municipality = _saved(form, lambda: organisation_service.add_municipality(current_user, form.name.data))
+        municipality = _saved(
+            form, lambda: organisation_service.add_municipality(current_user, form.name.data)
+        )
         if municipality is not None:
             flash(_("%(name)s was added.", name=municipality.name), "success")
             return redirect(url_for(".organisations"))
@@ -189,10 +225,16 @@ def organisation(organisation_id: int | None):
         form.municipality_id.data = existing.municipality_id or 0
     if form.validate_on_submit():
         data = organisation_service.OrganisationData(
-            name=form.name.data, kind=OrganisationKind(form.kind.data), municipality_id=form.municipality_id.data or None,
-            slug=form.slug.data or "", email=form.email.data, phone=form.phone.data,
+            name=form.name.data,
+            kind=OrganisationKind(form.kind.data),
+            municipality_id=form.municipality_id.data or None,
+            slug=form.slug.data or "",
+            email=form.email.data,
+            phone=form.phone.data,
         )
-        saved = _saved(form, lambda: organisation_service.save_organisation(current_user, data, existing))
+        saved = _saved(
+            form, lambda: organisation_service.save_organisation(current_user, data, existing)
+        )
         if saved is not None:
             flash(_("%(name)s was saved.", name=saved.name), "success")
             return redirect(url_for(".organisations"))

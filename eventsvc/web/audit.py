@@ -1,6 +1,7 @@
 """The audit log pages: /admin/audit for admins (every entry) and /manage/audit for
 organisers (their organisations' entries; admins see everything there too). Which entries
 a user reads is decided in services/audit.py; these views only parse filters and render."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
@@ -45,7 +46,8 @@ def manage_log():
 def _log_page(endpoint: str):
     form = AuditFilterForm(request.args, meta={"csrf": False})
     form.event.choices = [SelectChoice("", _("All events"))] + [
-        SelectChoice(str(e.id), f"{e.title} ({local_date(e.starts_at, 'short')})") for e in events_for_manager(current_user)
+        SelectChoice(str(e.id), f"{e.title} ({local_date(e.starts_at, 'short')})")
+        for e in events_for_manager(current_user)
     ]
     form.action.choices = [SelectChoice("", _("All actions"))] + [
         SelectChoice(a.value, audit.action_label(a)) for a in audit.Action

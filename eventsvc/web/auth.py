@@ -1,4 +1,5 @@
 """Staff sign-in. Residents never sign in: their manage link is their key."""
+
 from __future__ import annotations
 
 import hashlib
@@ -31,8 +32,12 @@ bp = Blueprint("auth", __name__)
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email address.")), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)])
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(_l("Enter your email address.")), Length(max=254)]
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)]
+    )
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 
@@ -41,9 +46,17 @@ def safe_next(target: str | None) -> str | None:
     if not target:
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
         return None
-    if any(ord(c) < 32 or ord(c) == 127 for c in target):  # browsers drop tabs and newlines: "/\t/evil"
+    if any(
+        ord(c) < 32 or ord(c) == 127 for c in target
+    ):  # browsers drop tabs and newlines: "/\t/evil"
         return None
     return target
 
@@ -70,7 +83,9 @@ def _email_key() -> str:
 def _throttled(limit):
     """The form again, still usable, with a clear message (429)."""
     form = LoginForm()
-    form.password.errors = [_("Too many failed sign-in attempts. Please wait a few minutes and try again.")]
+    form.password.errors = [
+        _("Too many failed sign-in attempts. Please wait a few minutes and try again.")
+    ]
     form.password.data = None
     return current_app.make_response((render_template("auth/login.html", form=form), 429))
 

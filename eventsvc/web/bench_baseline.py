@@ -8,6 +8,7 @@ the route does not exist. The table is made by the bench itself, not by a migrat
 
     CREATE TABLE IF NOT EXISTS bench_baseline (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify

@@ -1,5 +1,6 @@
 """The development mailbox: with no MAIL_SERVER (the embedded default), mail is written to
 instance/mailbox/ and shown here as a mail client would show it. Absent in production."""
+
 from __future__ import annotations
 
 import email
@@ -37,7 +38,14 @@ def inbox():
     messages = []
     for path in paths:
         parsed = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        messages.append({"name": path.stem, "to": parsed["To"], "subject": parsed["Subject"], "date": parsed["Date"]})
+        messages.append(
+            {
+                "name": path.stem,
+                "to": parsed["To"],
+                "subject": parsed["Subject"],
+                "date": parsed["Date"],
+            }
+        )
     return render_template("dev/mailbox.html", messages=messages)
 
 
@@ -68,7 +76,9 @@ def message_html(name: str):
     if html_part is None:
         abort(404)
     by_cid = {
-        (part.get("Content-ID") or "").strip("<>"): i for i, part in enumerate(parsed.walk()) if part.get("Content-ID")
+        (part.get("Content-ID") or "").strip("<>"): i
+        for i, part in enumerate(parsed.walk())
+        if part.get("Content-ID")
     }
     html = re.sub(
         r'src="cid:([^"]+)"',
@@ -97,7 +107,9 @@ def part(name: str, index: int):
     if chosen.get_filename() and chosen.get("Content-ID") is None:
         response.headers["Content-Disposition"] = f'attachment; filename="{chosen.get_filename()}"'
     # A part opened on its own (an HTML attachment, say) runs nothing either.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; frame-ancestors 'self'; sandbox"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; frame-ancestors 'self'; sandbox"
+    )
     return response
 
 
@@ -106,7 +118,9 @@ def part(name: str, index: int):
 
 def start_inprocess_worker(app) -> None:
     """`make run` needs no second process: a daemon thread delivers to the mailbox."""
-    if app.config["EVENTSVC_MAIL_BACKEND"] != "mailbox" or not app.config.get("EVENTSVC_INPROCESS_MAIL_WORKER"):
+    if app.config["EVENTSVC_MAIL_BACKEND"] != "mailbox" or not app.config.get(
+        "EVENTSVC_INPROCESS_MAIL_WORKER"
+    ):
         return
     started = threading.Event()
 

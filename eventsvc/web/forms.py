@@ -1,4 +1,5 @@
 """The form base class, and forms and fields shared by several blueprints."""
+
 from __future__ import annotations
 
 import flask_babel
@@ -49,7 +50,9 @@ WTFORMS_MESSAGES = (
     _l("Number must be between %(min)s and %(max)s."),
     _l("Field must be between %(min)d and %(max)d characters long."),
     lambda: flask_babel.ngettext(
-        "Field cannot be longer than %(max)d character.", "Field cannot be longer than %(max)d characters.", 2
+        "Field cannot be longer than %(max)d character.",
+        "Field cannot be longer than %(max)d characters.",
+        2,
     ),
     _l("The CSRF token is missing."),
     _l("The CSRF token is invalid."),
@@ -85,9 +88,13 @@ class CalendarFilterForm(FlaskForm):
     """Filters in the query string (GET), so a filtered calendar can be bookmarked."""
 
     municipality = SelectField(_l("Municipality"), validators=[Optional()])
-    kind = SelectField(_l("Kind of event"), choices=_with_all(_l("All kinds"), EventKind), validators=[Optional()])
+    kind = SelectField(
+        _l("Kind of event"), choices=_with_all(_l("All kinds"), EventKind), validators=[Optional()]
+    )
     target_group = SelectField(
-        _l("Who it is for"), choices=_with_all(_l("All groups"), TargetGroup), validators=[Optional()]
+        _l("Who it is for"),
+        choices=_with_all(_l("All groups"), TargetGroup),
+        validators=[Optional()],
     )
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])

@@ -3,6 +3,7 @@
 Both switchers are plain links (they work without JavaScript and on every page); following
 one sets the cookie and returns to the page the visitor was on.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, redirect, request, url_for

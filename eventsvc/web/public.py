@@ -1,4 +1,5 @@
 """Public pages: the calendar, an event, and their iCalendar files. No account needed."""
+
 from __future__ import annotations
 
 from urllib.parse import quote_plus

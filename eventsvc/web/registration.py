@@ -1,4 +1,5 @@
 """Registering for an event and managing one's own registration through its private link."""
+
 from __future__ import annotations
 
 from flask import (
@@ -48,21 +49,30 @@ class RegistrationForm(FlaskForm):
     email = EmailField(
         _l("Email"), description=_l("Your ticket and the link to change or cancel are sent here.")
     )
-    phone = TelField(_l("Phone"), description=_l("If you have no email, give a phone number instead."))
+    phone = TelField(
+        _l("Phone"), description=_l("If you have no email, give a phone number instead.")
+    )
     party_size = IntegerField(
         _l("How many people come (you included)"),
         default=1,
         description=_l("A parent with two children is 3."),
         validators=[InputRequired(_l("Enter a number."))],
     )
-    activity_ids = MultiCheckboxField(_l("Activities you want to take part in"), coerce=int, validate_choice=False)
-    attendance = RadioField(_l("How will you take part?"), choices=lambda: choices(Attendance), validate_choice=False)
+    activity_ids = MultiCheckboxField(
+        _l("Activities you want to take part in"), coerce=int, validate_choice=False
+    )
+    attendance = RadioField(
+        _l("How will you take part?"), choices=lambda: choices(Attendance), validate_choice=False
+    )
     needs = TextAreaField(
         _l("Accessibility needs (optional)"),
-        description=_l("e.g. wheelchair access, sign language interpreter, an assistant comes along."),
+        description=_l(
+            "e.g. wheelchair access, sign language interpreter, an assistant comes along."
+        ),
     )
     language = SelectField(
-        _l("Language for messages"), choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in rules.LANGUAGES]
+        _l("Language for messages"),
+        choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in rules.LANGUAGES],
     )
     consent = BooleanField(_l("I agree that my data is processed to register me for this event."))
     # The honeypot: hidden from people (css .hp-field, aria-hidden, out of the tab order) and
@@ -73,7 +83,8 @@ class RegistrationForm(FlaskForm):
 def registration_form(event, places) -> RegistrationForm:
     form = RegistrationForm()
     form.activity_ids.choices = [
-        SelectChoice(a.id, activity_label(a, places.activities[a.id].left)) for a in event.activities
+        SelectChoice(a.id, activity_label(a, places.activities[a.id].left))
+        for a in event.activities
     ]
     if not form.is_submitted():
         form.language.data = current_language()
@@ -96,7 +107,9 @@ def request_from_form(form: RegistrationForm) -> RegistrationRequest:
         phone=form.phone.data,
         party_size=form.party_size.data if form.party_size.data is not None else 0,
         activity_ids=list(form.activity_ids.data or []),
-        attendance=Attendance(form.attendance.data) if form.attendance.data in Attendance._value2member_map_ else None,
+        attendance=Attendance(form.attendance.data)
+        if form.attendance.data in Attendance._value2member_map_
+        else None,
         needs=form.needs.data or "",
         language=form.language.data or "lv",
         consent=bool(form.consent.data),
@@ -109,7 +122,9 @@ def form_is_valid(form, check) -> bool:
     try:
         check()
     except ValidationFailed as exc:
-        add_errors(form, {k: v for k, v in exc.errors.items() if k not in form or not form[k].errors})
+        add_errors(
+            form, {k: v for k, v in exc.errors.items() if k not in form or not form[k].errors}
+        )
         return False
     return valid
 
@@ -128,7 +143,9 @@ def register(event_id: int):
         registration = outcome.registration
         if outcome.manage_link_in_answer:
             # No email to send the link to: the manage page (with the printable ticket) is it.
-            flash(_("You are registered. Keep this page's address or print your ticket."), "success")
+            flash(
+                _("You are registered. Keep this page's address or print your ticket."), "success"
+            )
             return redirect(url_for(".manage", token=registration.manage_token))
         # The same answer whether or not this address had registered before.
         session["registration_outcome"] = {
@@ -168,7 +185,9 @@ def submit_registration(form, event_id: int, source: RegistrationSource, by_user
     if not form_is_valid(form, lambda: rules.normalise_request(request_from_form(form))):
         return None, 422
     try:
-        outcome = rules.register(event_id, request_from_form(form), utcnow(), source, by_user=by_user)
+        outcome = rules.register(
+            event_id, request_from_form(form), utcnow(), source, by_user=by_user
+        )
     except ValidationFailed as exc:
         db.session.rollback()
         add_errors(form, exc.errors)
@@ -196,7 +215,10 @@ def registered(event_id: int):
 class PartySizeForm(FlaskForm):
     party_size = IntegerField(
         _l("How many people come (you included)"),
-        validators=[InputRequired(_l("Enter a number.")), NumberRange(min=1, message=_l("Enter at least 1."))],
+        validators=[
+            InputRequired(_l("Enter a number.")),
+            NumberRange(min=1, message=_l("Enter at least 1.")),
+        ],
     )
 
 
@@ -231,7 +253,9 @@ def change_party_size(token: str):
     if not form.validate_on_submit():
         return _manage_page(registration, form, 422)
     try:
-        rules.change_party_size(registration, form.party_size.data, utcnow(), by_user=_staff_acting_on(registration))
+        rules.change_party_size(
+            registration, form.party_size.data, utcnow(), by_user=_staff_acting_on(registration)
+        )
     except ValidationFailed as exc:
         db.session.rollback()
         add_errors(form, exc.errors)
@@ -255,7 +279,9 @@ def cancel(token: str):
         if not form.validate_on_submit():
             abort(400)
         try:
-            rules.cancel_registration(registration, utcnow(), by_user=_staff_acting_on(registration))
+            rules.cancel_registration(
+                registration, utcnow(), by_user=_staff_acting_on(registration)
+            )
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -263,7 +289,9 @@ def cancel(token: str):
             db.session.commit()
             flash(_("Your registration is cancelled. Thank you for letting us know."), "success")
         return redirect(url_for(".manage", token=token))
-    return render_template("registration/cancel.html", registration=registration, event=registration.event, form=form)
+    return render_template(
+        "registration/cancel.html", registration=registration, event=registration.event, form=form
+    )
 
 
 @bp.route("/r/<token>/erase", methods=["GET", "POST"])
@@ -276,7 +304,9 @@ def erase(token: str):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        erasure = privacy.erase_registration(registration, utcnow(), by_user=_staff_acting_on(registration))
+        erasure = privacy.erase_registration(
+            registration, utcnow(), by_user=_staff_acting_on(registration)
+        )
         db.session.commit()
         privacy.remove_mailbox_copies(erasure.message_ids)
         session["registration_erased"] = {"event_id": erasure.event.id, "gave_up": erasure.gave_up}

@@ -1,4 +1,5 @@
 """Attendance totals: the Ministry's dashboard (organisers see their own organisations')."""
+
 from __future__ import annotations
 
 import csv
@@ -62,10 +63,12 @@ def parse_filters(args) -> tuple[StatsFilterForm, StatsFilter | None]:
     """The filters from a query string; None when a value is not understood."""
     form = StatsFilterForm(args, meta={"csrf": False})
     form.municipality.choices = [SelectChoice("", _("All municipalities"))] + [
-        SelectChoice(str(m.id), m.name) for m in db.session.scalars(select(Municipality).order_by(Municipality.name))
+        SelectChoice(str(m.id), m.name)
+        for m in db.session.scalars(select(Municipality).order_by(Municipality.name))
     ]
     form.campaign.choices = [SelectChoice("", _("All campaigns"))] + [
-        SelectChoice(str(c.id), c.name) for c in db.session.scalars(select(Campaign).order_by(Campaign.name))
+        SelectChoice(str(c.id), c.name)
+        for c in db.session.scalars(select(Campaign).order_by(Campaign.name))
     ]
     form.kind.choices = [SelectChoice("", _("All kinds")), *choices(EventKind)]
     if not form.validate():
@@ -113,7 +116,10 @@ def row_filter(group_by: GroupBy, key: str) -> dict | None:
         return {"kind": key}
     if group_by is GroupBy.MONTH:
         year, month = (int(part) for part in key.split("-"))
-        return {"date_from": f"{key}-01", "date_to": f"{key}-{calendar.monthrange(year, month)[1]:02d}"}
+        return {
+            "date_from": f"{key}-01",
+            "date_to": f"{key}-{calendar.monthrange(year, month)[1]:02d}",
+        }
     return None  # target groups are no filter of their own
 
 
@@ -127,7 +133,10 @@ def dashboard():
     for group_by in GroupBy:
         rows = stats.breakdown(group_by, filters, scope, now)
         if sort:
-            rows.sort(key=lambda r: (value(r.totals, sort) is None, value(r.totals, sort) or 0), reverse=True)
+            rows.sort(
+                key=lambda r: (value(r.totals, sort) is None, value(r.totals, sort) or 0),
+                reverse=True,
+            )
         tables.append((group_by, rows))
     args = _filter_args()
     return render_template(
@@ -151,8 +160,11 @@ def _csv(filename: str, header: list[str], rows) -> Response:
     writer = csv.writer(out)
     writer.writerow(header)
     writer.writerows(rows)
-    return Response(("\ufeff" + out.getvalue()).encode("utf-8"), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        ("\ufeff" + out.getvalue()).encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.get("/<group>.csv")
@@ -178,18 +190,34 @@ def events_csv():
     return _csv(
         "attendance-by-event.csv",
         [_("Event"), _("Starts"), _("Municipality")] + [str(METRIC_LABELS[c]) for c in columns],
-        ([line.title, to_riga(line.starts_at).strftime("%Y-%m-%d %H:%M"), line.municipality]
-         + [_csv_value(value(line.totals, c)) for c in columns] for line in lines),
+        (
+            [line.title, to_riga(line.starts_at).strftime("%Y-%m-%d %H:%M"), line.municipality]
+            + [_csv_value(value(line.totals, c)) for c in columns]
+            for line in lines
+        ),
     )
 
 
-def _record_export(scope: set[int] | None, table: str, rows: int, filters: StatsFilter | None) -> None:
+def _record_export(
+    scope: set[int] | None, table: str, rows: int, filters: StatsFilter | None
+) -> None:
     """The audit log's note of a download: which table (a GroupBy value or "event"), which
     filters, how many rows."""
-    used = [[name, audit.value(value)] for name, value in vars(filters or StatsFilter()).items() if value is not None]
-    audit.record_export(current_user, audit.Action.EXPORT_STATS, organisation_ids=scope, rows=rows,
-                        detail=[audit.part(audit.N_("totals %(t)s"), t=audit.names("st", [table])),
-                                used and audit.part(audit.N_("filters: %(f)s"), f=audit.names("sf", used))])
+    used = [
+        [name, audit.value(value)]
+        for name, value in vars(filters or StatsFilter()).items()
+        if value is not None
+    ]
+    audit.record_export(
+        current_user,
+        audit.Action.EXPORT_STATS,
+        organisation_ids=scope,
+        rows=rows,
+        detail=[
+            audit.part(audit.N_("totals %(t)s"), t=audit.names("st", [table])),
+            used and audit.part(audit.N_("filters: %(f)s"), f=audit.names("sf", used)),
+        ],
+    )
     db.session.commit()
 
 
@@ -203,5 +231,11 @@ def events():
     form, filters = parse_filters(request.args)
     lines = stats.events_behind(filters or StatsFilter(), _scope(), utcnow())
     args = _filter_args()
-    return render_template("stats/events.html", form=form, lines=lines, columns=COLUMNS, labels=METRIC_LABELS,
-                           back=url_for(".dashboard", **args))
+    return render_template(
+        "stats/events.html",
+        form=form,
+        lines=lines,
+        columns=COLUMNS,
+        labels=METRIC_LABELS,
+        back=url_for(".dashboard", **args),
+    )

@@ -6,16 +6,17 @@ Revises: 0010
 Create Date: 2026-11-23 14:40:00.000000
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0011'
-down_revision = '0010'
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
-NEW_COUNTERS = ('confirmed_in_person_people', 'confirmed_online_people', 'waiting_parties')
+NEW_COUNTERS = ("confirmed_in_person_people", "confirmed_online_people", "waiting_parties")
 
 # A frozen copy (a migration must not import app code that will change): the counters of the
 # registrations there are already; the app keeps them in step from now on.
@@ -31,13 +32,13 @@ UPDATE event_stats SET
 
 
 def upgrade():
-    with op.batch_alter_table('event_stats', schema=None) as batch_op:
+    with op.batch_alter_table("event_stats", schema=None) as batch_op:
         for name in NEW_COUNTERS:
-            batch_op.add_column(sa.Column(name, sa.Integer(), server_default='0', nullable=False))
+            batch_op.add_column(sa.Column(name, sa.Integer(), server_default="0", nullable=False))
     op.execute(FILL)
 
 
 def downgrade():
-    with op.batch_alter_table('event_stats', schema=None) as batch_op:
+    with op.batch_alter_table("event_stats", schema=None) as batch_op:
         for name in NEW_COUNTERS:
             batch_op.drop_column(name)

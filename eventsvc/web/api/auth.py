@@ -1,5 +1,6 @@
 """Who is calling a staff endpoint: a personal token, or a signed-in session (whose writes
 must carry the page's CSRF token in the X-CSRFToken header)."""
+
 from __future__ import annotations
 
 from flask import abort, g, request

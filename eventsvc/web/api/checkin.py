@@ -1,4 +1,5 @@
 """Check-in endpoints for the door page and devices: staff only, by session or API token."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,14 +29,28 @@ def _time(value: datetime | None):
 
 def outcome_json(outcome: door.Outcome) -> dict:
     r = outcome.registration
-    body = {"result": outcome.result.value, "ok": outcome.ok, "message": outcome.message(), "attendee": None,
-            "checkin_id": outcome.checkin.id if outcome.checkin else None, "previous": None}
+    body = {
+        "result": outcome.result.value,
+        "ok": outcome.ok,
+        "message": outcome.message(),
+        "attendee": None,
+        "checkin_id": outcome.checkin.id if outcome.checkin else None,
+        "previous": None,
+    }
     if r is not None:
-        body["attendee"] = {"registration_id": r.id, "name": r.name, "party_size": r.party_size,
-                            "checked_in_people": outcome.checked_in_people, "walk_in": r.source.value == "walk_in"}
+        body["attendee"] = {
+            "registration_id": r.id,
+            "name": r.name,
+            "party_size": r.party_size,
+            "checked_in_people": outcome.checked_in_people,
+            "walk_in": r.source.value == "walk_in",
+        }
     if outcome.previous is not None:
-        body["previous"] = {"at": _time(outcome.previous.scanned_at), "time": local_time(outcome.previous.scanned_at),
-                            "by": outcome.previous.created_by.name if outcome.previous.created_by else None}
+        body["previous"] = {
+            "at": _time(outcome.previous.scanned_at),
+            "time": local_time(outcome.previous.scanned_at),
+            "by": outcome.previous.created_by.name if outcome.previous.created_by else None,
+        }
     return body
 
 
@@ -45,7 +60,9 @@ def _parse_time(value) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except (TypeError, ValueError):
-        raise ValidationFailed({"scanned_at": _("Give the time as ISO 8601 with a zone.")}) from None
+        raise ValidationFailed(
+            {"scanned_at": _("Give the time as ISO 8601 with a zone.")}
+        ) from None
     if moment.tzinfo is None:
         raise ValidationFailed({"scanned_at": _("Give the time as ISO 8601 with a zone.")})
     return moment
@@ -61,11 +78,29 @@ def _one(event, user, item, now) -> door.Outcome:
     if "code" in item:
         if not isinstance(item["code"], str):
             raise ValidationFailed({"code": _("This must be text.")})
-        return door.check_in_ticket(event, item["code"], user, now, people=people, nonce=nonce, device=device, scanned_at=scanned_at)
+        return door.check_in_ticket(
+            event,
+            item["code"],
+            user,
+            now,
+            people=people,
+            nonce=nonce,
+            device=device,
+            scanned_at=scanned_at,
+        )
     registration_id = item.get("registration_id")
     if not isinstance(registration_id, int) or isinstance(registration_id, bool):
         raise ValidationFailed({"code": _("Send a ticket code or a registration id.")})
-    return door.check_in_registration(event, registration_id, user, now, people=people, nonce=nonce, device=device, scanned_at=scanned_at)
+    return door.check_in_registration(
+        event,
+        registration_id,
+        user,
+        now,
+        people=people,
+        nonce=nonce,
+        device=device,
+        scanned_at=scanned_at,
+    )
 
 
 @bp.post("/events/<int:event_id>/checkins")
@@ -88,16 +123,27 @@ def sync_checkins(event_id: int):
     payload = request.get_json(silent=True)
     items = payload.get("checkins") if isinstance(payload, dict) else None
     if not isinstance(items, list) or len(items) > 1000:
-        return api_error(422, "invalid", _("Send {\"checkins\": [...]} with at most 1000 items."))
+        return api_error(422, "invalid", _('Send {"checkins": [...]} with at most 1000 items.'))
     results = []
     for item in items:
         # Each result names its item by the nonce sent (when that was text at all).
-        nonce = item.get("nonce") if isinstance(item, dict) and isinstance(item.get("nonce"), str) else None
+        nonce = (
+            item.get("nonce")
+            if isinstance(item, dict) and isinstance(item.get("nonce"), str)
+            else None
+        )
         try:
             outcome = _one(event, user, item, utcnow())
         except ValidationFailed as exc:
             db.session.rollback()
-            results.append({"result": "invalid", "ok": False, "message": "; ".join(exc.errors.values()), "nonce": nonce})
+            results.append(
+                {
+                    "result": "invalid",
+                    "ok": False,
+                    "message": "; ".join(exc.errors.values()),
+                    "nonce": nonce,
+                }
+            )
             continue
         body = outcome_json(outcome)  # before the commit, which expires the rows it reads
         db.session.commit()
@@ -110,15 +156,23 @@ def undo_checkin(event_id: int, checkin_id: int):
     user, event = _staff_event(event_id)
     checkin = door.undo_checkin(event, checkin_id, user, utcnow())
     db.session.commit()
-    return jsonify(checkin_id=checkin.id, undone=True, checked_in_people=door.checked_in_people(checkin.registration_id))
+    return jsonify(
+        checkin_id=checkin.id,
+        undone=True,
+        checked_in_people=door.checked_in_people(checkin.registration_id),
+    )
 
 
 @bp.get("/events/<int:event_id>/checkins/state")
 def checkin_state(event_id: int):
     _, event = _staff_event(event_id)
     counts = door.door_counts(event)
-    return jsonify(checked_in_people=counts.checked_in_people, confirmed_people=counts.confirmed_people,
-                   capacity=counts.capacity, walk_in_people=counts.walk_in_people)
+    return jsonify(
+        checked_in_people=counts.checked_in_people,
+        confirmed_people=counts.confirmed_people,
+        capacity=counts.capacity,
+        walk_in_people=counts.walk_in_people,
+    )
 
 
 @bp.get("/events/<int:event_id>/checkins/offline")
@@ -137,11 +191,19 @@ def checkin_offline_list(event_id: int):
 def attendees(event_id: int):
     _, event = _staff_event(event_id)
     rows = door.door_list(event, request.args.get("q", "")[:100])
-    return jsonify(attendees=[
-        {"registration_id": r.id, "name": r.name, "phone": r.phone, "party_size": r.party_size,
-         "status": r.status.value, "checked_in_people": n}
-        for r, n in rows
-    ])
+    return jsonify(
+        attendees=[
+            {
+                "registration_id": r.id,
+                "name": r.name,
+                "phone": r.phone,
+                "party_size": r.party_size,
+                "status": r.status.value,
+                "checked_in_people": n,
+            }
+            for r, n in rows
+        ]
+    )
 
 
 @bp.post("/events/<int:event_id>/walkins")
@@ -152,9 +214,14 @@ def walk_in(event_id: int):
         return api_error(422, "invalid", _("Send a JSON object."))
     people = payload.get("people", 1)
     try:
-        outcome = door.register_walk_in(event, payload.get("name") if isinstance(payload.get("name"), str) else "",
-                                        people if isinstance(people, int) and not isinstance(people, bool) else 0,
-                                        user, utcnow(), nonce=payload.get("nonce"))
+        outcome = door.register_walk_in(
+            event,
+            payload.get("name") if isinstance(payload.get("name"), str) else "",
+            people if isinstance(people, int) and not isinstance(people, bool) else 0,
+            user,
+            utcnow(),
+            nonce=payload.get("nonce"),
+        )
     except ServiceError as exc:
         return refusal(exc)
     body = outcome_json(outcome)  # before the commit, which expires the rows it reads

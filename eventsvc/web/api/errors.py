@@ -1,4 +1,5 @@
 """Every API error is JSON: {"error": {"code", "message", "fields"?}} with a 4xx status."""
+
 from __future__ import annotations
 
 from flask import jsonify

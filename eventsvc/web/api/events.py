@@ -38,11 +38,21 @@ def _filters() -> CalendarFilter | None:
 def list_events():
     filters = _filters()
     if filters is None:
-        return api_error(400, "bad_filter", _("Unknown filter: municipality is an id, kind and target_group known values, from and to dates (YYYY-MM-DD)."))
+        return api_error(
+            400,
+            "bad_filter",
+            _(
+                "Unknown filter: municipality is an id, kind and target_group known values, from and to dates (YYYY-MM-DD)."
+            ),
+        )
     page_number = request.args.get("page", 1, type=int)
     per_page = request.args.get("per_page", current_app.config["EVENTS_PER_PAGE"], type=int)
     if not (1 <= page_number <= MAX_PAGE and 1 <= per_page <= 100):
-        return api_error(400, "bad_page", _("page is a number from 1 to %(pages)d, per_page from 1 to 100.", pages=MAX_PAGE))
+        return api_error(
+            400,
+            "bad_page",
+            _("page is a number from 1 to %(pages)d, per_page from 1 to 100.", pages=MAX_PAGE),
+        )
     now = utcnow()
     page = db.paginate(
         calendar_service.calendar_query(filters, now),

@@ -19,8 +19,13 @@ from .serialize import registration as registration_json
 def create_registration(event_id: int):
     payload = request.get_json(silent=True)
     try:
-        outcome = rules.register(event_id, rules.request_from_json(payload), utcnow(), RegistrationSource.API)
-    except (ValidationFailed, RegistrationRefused) as exc:  # invalid fields (422) or refused, e.g. closed (409)
+        outcome = rules.register(
+            event_id, rules.request_from_json(payload), utcnow(), RegistrationSource.API
+        )
+    except (
+        ValidationFailed,
+        RegistrationRefused,
+    ) as exc:  # invalid fields (422) or refused, e.g. closed (409)
         return refusal(exc)
     item = outcome.registration
     # Read before the commit: afterwards the row is expired and reading it costs a query.

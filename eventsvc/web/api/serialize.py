@@ -1,4 +1,5 @@
 """Models → JSON for the API. Public fields only: a registration is shown to its holder."""
+
 from __future__ import annotations
 
 from flask import url_for

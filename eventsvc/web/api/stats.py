@@ -25,14 +25,25 @@ def attendance():
     scope = stats.require_stats_reader(user)
     group_by = request.args.get("group_by")
     if group_by is not None and group_by not in GroupBy._value2member_map_:
-        return api_error(400, "bad_group_by", _("group_by is one of: %(values)s.", values=", ".join(g.value for g in GroupBy)))
+        return api_error(
+            400,
+            "bad_group_by",
+            _("group_by is one of: %(values)s.", values=", ".join(g.value for g in GroupBy)),
+        )
     form, filters = parse_filters(request.args)
     if filters is None:
-        return api_error(400, "bad_filter", _("Unknown filter: %(fields)s.", fields=", ".join(form.errors)))
+        return api_error(
+            400, "bad_filter", _("Unknown filter: %(fields)s.", fields=", ".join(form.errors))
+        )
     now = utcnow()
-    body = {"filters": {k: v for k, v in request.args.items() if k != "group_by"}, "totals": _json(stats.headline(filters, scope, now))}
+    body = {
+        "filters": {k: v for k, v in request.args.items() if k != "group_by"},
+        "totals": _json(stats.headline(filters, scope, now)),
+    }
     if group_by is not None:
         body["group_by"] = group_by
-        body["groups"] = [{"key": row.key, "label": row.label, **_json(row.totals)}
-                          for row in stats.breakdown(GroupBy(group_by), filters, scope, now)]
+        body["groups"] = [
+            {"key": row.key, "label": row.label, **_json(row.totals)}
+            for row in stats.breakdown(GroupBy(group_by), filters, scope, now)
+        ]
     return jsonify(body)

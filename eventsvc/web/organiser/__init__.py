@@ -1,4 +1,5 @@
 """Organiser pages: an organisation's events, their panel and activities."""
+
 from flask import Blueprint
 
 bp = Blueprint("organiser", __name__, url_prefix="/manage")

@@ -1,5 +1,6 @@
 """The door: the check-in page. It works as plain forms; static/js/checkin.js adds the
 camera, live counts and the offline queue on top, through the JSON API."""
+
 from __future__ import annotations
 
 import re
@@ -31,7 +32,9 @@ class PeopleForm(FlaskForm):
 
 class WalkInForm(FlaskForm):
     name = StringField("name", validators=[InputRequired()])
-    people = IntegerField("people", default=1, validators=[InputRequired(), NumberRange(min=1, max=10)])
+    people = IntegerField(
+        "people", default=1, validators=[InputRequired(), NumberRange(min=1, max=10)]
+    )
 
 
 def _page(event, outcome=None, status=200):
@@ -70,16 +73,25 @@ def checkin_submit(event_id: int):
             outcome = door.check_in_ticket(event, form.code.data, current_user, now, nonce=nonce)
         elif kind == "person":
             form = PeopleForm()
-            if not form.validate_on_submit() or not re.fullmatch(r"[0-9]{1,9}", form.registration_id.data or ""):
+            if not form.validate_on_submit() or not re.fullmatch(
+                r"[0-9]{1,9}", form.registration_id.data or ""
+            ):
                 return _invalid(event)
             outcome = door.check_in_registration(
-                event, int(form.registration_id.data), current_user, now, people=form.people.data, nonce=nonce
+                event,
+                int(form.registration_id.data),
+                current_user,
+                now,
+                people=form.people.data,
+                nonce=nonce,
             )
         elif kind == "walk_in":
             form = WalkInForm()
             if not form.validate_on_submit():
                 return _invalid(event)
-            outcome = door.register_walk_in(event, form.name.data, form.people.data, current_user, now, nonce=nonce)
+            outcome = door.register_walk_in(
+                event, form.name.data, form.people.data, current_user, now, nonce=nonce
+            )
         else:
             return _page(event, status=400)
     except (ValidationFailed, ServiceError) as exc:

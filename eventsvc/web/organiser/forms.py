@@ -1,4 +1,5 @@
 """Organiser forms. They parse and check the shape of input; the rules live in services."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -26,8 +27,12 @@ def _optional_int(value):
 
 
 class EventForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=200)])
-    kind = SelectField(_l("Kind of event"), choices=lambda: choices(EventKind), validators=[InputRequired()])
+    title = StringField(
+        _l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=200)]
+    )
+    kind = SelectField(
+        _l("Kind of event"), choices=lambda: choices(EventKind), validators=[InputRequired()]
+    )
     summary = TextAreaField(
         _l("Short summary"),
         description=_l("One or two sentences shown in the calendar."),
@@ -36,29 +41,50 @@ class EventForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
     organisation_id = SelectField(_l("Organiser"), coerce=int, validators=[InputRequired()])
     municipality_id = SelectField(_l("Municipality"), coerce=int, validators=[InputRequired()])
-    campaign_id = SelectField(_l("Campaign or pilot"), coerce=_optional_int, validators=[Optional()])
+    campaign_id = SelectField(
+        _l("Campaign or pilot"), coerce=_optional_int, validators=[Optional()]
+    )
     starts_at = DateTimeLocalField(
-        _l("Starts"), format=DATETIME_FORMAT, validators=[InputRequired(_l("Enter the date and time it starts."))]
+        _l("Starts"),
+        format=DATETIME_FORMAT,
+        validators=[InputRequired(_l("Enter the date and time it starts."))],
     )
     ends_at = DateTimeLocalField(
-        _l("Ends"), format=DATETIME_FORMAT, validators=[InputRequired(_l("Enter the date and time it ends."))]
+        _l("Ends"),
+        format=DATETIME_FORMAT,
+        validators=[InputRequired(_l("Enter the date and time it ends."))],
     )
     desk_opens_at = TimeField(
         _l("Registration desk opens"),
         description=_l("On the day of the event, e.g. 12:30 for a 13:00 start."),
         validators=[Optional()],
     )
-    venue_name = StringField(_l("Venue"), description=_l("e.g. Tume culture house"), validators=[Length(max=200)])
+    venue_name = StringField(
+        _l("Venue"), description=_l("e.g. Tume culture house"), validators=[Length(max=200)]
+    )
     venue_address = StringField(_l("Address"), validators=[Length(max=300)])
-    format = SelectField(_l("Format"), choices=lambda: choices(EventFormat), validators=[InputRequired()])
+    format = SelectField(
+        _l("Format"), choices=lambda: choices(EventFormat), validators=[InputRequired()]
+    )
     stream_url = StringField(
         _l("Link to the online stream"),
-        validators=[Optional(), URL(message=_l("Enter a web address starting with https://")), Length(max=500)],
+        validators=[
+            Optional(),
+            URL(message=_l("Enter a web address starting with https://")),
+            Length(max=500),
+        ],
     )
     capacity = IntegerField(
         _l("Places (people)"),
         description=_l("Counted in people, not registrations. Leave empty for no limit."),
-        validators=[Optional(), NumberRange(min=1, max=100_000, message=_l("Enter 1 to 100000 places, or leave empty for no limit."))],
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1,
+                max=100_000,
+                message=_l("Enter 1 to 100000 places, or leave empty for no limit."),
+            ),
+        ],
     )
     registration_opens_at = DateTimeLocalField(
         _l("Registration opens"),
@@ -68,12 +94,16 @@ class EventForm(FlaskForm):
     )
     registration_closes_on = DateField(
         _l("Registration deadline (date)"),
-        description=_l("Registration stays open until the end of this day, Riga time. Leave empty to close when the event starts."),
+        description=_l(
+            "Registration stays open until the end of this day, Riga time. Leave empty to close when the event starts."
+        ),
         validators=[Optional()],
     )
     registration_closes_time = TimeField(
         _l("Deadline time"),
-        description=_l("Only if registration closes at a set time rather than at the end of the day."),
+        description=_l(
+            "Only if registration closes at a set time rather than at the end of the day."
+        ),
         validators=[Optional()],
     )
     target_groups = MultiCheckboxField(_l("Who it is for"), choices=lambda: choices(TargetGroup))
@@ -90,30 +120,59 @@ class EventForm(FlaskForm):
 
 
 class SpeakerForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the speaker's name.")), Length(max=120)])
-    title = StringField(_l("Position"), description=_l("e.g. Head of the social service"), validators=[Length(max=200)])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(_l("Enter the speaker's name.")), Length(max=120)]
+    )
+    title = StringField(
+        _l("Position"),
+        description=_l("e.g. Head of the social service"),
+        validators=[Length(max=200)],
+    )
     organisation = StringField(_l("Organisation"), validators=[Length(max=200)])
-    role = SelectField(_l("Role"), choices=lambda: choices(SpeakerRole), validators=[InputRequired()])
+    role = SelectField(
+        _l("Role"), choices=lambda: choices(SpeakerRole), validators=[InputRequired()]
+    )
     position = IntegerField(
-        _l("Order"), default=0, description=_l("Smaller numbers are listed first."),
+        _l("Order"),
+        default=0,
+        description=_l("Smaller numbers are listed first."),
         validators=[Optional(), NumberRange(min=0, max=1000)],
     )
 
 
 class ActivityForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=lambda: choices(ActivityKind), validators=[InputRequired()])
+    title = StringField(
+        _l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=200)]
+    )
+    kind = SelectField(
+        _l("Kind"), choices=lambda: choices(ActivityKind), validators=[InputRequired()]
+    )
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
     starts_at = DateTimeLocalField(
-        _l("Starts"), format=DATETIME_FORMAT, validators=[InputRequired(_l("Enter the date and time it starts."))]
+        _l("Starts"),
+        format=DATETIME_FORMAT,
+        validators=[InputRequired(_l("Enter the date and time it starts."))],
     )
     ends_at = DateTimeLocalField(
-        _l("Ends"), format=DATETIME_FORMAT, validators=[InputRequired(_l("Enter the date and time it ends."))]
+        _l("Ends"),
+        format=DATETIME_FORMAT,
+        validators=[InputRequired(_l("Enter the date and time it ends."))],
     )
-    location = StringField(_l("Place"), description=_l("e.g. the courtyard stage"), validators=[Length(max=200)])
+    location = StringField(
+        _l("Place"), description=_l("e.g. the courtyard stage"), validators=[Length(max=200)]
+    )
     capacity = IntegerField(
         _l("Places (people)"),
         description=_l("Leave empty for no separate limit."),
-        validators=[Optional(), NumberRange(min=1, max=100_000, message=_l("Enter 1 to 100000 places, or leave empty for no limit."))],
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1,
+                max=100_000,
+                message=_l("Enter 1 to 100000 places, or leave empty for no limit."),
+            ),
+        ],
     )
-    position = IntegerField(_l("Order"), default=0, validators=[Optional(), NumberRange(min=0, max=1000)])
+    position = IntegerField(
+        _l("Order"), default=0, validators=[Optional(), NumberRange(min=0, max=1000)]
+    )

@@ -1,4 +1,5 @@
 """Data-subject requests: everything held about one email address, as a download."""
+
 from __future__ import annotations
 
 from flask import Response, render_template
@@ -46,4 +47,6 @@ def data_request():
             nothing_found = True
     elif form.is_submitted():
         status = 422
-    return render_template("organiser/data_request.html", form=form, nothing_found=nothing_found), status
+    return render_template(
+        "organiser/data_request.html", form=form, nothing_found=nothing_found
+    ), status

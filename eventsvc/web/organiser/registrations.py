@@ -1,4 +1,5 @@
 """Organiser pages for an event's registrations: list, add by phone, change, cancel, export."""
+
 from __future__ import annotations
 
 import enum
@@ -51,7 +52,9 @@ CSV_HEADERS = {
 
 
 class PhoneRegistrationForm(RegistrationForm):
-    consent = BooleanField(_l("The person agreed that their data is processed for this registration."))
+    consent = BooleanField(
+        _l("The person agreed that their data is processed for this registration.")
+    )
 
 
 @bp.get("/events/<int:event_id>/registrations")
@@ -60,7 +63,13 @@ def registrations(event_id: int):
     status = request.args.get("status")
     status = RegistrationStatus(status) if status in RegistrationStatus._value2member_map_ else None
     search = request.args.get("q", "")[:100]
-    page = db.paginate(registrations_query(event, search, status), page=page_arg(), per_page=100, max_per_page=100, error_out=False)
+    page = db.paginate(
+        registrations_query(event, search, status),
+        page=page_arg(),
+        per_page=100,
+        max_per_page=100,
+        error_out=False,
+    )
     return render_template(
         "organiser/registrations.html",
         event=event,
@@ -79,15 +88,22 @@ def add_registration(event_id: int):
     places = rules.availability(event)
     form = PhoneRegistrationForm()
     form.activity_ids.choices = [
-        SelectChoice(a.id, activity_label(a, places.activities[a.id].left)) for a in event.activities
+        SelectChoice(a.id, activity_label(a, places.activities[a.id].left))
+        for a in event.activities
     ]
     status = 200
     if form.is_submitted():
-        outcome, status = submit_registration(form, event.id, RegistrationSource.ORGANISER, by_user=current_user)
+        outcome, status = submit_registration(
+            form, event.id, RegistrationSource.ORGANISER, by_user=current_user
+        )
         if outcome is not None:
             flash(_("Registered: %(status)s.", status=label(outcome.status)), "success")
-            return redirect(url_for(".registration", event_id=event.id, registration_id=outcome.registration.id))
-    return render_template("organiser/registration_form.html", event=event, form=form, places=places), status
+            return redirect(
+                url_for(".registration", event_id=event.id, registration_id=outcome.registration.id)
+            )
+    return render_template(
+        "organiser/registration_form.html", event=event, form=form, places=places
+    ), status
 
 
 @bp.get("/events/<int:event_id>/registrations/<int:registration_id>")
@@ -161,12 +177,19 @@ def registrations_export(event_id: int):
         return label(value) if isinstance(value, enum.Enum) else str(CSV_HEADERS[value])
 
     body = registrations_csv(event, labels)
-    audit.record_export(current_user, audit.Action.EXPORT_REGISTRATIONS, event=event, rows=registrations_count(event))
+    audit.record_export(
+        current_user,
+        audit.Action.EXPORT_REGISTRATIONS,
+        event=event,
+        rows=registrations_count(event),
+    )
     db.session.commit()
     return Response(
         body,
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="registrations-event-{event.id}.csv"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="registrations-event-{event.id}.csv"'
+        },
     )
 
 
@@ -175,8 +198,15 @@ def attendance_sheet(event_id: int):
     event = access.event_for_manager(current_user, event_id)
     rows = db.session.scalars(registrations_query(event, status=RegistrationStatus.CONFIRMED)).all()
     rows.sort(key=lambda r: r.name.lower())
-    page = render_template("organiser/attendance_sheet.html", event=event, rows=rows, total=sum(r.party_size for r in rows))
-    audit.record_export(current_user, audit.Action.EXPORT_ATTENDANCE_SHEET, event=event, rows=len(rows))
+    page = render_template(
+        "organiser/attendance_sheet.html",
+        event=event,
+        rows=rows,
+        total=sum(r.party_size for r in rows),
+    )
+    audit.record_export(
+        current_user, audit.Action.EXPORT_ATTENDANCE_SHEET, event=event, rows=len(rows)
+    )
     db.session.commit()  # after rendering: the commit would expire every row
     return page
 

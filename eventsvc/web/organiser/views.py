@@ -67,12 +67,16 @@ def events():
 
 def _event_form(event=None) -> EventForm:
     form = EventForm(obj=None)
-    form.organisation_id.choices = [SelectChoice(o.id, o.name) for o in access.organisations_managed_by(current_user)]
+    form.organisation_id.choices = [
+        SelectChoice(o.id, o.name) for o in access.organisations_managed_by(current_user)
+    ]
     form.municipality_id.choices = [
-        SelectChoice(m.id, m.name) for m in db.session.scalars(select(Municipality).order_by(Municipality.name))
+        SelectChoice(m.id, m.name)
+        for m in db.session.scalars(select(Municipality).order_by(Municipality.name))
     ]
     form.campaign_id.choices = [SelectChoice("", _("— none —"))] + [
-        SelectChoice(c.id, c.name) for c in db.session.scalars(select(Campaign).order_by(Campaign.name))
+        SelectChoice(c.id, c.name)
+        for c in db.session.scalars(select(Campaign).order_by(Campaign.name))
     ]
     if event is not None and request.method == "GET":
         _fill(form, event)
@@ -80,15 +84,29 @@ def _event_form(event=None) -> EventForm:
 
 
 def _fill(form: EventForm, event) -> None:
-    for name in ("title", "summary", "description", "organisation_id", "municipality_id", "campaign_id",
-                 "venue_name", "venue_address", "stream_url", "capacity", "accessibility", "language"):
+    for name in (
+        "title",
+        "summary",
+        "description",
+        "organisation_id",
+        "municipality_id",
+        "campaign_id",
+        "venue_name",
+        "venue_address",
+        "stream_url",
+        "capacity",
+        "accessibility",
+        "language",
+    ):
         form[name].data = getattr(event, name)
     form.kind.data = event.kind.value
     form.format.data = event.format.value
     form.target_groups.data = [g.value for g in event.target_groups]
     form.starts_at.data = _wall_clock(event.starts_at)
     form.ends_at.data = _wall_clock(event.ends_at)
-    form.desk_opens_at.data = _wall_clock(event.desk_opens_at).time() if event.desk_opens_at else None
+    form.desk_opens_at.data = (
+        _wall_clock(event.desk_opens_at).time() if event.desk_opens_at else None
+    )
     form.registration_opens_at.data = _wall_clock(event.registration_opens_at)
     if event.registration_closes_at is not None:
         day = inclusive_deadline_day(event.registration_closes_at)
@@ -96,12 +114,17 @@ def _fill(form: EventForm, event) -> None:
             form.registration_closes_on.data = day
         else:
             local = _wall_clock(event.registration_closes_at)
-            form.registration_closes_on.data, form.registration_closes_time.data = local.date(), local.time()
+            form.registration_closes_on.data, form.registration_closes_time.data = (
+                local.date(),
+                local.time(),
+            )
 
 
 def _event_data(form: EventForm) -> EventData:
     starts_local = form.starts_at.data
-    closes = event_service.registration_deadline(form.registration_closes_on.data, form.registration_closes_time.data)
+    closes = event_service.registration_deadline(
+        form.registration_closes_on.data, form.registration_closes_time.data
+    )
     return EventData(
         kind=EventKind(form.kind.data),
         title=form.title.data.strip(),
@@ -119,7 +142,9 @@ def _event_data(form: EventForm) -> EventData:
             if form.desk_opens_at.data
             else None
         ),
-        registration_opens_at=riga_local_to_utc(form.registration_opens_at.data) if form.registration_opens_at.data else None,
+        registration_opens_at=riga_local_to_utc(form.registration_opens_at.data)
+        if form.registration_opens_at.data
+        else None,
         registration_closes_at=closes,
         capacity=form.capacity.data,
         format=EventFormat(form.format.data),
@@ -142,7 +167,9 @@ def new_event():
             db.session.commit()
             flash(_("The event was saved as a draft. Publish it when it is ready."), "success")
             return redirect(url_for(".event", event_id=event.id))
-    return render_template("organiser/event_form.html", form=form, event=None), 422 if form.errors else 200
+    return render_template(
+        "organiser/event_form.html", form=form, event=None
+    ), 422 if form.errors else 200
 
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
@@ -158,9 +185,13 @@ def edit_event(event_id: int):
             flash(exc.message, "error")
         else:
             db.session.commit()
-            flash(_("Your changes were saved.") if changed else _("Nothing was changed."), "success")
+            flash(
+                _("Your changes were saved.") if changed else _("Nothing was changed."), "success"
+            )
             return redirect(url_for(".event", event_id=event.id))
-    return render_template("organiser/event_form.html", form=form, event=event), 422 if form.errors else 200
+    return render_template(
+        "organiser/event_form.html", form=form, event=event
+    ), 422 if form.errors else 200
 
 
 @bp.get("/events/<int:event_id>")
@@ -170,7 +201,9 @@ def event(event_id: int):
     return render_template(
         "organiser/event.html",
         event=event,
-        counts=event_service.registration_counts([event.id]).get(event.id, event_service.RegistrationCounts()),
+        counts=event_service.registration_counts([event.id]).get(
+            event.id, event_service.RegistrationCounts()
+        ),
         window=registration_window(event, now),
         now=now,
     )
@@ -195,14 +228,18 @@ def _state_change(event_id: int, action, done_message: str):
 @bp.post("/events/<int:event_id>/publish")
 def publish(event_id: int):
     return _state_change(
-        event_id, lambda e: event_service.publish_event(current_user, e, utcnow()), _("The event is published.")
+        event_id,
+        lambda e: event_service.publish_event(current_user, e, utcnow()),
+        _("The event is published."),
     )
 
 
 @bp.post("/events/<int:event_id>/unpublish")
 def unpublish(event_id: int):
     return _state_change(
-        event_id, lambda e: event_service.unpublish_event(current_user, e), _("The event is a draft again and hidden from the public.")
+        event_id,
+        lambda e: event_service.unpublish_event(current_user, e),
+        _("The event is a draft again and hidden from the public."),
     )
 
 
@@ -210,10 +247,14 @@ def unpublish(event_id: int):
 def cancel(event_id: int):
     if request.method == "GET":
         event = access.event_for_manager(current_user, event_id)
-        counts = event_service.registration_counts([event.id]).get(event.id, event_service.RegistrationCounts())
+        counts = event_service.registration_counts([event.id]).get(
+            event.id, event_service.RegistrationCounts()
+        )
         return render_template("organiser/cancel.html", event=event, counts=counts)
     return _state_change(
-        event_id, lambda e: event_service.cancel_event(current_user, e, utcnow()), _("The event is cancelled.")
+        event_id,
+        lambda e: event_service.cancel_event(current_user, e, utcnow()),
+        _("The event is cancelled."),
     )
 
 
@@ -238,7 +279,9 @@ def _save_part(event, form, existing, build, save, template: str, anchor: str, s
             db.session.commit()
             flash(saved, "success")
             return redirect(url_for(".event", event_id=event.id) + anchor)
-    return render_template(template, form=form, event=event, existing=existing), 422 if form.errors else 200
+    return render_template(
+        template, form=form, event=event, existing=existing
+    ), 422 if form.errors else 200
 
 
 def _remove_part(event_id: int, model, part_id: int, anchor: str, removed: str):
@@ -272,7 +315,9 @@ def _activity_data(form: ActivityForm) -> ActivityData:
     )
 
 
-@bp.route("/events/<int:event_id>/speakers/new", methods=["GET", "POST"], defaults={"speaker_id": None})
+@bp.route(
+    "/events/<int:event_id>/speakers/new", methods=["GET", "POST"], defaults={"speaker_id": None}
+)
 @bp.route("/events/<int:event_id>/speakers/<int:speaker_id>", methods=["GET", "POST"])
 def speaker(event_id: int, speaker_id: int | None):
     event = access.event_for_manager(current_user, event_id)
@@ -283,8 +328,16 @@ def speaker(event_id: int, speaker_id: int | None):
             form.role.data = existing.role.value
         else:
             form.position.data = len(event.speakers) + 1
-    return _save_part(event, form, existing, _speaker_data, event_service.save_speaker,
-                      "organiser/speaker_form.html", "#speakers", _("The speaker was saved."))
+    return _save_part(
+        event,
+        form,
+        existing,
+        _speaker_data,
+        event_service.save_speaker,
+        "organiser/speaker_form.html",
+        "#speakers",
+        _("The speaker was saved."),
+    )
 
 
 @bp.post("/events/<int:event_id>/speakers/<int:speaker_id>/delete")
@@ -292,7 +345,9 @@ def delete_speaker(event_id: int, speaker_id: int):
     return _remove_part(event_id, Speaker, speaker_id, "#speakers", _("The speaker was removed."))
 
 
-@bp.route("/events/<int:event_id>/activities/new", methods=["GET", "POST"], defaults={"activity_id": None})
+@bp.route(
+    "/events/<int:event_id>/activities/new", methods=["GET", "POST"], defaults={"activity_id": None}
+)
 @bp.route("/events/<int:event_id>/activities/<int:activity_id>", methods=["GET", "POST"])
 def activity(event_id: int, activity_id: int | None):
     event = access.event_for_manager(current_user, event_id)
@@ -307,13 +362,24 @@ def activity(event_id: int, activity_id: int | None):
             form.starts_at.data = _wall_clock(event.starts_at)
             form.ends_at.data = _wall_clock(event.ends_at)
             form.position.data = len(event.activities) + 1
+
     def save(user, event, data, existing):
         return event_service.save_activity(user, event, data, existing, utcnow())
 
-    return _save_part(event, form, existing, _activity_data, save,
-                      "organiser/activity_form.html", "#activities", _("The activity was saved."))
+    return _save_part(
+        event,
+        form,
+        existing,
+        _activity_data,
+        save,
+        "organiser/activity_form.html",
+        "#activities",
+        _("The activity was saved."),
+    )
 
 
 @bp.post("/events/<int:event_id>/activities/<int:activity_id>/delete")
 def delete_activity(event_id: int, activity_id: int):
-    return _remove_part(event_id, Activity, activity_id, "#activities", _("The activity was removed."))
+    return _remove_part(
+        event_id, Activity, activity_id, "#activities", _("The activity was removed.")
+    )

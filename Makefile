@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run test install translations chromium bench-stats bench-load bench bench-profile extract-messages update-messages clean
+.PHONY: run test lint install translations chromium bench-stats bench-load bench bench-profile extract-messages update-messages clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed" or 0)'
@@ -29,6 +29,11 @@ run: translations
 # The whole suite: on SQLite, and also on PostgreSQL when EVENTSVC_TEST_DATABASE_URL is set.
 test: translations chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Lint and format check (ruff; settings in pyproject.toml). `ruff format .` fixes the format.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Browser tests need Debian's Chromium; as root we install it, otherwise we say how.
 chromium:

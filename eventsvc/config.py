@@ -97,6 +97,12 @@ def load_config(
             "MAIL_DEFAULT_SENDER", "Kopienas pasākumi <noreply@eventsvc.localhost>"
         ),
         "MAIL_TIMEOUT": 20,
+        # Where residents report an accessibility barrier (the accessibility statement) and
+        # whom they reach about the service itself; the operator sets its own.
+        "EVENTSVC_ACCESSIBILITY_EMAIL": env.get(
+            "EVENTSVC_ACCESSIBILITY_EMAIL", "pieklustamiba@eventsvc.localhost"
+        ),
+        "EVENTSVC_ACCESSIBILITY_PHONE": env.get("EVENTSVC_ACCESSIBILITY_PHONE", "+371 67021600"),
         # How many reverse proxies (nginx) stand in front of the app; 0 when none.
         "EVENTSVC_PROXY_HOPS": int(env.get("EVENTSVC_PROXY_HOPS", "0")),
         "RATELIMIT_STORAGE_URI": env.get("EVENTSVC_RATELIMIT_STORAGE_URI", "memory://"),

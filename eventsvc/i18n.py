@@ -37,15 +37,16 @@ def supported_languages() -> tuple[str, ...]:
 
 
 def select_locale() -> str:
+    """The switcher's choice (cookie) first; on a first visit, the browser's Accept-Language
+    among ours (a Russian-speaking resident's phone asks for ru); else Latvian."""
     if has_request_context():
         chosen = request.cookies.get(LANGUAGE_COOKIE)
         if chosen in supported_languages():
             return chosen
-        if request.path.startswith("/api/"):  # API clients say what they read
-            return (
-                request.accept_languages.best_match(supported_languages())
-                or current_app.config["BABEL_DEFAULT_LOCALE"]
-            )
+        return (
+            request.accept_languages.best_match(supported_languages())
+            or current_app.config["BABEL_DEFAULT_LOCALE"]
+        )
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

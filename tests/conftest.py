@@ -304,8 +304,27 @@ def browser():
         )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
+        yield LatvianBrowser(browser)
         browser.close()
+
+
+class LatvianBrowser:
+    """Chromium as a Latvian resident's: its pages ask for Latvian (Accept-Language) unless a
+    test asks for another locale, since a first visit follows the browser's language."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_context(self, **options):
+        options.setdefault("locale", "lv-LV")
+        return self._browser.new_context(**options)
+
+    def new_page(self, **options):
+        options.setdefault("locale", "lv-LV")
+        return self._browser.new_page(**options)
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
 
 
 def wait_for_js(page, expression: str, timeout: float = 15.0) -> None:

@@ -101,6 +101,16 @@ def test_every_page_passes_axe(language, demo, live_server, browser):
     check("manage page")
     page.goto(f"{live_server}/r/{confirmed.manage_token}/ticket")
     check("ticket")
+    page.click(
+        "footer >> text="
+        + {
+            "lv": "Piekļūstamības paziņojums",
+            "ru": "Заявление о доступности",
+            "en": "Accessibility statement",
+        }[language]
+    )
+    page.wait_for_url(f"{live_server}/accessibility")
+    check("accessibility statement")
     context.close()
 
     context, page = new_page(browser, live_server, language)
@@ -241,6 +251,7 @@ def test_320px_wide_at_the_largest_text_needs_no_sideways_scrolling(
         "manage": f"/r/{confirmed.manage_token}",
         "ticket": f"/r/{confirmed.manage_token}/ticket",
         "privacy": "/privacy",
+        "accessibility statement": "/accessibility",
     }
     too_wide = {}
 

@@ -92,6 +92,22 @@ def test_event_page_in_english_after_choosing_the_language(client, world, in_day
     assert "Registration is open until the event starts." in body
 
 
+def test_a_first_visit_follows_the_browsers_language_and_the_switcher_wins_after(
+    client, world, in_days
+):
+    event = factories.event(world.org_a, in_days(10))
+    russian = {"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8"}
+    response = client.get(f"/events/{event.id}", headers=russian)
+    assert '<html lang="ru" ' in text_of(response)
+    assert "Accept-Language" in response.headers["Vary"]  # a cache must not mix languages
+    # A language we don't have falls back to Latvian; so does no header at all.
+    for headers in ({"Accept-Language": "de-DE,fr;q=0.8"}, {}):
+        assert '<html lang="lv" ' in text_of(client.get(f"/events/{event.id}", headers=headers))
+    client.get("/language/en")
+    response = client.get(f"/events/{event.id}", headers=russian)
+    assert '<html lang="en" ' in text_of(response)
+
+
 def test_language_switch_never_redirects_off_site(client):
     response = client.get("/language/en?next=https://evil.example/")
     assert response.location == "/"

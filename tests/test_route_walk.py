@@ -73,6 +73,7 @@ ROUTES: dict[str, str] = {
     "public.event": "PUBLIC",
     "public.event_ics": "PUBLIC",
     "public.privacy": "PUBLIC",
+    "public.accessibility": "PUBLIC",
     "preferences.language": "PUBLIC_REDIRECT",
     "preferences.text_size": "PUBLIC_REDIRECT",
     "registration.register": "PUBLIC",

@@ -15,7 +15,7 @@ from eventsvc.services import registration as rules
 from eventsvc.web import API_CSP, HSTS, PAGE_CSP
 
 from . import factories
-from .conftest import CHROMIUM, CHROMIUM_ARGS, login, wait_for_js
+from .conftest import CHROMIUM, CHROMIUM_ARGS, LatvianBrowser, login, wait_for_js
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 on_sqlite = pytest.mark.parametrize("app", ["sqlite"], indirect=True)
@@ -305,8 +305,8 @@ def test_the_camera_scanner_works_under_the_csp(world, door_event, live_server, 
         f"--use-file-for-fake-video-capture={video}",
     ]
     # A browser of its own: the fake camera is chosen at launch.
-    camera_browser = browser.browser_type.launch(
-        executable_path=CHROMIUM, args=CHROMIUM_ARGS + camera
+    camera_browser = LatvianBrowser(
+        browser.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + camera)
     )
     try:
         context, errors = watched_context(camera_browser, permissions=["camera"])

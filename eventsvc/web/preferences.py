@@ -45,6 +45,14 @@ def text_size(size: str):
     return response
 
 
+@bp.after_app_request
+def vary_by_language(response):
+    """A page without the language cookie is in the browser's language: caches must key on it."""
+    if LANGUAGE_COOKIE not in request.cookies:
+        response.vary.add("Accept-Language")
+    return response
+
+
 def current_text_size() -> str:
     chosen = request.cookies.get(TEXT_SIZE_COOKIE)
     return chosen if chosen in TEXT_SIZES else "normal"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from urllib.parse import quote_plus
+from datetime import date
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import gettext as _
@@ -63,6 +64,16 @@ def calendar():
 @bp.get("/privacy")
 def privacy():
     return render_template("public/privacy.html")
+
+
+# The accessibility statement (EU Directive 2016/2102, Cabinet Regulation No. 445): prepared on
+# this date by self-assessment; revise the date whenever the statement is reviewed.
+ACCESSIBILITY_STATEMENT_DATE = date(2026, 11, 27)
+
+
+@bp.get("/accessibility")
+def accessibility():
+    return render_template("public/accessibility.html", prepared_on=ACCESSIBILITY_STATEMENT_DATE)
 
 
 @bp.get("/calendar.ics")

@@ -47,6 +47,7 @@ KEPT = {
     "source",
     "created_by_id",
     "consent_at",
+    "consent_notice_version",  # which notice they agreed to names nobody
     "created_at",
     "updated_at",
     "confirmed_at",
@@ -784,6 +785,7 @@ def test_organiser_exports_everything_about_one_address(client, world, subjects)
         and second["accessibility_needs"] == "zīmju valodas tulks"
     )
     assert first["consent_at"] and first["created_at"] and first["language"] == "lv"
+    assert "privacy_notice_version" in first  # what they agreed to is theirs to see
     assert [c["people"] for c in first["check_ins"]] == [2, 1] and first["check_ins"][1][
         "undone_at"
     ]

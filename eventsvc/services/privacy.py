@@ -420,6 +420,7 @@ def data_subject_export(user, email: str, now: datetime) -> dict:
             "language": r.language,
             "registered_via": r.source.value,
             "consent_at": _when(r.consent_at),
+            "privacy_notice_version": r.consent_notice_version,
             "created_at": _when(r.created_at),
             "confirmed_at": _when(r.confirmed_at),
             "cancelled_at": _when(r.cancelled_at),

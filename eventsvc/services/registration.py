@@ -55,6 +55,7 @@ from ..timezones import inclusive_deadline_day, to_riga
 from . import NotFound, ServiceError, ValidationFailed, audit
 from .locking import sqlite_write_lock
 from .notifications import notify, recent_mail
+from .privacy_notice import PRIVACY_NOTICE_VERSION
 
 MAX_PARTY_SIZE = 10
 MAX_NAME_LENGTH = 120
@@ -571,6 +572,7 @@ def register(
         source=source,
         created_by_id=by_user.id if by_user else None,
         consent_at=now,
+        consent_notice_version=PRIVACY_NOTICE_VERSION,
         created_at=now,
         confirmed_at=now if fits else None,
         activities=[activities[a] for a in request.activity_ids],

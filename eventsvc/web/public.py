@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote_plus
 from datetime import date
+from urllib.parse import quote_plus
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,6 +14,7 @@ from ..models import EventKind, TargetGroup
 from ..services import calendar as calendar_service
 from ..services.calendar import CalendarFilter
 from ..services.ical import calendar_bytes
+from ..services.privacy_notice import PRIVACY_NOTICE_DATE
 from ..services.registration import availability, registration_window
 from ..timezones import utcnow
 from .forms import CalendarFilterForm, page_arg
@@ -63,7 +64,7 @@ def calendar():
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("public/privacy.html")
+    return render_template("public/privacy.html", notice_date=PRIVACY_NOTICE_DATE)
 
 
 # The accessibility statement (EU Directive 2016/2102, Cabinet Regulation No. 445): prepared on

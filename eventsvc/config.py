@@ -102,7 +102,7 @@ def load_config(
         "EVENTSVC_ACCESSIBILITY_EMAIL": env.get(
             "EVENTSVC_ACCESSIBILITY_EMAIL", "pieklustamiba@eventsvc.localhost"
         ),
-        "EVENTSVC_ACCESSIBILITY_PHONE": env.get("EVENTSVC_ACCESSIBILITY_PHONE", "+371 67021600"),
+        "EVENTSVC_ACCESSIBILITY_PHONE": env.get("EVENTSVC_ACCESSIBILITY_PHONE", ""),
         # How many reverse proxies (nginx) stand in front of the app; 0 when none.
         "EVENTSVC_PROXY_HOPS": int(env.get("EVENTSVC_PROXY_HOPS", "0")),
         "RATELIMIT_STORAGE_URI": env.get("EVENTSVC_RATELIMIT_STORAGE_URI", "memory://"),

@@ -173,6 +173,11 @@ def local_datetime(value: datetime, fmt: str = "medium") -> str:
     return format_datetime(value, fmt)
 
 
+def tel_href(phone: str) -> str:
+    """'+371 6400 0000' -> '+37164000000' for a tel: link (a phone dials digits only)."""
+    return ("+" if phone.strip().startswith("+") else "") + "".join(c for c in phone if c.isdigit())
+
+
 def init_app(app) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(
@@ -180,4 +185,5 @@ def init_app(app) -> None:
         local_date=local_date,
         local_time=local_time,
         local_datetime=local_datetime,
+        tel_href=tel_href,
     )

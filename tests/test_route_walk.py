@@ -47,6 +47,10 @@ CATEGORIES = {
     "RESIDENT_TOKEN": _expect(404, resident=OK),
     # An organisation's event and what hangs on it: its organisers and admins.
     "ORGANISER_OWN_EVENT": _expect(LOGIN, organiser_a=OK, organiser_b=404, ministry=403, admin=OK),
+    # An organisation's public contacts: its own organisers and admins.
+    "ORGANISER_OWN_ORGANISATION": _expect(
+        LOGIN, organiser_a=OK, organiser_b=403, ministry=403, admin=OK
+    ),
     # Organisers' own pages (their list, new event, data requests, their audit log).
     "ORGANISER": _expect(LOGIN, organiser_a=OK, organiser_b=OK, ministry=403, admin=OK),
     # Any signed-in staff member (their API tokens, signing out).
@@ -93,6 +97,7 @@ ROUTES: dict[str, str] = {
     "organiser.new_event": "ORGANISER",
     "organiser.checkin_service_worker": "ORGANISER",
     "organiser.data_request": "ORGANISER",
+    "organiser.organisation": "ORGANISER_OWN_ORGANISATION",
     "audit.manage_log": "ORGANISER",
     "organiser.event": "ORGANISER_OWN_EVENT",
     "organiser.edit_event": "ORGANISER_OWN_EVENT",

@@ -153,9 +153,17 @@ def load_demo(now: datetime) -> list[DemoAccount]:
     today = to_riga(now).date()
     municipalities = {slug: Municipality(name=name, slug=slug) for name, slug in MUNICIPALITIES}
     db.session.add_all(municipalities.values())
+    # Public contacts residents call: made-up demo numbers and addresses, no real office's.
     orgs = {
-        slug: Organisation(name=name, slug=slug, kind=kind, municipality=municipalities[m])
-        for name, slug, kind, m in ORGANISATIONS
+        slug: Organisation(
+            name=name,
+            slug=slug,
+            kind=kind,
+            municipality=municipalities[m],
+            phone=f"+371 6000 {number:04d}",
+            email=f"info.{slug}@demo.eventsvc.lv",
+        )
+        for number, (name, slug, kind, m) in enumerate(ORGANISATIONS, start=1)
     }
     db.session.add_all(orgs.values())
     db.session.flush()

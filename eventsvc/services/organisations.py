@@ -1,4 +1,5 @@
-"""Organisations and municipalities, as administrators keep them."""
+"""Organisations and municipalities, as administrators keep them, and each organisation's
+public contacts (which its own organisers keep too)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Municipality, Organisation, OrganisationKind, User
-from . import ValidationFailed, access, audit
+from . import PermissionDenied, ValidationFailed, access, audit
+from .registration import PHONE_RE
 
 
 def slugify(name: str) -> str:
@@ -54,8 +57,7 @@ def save_organisation(
         or db.session.get(Municipality, data.municipality_id) is None
     ):
         errors["municipality_id"] = _("Choose a municipality from the list.")
-    if data.email and "@" not in data.email:
-        errors["email"] = _("Enter an email address.")
+    email, phone = _public_contacts(data.email, data.phone, errors)
     if errors:
         raise ValidationFailed(errors)
     organisation = existing or Organisation()
@@ -66,15 +68,53 @@ def save_organisation(
     organisation.slug = slug
     organisation.kind = data.kind
     organisation.municipality_id = data.municipality_id
-    organisation.email = (data.email or "").strip().lower() or None
-    organisation.phone = (data.phone or "").strip() or None
+    organisation.email, organisation.phone = email, phone
     db.session.add(organisation)
     db.session.flush()
+    _record_change(actor, organisation, before, created=existing is None)
+    return organisation
+
+
+def _public_contacts(
+    email: str | None, phone: str | None, errors: dict[str, str]
+) -> tuple[str | None, str | None]:
+    """The contacts residents see, cleaned; a wrong one goes into `errors` (residents would
+    call or write to it, so it must be usable)."""
+    email = (email or "").strip() or None
+    if email is not None:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            errors["email"] = _("Enter a valid email address, like name@example.lv.")
+    phone = (phone or "").strip() or None
+    if phone is not None and not PHONE_RE.match(phone):
+        errors["phone"] = _("Enter a phone number with digits only, like +371 20000000.")
+    return email, phone
+
+
+def update_public_contacts(
+    actor: User, organisation_id: int, email: str | None, phone: str | None
+) -> Organisation:
+    """An organiser keeps their own organisation's phone and email (admins any)."""
+    access.require_organiser(actor)
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None or not access.can_manage_organisation(actor, organisation_id):
+        raise PermissionDenied()
+    errors: dict[str, str] = {}
+    clean_email, clean_phone = _public_contacts(email, phone, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    before = {c: getattr(organisation, c) for c in _ORGANISATION_FIELDS}
+    organisation.email, organisation.phone = clean_email, clean_phone
+    db.session.flush()
+    _record_change(actor, organisation, before, created=False)
+    return organisation
+
+
+def _record_change(actor: User, organisation: Organisation, before: dict, created: bool) -> None:
     changed = [c for c in _ORGANISATION_FIELDS if before.get(c) != getattr(organisation, c)]
     audit.record(
-        audit.Action.ORGANISATION_UPDATE
-        if existing is not None
-        else audit.Action.ORGANISATION_CREATE,
+        audit.Action.ORGANISATION_CREATE if created else audit.Action.ORGANISATION_UPDATE,
         actor=actor,
         target_type="organisation",
         target_id=organisation.id,
@@ -83,7 +123,6 @@ def save_organisation(
         if changed
         else "",
     )
-    return organisation
 
 
 _ORGANISATION_FIELDS = ("name", "slug", "kind", "municipality_id", "email", "phone")

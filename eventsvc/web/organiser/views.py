@@ -62,6 +62,7 @@ def events():
         statuses=list(EventStatus),
         now=utcnow(),
         empty=event_service.RegistrationCounts(),
+        organisations=access.organisations_managed_by(current_user),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..timezones import to_riga, utcnow
@@ -92,6 +92,9 @@ class Event(Base):
         enum_type(EventFormat), default=EventFormat.IN_PERSON
     )
     stream_url: Mapped[str | None] = mapped_column(String(500))
+    # A stream link goes to registrants only, unless the organiser makes it public (a
+    # Ministry Facebook live is): then the event page and the public API show it too.
+    stream_public: Mapped[bool] = mapped_column(default=False, server_default=false())
     accessibility: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(5), default="lv")
 

@@ -270,6 +270,7 @@ NAMES = {
         "capacity": _l("Places (people)"),
         "format": _l("Format"),
         "stream_url": _l("Link to the online stream"),
+        "stream_public": _l("Stream link shown to everyone"),
         "accessibility": _l("Accessibility"),
         "language": _l("Language of the event"),
         "target_groups": _l("Who it is for"),

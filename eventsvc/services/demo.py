@@ -244,6 +244,7 @@ def load_demo(now: datetime) -> list[DemoAccount]:
             capacity=80,
             format=EventFormat.HYBRID,
             stream_url="https://www.facebook.com/Labklajibas.ministrija",
+            stream_public=True,  # a Facebook live anyone may watch
             accessibility="Kultūras namā ir uzbrauktuve un pielāgota tualete. Diskusiju var skatīties arī tiešsaistē.",
             target_groups=[TargetGroup.PROFESSIONALS, TargetGroup.EVERYONE],
         ),

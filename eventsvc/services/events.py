@@ -59,6 +59,7 @@ class EventData:
     capacity: int | None = None
     format: EventFormat = EventFormat.IN_PERSON
     stream_url: str | None = None
+    stream_public: bool = False
     accessibility: str = ""
     language: str = "lv"
     target_groups: list[TargetGroup] = field(default_factory=list)

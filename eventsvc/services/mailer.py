@@ -25,7 +25,7 @@ from flask_mail import Message
 from sqlalchemy import func, select
 
 from ..extensions import db, mail
-from ..models import Attendance, OutboxMessage, OutboxStatus, Registration, RegistrationStatus
+from ..models import OutboxMessage, OutboxStatus, Registration, RegistrationStatus
 from .ical import calendar_bytes
 from .locking import sqlite_write_lock
 from .tickets import qr_png
@@ -101,7 +101,7 @@ def compose(message: OutboxMessage) -> Message | None:
         force_locale(message.language),
         current_app.test_request_context("/", base_url=current_app.config["EVENTSVC_PUBLIC_URL"]),
     ):
-        from .registration import waitlist_position
+        from .registration import stream_link, waitlist_position
 
         with_ticket = (
             template in TICKET_KINDS and registration.status is RegistrationStatus.CONFIRMED
@@ -121,7 +121,7 @@ def compose(message: OutboxMessage) -> Message | None:
                 "registration.ticket", token=registration.manage_token, _external=True
             ),
             event_url=url_for("public.event", event_id=event.id, _external=True),
-            show_stream=registration.attendance is Attendance.ONLINE and bool(event.stream_url),
+            stream_url=stream_link(registration),
             changes=describe_changes((message.payload or {}).get("changes", {})),
         )
         subject = render_template("mail/subject.txt", **context).strip()

@@ -604,6 +604,19 @@ def register(
     return Outcome(registration=registration, status=status, waitlist_position=position)
 
 
+def stream_link(registration: Registration) -> str | None:
+    """The online stream's link for a party that holds a place online; the people who come
+    in person, and those still waiting, don't get it (unless the organiser made it public)."""
+    event = registration.event
+    if (
+        event.stream_url
+        and registration.status is RegistrationStatus.CONFIRMED
+        and registration.attendance is Attendance.ONLINE
+    ):
+        return event.stream_url
+    return None
+
+
 def waitlist_position(registration: Registration) -> int | None:
     """1 for the first party waiting; None when not waiting."""
     if registration.status is not RegistrationStatus.WAITLISTED:

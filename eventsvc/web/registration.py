@@ -233,6 +233,7 @@ def _manage_page(registration, party_form=None, status=200):
         registration=registration,
         event=registration.event,
         position=rules.waitlist_position(registration),
+        stream_url=rules.stream_link(registration),
         party_form=party_form,
         cancel_form=ConfirmForm(),
         can_change=rules.resident_may_change(registration, utcnow()),

@@ -650,7 +650,13 @@ SPEC = {
                             "venue_name": {"type": "string"},
                             "venue_address": {"type": "string"},
                             "desk_opens_at": _TIME,
-                            "stream_url": {"type": ["string", "null"]},
+                            "stream_url": {
+                                "type": ["string", "null"],
+                                "description": "The online stream's link when its organiser "
+                                "made it public; otherwise null, and registrants taking part "
+                                "online find it in their registration "
+                                "(GET /registrations/{token}) and their mails.",
+                            },
                             "accessibility": {"type": "string"},
                             "language": {"type": "string"},
                             "campaign": {"type": ["string", "null"]},
@@ -769,6 +775,11 @@ SPEC = {
                     "event_id": {"type": "integer"},
                     "event_title": {"type": "string"},
                     "starts_at": {"type": "string", "format": "date-time"},
+                    "stream_url": {
+                        "type": ["string", "null"],
+                        "description": "The online stream's link, for a party that holds a "
+                        "place online; null otherwise.",
+                    },
                 },
             },
         },

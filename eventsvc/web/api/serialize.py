@@ -5,7 +5,12 @@ from __future__ import annotations
 from flask import url_for
 
 from ...models import Event, Registration
-from ...services.registration import Availability, RegistrationWindow, waitlist_position
+from ...services.registration import (
+    Availability,
+    RegistrationWindow,
+    stream_link,
+    waitlist_position,
+)
 
 
 def _time(value):
@@ -37,7 +42,7 @@ def event_detail(event: Event, window: RegistrationWindow, places: Availability)
         "venue_name": event.venue_name,
         "venue_address": event.venue_address,
         "desk_opens_at": _time(event.desk_opens_at),
-        "stream_url": event.stream_url,
+        "stream_url": event.stream_url if event.stream_public else None,
         "accessibility": event.accessibility,
         "language": event.language,
         "campaign": event.campaign.name if event.campaign else None,
@@ -82,4 +87,5 @@ def registration(item: Registration) -> dict:
         "event_id": item.event_id,
         "event_title": item.event.title,
         "starts_at": _time(item.event.starts_at),
+        "stream_url": stream_link(item),
     }

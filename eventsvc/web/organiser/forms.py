@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
     IntegerField,
@@ -73,6 +74,13 @@ class EventForm(FlaskForm):
             URL(message=_l("Enter a web address starting with https://")),
             Length(max=500),
         ],
+    )
+    stream_public = BooleanField(
+        _l("Stream link shown to everyone"),
+        description=_l(
+            "Tick for a public stream (e.g. a Facebook live). Otherwise only registered "
+            "participants get the link: in their confirmation, reminder and private page."
+        ),
     )
     capacity = IntegerField(
         _l("Places (people)"),

@@ -1,4 +1,4 @@
-"""registrations: the version of the privacy notice the resident agreed to
+"""the resident's journey: which privacy notice a registration agreed to; private stream links
 
 Revision ID: 0019
 Revises: 0011
@@ -21,8 +21,15 @@ def upgrade():
         batch_op.add_column(
             sa.Column("consent_notice_version", sa.String(length=20), nullable=True)
         )
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        # Every link becomes registrants-only until its organiser marks it public.
+        batch_op.add_column(
+            sa.Column("stream_public", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade():
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_column("stream_public")
     with op.batch_alter_table("registrations", schema=None) as batch_op:
         batch_op.drop_column("consent_notice_version")

@@ -356,3 +356,38 @@ def test_the_other_pages_pass_axe_too(demo, live_server, browser):
     context.close()
 
     assert {path: v for path, v in found.items() if v} == {}
+
+
+@on_sqlite
+@pytest.mark.parametrize("language", ("lv", "ru"))
+def test_on_a_phone_at_a_plus_plus_the_header_keeps_to_a_quarter_of_the_screen(
+    language, demo, live_server, browser
+):
+    festival, _ = demo
+    context, page = new_page(browser, live_server, language, viewport={"width": 390, "height": 844})
+    context.add_cookies([{"name": "text_size", "value": "largest", "url": live_server}])
+    page.goto(f"{live_server}/events/{festival.id}")
+    header = page.evaluate("document.querySelector('.site-header').getBoundingClientRect().height")
+    assert header <= 844 / 4, header
+    # The page's own title and the way to the form start on the first screen.
+    assert page.evaluate("document.querySelector('h1').getBoundingClientRect().top") < 844 / 2
+    assert page.locator(".jump-to-form a").is_visible()
+    # The menu folds behind one button that the keyboard opens.
+    assert not page.get_by_role("link", name=re.compile("Darbinieku|Вход для")).is_visible()
+    page.focus(".site-menu > summary")
+    page.keyboard.press("Enter")
+    assert page.get_by_role("link", name=re.compile("Darbinieku|Вход для")).is_visible()
+    # The language switch shows LV/RU/EN, and screen readers hear the language's name.
+    english = page.locator(".languages a[hreflang=en]")
+    assert english.inner_text().startswith("EN") and "English" in english.text_content()
+    context.close()
+
+
+@on_sqlite
+def test_on_a_wide_screen_the_menu_stands_open(demo, live_server, browser):
+    context, page = new_page(browser, live_server, "lv", viewport={"width": 1366, "height": 900})
+    page.goto(f"{live_server}/")
+    assert page.get_by_role("link", name="Darbinieku pieteikšanās").is_visible()
+    assert not page.locator(".site-menu > summary").is_visible()
+    assert page.locator(".languages a[hreflang=en]").inner_text() == "English"
+    context.close()

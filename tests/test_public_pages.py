@@ -26,6 +26,42 @@ def test_calendar_lists_upcoming_published_events_soonest_first(client, world, i
     assert "2 pasākumi" in body  # the count, in Latvian plural
 
 
+def test_calendar_cards_say_the_deadline_and_places_and_a_full_event_says_so(
+    client, world, in_days, now
+):
+    from eventsvc.extensions import db as _db
+    from eventsvc.services import registration as rules
+
+    deadline_day = to_riga(in_days(6)).date()
+    deadline = end_of_riga_day(deadline_day)
+    roomy = factories.event(
+        world.org_a, in_days(10), title="Brīvs", capacity=10, registration_closes_at=deadline
+    )
+    full = factories.event(world.org_a, in_days(11), title="Pilns", capacity=2)
+    for event, people in ((roomy, 3), (full, 2)):
+        rules.register(event.id, factories.registration_request(party_size=people), now)
+    _db.session.commit()
+
+    cards = text_of(client.get("/")).split('class="event-card"')[1:]
+    roomy_card, full_card = (next(c for c in cards if title in c) for title in ("Brīvs", "Pilns"))
+    assert f"Reģistrācija atvērta līdz {deadline_day.day}." in roomy_card
+    assert "Brīvas vietas: 7 no 10" in roomy_card and "Reģistrācija atvērta<" in roomy_card
+    assert "Pilns – rinda" in full_card and "Reģistrācija atvērta<" not in full_card
+    assert "jaunie pieteikumi nonāk rindā" in full_card
+
+    listed = {e["title"]: e for e in client.get("/api/v1/events").json["events"]}
+    assert (listed["Brīvs"]["places_left"], listed["Brīvs"]["full"]) == (7, False)
+    assert (listed["Pilns"]["places_left"], listed["Pilns"]["full"]) == (0, True)
+    assert listed["Brīvs"]["registration_closes_at"] == deadline.isoformat()
+
+
+def test_the_event_page_offers_a_register_link_at_its_top(client, world, in_days):
+    event = factories.event(world.org_a, in_days(10), description="Garš apraksts.")
+    body = text_of(client.get(f"/events/{event.id}"))
+    jump = body.index('href="#register"')
+    assert jump < body.index("Garš apraksts.") < body.index('id="register"')
+
+
 def test_cancelled_event_stays_listed_and_says_so(client, world, in_days):
     factories.event(
         world.org_a, in_days(4), title="Atceltā diskusija", status=EventStatus.CANCELLED

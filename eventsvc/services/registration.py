@@ -395,8 +395,7 @@ def _places(
         count = counted(db.session, event.id)
         in_person, online = count["confirmed_in_person_people"], count["confirmed_online_people"]
         waiting_people, waiting_parties = count["people_waitlisted"], count["waiting_parties"]
-    # At an online event every confirmed registration takes a place; otherwise only in person.
-    taking = in_person + online if event.format is EventFormat.ONLINE else in_person
+    taking = _taking_places(event, in_person, online)
     activities = event.activities if activities else []
     taken_by_activity = (
         dict(db.session.execute(_TAKEN_BY_ACTIVITY, {"event_id": event.id}).all())
@@ -415,6 +414,38 @@ def _places(
         waiting_parties=waiting_parties,
     )
     return places, existing_id
+
+
+def _taking_places(event: Event, in_person: int, online: int) -> int:
+    """At an online event every confirmed person takes a place; otherwise only those in person."""
+    return in_person + online if event.format is EventFormat.ONLINE else in_person
+
+
+def places_left_by_event(events: list[Event]) -> dict[int, int | None]:
+    """Places left at each of `events` (None: no limit), for a list of events: one query over
+    their counters, none per event."""
+    limited = [e for e in events if e.capacity is not None]
+    if not limited:
+        return {e.id: None for e in events}
+    rows = db.session.execute(
+        select(
+            EventStats.event_id,
+            EventStats.confirmed_in_person_people,
+            EventStats.confirmed_online_people,
+        ).where(EventStats.event_id.in_([e.id for e in limited]))
+    )
+    taken = {event_id: (in_person, online) for event_id, in_person, online in rows}
+    left: dict[int, int | None] = {e.id: None for e in events}
+    for event in limited:
+        if event.id not in taken:  # no counters yet (bulk SQL): count this one
+            count = counted(db.session, event.id)
+            taken[event.id] = (
+                count["confirmed_in_person_people"],
+                count["confirmed_online_people"],
+            )
+        assert event.capacity is not None
+        left[event.id] = max(event.capacity - _taking_places(event, *taken[event.id]), 0)
+    return left
 
 
 def availability(event: Event) -> Availability:

@@ -15,7 +15,7 @@ from ..services import calendar as calendar_service
 from ..services.calendar import CalendarFilter
 from ..services.ical import calendar_bytes
 from ..services.privacy_notice import PRIVACY_NOTICE_DATE
-from ..services.registration import availability, registration_window
+from ..services.registration import availability, places_left_by_event, registration_window
 from ..timezones import utcnow
 from .forms import CalendarFilterForm, page_arg
 
@@ -57,6 +57,7 @@ def calendar():
         page=page,
         args=args,
         windows={e.id: registration_window(e, now) for e in page.items},
+        places_left=places_left_by_event(page.items),
         now=now,
         feed_url=url_for(".calendar_feed", **args),
     )

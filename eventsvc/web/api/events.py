@@ -7,7 +7,7 @@ from ...extensions import db
 from ...models import EventKind, TargetGroup
 from ...services import calendar as calendar_service
 from ...services.calendar import CalendarFilter
-from ...services.registration import availability, registration_window
+from ...services.registration import availability, places_left_by_event, registration_window
 from ...timezones import utcnow
 from ..forms import MAX_PAGE
 from . import bp
@@ -61,8 +61,11 @@ def list_events():
         max_per_page=100,
         error_out=False,
     )
+    places_left = places_left_by_event(page.items)
     return jsonify(
-        events=[event_summary(e, registration_window(e, now)) for e in page.items],
+        events=[
+            event_summary(e, registration_window(e, now), places_left[e.id]) for e in page.items
+        ],
         page=page.page,
         pages=page.pages,
         total=page.total,

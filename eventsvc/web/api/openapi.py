@@ -44,6 +44,8 @@ _EVENT_SUMMARY = {
         "starts_at",
         "ends_at",
         "registration_state",
+        "places_left",
+        "full",
         "url",
     ],
     "properties": {
@@ -62,6 +64,17 @@ _EVENT_SUMMARY = {
             "items": {"type": "string", "enum": [g.value for g in TargetGroup]},
         },
         "registration_state": {"type": "string", "enum": [s.value for s in WindowState]},
+        "registration_closes_at": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "The deadline (exclusive); null: open until the event starts.",
+        },
+        "capacity": {"type": ["integer", "null"], "description": "people; null: no limit"},
+        "places_left": {"type": ["integer", "null"], "minimum": 0, "description": "null: no limit"},
+        "full": {
+            "type": "boolean",
+            "description": "No place left: a new registration goes on the waiting list.",
+        },
         "url": {"type": "string"},
     },
 }

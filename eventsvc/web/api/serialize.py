@@ -17,7 +17,7 @@ def _time(value):
     return value.isoformat() if value else None
 
 
-def event_summary(event: Event, window: RegistrationWindow) -> dict:
+def event_summary(event: Event, window: RegistrationWindow, places_left: int | None) -> dict:
     return {
         "id": event.id,
         "title": event.title,
@@ -31,13 +31,18 @@ def event_summary(event: Event, window: RegistrationWindow) -> dict:
         "format": event.format.value,
         "target_groups": [g.value for g in event.target_groups],
         "registration_state": window.state.value,
+        "registration_closes_at": _time(window.closes_at),
+        "capacity": event.capacity,
+        "places_left": places_left,
+        # No place left now: a new registration goes on the waiting list.
+        "full": places_left == 0,
         "url": url_for("public.event", event_id=event.id, _external=True),
     }
 
 
 def event_detail(event: Event, window: RegistrationWindow, places: Availability) -> dict:
     return {
-        **event_summary(event, window),
+        **event_summary(event, window, places.places_left),
         "description": event.description,
         "venue_name": event.venue_name,
         "venue_address": event.venue_address,

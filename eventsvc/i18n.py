@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import current_app, has_request_context, request
-from flask_babel import format_date, format_datetime, format_time, get_locale, pgettext
+from flask_babel import format_date, format_time, get_locale, pgettext
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
@@ -21,6 +21,8 @@ from .models import (
     EventKind,
     EventStatus,
     OrganisationKind,
+    OutboxStatus,
+    RegistrationSource,
     RegistrationStatus,
     Role,
     SpeakerRole,
@@ -120,7 +122,26 @@ LABELS: dict[type, dict] = {
         RegistrationStatus.WAITLISTED: _l("Waiting list"),
         RegistrationStatus.CANCELLED: _l("Cancelled"),
     },
+    RegistrationSource: {
+        RegistrationSource.WEB: _l("on the website"),
+        RegistrationSource.API: _l("through another website"),
+        RegistrationSource.ORGANISER: _l("by the organiser (e.g. by phone)"),
+        RegistrationSource.WALK_IN: _l("at the door"),
+    },
+    OutboxStatus: {
+        OutboxStatus.PENDING: _l("Waiting to be sent"),
+        OutboxStatus.SENT: _l("Sent"),
+        OutboxStatus.FAILED: _l("Not delivered"),
+        OutboxStatus.SKIPPED: _l("Nothing to send"),
+    },
 }
+
+# A language as a word of the page's language (the switcher names each in its own instead).
+LANGUAGE_WORDS = {"lv": _l("Latvian"), "ru": _l("Russian"), "en": _l("English")}
+
+
+def language_word(code: str) -> str:
+    return str(LANGUAGE_WORDS.get(code, code))
 
 
 def label(value) -> str:
@@ -170,7 +191,9 @@ def local_time(value: datetime) -> str:
 
 
 def local_datetime(value: datetime, fmt: str = "medium") -> str:
-    return format_datetime(value, fmt)
+    """A day and a time as people say them, in Riga: "10 Dec 2026, 13:00" — never seconds or a
+    zone ("13:00:00 EET"), which Babel's own medium and long formats add."""
+    return f"{local_date(value, fmt)}, {local_time(value)}"
 
 
 def tel_href(phone: str) -> str:
@@ -186,4 +209,5 @@ def init_app(app) -> None:
         local_time=local_time,
         local_datetime=local_datetime,
         tel_href=tel_href,
+        language_word=language_word,
     )

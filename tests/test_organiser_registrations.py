@@ -146,3 +146,33 @@ def test_another_organisations_registrations_are_out_of_reach(client, world, eve
     )
     _db.session.expire_all()
     assert _db.session.get(Registration, anna.id).status is RegistrationStatus.CONFIRMED
+
+
+def test_pages_read_like_words_not_codes(client, world, event, now):
+    """Times as 13:00 in Riga, sources and languages as words, one plain sentence when done."""
+    login(client, world.organiser_a.email)
+    russian = rules.register(
+        event.id, factories.registration_request(name="Olga", language="ru"), now
+    ).registration
+    _db.session.commit()
+    page = text_of(client.get(f"/manage/events/{event.id}/registrations/{russian.id}"))
+    assert "krievu" in page and "tīmekļvietnē" in page
+    assert ">ru<" not in page and "(web)" not in page
+    overview = text_of(client.get(f"/manage/events/{event.id}"))
+    for code in (":00:00", "EET", "EEST", "+0200", "+0300"):
+        assert code not in overview and code not in page, code
+    response = post_form(
+        client,
+        f"/manage/events/{event.id}/registrations/new",
+        {
+            "name": "Pa tālruni",
+            "phone": "+371 20000000",
+            "party_size": "1",
+            "language": "lv",
+            "consent": "y",
+        },
+    )
+    assert response.status_code == 302
+    done = text_of(client.get(response.location))
+    assert "Pieteikums saglabāts rindā." in done  # the event is full: 7 of 5 taken
+    assert "Reģistrēts:" not in done

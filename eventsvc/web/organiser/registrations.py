@@ -97,7 +97,12 @@ def add_registration(event_id: int):
             form, event.id, RegistrationSource.ORGANISER, by_user=current_user
         )
         if outcome is not None:
-            flash(_("Registered: %(status)s.", status=label(outcome.status)), "success")
+            flash(
+                _("The registration is saved: the place is reserved.")
+                if outcome.status is RegistrationStatus.CONFIRMED
+                else _("The registration is saved on the waiting list."),
+                "success",
+            )
             return redirect(
                 url_for(".registration", event_id=event.id, registration_id=outcome.registration.id)
             )

@@ -299,3 +299,32 @@ def test_posts_without_csrf_token_are_refused(client, world, in_days):
     assert event.status is EventStatus.DRAFT
     response = client.post("/login", data={"email": "a@example.lv", "password": factories.PASSWORD})
     assert response.status_code == 400
+
+
+def test_a_new_event_starts_in_the_organisers_own_municipality(client, world):
+    login(client, world.organiser_a.email)  # Tukums, after Daugavpils in the list
+    form = text_of(client.get("/manage/events/new"))
+    selected = form[form.index('id="municipality_id"') :]
+    selected = selected[: selected.index("</select>")]
+    assert f'<option selected value="{world.tukums.id}">' in selected
+
+
+def test_publishing_after_the_deadline_warns_first(client, world, in_days, now):
+    event = factories.event(
+        world.org_a,
+        in_days(10),
+        status=EventStatus.DRAFT,
+        registration_closes_at=now - timedelta(hours=1),
+    )
+    login(client, world.organiser_a.email)
+    page = f"/manage/events/{event.id}"
+    response = post_form(client, f"{page}/publish", {}, form_url=page)
+    assert response.status_code == 200
+    assert "nobody can register" not in text_of(response)  # it speaks Latvian
+    assert "neviens nevarēs pieteikties" in text_of(response)
+    _db.session.refresh(event)
+    assert event.status is EventStatus.DRAFT  # nothing went live without asking
+    response = post_form(client, f"{page}/publish", {"confirm": "yes"}, form_url=page)
+    assert response.status_code == 302
+    _db.session.refresh(event)
+    assert event.status is EventStatus.PUBLISHED

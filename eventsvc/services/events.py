@@ -35,7 +35,7 @@ from ..timezones import end_of_riga_day, riga_local_to_utc
 from . import NotFound, ServiceError, ValidationFailed, audit
 from .access import can_manage_organisation, managed_organisation_ids, require_organiser
 from .notifications import notify_registrants
-from .registration import promote_waitlist
+from .registration import effective_close, promote_waitlist
 
 
 @dataclass
@@ -209,6 +209,18 @@ def notice_facts(event: Event) -> dict[str, str | None]:
         "format": event.format.value,
         "stream_url": event.stream_url or "",
     }
+
+
+def publish_warnings(event: Event, now: datetime) -> list[str]:
+    """What would keep people from registering once `event` is live: asked about before it
+    goes out (an organiser may still publish it, e.g. to announce it without registration)."""
+    closes = effective_close(event)
+    opens = event.registration_opens_at
+    if now >= closes:
+        return [_("The registration deadline has passed: once published, nobody can register.")]
+    if opens is not None and opens >= closes:
+        return [_("Registration would open only after it closes: nobody could register.")]
+    return []
 
 
 def publish_event(user: User, event: Event, now: datetime) -> None:

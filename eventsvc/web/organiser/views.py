@@ -161,6 +161,11 @@ def _event_data(form: EventForm) -> EventData:
 @bp.route("/events/new", methods=["GET", "POST"])
 def new_event():
     form = _event_form()
+    if request.method == "GET":  # the organiser's own place, not the first of the list
+        home = next(
+            (o.municipality_id for o in access.organisations_managed_by(current_user)), None
+        )
+        form.municipality_id.data = home
     if form.validate_on_submit():
         try:
             event = event_service.create_event(current_user, _event_data(form))
@@ -230,6 +235,10 @@ def _state_change(event_id: int, action, done_message: str):
 
 @bp.post("/events/<int:event_id>/publish")
 def publish(event_id: int):
+    event = access.event_for_manager(current_user, event_id)
+    warnings = event_service.publish_warnings(event, utcnow())
+    if warnings and request.form.get("confirm") != "yes":
+        return render_template("organiser/publish.html", event=event, warnings=warnings)
     return _state_change(
         event_id,
         lambda e: event_service.publish_event(current_user, e, utcnow()),

@@ -1,4 +1,5 @@
-"""Exports: no cell of any CSV runs as a formula."""
+"""Exports: no cell of any CSV runs as a formula, and no other site can start a download
+(each writes an audit entry in the signed-in person's name)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import csv
 import io
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from eventsvc.extensions import db as _db
-from eventsvc.models import Municipality, Registration
+from eventsvc.models import AuditEntry, Municipality, Registration
 from eventsvc.services import registration as rules
 from eventsvc.services.spreadsheet import csv_bytes, safe_cell
 
@@ -101,3 +102,85 @@ def test_the_ministrys_csvs_neutralise_titles_and_names(client, world, event, no
     by_municipality = cells(client.get("/stats/municipality.csv"))
     assert_no_formula(by_municipality)
     assert "'-Tukums" in [row[0] for row in by_municipality]
+
+
+# --- only from our own pages ---------------------------------------------------------------
+
+
+def audit_rows() -> int:
+    _db.session.expire_all()
+    return _db.session.scalar(select(func.count(AuditEntry.id)))
+
+
+def export_urls(event) -> list[str]:
+    return [
+        f"/manage/events/{event.id}/registrations.csv",
+        f"/manage/events/{event.id}/attendance-sheet",
+        "/stats/events.csv",
+        "/stats/kind.csv",
+        f"/api/v1/events/{event.id}/checkins/offline",
+    ]
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site", "Cross-Site"])
+def test_another_site_cannot_start_an_export(client, world, event, site):
+    login(client, world.organiser_a.email)
+    before = audit_rows()
+    for url in export_urls(event):
+        response = client.get(url, headers={"Sec-Fetch-Site": site})
+        assert response.status_code == 403, url
+        if url.startswith("/api/"):
+            assert response.json["error"]["code"] == "forbidden"
+        else:
+            assert "tikai no šīs vietnes lapām" in response.get_data(as_text=True)
+    assert audit_rows() == before
+
+
+@pytest.mark.parametrize("site", ["same-origin", "none", None])
+def test_our_own_pages_bookmarks_and_scripts_still_export(client, world, event, site):
+    login(client, world.organiser_a.email)
+    headers = {"Sec-Fetch-Site": site} if site else {}
+    before = audit_rows()
+    for url in export_urls(event):
+        assert client.get(url, headers=headers).status_code == 200, url
+    assert audit_rows() > before
+
+
+def test_a_click_downloads_and_another_sites_link_is_refused(
+    world, event, now, live_server, browser
+):
+    rules.register(event.id, factories.registration_request(phone="-1-1-1-1"), now)
+    _db.session.commit()
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/login")
+        page.fill("#email", world.organiser_a.email)
+        page.fill("#password", factories.PASSWORD)
+        page.press("#password", "Enter")
+        page.wait_for_url(f"{live_server}/manage/")
+        page.goto(f"{live_server}/manage/events/{event.id}/registrations")
+        before = audit_rows()
+        with page.expect_download() as download:
+            page.click(f'a[href$="/manage/events/{event.id}/registrations.csv"]')
+        with open(download.value.path(), "rb") as file:
+            body = file.read()
+        assert body.startswith("\ufeff".encode()) and b"'-1-1-1-1" in body
+        assert audit_rows() == before + 1
+
+        # Another site (localhost is another site than 127.0.0.1) links to the same download;
+        # the browser still sends the session cookie on a top-level navigation (SameSite=Lax).
+        other_site = live_server.replace("127.0.0.1", "localhost")
+        page.goto(f"{other_site}/")
+        target = f"{live_server}/manage/events/{event.id}/registrations.csv"
+        page.evaluate(
+            """url => { const a = document.createElement('a'); a.href = url;
+                        a.id = 'evil'; a.textContent = 'x'; document.body.append(a); }""",
+            target,
+        )
+        with page.expect_response(target) as answer:
+            page.click("#evil")
+        assert answer.value.status == 403
+        assert audit_rows() == before + 1
+    finally:
+        context.close()

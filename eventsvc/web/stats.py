@@ -19,6 +19,7 @@ from ..services.spreadsheet import csv_bytes
 from ..services.stats import METRICS, GroupBy, StatsFilter
 from ..timezones import to_riga, utcnow
 from .forms import FlaskForm
+from .same_origin import same_origin_only
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 
@@ -162,6 +163,7 @@ def _csv(filename: str, header: list[str], rows) -> Response:
 
 
 @bp.get("/<group>.csv")
+@same_origin_only
 def table_csv(group: str):
     if group not in GroupBy._value2member_map_:
         abort(404)
@@ -176,6 +178,7 @@ def table_csv(group: str):
 
 
 @bp.get("/events.csv")
+@same_origin_only
 def events_csv():
     filters, scope = parse_filters(request.args)[1], _scope()
     lines = stats.events_behind(filters or StatsFilter(), scope, utcnow())

@@ -33,6 +33,7 @@ from ..registration import (
     qr_response,
     submit_registration,
 )
+from ..same_origin import same_origin_only
 from . import bp
 
 CSV_HEADERS = {
@@ -170,6 +171,7 @@ def _cancelled_message(n: int) -> str:
 
 
 @bp.get("/events/<int:event_id>/registrations.csv")
+@same_origin_only
 def registrations_export(event_id: int):
     event = access.event_for_manager(current_user, event_id)
 
@@ -194,6 +196,7 @@ def registrations_export(event_id: int):
 
 
 @bp.get("/events/<int:event_id>/attendance-sheet")
+@same_origin_only
 def attendance_sheet(event_id: int):
     event = access.event_for_manager(current_user, event_id)
     rows = db.session.scalars(registrations_query(event, status=RegistrationStatus.CONFIRMED)).all()

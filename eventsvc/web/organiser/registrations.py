@@ -224,7 +224,6 @@ def registration_ticket(event_id: int, registration_id: int):
         registration=item,
         event=event,
         qr_url=url_for(".registration_qr", event_id=event.id, registration_id=item.id),
-        manage_url=url_for("registration.manage", token=item.manage_token, _external=True),
     )
 
 

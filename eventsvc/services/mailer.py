@@ -317,8 +317,9 @@ def claim_next(now: datetime) -> Claim | None:
 
 
 def _record(claim: Claim, **values) -> bool:
-    """Write the outcome of a claim and commit; False (nothing written) if the lease was lost
-    meanwhile, to a worker that claimed the message again."""
+    """Write the outcome of a claim and commit; False (nothing written) if the claim is gone:
+    its lease expired and another worker claimed the message again, or the message was
+    erased with its registration meanwhile (services/privacy.py)."""
     done = db.session.execute(
         update(OutboxMessage)
         .where(
@@ -331,7 +332,7 @@ def _record(claim: Claim, **values) -> bool:
     ).rowcount
     db.session.commit()
     if not done:
-        log.warning("outbox message %s: its lease expired before the outcome was noted", claim.id)
+        log.warning("outbox message %s: its claim was gone before the outcome was noted", claim.id)
     return bool(done)
 
 

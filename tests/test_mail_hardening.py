@@ -213,7 +213,7 @@ def _shows_one_undelivered(client, world, event, name, phone, address_start):
     admin = client.application.test_client()
     login(admin, world.admin.email)
     outbox_page = admin.get("/admin/outbox").get_data(as_text=True)
-    assert address_start in outbox_page
+    assert address_start in outbox_page and "Biļete (reģistrācija apstiprināta)" in outbox_page
 
 
 def test_the_development_mailbox_delivers_addresses_beyond_ascii(app, client, event, now, tmp_path):

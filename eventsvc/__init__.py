@@ -17,7 +17,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import i18n
 from .config import load_config
-from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "migrations"
@@ -42,7 +42,6 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
-    mail.init_app(app)
     limiter.init_app(app)
     csrf.init_app(app)
     babel.init_app(

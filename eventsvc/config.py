@@ -60,6 +60,13 @@ def load_config(
     retention_days = env.get("EVENTSVC_RETENTION_DAYS", "90")
     if not retention_days.isascii() or not retention_days.isdigit() or int(retention_days) < 1:
         raise ConfigError("EVENTSVC_RETENTION_DAYS must be a whole number of days, 1 or more")
+    mail_timeout = env.get("MAIL_TIMEOUT", "20")
+    try:
+        mail_timeout_seconds = float(mail_timeout)
+    except ValueError:
+        mail_timeout_seconds = 0.0
+    if not 0 < mail_timeout_seconds <= 300:
+        raise ConfigError("MAIL_TIMEOUT must be a number of seconds, more than 0 and at most 300")
 
     settings = {
         "ENV_NAME": "production" if production else "development",
@@ -96,7 +103,9 @@ def load_config(
         "MAIL_DEFAULT_SENDER": env.get(
             "MAIL_DEFAULT_SENDER", "Kopienas pasākumi <noreply@eventsvc.localhost>"
         ),
-        "MAIL_TIMEOUT": 20,
+        # Seconds the mail worker waits for the SMTP server at each step (connect, each reply)
+        # before it gives up on this pass: a hung server costs at most this, per message.
+        "MAIL_TIMEOUT": mail_timeout_seconds,
         # Where residents report an accessibility barrier (the accessibility statement) and
         # whom they reach about the service itself; the operator sets its own.
         "EVENTSVC_ACCESSIBILITY_EMAIL": env.get(

@@ -6,7 +6,6 @@ from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
-from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -15,7 +14,6 @@ from .models.base import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-mail = Mail()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()

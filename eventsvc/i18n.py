@@ -144,6 +144,24 @@ def language_word(code: str) -> str:
     return str(LANGUAGE_WORDS.get(code, code))
 
 
+# What each kind of queued message is about (services/notifications.py KINDS), for staff.
+MESSAGE_KINDS = {
+    "registration_confirmed": _l("Ticket (registration confirmed)"),
+    "registration_repeated": _l("Ticket sent again"),
+    "registration_promoted": _l("Ticket (a place from the waiting list)"),
+    "registration_waitlisted": _l("Placed on the waiting list"),
+    "registration_cancelled": _l("Registration cancelled"),
+    "registration_changed": _l("Registration changed"),
+    "event_changed": _l("Change to the event"),
+    "event_cancelled": _l("Event cancelled"),
+    "event_reminder": _l("Reminder the day before"),
+}
+
+
+def message_kind(kind: str) -> str:
+    return str(MESSAGE_KINDS.get(kind, kind))
+
+
 def label(value) -> str:
     """The translated name of an enum member."""
     return str(LABELS[type(value)][value])
@@ -205,6 +223,7 @@ def init_app(app) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(
         label=label,
+        message_kind=message_kind,
         local_date=local_date,
         local_time=local_time,
         local_datetime=local_datetime,

@@ -54,7 +54,6 @@ def app(request, tmp_path_factory):
             "EVENTSVC_INPROCESS_MAIL_WORKER": False,
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": 9,
-            "MAIL_SUPPRESS_SEND": False,  # Flask-Mail would otherwise send nothing under TESTING
             # Rate limits are tested on their own (test_rate_limits.py); elsewhere a high
             # limit keeps the limiter's code running without tests counting each other.
             "RATELIMIT_REGISTRATION": TEST_RATE_LIMIT,
@@ -202,16 +201,21 @@ class Inbox:
 
     def __init__(self):
         self.messages: list[bytes] = []
-        self.refuse: set[str] = set()  # recipients answered with 550
+        # Recipients refused at RCPT, with the reply: "550 5.1.1 …" (for good), "451 …" (now).
+        self.refuse: dict[str, str] = {}
+        self.envelopes: list[tuple[str, list[str], list[str]]] = []  # from, to, MAIL options
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
+            return self.refuse[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope.content)
+        self.envelopes.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), list(envelope.mail_options))
+        )
         return "250 Message accepted for delivery"
 
     def parsed(self):
@@ -230,12 +234,14 @@ def _free_port() -> int:
 
 
 class SMTPServer:
-    def __init__(self, port: int):
+    def __init__(self, port: int, smtputf8: bool = False):
         from aiosmtpd.controller import Controller
 
         self.port = port
         self.inbox = Inbox()
-        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=port)
+        self._controller = Controller(
+            self.inbox, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8
+        )
 
     def start(self):
         self._controller.start()
@@ -246,22 +252,28 @@ class SMTPServer:
 
 @pytest.fixture
 def smtp_server(app):
-    """A real SMTP server (aiosmtpd) on 127.0.0.1; the app sends to it during the test."""
-    server = SMTPServer(_free_port())
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; the app sends to it during the test. It
+    does not offer SMTPUTF8 (aiosmtpd's default); `smtputf8_server` does."""
+    yield from _serve_smtp(app, smtputf8=False)
+
+
+@pytest.fixture
+def smtputf8_server(app):
+    """Like `smtp_server`, offering SMTPUTF8 (addresses with letters beyond ASCII)."""
+    yield from _serve_smtp(app, smtputf8=True)
+
+
+def _serve_smtp(app, smtputf8: bool):
+    server = SMTPServer(_free_port(), smtputf8=smtputf8)
     server.start()
     _allowed_smtp_ports.add(server.port)
     saved = {k: app.config[k] for k in ("MAIL_SERVER", "MAIL_PORT", "EVENTSVC_MAIL_BACKEND")}
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, EVENTSVC_MAIL_BACKEND="smtp")
-    app.extensions["mail"].server, app.extensions["mail"].port = "127.0.0.1", server.port
     yield server
     with contextlib.suppress(Exception):  # already stopped by the test
         server.stop()
     _allowed_smtp_ports.discard(server.port)
     app.config.update(saved)
-    app.extensions["mail"].server, app.extensions["mail"].port = (
-        saved["MAIL_SERVER"],
-        saved["MAIL_PORT"],
-    )
 
 
 @pytest.fixture

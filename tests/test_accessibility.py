@@ -15,7 +15,14 @@ import pytest
 from sqlalchemy import select
 
 from eventsvc.extensions import db as _db
-from eventsvc.models import Event, EventKind, Registration, RegistrationStatus
+from eventsvc.models import (
+    Event,
+    EventKind,
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+    RegistrationStatus,
+)
 from eventsvc.services.demo import DEMO_PASSWORD, load_demo
 
 AXE = Path(__file__).parent / "vendor/axe-core/axe.min.js"
@@ -311,6 +318,17 @@ def test_event_text_keeps_its_own_language(demo, live_server, browser):
 def test_the_other_pages_pass_axe_too(demo, live_server, browser):
     """Beyond the resident's path: sign-in, privacy, the organiser's and the admin's pages (in Latvian)."""
     festival, confirmed = demo
+    # A message that could not be delivered: the event page lists it, to phone the person.
+    _db.session.add(
+        OutboxMessage(
+            kind="registration_confirmed",
+            registration_id=confirmed.id,
+            recipient=confirmed.email or "nobody@example.lv",
+            status=OutboxStatus.FAILED,
+            last_error="550 5.1.1 mailbox unavailable",
+        )
+    )
+    _db.session.commit()
     found: dict[str, list[str]] = {}
 
     def visit(path: str) -> None:
@@ -341,6 +359,8 @@ def test_the_other_pages_pass_axe_too(demo, live_server, browser):
         "/account/tokens",
     ):
         visit(path)
+    page.goto(f"{live_server}/manage/events/{festival.id}")
+    assert page.locator("#undelivered-title").inner_text() == "1 vēstuli nevarēja piegādāt"
     context.close()
 
     context, page = new_page(browser, live_server, "lv")

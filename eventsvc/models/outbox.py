@@ -15,8 +15,10 @@ from .registrations import Registration
 
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker until claimed_until (its lease)
     SENT = "sent"
-    FAILED = "failed"  # gave up after the last retry; shown to admins
+    FAILED = "failed"  # refused for good, or gave up after the last retry; shown to admins
+    # and to the event's organisers
     SKIPPED = "skipped"  # nothing to send (e.g. no email address any more)
 
 
@@ -46,5 +48,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # While SENDING: the worker's lease. No row lock is held during the SMTP conversation; a
+    # worker that dies mid-send leaves a lease that expires, and the message is claimed again.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     registration: Mapped[Registration | None] = relationship()

@@ -1,14 +1,19 @@
-"""iCalendar files for one event and for the calendar feed (RFC 5545 via `icalendar`)."""
+"""iCalendar files for one event and for the calendar feed (RFC 5545 via `icalendar`).
+
+Every text goes in as an escaped TEXT value (vText), with control characters replaced:
+RFC 5545 forbids them, and a title stored with a newline must not break the file (nor the
+ticket mail that carries it)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from icalendar import Calendar
+from icalendar import Calendar, vText
 from icalendar import Event as VEvent
 
 from ..models import Event, EventStatus
+from .plain_text import multi_line, one_line
 
 PRODID = "-//eventsvc//Community events//LV"
 
@@ -20,12 +25,12 @@ def _vevent(event: Event, url: str, uid_domain: str, stamp: datetime) -> VEvent:
     vevent.add("dtstart", event.starts_at)  # aware UTC: written as ...Z
     vevent.add("dtend", event.ends_at)
     vevent.add("last-modified", event.updated_at)
-    vevent.add("summary", event.title)
+    vevent.add("summary", vText(one_line(event.title)))
     description = "\n\n".join(part for part in (event.summary, event.description, url) if part)
-    vevent.add("description", description)
-    location = ", ".join(part for part in (event.venue_name, event.venue_address) if part)
+    vevent.add("description", vText(multi_line(description)))
+    location = ", ".join(one_line(part) for part in (event.venue_name, event.venue_address) if part)
     if location:
-        vevent.add("location", location)
+        vevent.add("location", vText(location))
     vevent.add("url", url)
     vevent.add("status", "CANCELLED" if event.status is EventStatus.CANCELLED else "CONFIRMED")
     return vevent
@@ -42,7 +47,8 @@ def calendar_bytes(
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", name)
+    # An X- property is not escaped by icalendar unless it is given as vText.
+    cal.add("x-wr-calname", vText(one_line(name)))
     cal.add("x-wr-timezone", "Europe/Riga")
     for event in events:
         cal.add_component(_vevent(event, url_for_event(event), uid_domain, now))

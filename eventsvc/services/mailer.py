@@ -1,48 +1,71 @@
-"""The outbox worker: renders queued messages and delivers them, exactly once each.
+"""The outbox worker: renders queued messages and delivers them, once each.
 
-Each message is claimed in its own short transaction (FOR UPDATE SKIP LOCKED on
-PostgreSQL, so several workers share the queue; the write lock on SQLite), sent, marked
-sent and committed. A message the server refuses is retried with exponential backoff and,
-after MAX_ATTEMPTS, marked failed for an admin to see. When the server cannot be reached
-at all, nothing is charged to the messages: the pass stops and the worker tries later.
+A message is claimed in a short transaction of its own: marked "sending" with a lease
+(claimed_until) and committed before any SMTP, so that no row lock and no open transaction
+spans the conversation with the server. Several workers share the queue (FOR UPDATE SKIP
+LOCKED on PostgreSQL, the write lock for a moment on SQLite). The result is recorded in a
+second short transaction, only while the lease is still this worker's; a worker that dies
+mid-send leaves a lease that expires, and the message is claimed again (a message that kept
+killing its workers fails after MAX_ATTEMPTS claims). At worst a message whose worker died
+between the server's yes and its own note is sent twice; none is lost.
 
-Two delivery backends: "smtp" (Flask-Mail to MAIL_SERVER) and "mailbox" (the embedded
-default: each message is written as an .eml file that the development mailbox page shows).
+What a failure costs a message (the kinds are in mail_transport):
+- the server cannot be reached: nothing; the claim is handed back and the pass stops.
+- a permanent refusal (a 5xx reply, an address the server cannot carry): failed at once, for
+  the admins (/admin/outbox) and the event's organisers (its page) to see and phone the person.
+- anything else (a 4xx reply, a timeout or lost connection mid-message, a message that cannot
+  be rendered): retried with exponential backoff, failed after MAX_ATTEMPTS.
+A part that cannot be built (the QR code, the calendar file) never stops a message: it goes
+without that part, and the traceback is logged.
 """
 
 from __future__ import annotations
 
-import contextlib
-import smtplib
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
 
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_mail import Message
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select, update
 
-from ..extensions import db, mail
+from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, Registration, RegistrationStatus
+from ..timezones import utcnow
 from .ical import calendar_bytes
 from .locking import sqlite_write_lock
+from .mail_transport import (
+    Envelope,
+    MailServerUnavailable,
+    PermanentFailure,
+    TemporaryFailure,
+    as_bytes,
+    smtp_address,
+    transport_for,
+)
+from .plain_text import one_line
 from .tickets import qr_png
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=6)
+# How long a claim stays this worker's. Far longer than one message can take: each step of the
+# SMTP conversation is bounded by MAIL_TIMEOUT (at most 300 s, config.py), and a message is a
+# handful of steps.
+LEASE = timedelta(minutes=30)
 TICKET_KINDS = {"confirmation", "promoted", "changed", "event_changed", "reminder"}
 
 
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, 4 min … at most 6 hours."""
     return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
-
-
-class MailServerUnavailable(Exception):
-    """The SMTP server could not be reached: no message is to blame."""
 
 
 @dataclass
@@ -88,18 +111,53 @@ def _template_for(message: OutboxMessage, registration: Registration) -> str | N
     return TEMPLATES[message.kind]
 
 
-def compose(message: OutboxMessage) -> Message | None:
-    """The mail for a queued message, in its recipient's language; None if moot now."""
+@dataclass(frozen=True)
+class Outgoing:
+    """A composed message, ready for the transport."""
+
+    envelope: Envelope
+    message: EmailMessage
+
+    def as_bytes(self) -> bytes:
+        return as_bytes(self.message, self.envelope)
+
+
+def _optional_part(message_id: int, what: str, build: Callable[[], bytes]) -> bytes | None:
+    """A part the message can go without: its failure is logged (with the traceback) and
+    the message goes all the same."""
+    try:
+        return build()
+    except Exception:
+        log.exception(
+            "outbox message %s: the %s could not be built; sent without it", message_id, what
+        )
+        return None
+
+
+def _host(url: str) -> str:
+    return url.split("//")[-1].split(":")[0].split("/")[0]
+
+
+def compose(message: OutboxMessage) -> Outgoing | None:
+    """The mail for a queued message, in its recipient's language; None if moot now.
+    PermanentFailure for an address no mail server could carry."""
     registration = message.registration
     if registration is None or not registration.email:
         return None
     template = _template_for(message, registration)
     if template is None:
         return None
+    config = current_app.config
+    recipient, smtputf8 = smtp_address(message.recipient)
+    sender_name, sender_address = parseaddr(config["MAIL_DEFAULT_SENDER"])
+    envelope = Envelope(
+        sender=smtp_address(sender_address)[0], recipient=recipient, smtputf8=smtputf8
+    )
     event = registration.event
+    host = _host(config["EVENTSVC_PUBLIC_URL"])
     with (
         force_locale(message.language),
-        current_app.test_request_context("/", base_url=current_app.config["EVENTSVC_PUBLIC_URL"]),
+        current_app.test_request_context("/", base_url=config["EVENTSVC_PUBLIC_URL"]),
     ):
         from .registration import stream_link, waitlist_position
 
@@ -124,37 +182,58 @@ def compose(message: OutboxMessage) -> Message | None:
             stream_url=stream_link(registration),
             changes=describe_changes((message.payload or {}).get("changes", {})),
         )
-        subject = render_template("mail/subject.txt", **context).strip()
-        mail_message = Message(
-            subject=subject,
-            recipients=[message.recipient],
-            body=render_template("mail/message.txt", **context),
-            html=render_template("mail/message.html", **context),
-            sender=current_app.config["MAIL_DEFAULT_SENDER"],
-            extra_headers={
-                "Auto-Submitted": "auto-generated",
-                "X-Eventsvc-Message": str(message.id),
-            },
+        qr = (
+            _optional_part(message.id, "QR code", lambda: qr_png(registration.ticket_secret))
+            if with_ticket
+            else None
         )
-        if with_ticket:
-            png = qr_png(registration.ticket_secret)
-            mail_message.attach(
-                "qr.png", "image/png", png, disposition="inline", headers={"Content-ID": "<qr>"}
-            )
-            mail_message.attach(_("ticket") + ".png", "image/png", png)
+        ics = None
         if template not in ("cancelled", "event_cancelled"):
-            ics = calendar_bytes(
-                [event],
-                url_for_event=lambda e: context["event_url"],
-                uid_domain=current_app.config["EVENTSVC_PUBLIC_URL"]
-                .split("//")[-1]
-                .split(":")[0]
-                .split("/")[0],
-                name=event.title,
-                now=message.created_at,
+            ics = _optional_part(
+                message.id,
+                "calendar file",
+                lambda: calendar_bytes(
+                    [event],
+                    url_for_event=lambda e: context["event_url"],
+                    uid_domain=host,
+                    name=event.title,
+                    now=message.created_at,
+                ),
             )
-            mail_message.attach("event.ics", "text/calendar; charset=utf-8; method=PUBLISH", ics)
-        return mail_message
+        context["with_qr"] = qr is not None
+        # The subject is text: the HTML part shows it escaped, like everything else there.
+        context["subject"] = one_line(render_template("mail/subject.txt", **context))
+        text = render_template("mail/message.txt", **context)
+        html = render_template("mail/message.html", **context)
+        ticket_name = _("ticket") + ".png"
+
+    mail = EmailMessage()
+    mail["Subject"] = context["subject"]
+    mail["From"] = Address(display_name=one_line(sender_name), addr_spec=envelope.sender)
+    # As text: Address() refuses a local part beyond ASCII, which SMTPUTF8 carries as it is.
+    mail["To"] = envelope.recipient
+    mail["Date"] = format_datetime(utcnow())
+    mail["Message-ID"] = make_msgid(domain=host)
+    mail["Auto-Submitted"] = "auto-generated"
+    mail["X-Eventsvc-Message"] = str(message.id)
+    # Quoted-printable keeps the body 7-bit: no server needs 8BITMIME for it.
+    mail.set_content(text, cte="quoted-printable")
+    mail.add_alternative(html, subtype="html", cte="quoted-printable")
+    if qr is not None:
+        html_part = mail.get_payload()[1]
+        html_part.add_related(
+            qr, "image", "png", cid="<qr>", filename="qr.png", disposition="inline"
+        )
+        mail.add_attachment(qr, "image", "png", filename=ticket_name)
+    if ics is not None:
+        mail.add_attachment(
+            ics,
+            "text",
+            "calendar",
+            filename="event.ics",
+            params={"charset": "utf-8", "method": "PUBLISH"},
+        )
+    return Outgoing(envelope=envelope, message=mail)
 
 
 def describe_changes(changes: dict[str, list]) -> list[tuple[str, str, str]]:
@@ -183,99 +262,161 @@ def describe_changes(changes: dict[str, list]) -> list[tuple[str, str, str]]:
 # --- delivery ------------------------------------------------------------------------
 
 
-def _claim_next(now: datetime) -> OutboxMessage | None:
-    query = (
-        select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id)
-        .limit(1)
-    )
-    if sqlite_write_lock():
-        return db.session.scalar(query)
-    return db.session.scalar(query.with_for_update(skip_locked=True))
+@dataclass(frozen=True)
+class Claim:
+    """A message this worker holds: its id, its attempts counting this one, and the lease
+    (which also tells this claim from a later one of the same message)."""
+
+    id: int
+    attempts: int
+    until: datetime
 
 
-class _Sender:
-    """One SMTP connection for a whole pass (opened on the first message), or the mailbox."""
+def claim_next(now: datetime) -> Claim | None:
+    """Claim the oldest message due at `now` (or whose lease has expired), in a transaction of
+    its own that is committed before returning; None when there is none."""
+    while True:
+        wall = utcnow()  # leases run on the real clock, whatever `now` the caller schedules by
+        query = (
+            select(OutboxMessage)
+            .where(
+                or_(
+                    and_(
+                        OutboxMessage.status == OutboxStatus.PENDING,
+                        OutboxMessage.next_attempt_at <= now,
+                    ),
+                    and_(
+                        OutboxMessage.status == OutboxStatus.SENDING,
+                        OutboxMessage.claimed_until <= wall,
+                    ),
+                )
+            )
+            .order_by(OutboxMessage.id)
+            .limit(1)
+        )
+        if not sqlite_write_lock():
+            query = query.with_for_update(skip_locked=True)
+        message = db.session.scalar(query)
+        if message is None:
+            db.session.rollback()
+            return None
+        if message.status is OutboxStatus.SENDING:
+            log.warning("outbox message %s: its worker stopped while sending it", message.id)
+            message.last_error = "the worker stopped while sending it (its lease expired)"
+            if message.attempts >= MAX_ATTEMPTS:
+                message.status = OutboxStatus.FAILED
+                message.claimed_until = None
+                db.session.commit()
+                continue
+        message.status = OutboxStatus.SENDING
+        message.attempts += 1
+        message.claimed_until = wall + LEASE
+        claim = Claim(id=message.id, attempts=message.attempts, until=message.claimed_until)
+        db.session.commit()
+        return claim
 
-    def __init__(self, backend: str):
-        self.backend = backend
-        self._connection = None
-        self._context = None
 
-    def send(self, message_id: int, mail_message: Message) -> None:
-        if self.backend == "mailbox":
-            folder = Path(current_app.config["EVENTSVC_MAILBOX_DIR"])
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{message_id:08d}.eml").write_bytes(mail_message.as_bytes())
-            return
-        if self._connection is None:
-            try:
-                self._context = mail.connect()
-                self._connection = self._context.__enter__()
-            except (OSError, smtplib.SMTPException) as exc:
-                self._context = None
-                raise MailServerUnavailable(str(exc)) from exc
-        try:
-            self._connection.send(mail_message)
-        except (TimeoutError, smtplib.SMTPServerDisconnected, ConnectionError):
-            # Connected, then lost while sending this message: it is charged an attempt
-            # (and backs off), so one message that breaks the server cannot stall the queue.
-            self.close()
-            raise
+def _record(claim: Claim, **values) -> bool:
+    """Write the outcome of a claim and commit; False (nothing written) if the claim is gone:
+    its lease expired and another worker claimed the message again, or the message was
+    erased with its registration meanwhile (services/privacy.py)."""
+    done = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == claim.id,
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_until == claim.until,
+        )
+        .values(claimed_until=None, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not done:
+        log.warning("outbox message %s: its claim was gone before the outcome was noted", claim.id)
+    return bool(done)
 
-    def close(self) -> None:
-        if self._context is not None:
-            with contextlib.suppress(OSError, smtplib.SMTPException):
-                self._context.__exit__(None, None, None)
-        self._context = self._connection = None
+
+def _failed(claim: Claim, error: str, now: datetime, report: DeliveryReport, *, permanent: bool):
+    error = error[:2000]
+    report.errors.append(error)
+    if permanent or claim.attempts >= MAX_ATTEMPTS:
+        report.failed += 1
+        _record(claim, status=OutboxStatus.FAILED, last_error=error)
+    else:
+        report.retried += 1
+        _record(
+            claim,
+            status=OutboxStatus.PENDING,
+            last_error=error,
+            next_attempt_at=now + backoff(claim.attempts),
+        )
+
+
+def _deliver_one(claim: Claim, transport, now: datetime, report: DeliveryReport) -> bool:
+    """Compose and send one claimed message and record the outcome; False when the server
+    cannot be reached (the pass stops)."""
+    message = db.session.get(OutboxMessage, claim.id)
+    try:
+        outgoing = compose(message)
+        data = outgoing.as_bytes() if outgoing is not None else b""
+    except PermanentFailure as exc:
+        db.session.rollback()
+        log.warning("outbox message %s cannot be sent: %s", claim.id, type(exc).__name__)
+        _failed(claim, f"{type(exc).__name__}: {exc}", now, report, permanent=True)
+        return True
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("outbox message %s could not be composed", claim.id)
+        _failed(claim, f"{type(exc).__name__}: {exc}", now, report, permanent=False)
+        return True
+    # The reads that composed it end here: nothing stays open while the server is talked to.
+    db.session.rollback()
+    if outgoing is None:
+        report.skipped += 1
+        _record(claim, status=OutboxStatus.SKIPPED)
+        return True
+    try:
+        transport.send(claim.id, outgoing.envelope, data)
+    except MailServerUnavailable as exc:
+        # Not the message's fault: it is handed back as it was, due at once.
+        report.server_unavailable = True
+        report.errors.append(str(exc))
+        _record(claim, status=OutboxStatus.PENDING, attempts=OutboxMessage.attempts - 1)
+        return False
+    except PermanentFailure as exc:
+        log.warning("outbox message %s refused for good", claim.id)
+        _failed(claim, str(exc), now, report, permanent=True)
+    except TemporaryFailure as exc:
+        log.warning("outbox message %s not accepted now; will retry", claim.id)
+        _failed(claim, str(exc), now, report, permanent=False)
+    except Exception as exc:
+        log.exception("outbox message %s: sending failed", claim.id)
+        _failed(claim, f"{type(exc).__name__}: {exc}", now, report, permanent=False)
+    else:
+        report.sent += 1
+        _record(claim, status=OutboxStatus.SENT, sent_at=now)
+    return True
 
 
 def deliver_due(now: datetime, limit: int | None = None, progress=None) -> DeliveryReport:
-    """Send what is due, one committed transaction per message. `progress(n)` is told of
-    each message handled (for the CLI's progress bar)."""
+    """Send what is due, each message claimed, sent and recorded on its own. `progress(n)` is
+    told of each message handled (for the CLI's progress bar)."""
     report = DeliveryReport()
-    sender = _Sender(current_app.config["EVENTSVC_MAIL_BACKEND"])
+    transport = transport_for(current_app.config)
     handled = 0
     try:
         while limit is None or handled < limit:
-            message = _claim_next(now)
-            if message is None:
-                db.session.rollback()
+            claim = claim_next(now)
+            if claim is None:
                 break
             handled += 1
-            try:
-                mail_message = compose(message)
-                if mail_message is None:
-                    message.status = OutboxStatus.SKIPPED
-                    report.skipped += 1
-                else:
-                    sender.send(message.id, mail_message)
-                    message.status = OutboxStatus.SENT
-                    message.sent_at = now
-                    report.sent += 1
-            except MailServerUnavailable as exc:
-                db.session.rollback()  # not the message's fault: it stays due
-                report.server_unavailable = True
-                report.errors.append(str(exc))
-                break
-            except Exception as exc:
-                db.session.rollback()
-                message = db.session.get(OutboxMessage, message.id, with_for_update=True)
-                message.attempts += 1
-                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if message.attempts >= MAX_ATTEMPTS:
-                    message.status = OutboxStatus.FAILED
-                    report.failed += 1
-                else:
-                    message.next_attempt_at = now + backoff(message.attempts)
-                    report.retried += 1
-                report.errors.append(message.last_error)
-            db.session.commit()
+            reachable = _deliver_one(claim, transport, now, report)
             if progress:
                 progress(1)
+            if not reachable:
+                break
     finally:
-        sender.close()
+        transport.close()
     return report
 
 

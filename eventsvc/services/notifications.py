@@ -9,6 +9,7 @@ that rolled back and nothing is lost when the mail server is down. The worker
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -20,6 +21,7 @@ from ..models import (
     Event,
     EventStatus,
     OutboxMessage,
+    OutboxStatus,
     Registration,
     RegistrationStatus,
 )
@@ -186,3 +188,37 @@ def queue_reminder(registration: Registration, now: datetime) -> bool:
         notify("event_reminder", registration, now)
         db.session.flush()
     return bool(claimed)
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """A message that failed for good: whom the organiser should phone, and about what."""
+
+    message_id: int
+    kind: str
+    registration_id: int
+    name: str
+    phone: str | None
+
+
+def undelivered(event_id: int) -> list[Undelivered]:
+    """The event's failed messages (refused for good, or given up after the last retry), for
+    its organisers to phone the people instead; erased registrations have no one to call.
+    The caller checks that the reader manages the event."""
+    rows = db.session.execute(
+        select(
+            OutboxMessage.id,
+            OutboxMessage.kind,
+            Registration.id,
+            Registration.name,
+            Registration.phone,
+        )
+        .join(Registration, Registration.id == OutboxMessage.registration_id)
+        .where(
+            Registration.event_id == event_id,
+            OutboxMessage.status == OutboxStatus.FAILED,
+            Registration.anonymised_at.is_(None),
+        )
+        .order_by(OutboxMessage.id)
+    )
+    return [Undelivered(*row) for row in rows]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -12,6 +9,7 @@ from ..extensions import db
 from ..models import Event, Registration, RegistrationStatus
 from ..timezones import to_riga
 from . import NotFound
+from .spreadsheet import csv_bytes
 
 
 def registrations_query(
@@ -75,33 +73,26 @@ CSV_COLUMNS = (
 
 
 def registrations_csv(event: Event, labels) -> bytes:
-    """UTF-8 with a byte-order mark, so that Excel shows Latvian letters; `labels` translates
-    the header and enum values into the organiser's language."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([labels(column) for column in CSV_COLUMNS])
-    for r in db.session.scalars(registrations_query(event)):
-        writer.writerow(
+    """The event's registrations for Excel (spreadsheet.csv_bytes: no cell runs as a formula);
+    `labels` translates the header and enum values into the organiser's language."""
+    return csv_bytes(
+        [labels(column) for column in CSV_COLUMNS],
+        (
             [
                 r.id,
                 labels(r.status),
-                _safe(r.name),
+                r.name,
                 r.email or "",
                 r.phone or "",
                 r.party_size,
                 labels(r.attendance),
-                _safe("; ".join(a.title for a in r.activities)),
-                _safe(r.needs),
+                "; ".join(a.title for a in r.activities),
+                r.needs,
                 r.language,
                 r.source.value,
-                to_riga(r.created_at).strftime(
-                    "%Y-%m-%d %H:%M"
-                ),  # Riga time, as organisers read it
+                # Riga time, as organisers read it
+                to_riga(r.created_at).strftime("%Y-%m-%d %H:%M"),
             ]
-        )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _safe(value: str) -> str:
-    """A cell that a spreadsheet would run as a formula starts with a quote instead."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+            for r in db.session.scalars(registrations_query(event))
+        ),
+    )

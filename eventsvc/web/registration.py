@@ -341,7 +341,6 @@ def ticket(token: str):
         registration=registration,
         event=registration.event,
         qr_url=url_for(".ticket_qr", token=token),
-        manage_url=url_for(".manage", token=token, _external=True),
     )
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,9 +15,11 @@ from ..extensions import db
 from ..i18n import choices
 from ..models import Campaign, EventKind, Municipality
 from ..services import audit, stats
+from ..services.spreadsheet import csv_bytes
 from ..services.stats import METRICS, GroupBy, StatsFilter
 from ..timezones import to_riga, utcnow
 from .forms import FlaskForm
+from .same_origin import same_origin_only
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 
@@ -155,19 +154,16 @@ def dashboard():
 
 
 def _csv(filename: str, header: list[str], rows) -> Response:
-    """UTF-8 with a byte-order mark, so that Excel shows Latvian letters."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
+    """For Excel, no cell a formula (services/spreadsheet.py)."""
     return Response(
-        ("\ufeff" + out.getvalue()).encode("utf-8"),
+        csv_bytes(header, rows),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
 @bp.get("/<group>.csv")
+@same_origin_only
 def table_csv(group: str):
     if group not in GroupBy._value2member_map_:
         abort(404)
@@ -182,6 +178,7 @@ def table_csv(group: str):
 
 
 @bp.get("/events.csv")
+@same_origin_only
 def events_csv():
     filters, scope = parse_filters(request.args)[1], _scope()
     lines = stats.events_behind(filters or StatsFilter(), scope, utcnow())

@@ -12,6 +12,7 @@ from ...i18n import local_time
 from ...services import ServiceError, ValidationFailed, access, audit
 from ...services import checkin as door
 from ...timezones import utcnow
+from ..same_origin import same_origin_only
 from . import bp
 from .auth import api_user
 from .errors import api_error, refusal
@@ -176,6 +177,7 @@ def checkin_state(event_id: int):
 
 
 @bp.get("/events/<int:event_id>/checkins/offline")
+@same_origin_only
 def checkin_offline_list(event_id: int):
     user, event = _staff_event(event_id)
     tickets = door.offline_list(event)

@@ -33,6 +33,7 @@ from ..registration import (
     qr_response,
     submit_registration,
 )
+from ..same_origin import same_origin_only
 from . import bp
 
 CSV_HEADERS = {
@@ -175,6 +176,7 @@ def _cancelled_message(n: int) -> str:
 
 
 @bp.get("/events/<int:event_id>/registrations.csv")
+@same_origin_only
 def registrations_export(event_id: int):
     event = access.event_for_manager(current_user, event_id)
 
@@ -199,6 +201,7 @@ def registrations_export(event_id: int):
 
 
 @bp.get("/events/<int:event_id>/attendance-sheet")
+@same_origin_only
 def attendance_sheet(event_id: int):
     event = access.event_for_manager(current_user, event_id)
     rows = db.session.scalars(registrations_query(event, status=RegistrationStatus.CONFIRMED)).all()
@@ -226,7 +229,6 @@ def registration_ticket(event_id: int, registration_id: int):
         registration=item,
         event=event,
         qr_url=url_for(".registration_qr", event_id=event.id, registration_id=item.id),
-        manage_url=url_for("registration.manage", token=item.manage_token, _external=True),
     )
 
 

@@ -21,7 +21,7 @@ from ...models import (
     SpeakerRole,
     TargetGroup,
 )
-from ...services import ServiceError, ValidationFailed, access
+from ...services import ServiceError, ValidationFailed, access, notifications
 from ...services import events as event_service
 from ...services.events import ActivityData, EventData, SpeakerData
 from ...services.registration import registration_window
@@ -214,6 +214,7 @@ def event(event_id: int):
         ),
         window=registration_window(event, now),
         now=now,
+        undelivered=notifications.undelivered(event.id),
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Municipality, Organisation, OrganisationKind, User
 from . import ValidationFailed, access, audit
+from .input_rules import check_text, text_problem
 
 
 def slugify(name: str) -> str:
@@ -39,15 +40,19 @@ def save_organisation(
     actor: User, data: OrganisationData, existing: Organisation | None = None
 ) -> Organisation:
     access.require_admin(actor)
-    name = data.name.strip()
-    slug = slugify(data.slug.strip() or name)
+    errors: dict[str, str] = {}
+    check_text(
+        errors,
+        {"name": data.name, "slug": data.slug, "email": data.email, "phone": data.phone},
+    )
+    name = data.name.strip() if "name" not in errors else ""
+    slug = slugify(data.slug.strip() or name) if "slug" not in errors else ""
     existing_id = existing.id if existing else None
-    errors = {}
-    if not name:
+    if "name" not in errors and not name:
         errors["name"] = _("Enter the organisation's name.")
-    elif _taken(Organisation, Organisation.name, name, existing_id):
+    elif "name" not in errors and _taken(Organisation, Organisation.name, name, existing_id):
         errors["name"] = _("An organisation with this name already exists.")
-    if _taken(Organisation, Organisation.slug, slug, existing_id):
+    if "slug" not in errors and _taken(Organisation, Organisation.slug, slug, existing_id):
         errors["slug"] = _("This short name is taken by another organisation.")
     if data.municipality_id is not None and (
         not 0 < data.municipality_id < 2**31
@@ -55,7 +60,7 @@ def save_organisation(
     ):
         errors["municipality_id"] = _("Choose a municipality from the list.")
     if data.email and "@" not in data.email:
-        errors["email"] = _("Enter an email address.")
+        errors.setdefault("email", _("Enter an email address."))
     if errors:
         raise ValidationFailed(errors)
     organisation = existing or Organisation()
@@ -91,6 +96,9 @@ _ORGANISATION_FIELDS = ("name", "slug", "kind", "municipality_id", "email", "pho
 
 def add_municipality(actor: User, name: str) -> Municipality:
     access.require_admin(actor)
+    problem = text_problem(name)
+    if problem is not None:
+        raise ValidationFailed({"name": problem})
     name = name.strip()
     if not name:
         raise ValidationFailed({"name": _("Enter the municipality's name.")})

@@ -53,6 +53,7 @@ from ..models import (
 from ..models.event_stats import counted
 from ..timezones import inclusive_deadline_day, to_riga
 from . import NotFound, ServiceError, ValidationFailed, audit
+from .input_rules import check_text
 from .locking import sqlite_write_lock
 from .notifications import notify, recent_mail
 
@@ -192,18 +193,25 @@ def normalise_request(
     """Check and tidy what does not depend on the event; ValidationFailed lists every problem.
     Only a walk-in at the door may come without an email address or phone number."""
     errors: dict[str, str] = {}
-    name = _clean_text(request.name)
+    # Line breaks and control characters first: nothing below may see them (they would be
+    # tidied away, or break a mail header later).
+    check_text(
+        errors,
+        {"name": request.name, "email": request.email, "phone": request.phone},
+        {"needs": request.needs},
+    )
+    name = _clean_text(request.name) if "name" not in errors else "-"
     if not name:
         errors["name"] = _("Enter your name.")
     elif len(name) > MAX_NAME_LENGTH:
         errors["name"] = _("The name is too long (at most %(n)d characters).", n=MAX_NAME_LENGTH)
 
-    email = (request.email or "").strip() or None
+    email = (request.email or "").strip() or None if "email" not in errors else None
     if email is not None:
         email = _normalised_email(email)
         if email is None:
             errors["email"] = _("Enter a valid email address, like name@example.lv.")
-    phone = _clean_text(request.phone) or None
+    phone = _clean_text(request.phone) or None if "phone" not in errors else None
     if phone is not None and not PHONE_RE.match(phone):
         errors["phone"] = _("Enter a phone number with digits only, like +371 20000000.")
     if (
@@ -221,7 +229,7 @@ def normalise_request(
         or not 1 <= request.party_size <= MAX_PARTY_SIZE
     ):
         errors["party_size"] = _("A party is 1 to %(n)d people.", n=MAX_PARTY_SIZE)
-    needs = (request.needs or "").strip()
+    needs = (request.needs or "").strip() if "needs" not in errors else ""
     if len(needs) > MAX_NEEDS_LENGTH:
         errors["needs"] = _("Please keep this under %(n)d characters.", n=MAX_NEEDS_LENGTH)
     if request.language not in LANGUAGES:

@@ -20,7 +20,8 @@ from ..models import Campaign, EventKind, Municipality
 from ..services import audit, stats
 from ..services.stats import METRICS, GroupBy, StatsFilter
 from ..timezones import to_riga, utcnow
-from .forms import FlaskForm
+from .forms import FlaskForm, filter_problems
+from .input_guard import RequestRefused
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 
@@ -53,15 +54,24 @@ class StatsFilterForm(FlaskForm):
     municipality = SelectField(_l("Municipality"), validators=[Optional()])
     campaign = SelectField(_l("Campaign or pilot"), validators=[Optional()])
     kind = SelectField(_l("Kind of event"), validators=[Optional()])
+    dates_in_order = True
 
     def validate_date_to(self, field):
-        if field.data and self.date_from.data and field.data < self.date_from.data:
+        if (
+            self.dates_in_order
+            and field.data
+            and self.date_from.data
+            and field.data < self.date_from.data
+        ):
             raise ValidationError(_l("The end date must not be before the start date."))
 
 
-def parse_filters(args) -> tuple[StatsFilterForm, StatsFilter | None]:
-    """The filters from a query string; None when a value is not understood."""
+def parse_filters(args, dates_in_order: bool = True) -> tuple[StatsFilterForm, StatsFilter | None]:
+    """The filters from a query string; None when a value is not understood. A person is told
+    when the end date comes before the start; the API (dates_in_order=False) answers such an
+    empty range with zeros, as it does any range without events."""
     form = StatsFilterForm(args, meta={"csrf": False})
+    form.dates_in_order = dates_in_order
     form.municipality.choices = [SelectChoice("", _("All municipalities"))] + [
         SelectChoice(str(m.id), m.name)
         for m in db.session.scalars(select(Municipality).order_by(Municipality.name))
@@ -80,6 +90,15 @@ def parse_filters(args) -> tuple[StatsFilterForm, StatsFilter | None]:
         campaign_id=int(form.campaign.data) if form.campaign.data else None,
         kind=EventKind(form.kind.data) if form.kind.data else None,
     )
+
+
+def _valid_filters() -> StatsFilter:
+    """The filters of a file download; a value not understood is refused (400), not ignored:
+    a file does not show why it holds everything."""
+    form, filters = parse_filters(request.args)
+    if filters is None:
+        raise RequestRefused(filter_problems(form), "bad_filter")
+    return filters
 
 
 def value(totals, metric: str):
@@ -151,7 +170,7 @@ def dashboard():
         sort=sort,
         scoped=scope is not None,
         row_filter=row_filter,
-    )
+    ), 400 if form.errors else 200
 
 
 def _csv(filename: str, header: list[str], rows) -> Response:
@@ -171,7 +190,7 @@ def _csv(filename: str, header: list[str], rows) -> Response:
 def table_csv(group: str):
     if group not in GroupBy._value2member_map_:
         abort(404)
-    filters, scope = parse_filters(request.args)[1], _scope()
+    filters, scope = _valid_filters(), _scope()
     rows = stats.breakdown(GroupBy(group), filters or StatsFilter(), scope, utcnow())
     _record_export(scope, group, len(rows), filters)
     return _csv(
@@ -183,7 +202,7 @@ def table_csv(group: str):
 
 @bp.get("/events.csv")
 def events_csv():
-    filters, scope = parse_filters(request.args)[1], _scope()
+    filters, scope = _valid_filters(), _scope()
     lines = stats.events_behind(filters or StatsFilter(), scope, utcnow())
     columns = [c for c in COLUMNS if c != "events"]
     _record_export(scope, "event", len(lines), filters)
@@ -238,4 +257,4 @@ def events():
         columns=COLUMNS,
         labels=METRIC_LABELS,
         back=url_for(".dashboard", **args),
-    )
+    ), 400 if form.errors else 200

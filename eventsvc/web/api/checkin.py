@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import jsonify, request
 from flask_babel import gettext as _
@@ -11,6 +11,7 @@ from ...extensions import db
 from ...i18n import local_time
 from ...services import ServiceError, ValidationFailed, access, audit
 from ...services import checkin as door
+from ...services.input_rules import date_problem
 from ...timezones import utcnow
 from . import bp
 from .auth import api_user
@@ -65,7 +66,10 @@ def _parse_time(value) -> datetime | None:
         ) from None
     if moment.tzinfo is None:
         raise ValidationFailed({"scanned_at": _("Give the time as ISO 8601 with a zone.")})
-    return moment
+    problem = date_problem(moment)
+    if problem is not None:  # in UTC, year 1 at +14:00 would fall before year 1
+        raise ValidationFailed({"scanned_at": problem})
+    return moment.astimezone(UTC)
 
 
 def _one(event, user, item, now) -> door.Outcome:

@@ -7,6 +7,7 @@ from ...extensions import db
 from ...models import EventKind, TargetGroup
 from ...services import calendar as calendar_service
 from ...services.calendar import CalendarFilter
+from ...services.input_rules import EARLIEST_YEAR, LATEST_YEAR, date_problem
 from ...services.registration import availability, registration_window
 from ...timezones import utcnow
 from ..forms import MAX_PAGE
@@ -23,7 +24,7 @@ def _filters() -> CalendarFilter | None:
         municipality = int(args["municipality"]) if args.get("municipality") else None
         if municipality is not None and not 0 < municipality < 2**31:
             return None
-        return CalendarFilter(
+        filters = CalendarFilter(
             municipality_id=municipality,
             kind=EventKind(args["kind"]) if args.get("kind") else None,
             target_group=TargetGroup(args["target_group"]) if args.get("target_group") else None,
@@ -32,6 +33,9 @@ def _filters() -> CalendarFilter | None:
         )
     except ValueError:
         return None
+    if date_problem(filters.date_from) or date_problem(filters.date_to):
+        return None
+    return filters
 
 
 @bp.get("/events")
@@ -42,7 +46,9 @@ def list_events():
             400,
             "bad_filter",
             _(
-                "Unknown filter: municipality is an id, kind and target_group known values, from and to dates (YYYY-MM-DD)."
+                "Unknown filter: municipality is an id, kind and target_group known values, from and to dates (YYYY-MM-DD, years %(first)d to %(last)d).",
+                first=EARLIEST_YEAR,
+                last=LATEST_YEAR,
             ),
         )
     page_number = request.args.get("page", 1, type=int)

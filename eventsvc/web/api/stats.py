@@ -30,10 +30,13 @@ def attendance():
             "bad_group_by",
             _("group_by is one of: %(values)s.", values=", ".join(g.value for g in GroupBy)),
         )
-    form, filters = parse_filters(request.args)
+    form, filters = parse_filters(request.args, dates_in_order=False)
     if filters is None:
         return api_error(
-            400, "bad_filter", _("Unknown filter: %(fields)s.", fields=", ".join(form.errors))
+            400,
+            "bad_filter",
+            _("Unknown filter: %(fields)s.", fields=", ".join(form.errors)),
+            {name: " ".join(map(str, messages)) for name, messages in form.errors.items()},
         )
     now = utcnow()
     body = {

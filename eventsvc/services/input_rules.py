@@ -25,10 +25,28 @@ _SURROGATES = "\ud800-\udfff"
 _MULTI_LINE_REFUSED = re.compile(f"[{_CONTROLS}{_SURROGATES}]")
 _SINGLE_LINE_REFUSED = re.compile(f"[\t\n\r{_CONTROLS}\u2028\u2029{_SURROGATES}]")
 
-# The same rules as JSON Schema patterns for the API's document (a JSON string cannot hold a
-# lone surrogate that a schema would have to mention).
-SINGLE_LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
+# The same rules as JSON Schema patterns for the API's document. They name characters
+# one by one (no \s: JSON Schema's and Python's differ), and say nothing of lone
+# surrogates, which no valid JSON text generator makes.
+CONTROL_CHARACTERS = r"\u0000-\u001f\u007f-\u009f\u2028\u2029"  # and separators
+# Whitespace that str.split() and str.strip() remove, other than control characters.
+WHITESPACE = r"\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+SINGLE_LINE_PATTERN = rf"^[^{CONTROL_CHARACTERS}]*$"
 MULTI_LINE_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+# One line with something on it besides spaces (a name).
+NAME_PATTERN = (
+    rf"^[^{CONTROL_CHARACTERS}]*"
+    rf"[^{WHITESPACE}{CONTROL_CHARACTERS}]"
+    rf"[^{CONTROL_CHARACTERS}]*$"
+)
+# Nothing but spaces (an optional field left empty).
+BLANK_PATTERN = rf"^[{WHITESPACE}]*$"
+_YEAR_MONTH_DAY = r"(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+DATE_PATTERN = rf"^{_YEAR_MONTH_DAY}$"
+DATE_TIME_PATTERN = (
+    rf"^{_YEAR_MONTH_DAY}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
 
 EARLIEST_YEAR = 1900
 LATEST_YEAR = 2999
@@ -64,6 +82,24 @@ def check_text(
                 errors.setdefault(name, problem)
 
 
+def whole_number(value: object) -> int | None:
+    """A JSON number without a fraction as an int (JSON Schema's integers: 2.0 is 2), or None
+    for anything else (true is not 1)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def unknown_fields(payload: dict, known) -> dict[str, str]:
+    """A message for each field of a JSON object that the API does not describe (a typo
+    must not pass for an omission)."""
+    return {str(key): _("This field is not known.") for key in payload if key not in known}
+
+
 def without_controls(value: str) -> str:
     """A search box's text with the characters no one can type taken out (not refused: a
     search has nothing to keep)."""
@@ -79,6 +115,17 @@ def date_problem(value: date | datetime | None) -> str | None:
         first=EARLIEST_YEAR,
         last=LATEST_YEAR,
     )
+
+
+def parse_date(value: str) -> date | None:
+    """YYYY-MM-DD within the years the service keeps, or None (date.fromisoformat would also
+    take "20261118" and "2026-W47-3")."""
+    if not re.fullmatch(_YEAR_MONTH_DAY, value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:  # 2026-02-30
+        return None
 
 
 def check_dates(errors: dict[str, str], values: dict[str, date | datetime | None]) -> None:

@@ -54,24 +54,43 @@ class StatsFilterForm(FlaskForm):
     municipality = SelectField(_l("Municipality"), validators=[Optional()])
     campaign = SelectField(_l("Campaign or pilot"), validators=[Optional()])
     kind = SelectField(_l("Kind of event"), validators=[Optional()])
-    dates_in_order = True
+    for_api = False
 
     def validate_date_to(self, field):
         if (
-            self.dates_in_order
+            not self.for_api
             and field.data
             and self.date_from.data
             and field.data < self.date_from.data
         ):
             raise ValidationError(_l("The end date must not be before the start date."))
 
+    def validate_municipality(self, field):
+        _database_id(field)
 
-def parse_filters(args, dates_in_order: bool = True) -> tuple[StatsFilterForm, StatsFilter | None]:
+    def validate_campaign(self, field):
+        _database_id(field)
+
+
+def _database_id(field) -> None:
+    """An id outside the lists (the API's filters are not checked against them) is still a
+    number the database holds."""
+    value = field.data or ""
+    if (
+        not field.validate_choice
+        and value
+        and not (value.isascii() and value.isdigit() and 0 < int(value) < 2**31)
+    ):
+        raise ValidationError(_l("Not a valid choice."))
+
+
+def parse_filters(args, for_api: bool = False) -> tuple[StatsFilterForm, StatsFilter | None]:
     """The filters from a query string; None when a value is not understood. A person is told
-    when the end date comes before the start; the API (dates_in_order=False) answers such an
-    empty range with zeros, as it does any range without events."""
+    when the end date comes before the start, or picks from the lists; the API answers an
+    empty range, or an id with no events, with zeros, as it does any filter without events."""
     form = StatsFilterForm(args, meta={"csrf": False})
-    form.dates_in_order = dates_in_order
+    form.for_api = for_api
+    form.municipality.validate_choice = form.campaign.validate_choice = not for_api
     form.municipality.choices = [SelectChoice("", _("All municipalities"))] + [
         SelectChoice(str(m.id), m.name)
         for m in db.session.scalars(select(Municipality).order_by(Municipality.name))

@@ -4,8 +4,9 @@ adds it to every text field), the JSON API and the services.
 A single-line field (a name, title, venue, address, email, phone) is one line: no CR, LF or
 other control character (Unicode category Cc), no line or paragraph separator. Such values
 end up in mail headers, calendar files and CSV cells, where a line break is structure.
-A multi-line field (a description, needs) keeps its line breaks and tabs, nothing else of
-the kind. A lone surrogate (JSON can carry one as "\\ud800") is no character at all: nothing
+A multi-line field (a description, needs) keeps its line breaks (CR, LF) and tabs, nothing
+else of the kind (not even U+2028/U+2029: no one types them, and they end lines where a
+reader of the text does not expect it). A lone surrogate (JSON can carry one as "\\ud800") is no character at all: nothing
 can store or send it, so it is refused in every field too.
 
 Dates are 1900 to 2999: far inside what Python, SQLite and PostgreSQL hold, so that the
@@ -22,7 +23,7 @@ from flask_babel import gettext as _
 
 _CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # Cc without tab, LF and CR
 _SURROGATES = "\ud800-\udfff"
-_MULTI_LINE_REFUSED = re.compile(f"[{_CONTROLS}{_SURROGATES}]")
+_MULTI_LINE_REFUSED = re.compile(f"[{_CONTROLS}\u2028\u2029{_SURROGATES}]")
 _SINGLE_LINE_REFUSED = re.compile(f"[\t\n\r{_CONTROLS}\u2028\u2029{_SURROGATES}]")
 
 # The same rules as JSON Schema patterns for the API's document. They name characters
@@ -32,7 +33,7 @@ CONTROL_CHARACTERS = r"\u0000-\u001f\u007f-\u009f\u2028\u2029"  # and separators
 # Whitespace that str.split() and str.strip() remove, other than control characters.
 WHITESPACE = r"\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
 SINGLE_LINE_PATTERN = rf"^[^{CONTROL_CHARACTERS}]*$"
-MULTI_LINE_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+MULTI_LINE_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]*$"
 # One line with something on it besides spaces (a name).
 NAME_PATTERN = (
     rf"^[^{CONTROL_CHARACTERS}]*"

@@ -52,9 +52,15 @@ def refuse_unreadable_bodies() -> None:
         try:
             request.get_json()  # kept: the view's get_json() reads the parsed body
         except BadRequest as exc:
-            if isinstance(exc.__context__, _TooDeep):
+            if _caused_by(exc, _TooDeep):
                 message = _("The JSON body is nested too deeply.")
             else:
                 message = _("The request body is not valid JSON.")
             # 422, as the API has always answered a body it cannot use.
             raise RequestRefused(message, "invalid", 422) from None
+
+
+def _caused_by(exc: BaseException, kind: type) -> bool:
+    while exc is not None and not isinstance(exc, kind):
+        exc = exc.__context__
+    return exc is not None

@@ -137,6 +137,13 @@ def load_config(
         ),
         # Days after an event ends until `flask privacy purge` anonymises its registrations.
         "EVENTSVC_RETENTION_DAYS": int(retention_days),
+        # The largest request body, refused with 413 before it is read. Nothing uploads files;
+        # the largest real bodies are an event form with a 20,000-character description
+        # (about 120 KB percent-encoded in Cyrillic) and a door's offline queue of 1,000
+        # check-ins (about 200 KB of JSON).
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 512 * 1024,  # one field of a multipart form
+        "MAX_FORM_PARTS": 500,  # fields of a multipart form
         "WTF_CSRF_TIME_LIMIT": None,  # a form left open for an hour must still submit
         # Benchmarks only (bench/load_bench.py): adds POST /bench/baseline, one bare INSERT.
         "EVENTSVC_BENCH_BASELINE": env.get("EVENTSVC_BENCH_BASELINE") == "1",

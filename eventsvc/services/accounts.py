@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from ..models import Organisation, Role, User
 from . import ServiceError, ValidationFailed, access, audit
+from .input_rules import check_text
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -32,18 +33,20 @@ class UserData:
     active: bool = True
 
 
-def _check(data: UserData, existing: User | None, actor: User | None) -> dict[str, str]:
-    errors = {}
+def _check(
+    data: UserData, existing: User | None, actor: User | None, errors: dict[str, str]
+) -> dict[str, str]:
+    """`errors` holds the text rule's findings already: a value it refused is not used."""
     if not data.name.strip():
-        errors["name"] = _("Enter the person's name.")
-    if "@" not in data.email:
+        errors.setdefault("name", _("Enter the person's name."))
+    if "email" not in errors and "@" not in data.email:
         errors["email"] = _("Enter an email address.")
-    else:
+    elif "email" not in errors:
         owner = db.session.scalar(select(User.id).where(User.email == data.email))
         if owner is not None and (existing is None or owner != existing.id):
             errors["email"] = _("An account with this email address already exists.")
     if (existing is None or data.password) and len(data.password or "") < MIN_PASSWORD_LENGTH:
-        errors["password"] = _("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+        errors.setdefault("password", _("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
     if data.role is Role.ORGANISER and not data.organisations:
         errors["organisations"] = _("An organiser belongs to at least one organisation.")
     if data.role is not Role.ORGANISER and data.organisations:
@@ -61,8 +64,12 @@ def save_user(actor: User | None, data: UserData, existing: User | None = None) 
     """Create an account, or change `existing`. `actor` None is the command line (trusted)."""
     if actor is not None:
         access.require_admin(actor)
-    data.email = normalise_email(data.email)
-    errors = _check(data, existing, actor)
+    errors: dict[str, str] = {}
+    # Before anything tidies the values: "a@b.lv\r\n" is refused, not trimmed into shape.
+    check_text(errors, {"name": data.name, "email": data.email, "password": data.password})
+    if "email" not in errors:
+        data.email = normalise_email(data.email)
+    errors = _check(data, existing, actor, errors)
     if errors:
         raise ValidationFailed(errors)
     user = existing or User()

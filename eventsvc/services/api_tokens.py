@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import ActorKind, ApiToken, User
 from . import NotFound, ValidationFailed, audit
+from .input_rules import text_problem
 
 PREFIX = "evs_"
 
@@ -26,6 +27,9 @@ def create_token(
 ) -> tuple[ApiToken, str]:
     """A new token for `user`; the plain text is returned only here. `actor` is who made it
     (the user themself unless said otherwise, e.g. audit.SYSTEM for the command line)."""
+    problem = text_problem(name)
+    if problem is not None:
+        raise ValidationFailed({"name": problem})
     name = " ".join((name or "").split())
     if not name or len(name) > 100:
         raise ValidationFailed(

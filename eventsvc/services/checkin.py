@@ -31,11 +31,12 @@ from ..models import (
     User,
 )
 from . import NotFound, ValidationFailed, audit
+from .input_rules import text_problem, without_controls
 from .locking import sqlite_write_lock
 from .registration import RegistrationRequest, availability, lock_event, register
 
 TICKET_CODE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
-NONCE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+NONCE = re.compile(r"[A-Za-z0-9_.:-]{8,64}")  # whole value (fullmatch: no "\n" after it)
 
 
 class Result(enum.StrEnum):
@@ -168,7 +169,7 @@ def _replay(event: Event, nonce: str | None) -> Outcome | None:
 
 
 def _validate_nonce(nonce: str | None) -> None:
-    if nonce is not None and not (isinstance(nonce, str) and NONCE.match(nonce)):
+    if nonce is not None and not (isinstance(nonce, str) and NONCE.fullmatch(nonce)):
         raise ValidationFailed(
             {"nonce": _("The request id must be 8 to 64 letters, digits or - _ . :")}
         )
@@ -237,6 +238,9 @@ def _validate_people(people) -> None:
 def _check_in(event, registration, user, now, people, nonce, device, scanned_at, method) -> Outcome:
     """Let the party of `registration` (locked by the caller) in."""
     _validate_people(people)
+    problem = text_problem(device)
+    if problem is not None:
+        raise ValidationFailed({"device": problem})
     replay = _replay(event, nonce)  # a retry, or a twin request that finished while we waited
     if replay is not None:
         return replay
@@ -386,7 +390,7 @@ def door_list(event: Event, search: str = "", limit: int = 50) -> list[tuple[Reg
         .order_by(Registration.name, Registration.id)
         .limit(limit)
     )
-    for word in search.lower().split()[:5]:
+    for word in without_controls(search).lower().split()[:5]:
         pattern = f"%{word.replace('%', '').replace('_', '')}%"
         query = query.where(
             func.lower(Registration.name).like(pattern)

@@ -34,6 +34,7 @@ from ..models import (
 from ..timezones import end_of_riga_day, riga_local_to_utc
 from . import NotFound, ServiceError, ValidationFailed, audit
 from .access import can_manage_organisation, managed_organisation_ids, require_organiser
+from .input_rules import check_dates, check_text
 from .notifications import notify_registrants
 from .registration import effective_close, promote_waitlist
 
@@ -87,8 +88,32 @@ def _is_web_url(value: str) -> bool:
 def validate_event_data(user: User, data: EventData) -> None:
     """Raise ValidationFailed with a message per field when `data` breaks a rule."""
     errors: dict[str, str] = {}
+    check_text(
+        errors,
+        {
+            "title": data.title,
+            "venue_name": data.venue_name,
+            "venue_address": data.venue_address,
+            "stream_url": data.stream_url,
+        },
+        {
+            "summary": data.summary,
+            "description": data.description,
+            "accessibility": data.accessibility,
+        },
+    )
+    check_dates(
+        errors,
+        {
+            "starts_at": data.starts_at,
+            "ends_at": data.ends_at,
+            "desk_opens_at": data.desk_opens_at,
+            "registration_opens_at": data.registration_opens_at,
+            "registration_closes_at": data.registration_closes_at,
+        },
+    )
     if not data.title.strip():
-        errors["title"] = _("Enter a title.")
+        errors.setdefault("title", _("Enter a title."))
     if not can_manage_organisation(user, data.organisation_id):
         errors["organisation_id"] = _("Choose one of your organisations.")
     if db.session.get(Municipality, data.municipality_id) is None:
@@ -358,8 +383,12 @@ def save_speaker(
     user: User, event: Event, data: SpeakerData, speaker: Speaker | None = None
 ) -> Speaker:
     _require_manages(user, event)
+    errors: dict[str, str] = {}
+    check_text(errors, {"name": data.name, "title": data.title, "organisation": data.organisation})
     if not data.name.strip():
-        raise ValidationFailed({"name": _("Enter the speaker's name.")})
+        errors.setdefault("name", _("Enter the speaker's name."))
+    if errors:
+        raise ValidationFailed(errors)
     if speaker is None:
         speaker = Speaker(event=event)
         db.session.add(speaker)
@@ -404,8 +433,12 @@ def save_activity(
     """Add or change an activity; more places at a published event promote the waiting list."""
     _require_manages(user, event)
     errors: dict[str, str] = {}
+    check_text(
+        errors, {"title": data.title, "location": data.location}, {"description": data.description}
+    )
+    check_dates(errors, {"starts_at": data.starts_at, "ends_at": data.ends_at})
     if not data.title.strip():
-        errors["title"] = _("Enter a title.")
+        errors.setdefault("title", _("Enter a title."))
     if data.ends_at <= data.starts_at:
         errors["ends_at"] = _("The end must be after the start.")
     if data.starts_at < event.starts_at or data.ends_at > event.ends_at:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Municipality, Organisation, OrganisationKind, User
 from . import PermissionDenied, ValidationFailed, access, audit
+from .input_rules import check_text, text_problem
 from .registration import PHONE_RE
 
 
@@ -42,15 +43,19 @@ def save_organisation(
     actor: User, data: OrganisationData, existing: Organisation | None = None
 ) -> Organisation:
     access.require_admin(actor)
-    name = data.name.strip()
-    slug = slugify(data.slug.strip() or name)
+    errors: dict[str, str] = {}
+    check_text(
+        errors,
+        {"name": data.name, "slug": data.slug, "email": data.email, "phone": data.phone},
+    )
+    name = data.name.strip() if "name" not in errors else ""
+    slug = slugify(data.slug.strip() or name) if "slug" not in errors else ""
     existing_id = existing.id if existing else None
-    errors = {}
-    if not name:
+    if "name" not in errors and not name:
         errors["name"] = _("Enter the organisation's name.")
-    elif _taken(Organisation, Organisation.name, name, existing_id):
+    elif "name" not in errors and _taken(Organisation, Organisation.name, name, existing_id):
         errors["name"] = _("An organisation with this name already exists.")
-    if _taken(Organisation, Organisation.slug, slug, existing_id):
+    if "slug" not in errors and _taken(Organisation, Organisation.slug, slug, existing_id):
         errors["slug"] = _("This short name is taken by another organisation.")
     if data.municipality_id is not None and (
         not 0 < data.municipality_id < 2**31
@@ -80,14 +85,15 @@ def _public_contacts(
 ) -> tuple[str | None, str | None]:
     """The contacts residents see, cleaned; a wrong one goes into `errors` (residents would
     call or write to it, so it must be usable)."""
+    check_text(errors, {"email": email, "phone": phone})
     email = (email or "").strip() or None
-    if email is not None:
+    if email is not None and "email" not in errors:
         try:
             email = validate_email(email, check_deliverability=False).normalized.lower()
         except EmailNotValidError:
             errors["email"] = _("Enter a valid email address, like name@example.lv.")
     phone = (phone or "").strip() or None
-    if phone is not None and not PHONE_RE.match(phone):
+    if phone is not None and "phone" not in errors and not PHONE_RE.match(phone):
         errors["phone"] = _("Enter a phone number with digits only, like +371 20000000.")
     return email, phone
 
@@ -130,6 +136,9 @@ _ORGANISATION_FIELDS = ("name", "slug", "kind", "municipality_id", "email", "pho
 
 def add_municipality(actor: User, name: str) -> Municipality:
     access.require_admin(actor)
+    problem = text_problem(name)
+    if problem is not None:
+        raise ValidationFailed({"name": problem})
     name = name.strip()
     if not name:
         raise ValidationFailed({"name": _("Enter the municipality's name.")})

@@ -28,7 +28,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -53,6 +53,13 @@ from ..models import (
 from ..models.event_stats import counted
 from ..timezones import inclusive_deadline_day, to_riga
 from . import NotFound, ServiceError, ValidationFailed, audit
+from .input_rules import (
+    CONTROL_CHARACTERS,
+    WHITESPACE,
+    check_text,
+    unknown_fields,
+    whole_number,
+)
 from .locking import sqlite_write_lock
 from .notifications import notify, recent_mail
 from .privacy_notice import PRIVACY_NOTICE_VERSION
@@ -61,7 +68,9 @@ MAX_PARTY_SIZE = 10
 MAX_NAME_LENGTH = 120
 MAX_NEEDS_LENGTH = 2000
 LANGUAGES = ("lv", "en", "ru")
-PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{6,25}$")
+# A phone number: 6 to 25 digits, ( ) and -, after an optional +, with spaces anywhere.
+PHONE_RE = re.compile(r"\+?[0-9()\-]{6,25}")  # the number without its spaces
+PHONE_PATTERN = rf"^[{WHITESPACE}]*\+?[{WHITESPACE}]*([0-9()\-][{WHITESPACE}]*){{6,25}}$"
 
 
 class WindowState(enum.StrEnum):
@@ -177,6 +186,14 @@ def _clean_text(value: str | None) -> str:
     return " ".join((value or "").split())
 
 
+# The addresses _normalised_email takes, as a pattern for the API's document: one line, and
+# a domain that mail can reach (email_validator refuses the special-use names).
+EMAIL_PATTERN = (
+    rf"^[^@{CONTROL_CHARACTERS}]+@[^@{CONTROL_CHARACTERS}]+"
+    rf"\.(?!(arpa|invalid|local|localhost|onion|test)$)[^.@{CONTROL_CHARACTERS}]+$"
+)
+
+
 @lru_cache(maxsize=4096)
 def _normalised_email(address: str) -> str | None:
     """The address as it is stored, or None if it is not one. Cached, because a request's
@@ -193,19 +210,26 @@ def normalise_request(
     """Check and tidy what does not depend on the event; ValidationFailed lists every problem.
     Only a walk-in at the door may come without an email address or phone number."""
     errors: dict[str, str] = {}
-    name = _clean_text(request.name)
+    # Line breaks and control characters first: nothing below may see them (they would be
+    # tidied away, or break a mail header later).
+    check_text(
+        errors,
+        {"name": request.name, "email": request.email, "phone": request.phone},
+        {"needs": request.needs},
+    )
+    name = _clean_text(request.name) if "name" not in errors else "-"
     if not name:
         errors["name"] = _("Enter your name.")
     elif len(name) > MAX_NAME_LENGTH:
         errors["name"] = _("The name is too long (at most %(n)d characters).", n=MAX_NAME_LENGTH)
 
-    email = (request.email or "").strip() or None
+    email = (request.email or "").strip() or None if "email" not in errors else None
     if email is not None:
         email = _normalised_email(email)
         if email is None:
             errors["email"] = _("Enter a valid email address, like name@example.lv.")
-    phone = _clean_text(request.phone) or None
-    if phone is not None and not PHONE_RE.match(phone):
+    phone = _clean_text(request.phone) or None if "phone" not in errors else None
+    if phone is not None and not PHONE_RE.fullmatch(phone.replace(" ", "")):
         errors["phone"] = _("Enter a phone number with digits only, like +371 20000000.")
     if (
         contact_required
@@ -222,7 +246,7 @@ def normalise_request(
         or not 1 <= request.party_size <= MAX_PARTY_SIZE
     ):
         errors["party_size"] = _("A party is 1 to %(n)d people.", n=MAX_PARTY_SIZE)
-    needs = (request.needs or "").strip()
+    needs = (request.needs or "").strip() if "needs" not in errors else ""
     if len(needs) > MAX_NEEDS_LENGTH:
         errors["needs"] = _("Please keep this under %(n)d characters.", n=MAX_NEEDS_LENGTH)
     if request.language not in LANGUAGES:
@@ -262,14 +286,15 @@ def request_from_json(payload) -> RegistrationRequest:
             return None
         return value
 
-    party_size = payload.get("party_size", 1)
-    if not isinstance(party_size, int) or isinstance(party_size, bool):
+    errors.update(unknown_fields(payload, {f.name for f in fields(RegistrationRequest)}))
+    party_size = whole_number(payload.get("party_size", 1))
+    if party_size is None:
         errors["party_size"] = _("A party is 1 to %(n)d people.", n=MAX_PARTY_SIZE)
         party_size = 1
     activity_ids = payload.get("activity_ids", [])
-    if not isinstance(activity_ids, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in activity_ids
-    ):
+    if isinstance(activity_ids, list):
+        activity_ids = [whole_number(i) for i in activity_ids]
+    if not isinstance(activity_ids, list) or None in activity_ids:
         errors["activity_ids"] = _("Choose activities of this event.")
         activity_ids = []
     attendance = payload.get("attendance")

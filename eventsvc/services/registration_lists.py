@@ -9,6 +9,7 @@ from ..extensions import db
 from ..models import Event, Registration, RegistrationStatus
 from ..timezones import to_riga
 from . import NotFound
+from .input_rules import without_controls
 from .spreadsheet import csv_bytes
 
 
@@ -24,7 +25,7 @@ def registrations_query(
     )
     if status is not None:
         query = query.where(Registration.status == status)
-    words = search.strip().lower().split()
+    words = without_controls(search).lower().split()
     for word in words[:5]:
         pattern = f"%{word.replace('%', '').replace('_', '')}%"
         query = query.where(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ..extensions import db
 from ..services import NotFound, PermissionDenied
@@ -14,7 +14,18 @@ from .api.errors import api_error
 
 def register_blueprints(app: Flask) -> None:
     from ..extensions import csrf
-    from . import account, admin, audit, auth, dev_mailbox, preferences, public, registration, stats
+    from . import (
+        account,
+        admin,
+        audit,
+        auth,
+        dev_mailbox,
+        input_guard,
+        preferences,
+        public,
+        registration,
+        stats,
+    )
     from .api import bp as api_bp
     from .organiser import bp as organiser_bp
 
@@ -42,6 +53,8 @@ def register_blueprints(app: Flask) -> None:
         its path, query, form or JSON body is refused before anything reads it (400)."""
         if _has_nul_byte():
             abort(400)
+
+    input_guard.init_app(app)  # too large, files, JSON that cannot be parsed
 
     @app.after_request
     def security_headers(response):
@@ -109,6 +122,7 @@ API_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    413: "too_large",
     422: "invalid",
     429: "rate_limited",
     500: "server_error",
@@ -116,21 +130,26 @@ API_CODES = {
 
 
 def _register_error_pages(app: Flask) -> None:
+    largest = "%g MB" % (app.config["MAX_CONTENT_LENGTH"] / 1024 / 1024)
     messages = {
         400: lambda: _("The request could not be understood. Please go back and try again."),
         401: lambda: _("Please sign in (or send a valid API token)."),
         403: lambda: _("You do not have access to this page."),
         404: lambda: _("This page does not exist, or it is not public."),
         405: lambda: _("This address does not accept that request."),
+        413: lambda: _(
+            "What was sent is too large (at most %(size)s). Please send less, without attachments.",
+            size=largest,
+        ),
         422: lambda: _("The request could not be processed."),
         429: lambda: _("Too many requests. Please wait a moment and try again."),
         500: lambda: _("Something went wrong on our side. Please try again later."),
     }
 
-    def render_error(code: int, api_code: str | None = None):
+    def render_error(code: int, api_code: str | None = None, message: str | None = None):
         if code >= 500:
             db.session.rollback()  # the failed transaction must not break the error page too
-        message = messages.get(code, messages[500])()
+        message = message or messages.get(code, messages[500])()
         if request.path.startswith("/api/"):
             return api_error(code, api_code or API_CODES.get(code, "error"), message)
         return render_template("error.html", code=code, message=message), code
@@ -141,7 +160,16 @@ def _register_error_pages(app: Flask) -> None:
             exc.response is not None
         ):  # a ready answer, e.g. the sign-in form when throttled (auth.py)
             return exc.response
-        return render_error(exc.code or 500)
+        response = make_response(
+            render_error(
+                exc.code or 500,
+                getattr(exc, "api_code", None),
+                getattr(exc, "user_message", None),
+            )
+        )
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # RFC 9110 asks for it
+        return response
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

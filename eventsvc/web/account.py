@@ -44,6 +44,8 @@ def tokens():
         else:
             db.session.commit()
             form = TokenForm(formdata=None)
+    elif form.is_submitted():
+        status = 422
     return render_template(
         "account/tokens.html",
         form=form,

@@ -3,33 +3,81 @@
 from __future__ import annotations
 
 import flask_babel
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm as _FlaskForm
-from wtforms import DateField, SelectField, SelectMultipleField
+from flask_wtf.form import _Auto
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional, ValidationError
+from wtforms.fields.datetime import DateTimeField, TimeField
+from wtforms.validators import Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..i18n import choices
 from ..models import EventKind, TargetGroup
+from ..services.input_rules import date_problem, text_problem
 
 
 class _BabelTranslations:
-    """WTForms' own messages through our catalogue (WTForms ships no Latvian)."""
+    """WTForms' own messages through our catalogue (WTForms ships no Latvian). WTForms fills
+    in the placeholders itself, so the translated text goes back unformatted."""
 
     def gettext(self, string):
-        return flask_babel.gettext(string)
+        return flask_babel.get_translations().gettext(string)
 
     def ngettext(self, singular, plural, n):
-        return flask_babel.ngettext(singular, plural, n)
+        return flask_babel.get_translations().ngettext(singular, plural, n)
+
+
+class PlainText:
+    """The text rule of services/input_rules.py on a form field: one line, or several lines
+    in a text area; no control characters either way. Added to every text field by FlaskForm."""
+
+    def __init__(self, multiline: bool = False):
+        self.multiline = multiline
+
+    def __call__(self, form, field):
+        problem = text_problem(field.data, self.multiline)
+        if problem is not None:
+            raise StopValidation(problem)
+
+
+class SupportedDate:
+    """A date (or date and time) within the years the service keeps. Added to every date field
+    by FlaskForm."""
+
+    def __call__(self, form, field):
+        problem = date_problem(field.data)
+        if problem is not None:
+            raise StopValidation(problem)
 
 
 class FlaskForm(_FlaskForm):
-    """Every form of the app: CSRF from Flask-WTF, messages in the user's language."""
+    """Every form of the app: CSRF from Flask-WTF, messages in the user's language, and the
+    service's rules for text and dates on every field of those kinds, so that a new field
+    cannot forget them."""
 
     class Meta(_FlaskForm.Meta):
         def get_translations(self, form):
             return _BabelTranslations()
+
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            if isinstance(field, CSRFTokenField):
+                return field
+            if isinstance(field, StringField):  # also email, phone, password, hidden fields
+                field.validators = [PlainText(isinstance(field, TextAreaField)), *field.validators]
+            elif isinstance(field, DateTimeField) and not isinstance(field, TimeField):
+                field.validators = [*field.validators, SupportedDate()]
+            return field
+
+        def wrap_formdata(self, form, formdata):
+            if formdata is _Auto:
+                # Form fields only: neither a JSON body nor a file part stands in for them.
+                submitted = request.method in ("POST", "PUT", "PATCH", "DELETE")
+                return request.form if submitted and request.form else None
+            return super().wrap_formdata(form, formdata)
 
 
 # WTForms' messages that our fields can show, listed so that extraction finds them.
@@ -52,6 +100,11 @@ WTFORMS_MESSAGES = (
     lambda: flask_babel.ngettext(
         "Field cannot be longer than %(max)d character.",
         "Field cannot be longer than %(max)d characters.",
+        2,
+    ),
+    lambda: flask_babel.ngettext(
+        "'%(value)s' is not a valid choice for this field.",
+        "'%(value)s' are not valid choices for this field.",
         2,
     ),
     _l("The CSRF token is missing."),
@@ -102,6 +155,15 @@ class CalendarFilterForm(FlaskForm):
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end date must not be before the start date."))
+
+
+def filter_problems(form) -> str:
+    """A filter form's messages in one line, for an answer that has no form to show them
+    on (a calendar feed, a CSV file): "From: Enter a date between …"."""
+    return " ".join(
+        f"{form[name].label.text}: {' '.join(map(str, messages))}"
+        for name, messages in form.errors.items()
+    )
 
 
 MAX_PAGE = 10_000

@@ -17,7 +17,8 @@ from ..services.ical import calendar_bytes
 from ..services.privacy_notice import PRIVACY_NOTICE_DATE
 from ..services.registration import availability, places_left_by_event, registration_window
 from ..timezones import utcnow
-from .forms import CalendarFilterForm, page_arg
+from .forms import CalendarFilterForm, filter_problems, page_arg
+from .input_guard import RequestRefused
 
 bp = Blueprint("public", __name__)
 
@@ -28,7 +29,7 @@ def _filters() -> tuple[CalendarFilterForm, CalendarFilter]:
         SelectChoice(str(m.id), m.name) for m in calendar_service.municipalities_with_events()
     ]
     if not form.validate():
-        # Bad values in a shared link: show everything rather than fail; the form says why.
+        # Bad values in a shared link: the page shows everything, the form says why (400).
         return form, CalendarFilter()
     return form, CalendarFilter(
         municipality_id=int(form.municipality.data) if form.municipality.data else None,
@@ -60,7 +61,7 @@ def calendar():
         places_left=places_left_by_event(page.items),
         now=now,
         feed_url=url_for(".calendar_feed", **args),
-    )
+    ), 400 if form.errors else 200
 
 
 @bp.get("/privacy")
@@ -80,7 +81,9 @@ def accessibility():
 
 @bp.get("/calendar.ics")
 def calendar_feed():
-    filters = _filters()[1]
+    form, filters = _filters()
+    if form.errors:
+        raise RequestRefused(filter_problems(form), "bad_filter")
     now = utcnow()
     events = db.session.scalars(calendar_service.calendar_query(filters, now).limit(500))
     return _ics_response(events, _("Community events"), "calendar.ics", now)

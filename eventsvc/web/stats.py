@@ -18,7 +18,8 @@ from ..services import audit, stats
 from ..services.spreadsheet import csv_bytes
 from ..services.stats import METRICS, GroupBy, StatsFilter
 from ..timezones import to_riga, utcnow
-from .forms import FlaskForm
+from .forms import FlaskForm, filter_problems
+from .input_guard import RequestRefused
 from .same_origin import same_origin_only
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
@@ -52,15 +53,43 @@ class StatsFilterForm(FlaskForm):
     municipality = SelectField(_l("Municipality"), validators=[Optional()])
     campaign = SelectField(_l("Campaign or pilot"), validators=[Optional()])
     kind = SelectField(_l("Kind of event"), validators=[Optional()])
+    for_api = False
 
     def validate_date_to(self, field):
-        if field.data and self.date_from.data and field.data < self.date_from.data:
+        if (
+            not self.for_api
+            and field.data
+            and self.date_from.data
+            and field.data < self.date_from.data
+        ):
             raise ValidationError(_l("The end date must not be before the start date."))
 
+    def validate_municipality(self, field):
+        _database_id(field)
 
-def parse_filters(args) -> tuple[StatsFilterForm, StatsFilter | None]:
-    """The filters from a query string; None when a value is not understood."""
+    def validate_campaign(self, field):
+        _database_id(field)
+
+
+def _database_id(field) -> None:
+    """An id outside the lists (the API's filters are not checked against them) is still a
+    number the database holds."""
+    value = field.data or ""
+    if (
+        not field.validate_choice
+        and value
+        and not (value.isascii() and value.isdigit() and 0 < int(value) < 2**31)
+    ):
+        raise ValidationError(_l("Not a valid choice."))
+
+
+def parse_filters(args, for_api: bool = False) -> tuple[StatsFilterForm, StatsFilter | None]:
+    """The filters from a query string; None when a value is not understood. A person is told
+    when the end date comes before the start, or picks from the lists; the API answers an
+    empty range, or an id with no events, with zeros, as it does any filter without events."""
     form = StatsFilterForm(args, meta={"csrf": False})
+    form.for_api = for_api
+    form.municipality.validate_choice = form.campaign.validate_choice = not for_api
     form.municipality.choices = [SelectChoice("", _("All municipalities"))] + [
         SelectChoice(str(m.id), m.name)
         for m in db.session.scalars(select(Municipality).order_by(Municipality.name))
@@ -79,6 +108,15 @@ def parse_filters(args) -> tuple[StatsFilterForm, StatsFilter | None]:
         campaign_id=int(form.campaign.data) if form.campaign.data else None,
         kind=EventKind(form.kind.data) if form.kind.data else None,
     )
+
+
+def _valid_filters() -> StatsFilter:
+    """The filters of a file download; a value not understood is refused (400), not ignored:
+    a file does not show why it holds everything."""
+    form, filters = parse_filters(request.args)
+    if filters is None:
+        raise RequestRefused(filter_problems(form), "bad_filter")
+    return filters
 
 
 def value(totals, metric: str):
@@ -150,7 +188,7 @@ def dashboard():
         sort=sort,
         scoped=scope is not None,
         row_filter=row_filter,
-    )
+    ), 400 if form.errors else 200
 
 
 def _csv(filename: str, header: list[str], rows) -> Response:
@@ -167,7 +205,7 @@ def _csv(filename: str, header: list[str], rows) -> Response:
 def table_csv(group: str):
     if group not in GroupBy._value2member_map_:
         abort(404)
-    filters, scope = parse_filters(request.args)[1], _scope()
+    filters, scope = _valid_filters(), _scope()
     rows = stats.breakdown(GroupBy(group), filters or StatsFilter(), scope, utcnow())
     _record_export(scope, group, len(rows), filters)
     return _csv(
@@ -180,7 +218,7 @@ def table_csv(group: str):
 @bp.get("/events.csv")
 @same_origin_only
 def events_csv():
-    filters, scope = parse_filters(request.args)[1], _scope()
+    filters, scope = _valid_filters(), _scope()
     lines = stats.events_behind(filters or StatsFilter(), scope, utcnow())
     columns = [c for c in COLUMNS if c != "events"]
     _record_export(scope, "event", len(lines), filters)
@@ -235,4 +273,4 @@ def events():
         columns=COLUMNS,
         labels=METRIC_LABELS,
         back=url_for(".dashboard", **args),
-    )
+    ), 400 if form.errors else 200

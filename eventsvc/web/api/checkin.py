@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import jsonify, request
 from flask_babel import gettext as _
@@ -11,6 +11,7 @@ from ...extensions import db
 from ...i18n import local_time
 from ...services import ServiceError, ValidationFailed, access, audit
 from ...services import checkin as door
+from ...services.input_rules import date_problem, text_problem, unknown_fields, whole_number
 from ...timezones import utcnow
 from ..same_origin import same_origin_only
 from . import bp
@@ -66,19 +67,43 @@ def _parse_time(value) -> datetime | None:
         ) from None
     if moment.tzinfo is None:
         raise ValidationFailed({"scanned_at": _("Give the time as ISO 8601 with a zone.")})
-    return moment
+    problem = date_problem(moment)
+    if problem is not None:  # in UTC, year 1 at +14:00 would fall before year 1
+        raise ValidationFailed({"scanned_at": problem})
+    return moment.astimezone(UTC)
+
+
+CHECKIN_FIELDS = ("code", "registration_id", "people", "nonce", "device", "scanned_at")
 
 
 def _one(event, user, item, now) -> door.Outcome:
+    """One check-in request (null stands for a field left out)."""
     if not isinstance(item, dict):
         raise ValidationFailed({"body": _("Send a JSON object.")})
-    people, nonce, device = item.get("people"), item.get("nonce"), item.get("device") or ""
-    if not isinstance(device, str):
-        raise ValidationFailed({"device": _("This must be text.")})
+    unknown = unknown_fields(item, CHECKIN_FIELDS)
+    if unknown:
+        raise ValidationFailed(unknown)
+    people, nonce, device = item.get("people"), item.get("nonce"), item.get("device")
+    device = "" if device is None else device
+    if people is not None:
+        people = whole_number(people)
+        if people is None or people < 1:
+            raise ValidationFailed({"people": _("Check in at least 1 person.")})
+    device_problem = text_problem(device)
+    if device_problem is not None or len(device) > 64:
+        raise ValidationFailed(
+            {"device": device_problem or _("Name the device in at most 64 characters.")}
+        )
     scanned_at = _parse_time(item.get("scanned_at"))
-    if "code" in item:
-        if not isinstance(item["code"], str):
-            raise ValidationFailed({"code": _("This must be text.")})
+    registration_id = item.get("registration_id")
+    if registration_id is not None:  # checked even beside a code: nothing sent is ignored
+        registration_id = whole_number(registration_id)
+        if registration_id is None or not 0 < registration_id < 2**31:
+            raise ValidationFailed({"registration_id": _("This is not a registration id.")})
+    if item.get("code") is not None:
+        problem = text_problem(item["code"])
+        if problem is not None:
+            raise ValidationFailed({"code": problem})
         return door.check_in_ticket(
             event,
             item["code"],
@@ -89,8 +114,7 @@ def _one(event, user, item, now) -> door.Outcome:
             device=device,
             scanned_at=scanned_at,
         )
-    registration_id = item.get("registration_id")
-    if not isinstance(registration_id, int) or isinstance(registration_id, bool):
+    if registration_id is None:
         raise ValidationFailed({"code": _("Send a ticket code or a registration id.")})
     return door.check_in_registration(
         event,
@@ -125,6 +149,9 @@ def sync_checkins(event_id: int):
     items = payload.get("checkins") if isinstance(payload, dict) else None
     if not isinstance(items, list) or len(items) > 1000:
         return api_error(422, "invalid", _('Send {"checkins": [...]} with at most 1000 items.'))
+    unknown = unknown_fields(payload, ("checkins",))
+    if unknown:
+        return api_error(422, "invalid", _("Please correct the marked fields."), unknown)
     results = []
     for item in items:
         # Each result names its item by the nonce sent (when that was text at all).
@@ -191,8 +218,11 @@ def checkin_offline_list(event_id: int):
 
 @bp.get("/events/<int:event_id>/attendees")
 def attendees(event_id: int):
-    _, event = _staff_event(event_id)
-    rows = door.door_list(event, request.args.get("q", "")[:100])
+    _user, event = _staff_event(event_id)
+    search = request.args.get("q", "")
+    if len(search) > 100:
+        return api_error(400, "bad_search", _("Search with at most 100 characters."))
+    rows = door.door_list(event, search)
     return jsonify(
         attendees=[
             {
@@ -214,12 +244,15 @@ def walk_in(event_id: int):
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         return api_error(422, "invalid", _("Send a JSON object."))
-    people = payload.get("people", 1)
+    unknown = unknown_fields(payload, ("name", "people", "nonce"))
+    if unknown:
+        return api_error(422, "invalid", _("Please correct the marked fields."), unknown)
+    people = whole_number(payload.get("people", 1))
     try:
         outcome = door.register_walk_in(
             event,
             payload.get("name") if isinstance(payload.get("name"), str) else "",
-            people if isinstance(people, int) and not isinstance(people, bool) else 0,
+            people if people is not None else 0,
             user,
             utcnow(),
             nonce=payload.get("nonce"),

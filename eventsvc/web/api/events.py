@@ -7,6 +7,7 @@ from ...extensions import db
 from ...models import EventKind, TargetGroup
 from ...services import calendar as calendar_service
 from ...services.calendar import CalendarFilter
+from ...services.input_rules import EARLIEST_YEAR, LATEST_YEAR, parse_date
 from ...services.registration import availability, places_left_by_event, registration_window
 from ...timezones import utcnow
 from ..forms import MAX_PAGE
@@ -16,22 +17,29 @@ from .serialize import event_detail, event_summary
 
 
 def _filters() -> CalendarFilter | None:
-    from datetime import date
-
-    args = request.args
+    args = request.args  # a filter given empty ("?to=") is not understood either
     try:
-        municipality = int(args["municipality"]) if args.get("municipality") else None
+        municipality = _whole_number(args["municipality"]) if "municipality" in args else None
         if municipality is not None and not 0 < municipality < 2**31:
             return None
-        return CalendarFilter(
+        filters = CalendarFilter(
             municipality_id=municipality,
-            kind=EventKind(args["kind"]) if args.get("kind") else None,
-            target_group=TargetGroup(args["target_group"]) if args.get("target_group") else None,
-            date_from=date.fromisoformat(args["from"]) if args.get("from") else None,
-            date_to=date.fromisoformat(args["to"]) if args.get("to") else None,
+            kind=EventKind(args["kind"]) if "kind" in args else None,
+            target_group=TargetGroup(args["target_group"]) if "target_group" in args else None,
+            date_from=parse_date(args["from"]) if "from" in args else None,
+            date_to=parse_date(args["to"]) if "to" in args else None,
         )
     except ValueError:
         return None
+    if ("from" in args and filters.date_from is None) or ("to" in args and filters.date_to is None):
+        return None
+    return filters
+
+
+def _whole_number(value: str) -> int:
+    """A query value as a number, or 0 when it is none (never the default: "?page=x" is an
+    error, not the first page)."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 10 else 0
 
 
 @bp.get("/events")
@@ -42,11 +50,15 @@ def list_events():
             400,
             "bad_filter",
             _(
-                "Unknown filter: municipality is an id, kind and target_group known values, from and to dates (YYYY-MM-DD)."
+                "Unknown filter: municipality is an id, kind and target_group known values, from and to dates (YYYY-MM-DD, years %(first)d to %(last)d).",
+                first=EARLIEST_YEAR,
+                last=LATEST_YEAR,
             ),
         )
-    page_number = request.args.get("page", 1, type=int)
-    per_page = request.args.get("per_page", current_app.config["EVENTS_PER_PAGE"], type=int)
+    page_number = _whole_number(request.args.get("page", "1"))
+    per_page = _whole_number(
+        request.args.get("per_page", str(current_app.config["EVENTS_PER_PAGE"]))
+    )
     if not (1 <= page_number <= MAX_PAGE and 1 <= per_page <= 100):
         return api_error(
             400,

@@ -5,7 +5,25 @@ from __future__ import annotations
 from flask import jsonify
 
 from ...models import Attendance, EventKind, TargetGroup
-from ...services.registration import LANGUAGES, MAX_PARTY_SIZE, Refusal, WindowState
+from ...services.checkin import NONCE
+from ...services.input_rules import (
+    BLANK_PATTERN,
+    DATE_PATTERN,
+    DATE_TIME_PATTERN,
+    MULTI_LINE_PATTERN,
+    NAME_PATTERN,
+    SINGLE_LINE_PATTERN,
+)
+from ...services.registration import (
+    EMAIL_PATTERN,
+    LANGUAGES,
+    MAX_NAME_LENGTH,
+    MAX_NEEDS_LENGTH,
+    MAX_PARTY_SIZE,
+    PHONE_PATTERN,
+    Refusal,
+    WindowState,
+)
 from ..forms import MAX_PAGE
 from . import bp
 
@@ -34,6 +52,35 @@ def _error(description: str) -> dict:
 
 
 _TIME = {"type": ["string", "null"], "format": "date-time"}
+# What the server takes: ids as the database holds them, dates within the years it keeps,
+# text without control characters (services/input_rules.py).
+_ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+_DATE = {"type": "string", "format": "date", "pattern": DATE_PATTERN}
+_NAME = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_NAME_LENGTH,
+    "pattern": NAME_PATTERN,
+    "description": "one line, not blank",
+}
+_EMAIL = {
+    "type": "string",
+    "format": "email",
+    "maxLength": 254,
+    "pattern": EMAIL_PATTERN,
+    "description": "an address mail can reach (not .test, .invalid, .local, .localhost, .onion, .arpa)",
+}
+_PHONE = {
+    "type": "string",
+    "pattern": PHONE_PATTERN,
+    "description": "6 to 25 digits, ( ) and -, after an optional +; spaces anywhere",
+}
+_BLANK = {"type": "string", "pattern": BLANK_PATTERN, "description": "none"}
+_NONCE = {
+    "type": "string",
+    "pattern": f"^{NONCE.pattern}$",
+    "description": "makes a retry idempotent",
+}
 _EVENT_SUMMARY = {
     "type": "object",
     "required": [
@@ -80,37 +127,58 @@ _EVENT_SUMMARY = {
 }
 _PLACES = {"type": ["integer", "null"], "minimum": 0, "description": "null: no limit"}
 
-_EVENT_ID = [{"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+_EVENT_ID = [{"name": "event_id", "in": "path", "required": True, "schema": _ID}]
 _STAFF = [{"session": []}, {"token": []}]
 _STAFF_ERRORS = {
     "401": _error("Not signed in and no valid token"),
     "403": _error("The account may not check people in"),
     "404": _error("No such event among the caller's organisations"),
 }
+
+
+def _or_null(schema: dict) -> dict:
+    """An optional field that may also be sent as null (the same as leaving it out)."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
 _CHECKIN_REQUEST = {
     "type": "object",
+    "description": "a ticket `code`, or the `registration_id` of someone found in the list; "
+    "null stands for a field left out",
+    "anyOf": [
+        {"required": ["code"], "properties": {"code": {"type": "string"}}},
+        {"required": ["registration_id"], "properties": {"registration_id": {"type": "integer"}}},
+    ],
+    "additionalProperties": False,
     "properties": {
-        "code": {"type": "string", "description": "the scanned or typed ticket code"},
-        "registration_id": {
-            "type": "integer",
-            "description": "instead of a code: someone found in the list",
-        },
-        "people": {
-            "type": "integer",
-            "minimum": 1,
-            "description": "default: everyone of the party not yet in",
-        },
-        "nonce": {
-            "type": "string",
-            "pattern": "^[A-Za-z0-9_.:-]{8,64}$",
-            "description": "makes a retry idempotent",
-        },
-        "device": {"type": "string", "maxLength": 64},
-        "scanned_at": {
-            "type": "string",
-            "format": "date-time",
-            "description": "when an offline device saw it",
-        },
+        "code": _or_null(
+            {
+                "type": "string",
+                "pattern": SINGLE_LINE_PATTERN,
+                "description": "the scanned or typed ticket code; a wrong one is answered in "
+                "`result`",
+            }
+        ),
+        "registration_id": _or_null(
+            {**_ID, "description": "instead of a code: someone found in the list"}
+        ),
+        "people": _or_null(
+            {
+                "type": "integer",
+                "minimum": 1,
+                "description": "default: everyone of the party not yet in",
+            }
+        ),
+        "nonce": _or_null(_NONCE),
+        "device": _or_null({"type": "string", "maxLength": 64, "pattern": SINGLE_LINE_PATTERN}),
+        "scanned_at": _or_null(
+            {
+                "type": "string",
+                "format": "date-time",
+                "pattern": DATE_TIME_PATTERN,
+                "description": "when an offline device saw it",
+            }
+        ),
     },
 }
 
@@ -134,7 +202,7 @@ SPEC = {
                 "operationId": "listEvents",
                 "summary": "Upcoming public events, soonest first",
                 "parameters": [
-                    {"name": "municipality", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "municipality", "in": "query", "schema": _ID},
                     {
                         "name": "kind",
                         "in": "query",
@@ -145,8 +213,8 @@ SPEC = {
                         "in": "query",
                         "schema": {"type": "string", "enum": [g.value for g in TargetGroup]},
                     },
-                    {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
-                    {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    {"name": "from", "in": "query", "schema": _DATE},
+                    {"name": "to", "in": "query", "schema": _DATE},
                     {
                         "name": "page",
                         "in": "query",
@@ -187,9 +255,7 @@ SPEC = {
             }
         },
         "/events/{event_id}": {
-            "parameters": [
-                {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-            ],
+            "parameters": [{"name": "event_id", "in": "path", "required": True, "schema": _ID}],
             "get": {
                 "operationId": "getEvent",
                 "summary": "One public event with its registration state and places left",
@@ -206,9 +272,7 @@ SPEC = {
             },
         },
         "/events/{event_id}/registrations": {
-            "parameters": [
-                {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-            ],
+            "parameters": [{"name": "event_id", "in": "path", "required": True, "schema": _ID}],
             "post": {
                 "operationId": "register",
                 "summary": "Register a party; confirmed if it fits, otherwise on the waiting list",
@@ -274,11 +338,17 @@ SPEC = {
                             "schema": {
                                 "type": "object",
                                 "required": ["checkins"],
+                                "additionalProperties": False,
                                 "properties": {
                                     "checkins": {
                                         "type": "array",
                                         "maxItems": 1000,
-                                        "items": _CHECKIN_REQUEST,
+                                        # Each item is checked on its own: one that is not a
+                                        # check-in request is answered as `invalid` in
+                                        # `results`, and the rest of the queue goes on.
+                                        "items": {},
+                                        "description": "check-in requests (as for checkIn); "
+                                        "each is answered in `results`, an invalid one as `invalid`",
                                     }
                                 },
                             }
@@ -306,12 +376,7 @@ SPEC = {
         "/events/{event_id}/checkins/{checkin_id}": {
             "parameters": [
                 *_EVENT_ID,
-                {
-                    "name": "checkin_id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "integer"},
-                },
+                {"name": "checkin_id", "in": "path", "required": True, "schema": _ID},
             ],
             "delete": {
                 "operationId": "undoCheckIn",
@@ -393,7 +458,12 @@ SPEC = {
         "/events/{event_id}/attendees": {
             "parameters": [
                 *_EVENT_ID,
-                {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}},
+                {
+                    "name": "q",
+                    "in": "query",
+                    "schema": {"type": "string", "maxLength": 100},
+                    "description": "words of a name or a phone number",
+                },
             ],
             "get": {
                 "operationId": "findAttendees",
@@ -437,10 +507,17 @@ SPEC = {
                         "application/json": {
                             "schema": {
                                 "type": "object",
+                                "required": ["name"],
+                                "additionalProperties": False,
                                 "properties": {
-                                    "name": {"type": "string"},
-                                    "people": {"type": "integer", "minimum": 1},
-                                    "nonce": {"type": "string"},
+                                    "name": _NAME,
+                                    "people": {
+                                        "type": "integer",
+                                        "minimum": 1,
+                                        "maximum": MAX_PARTY_SIZE,
+                                        "default": 1,
+                                    },
+                                    "nonce": _or_null(_NONCE),
                                 },
                             }
                         }
@@ -470,18 +547,10 @@ SPEC = {
                             "enum": ["municipality", "campaign", "kind", "target_group", "month"],
                         },
                     },
-                    {
-                        "name": "date_from",
-                        "in": "query",
-                        "schema": {"type": "string", "format": "date"},
-                    },
-                    {
-                        "name": "date_to",
-                        "in": "query",
-                        "schema": {"type": "string", "format": "date"},
-                    },
-                    {"name": "municipality", "in": "query", "schema": {"type": "integer"}},
-                    {"name": "campaign", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "date_from", "in": "query", "schema": _DATE},
+                    {"name": "date_to", "in": "query", "schema": _DATE},
+                    {"name": "municipality", "in": "query", "schema": _ID},
+                    {"name": "campaign", "in": "query", "schema": _ID},
                     {
                         "name": "kind",
                         "in": "query",
@@ -524,7 +593,12 @@ SPEC = {
         },
         "/registrations/{token}": {
             "parameters": [
-                {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
+                {
+                    "name": "token",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "pattern": SINGLE_LINE_PATTERN},
+                }
             ],
             "get": {
                 "operationId": "getRegistration",
@@ -734,28 +808,43 @@ SPEC = {
             "RegistrationRequest": {
                 "type": "object",
                 "required": ["name", "consent"],
+                "additionalProperties": False,
+                "description": "An email address or a phone number is required; null or blank "
+                "stands for a field left out. `activity_ids` are ids of this event's activities "
+                "and `attendance` is required at a hybrid event: the server answers 422 for the "
+                "field otherwise.",
+                "anyOf": [
+                    {"required": ["email"], "properties": {"email": _EMAIL}},
+                    {"required": ["phone"], "properties": {"phone": _PHONE}},
+                ],
                 "properties": {
-                    "name": {"type": "string", "maxLength": 120},
-                    "email": {"type": ["string", "null"], "format": "email"},
-                    "phone": {
-                        "type": ["string", "null"],
-                        "description": "required when there is no email",
-                    },
+                    "name": _NAME,
+                    "email": {"anyOf": [{"type": "null"}, _EMAIL, _BLANK]},
+                    "phone": {"anyOf": [{"type": "null"}, _PHONE, _BLANK]},
                     "party_size": {
                         "type": "integer",
                         "minimum": 1,
                         "maximum": MAX_PARTY_SIZE,
                         "default": 1,
                     },
-                    "activity_ids": {"type": "array", "items": {"type": "integer"}, "default": []},
+                    "activity_ids": {
+                        "type": "array",
+                        "items": _ID,
+                        "default": [],
+                        "description": "ids of this event's activities",
+                    },
                     "attendance": {
                         "type": ["string", "null"],
                         "enum": [a.value for a in Attendance] + [None],
                         "description": "required for a hybrid event",
                     },
-                    "needs": {"type": "string", "maxLength": 2000},
+                    "needs": {
+                        "type": ["string", "null"],
+                        "maxLength": MAX_NEEDS_LENGTH,
+                        "pattern": MULTI_LINE_PATTERN,
+                    },
                     "language": {"type": "string", "enum": list(LANGUAGES), "default": "lv"},
-                    "consent": {"type": "boolean", "description": "must be true"},
+                    "consent": {"const": True, "description": "must be true"},
                     "join_waitlist": {
                         "type": "boolean",
                         "default": True,
@@ -799,12 +888,23 @@ SPEC = {
     },
 }
 
-# Any operation may answer 400: a request that cannot be read (a NUL byte in a value, a
-# session write without its X-CSRFToken header).
-for _path in SPEC["paths"].values():
+# What any operation may answer besides its own: 400 for a request that cannot be read (a
+# NUL byte in a value, a session write without its X-CSRFToken header), 404 where the path
+# names something, 413 for a body over 1 MB, 422 for a JSON body that cannot be parsed,
+# 429 past a rate limit, 503 while the database cannot be reached (with Retry-After).
+for _route, _path in SPEC["paths"].items():
     for _method, _operation in _path.items():
-        if _method != "parameters":
-            _operation["responses"].setdefault("400", _error("The request could not be read"))
+        if _method == "parameters":
+            continue
+        _responses = _operation["responses"]
+        _responses.setdefault("400", _error("The request could not be read"))
+        if "{" in _route:
+            _responses.setdefault("404", _error("Not found"))
+        if "requestBody" in _operation:
+            _responses.setdefault("413", _error("The body is larger than 1 MB"))
+            _responses.setdefault("422", _error("The body is not JSON, or a field is invalid"))
+        _responses.setdefault("429", _error("Too many requests"))
+        _responses.setdefault("503", _error("The service is briefly unavailable; retry later"))
 
 
 @bp.get("/openapi.json")

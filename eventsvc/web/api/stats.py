@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from ...services import stats
 from ...services.stats import METRICS, GroupBy
 from ...timezones import utcnow
-from ..stats import parse_filters
+from ..stats import FILTER_ARGS, parse_filters
 from . import bp
 from .auth import api_user
 from .errors import api_error
@@ -30,10 +30,14 @@ def attendance():
             "bad_group_by",
             _("group_by is one of: %(values)s.", values=", ".join(g.value for g in GroupBy)),
         )
-    form, filters = parse_filters(request.args)
-    if filters is None:
+    form, filters = parse_filters(request.args, for_api=True)
+    given_empty = [name for name in FILTER_ARGS if request.args.get(name) == ""]
+    if filters is None or given_empty:
         return api_error(
-            400, "bad_filter", _("Unknown filter: %(fields)s.", fields=", ".join(form.errors))
+            400,
+            "bad_filter",
+            _("Unknown filter: %(fields)s.", fields=", ".join([*form.errors, *given_empty])),
+            {name: " ".join(map(str, messages)) for name, messages in form.errors.items()},
         )
     now = utcnow()
     body = {

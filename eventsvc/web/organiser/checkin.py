@@ -37,7 +37,8 @@ class WalkInForm(FlaskForm):
     )
 
 
-def _page(event, outcome=None, status=200):
+def _page(event, outcome=None, status=200, refused=None):
+    """The door page; `refused` is a submitted form that failed, shown with its messages."""
     search = request.args.get("q", "")[:100]
     return render_template(
         "organiser/checkin.html",
@@ -47,9 +48,9 @@ def _page(event, outcome=None, status=200):
         search=search,
         found=door.door_list(event, search) if search else [],
         nonce=secrets.token_urlsafe(12),  # a reloaded form (F5) replays, not repeats
-        code_form=CodeForm(formdata=None),
+        code_form=refused if isinstance(refused, CodeForm) else CodeForm(formdata=None),
         people_form=PeopleForm(formdata=None),
-        walk_in_form=WalkInForm(formdata=None),
+        walk_in_form=refused if isinstance(refused, WalkInForm) else WalkInForm(formdata=None),
     ), status
 
 
@@ -69,14 +70,14 @@ def checkin_submit(event_id: int):
         if kind == "code":
             form = CodeForm()
             if not form.validate_on_submit():
-                return _invalid(event)
+                return _invalid(event, form)
             outcome = door.check_in_ticket(event, form.code.data, current_user, now, nonce=nonce)
         elif kind == "person":
             form = PeopleForm()
             if not form.validate_on_submit() or not re.fullmatch(
                 r"[0-9]{1,9}", form.registration_id.data or ""
             ):
-                return _invalid(event)
+                return _invalid(event, form)
             outcome = door.check_in_registration(
                 event,
                 int(form.registration_id.data),
@@ -88,7 +89,7 @@ def checkin_submit(event_id: int):
         elif kind == "walk_in":
             form = WalkInForm()
             if not form.validate_on_submit():
-                return _invalid(event)
+                return _invalid(event, form)
             outcome = door.register_walk_in(
                 event, form.name.data, form.people.data, current_user, now, nonce=nonce
             )
@@ -102,9 +103,9 @@ def checkin_submit(event_id: int):
     return _page(event, outcome)
 
 
-def _invalid(event):
+def _invalid(event, form):
     flash(_("Please fill in the form: a ticket code, or a name and 1 to 10 people."), "error")
-    return _page(event, status=422)
+    return _page(event, status=422, refused=form)
 
 
 @bp.post("/events/<int:event_id>/checkin/<int:checkin_id>/undo")

@@ -13,7 +13,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import Organisation, Role, User
-from . import ServiceError, ValidationFailed, access, audit
+from ..timezones import utcnow
+from . import ServiceError, ValidationFailed, access, api_tokens, audit, sessions
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -57,8 +58,13 @@ def _check(data: UserData, existing: User | None, actor: User | None) -> dict[st
     return errors
 
 
-def save_user(actor: User | None, data: UserData, existing: User | None = None) -> User:
-    """Create an account, or change `existing`. `actor` None is the command line (trusted)."""
+def save_user(
+    actor: User | None, data: UserData, existing: User | None = None, now: datetime | None = None
+) -> User:
+    """Create an account, or change `existing`. `actor` None is the command line (trusted).
+    A new password (an administrator's reset) ends every session of the account and revokes
+    its API tokens; disabling the account ends its sessions."""
+    now = now or utcnow()
     if actor is not None:
         access.require_admin(actor)
     data.email = normalise_email(data.email)
@@ -76,6 +82,10 @@ def save_user(actor: User | None, data: UserData, existing: User | None = None) 
         user.set_password(data.password)
     db.session.add(user)
     db.session.flush()
+    if existing is not None and (data.password or not data.active):
+        sessions.end_all(user)
+    if existing is not None and data.password:
+        api_tokens.revoke_all(user, now, actor if actor is not None else audit.SYSTEM)
     if actor is not None:
         # Staff accounts are not residents: the changed fields are named, never their values
         # (and never the password).

@@ -13,14 +13,14 @@ from sqlalchemy import func, select, text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from eventsvc.extensions import db as _db
-from eventsvc.models import ApiToken, UserSession
+from eventsvc.models import ApiToken, AuditEntry, User, UserSession
 from eventsvc.services import registration as rules
 from eventsvc.services import sessions
 from eventsvc.services.accounts import UserData, save_user
 from eventsvc.services.api_tokens import create_token
 
 from . import factories
-from .conftest import CSRF_RE, csrf_from, post_form
+from .conftest import CSRF_RE, csrf_from, login, post_form
 
 PHONE = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -136,7 +136,150 @@ def test_sign_out_ends_only_that_device(app, client, world, event):
     assert allowed(laptop, event)
 
 
+def test_sign_out_everywhere_ends_every_session_and_every_copy(app, client, world, event):
+    sign_in(client, world.organiser_a.email, remember=True)
+    phone_copy = cookies_of(client)
+    laptop = app.test_client()
+    sign_in(laptop, world.organiser_a.email, user_agent=LAPTOP, remember=True)
+    laptop_copy = cookies_of(laptop)
+    other_user = app.test_client()
+    sign_in(other_user, world.organiser_b.email)
+
+    page = laptop.get("/account/", headers={"User-Agent": LAPTOP}).get_data(as_text=True)
+    assert "Sign out everywhere" in page or "Iziet visās ierīcēs" in page
+    response = post_form(laptop, "/account/sessions/end", {}, form_url="/account/")
+    assert response.status_code == 302 and response.location == "/"
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+
+    for browser in (client, laptop, client_with(app, phone_copy), client_with(app, laptop_copy)):
+        assert refused(browser, event)
+    assert (
+        client_with(app, {"remember_token": phone_copy["remember_token"]})
+        .get("/manage/")
+        .location.startswith("/login")
+    )
+    assert stored_sessions(world.organiser_a) == 0
+    # Another account's session is not touched.
+    assert other_user.get("/manage/").status_code == 200
+
+
 # --- a new password, an administrator's reset, a disabled account -------------------------
+
+
+def change_password(client, **fields):
+    data = {
+        "current_password": factories.PASSWORD,
+        "new_password": "a brand new password 2026",
+        "repeated_password": "a brand new password 2026",
+        "revoke_tokens": "y",
+        **fields,
+    }
+    return post_form(
+        client,
+        "/account/password",
+        {k: v for k, v in data.items() if v is not None},
+        form_url="/account/",
+    )
+
+
+def test_a_new_password_ends_the_other_sessions_keeps_this_device_and_revokes_tokens(
+    app, client, world, event, now
+):
+    sign_in(client, world.organiser_a.email, remember=True)
+    before = cookies_of(client)
+    door_phone = app.test_client()
+    sign_in(door_phone, world.organiser_a.email, remember=True)
+    door_copy = cookies_of(door_phone)
+    _, bearer = create_token(world.organiser_a, "durvis", now)
+    _db.session.commit()
+    headers = {"Authorization": f"Bearer {bearer}"}
+    assert client_with(app, {}).get(offline_url(event), headers=headers).status_code == 200
+
+    response = change_password(client)
+    assert response.status_code == 302 and response.location == "/account/#main"
+    # This device goes on with a new session (and a new remember cookie) …
+    assert allowed(client, event)
+    after = cookies_of(client)
+    assert after["remember_token"] != before["remember_token"]
+    assert allowed(client_with(app, {"remember_token": after["remember_token"]}), event)
+    # … while the other device, and copies of this device's old cookies, are refused.
+    assert refused(door_phone, event)
+    assert refused(client_with(app, door_copy), event)
+    assert refused(client_with(app, before), event)
+    assert refused(client_with(app, {"remember_token": before["remember_token"]}), event)
+    # The API token is revoked too (the default).
+    assert client_with(app, {}).get(offline_url(event), headers=headers).status_code == 401
+    assert stored_sessions(world.organiser_a) == 1
+    page = client.get("/account/").get_data(as_text=True)
+    assert "Parole ir nomainīta" in page and "Atsaukta 1 API atslēga." in page
+    # The change is in the audit log (for administrators), and so is the revoked token.
+    actions = _db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.actor_id == world.organiser_a.id)
+    ).all()
+    assert "user.update" in actions and "api_token.revoke" in actions
+    login(app.test_client(), world.organiser_a.email, "a brand new password 2026")
+
+
+def test_keeping_the_tokens_is_a_choice(app, client, world, event, now):
+    sign_in(client, world.organiser_a.email)
+    _, bearer = create_token(world.organiser_a, "durvis", now)
+    _db.session.commit()
+    page = client.get("/account/").get_data(as_text=True)
+    assert re.search(
+        r'<input[^>]*\bchecked\b[^>]*id="revoke_tokens"', page
+    )  # revoking is the default
+    assert change_password(client, revoke_tokens=None).status_code == 302
+    headers = {"Authorization": f"Bearer {bearer}"}
+    assert client_with(app, {}).get(offline_url(event), headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"current_password": "not my password at all"}, "current_password"),
+        ({"new_password": "short", "repeated_password": "short"}, "new_password"),
+        ({"repeated_password": "a different new password"}, "repeated_password"),
+    ],
+)
+def test_a_refused_password_change_says_why_and_changes_nothing(
+    app, client, world, event, fields, field
+):
+    sign_in(client, world.organiser_a.email)
+    laptop = app.test_client()
+    sign_in(laptop, world.organiser_a.email, user_agent=LAPTOP)
+    old_hash = world.organiser_a.password_hash
+    response = change_password(client, **fields)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in page and 'class="error-summary"' in page
+    assert f'aria-describedby="{field}-error"' in page or f'{field}-error"' in page
+    _db.session.expire_all()
+    assert _db.session.get(User, world.organiser_a.id).password_hash == old_hash
+    assert allowed(client, event) and allowed(laptop, event)
+
+
+def test_guessing_the_current_password_is_throttled(app, client, world):
+    """A stolen session must not become a way to guess the password."""
+    from eventsvc.extensions import limiter
+
+    from .conftest import TEST_RATE_LIMIT
+
+    app.config["RATELIMIT_LOGIN_PER_EMAIL"] = "3 per minute"
+    limiter.reset()
+    try:
+        sign_in(client, world.organiser_a.email)
+        wrong = {"current_password": "a guess at the password"}
+        assert [change_password(client, **wrong).status_code for _ in range(3)] == [422] * 3
+        blocked = change_password(client)  # even the right one, for now
+        assert blocked.status_code == 429
+        assert "Pārāk daudz" in blocked.get_data(as_text=True)
+        # Another account is not affected.
+        other = app.test_client()
+        sign_in(other, world.organiser_b.email)
+        assert change_password(other).status_code == 302
+    finally:
+        app.config["RATELIMIT_LOGIN_PER_EMAIL"] = TEST_RATE_LIMIT
+        limiter.reset()
 
 
 def test_an_administrators_reset_ends_every_session_and_token(app, client, world, event, now):
@@ -386,6 +529,36 @@ def test_requests_within_a_minute_write_nothing(app, client, world, event):
 
 
 # --- the account page ----------------------------------------------------------------------
+
+
+def test_the_account_page_lists_the_sessions_in_riga_time(app, client, world):
+    sign_in(client, world.organiser_a.email)
+    laptop = app.test_client()
+    sign_in(laptop, world.organiser_a.email, user_agent=LAPTOP, remember=True)
+    other = app.test_client()
+    sign_in(other, world.organiser_b.email, user_agent=LAPTOP)
+    # The laptop was last seen at 10:00 UTC on 15 January: 12:00 in Riga (winter time).
+    laptop_row = _db.session.scalars(
+        select(UserSession).where(UserSession.remembered.is_(True))
+    ).one()
+    laptop_row.created_at = laptop_row.last_seen_at = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
+    _db.session.commit()
+
+    page = client.get("/account/").get_data(as_text=True)
+    cards = re.findall(r'<li class="event-card">(.*?)</li>', page, re.S)
+    assert len(cards) == 2  # organiser A's two sessions, not organiser B's
+    phone_card = next(c for c in cards if "Chrome, Android" in c)
+    laptop_card = next(c for c in cards if "Firefox, Windows" in c)
+    assert "šī ierīce" in phone_card and "šī ierīce" not in laptop_card
+    assert "2026. gada 15. janv., 12:00" in laptop_card
+    assert "šodien" in phone_card
+    client.set_cookie("lang", "ru")
+    page = client.get("/account/").get_data(as_text=True)
+    assert "15 янв. 2026\u202fг., 12:00" in page and "это устройство" in page
+    # The whole user agent is not kept, only its summary.
+    assert not _db.session.scalar(
+        select(func.count()).select_from(UserSession).where(UserSession.device.like("%Mozilla%"))
+    )
 
 
 def test_describe_device():

@@ -155,6 +155,41 @@ def authenticate(email: str, password: str, now: datetime) -> User:
     return user
 
 
+def change_own_password(
+    user: User,
+    current_password: str,
+    new_password: str,
+    repeated_password: str,
+    *,
+    revoke_tokens: bool,
+    now: datetime,
+) -> int:
+    """A staff member's new password, given their current one. Every session of the
+    account ends (the caller starts a fresh one for the device in hand), and, unless they
+    choose otherwise, every API token is revoked. Returns the number of tokens revoked."""
+    errors = {}
+    if not user.check_password(current_password or ""):
+        errors["current_password"] = _("This is not your current password.")
+    if len(new_password or "") < MIN_PASSWORD_LENGTH:
+        errors["new_password"] = _("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+    elif new_password != repeated_password:
+        errors["repeated_password"] = _("The two new passwords are not the same.")
+    if errors:
+        raise ValidationFailed(errors)
+    user.set_password(new_password)
+    sessions.end_all(user)
+    revoked = api_tokens.revoke_all(user, now, actor=user) if revoke_tokens else 0
+    audit.record(
+        audit.Action.USER_UPDATE,
+        actor=user,
+        target_type="user",
+        target_id=user.id,
+        detail=audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("uf", ["password"])),
+    )
+    db.session.flush()
+    return revoked
+
+
 def list_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.role, User.email)))
 

@@ -5,7 +5,6 @@ create_app() builds the Flask app: config → extensions → blueprints → CLI.
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from pathlib import Path
 
@@ -73,28 +72,46 @@ class DatabaseId(IntegerConverter):
 
 
 def _init_login(app: Flask) -> None:
+    from flask import request, session
     from flask_babel import lazy_gettext as _l
+    from flask_login import current_user
 
-    from .models import User
+    from .services import sessions
+    from .timezones import utcnow
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
-    login_manager.session_protection = "strong"
+    # No address-and-browser fingerprint: a door phone changes networks all day. A session
+    # is ended on the server instead (services/sessions.py).
+    login_manager.session_protection = None
+    # The session cookie and the remember cookie carry the sign-in's own secret, never the
+    # account's id (User.session_secret_for_cookie).
+    login_manager.id_attribute = "session_secret_for_cookie"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        # "id:fingerprint" (User.get_id): a session or remember cookie from before the
-        # password changed no longer signs anyone in.
-        number, _, fingerprint = user_id.partition(":")
-        user = (
-            db.session.get(User, int(number))
-            if number.isascii() and number.isdigit() and len(number) < 10
-            else None
-        )
-        if user is None or not secrets.compare_digest(fingerprint, user.password_fingerprint()):
-            return None
+    def load_user(secret: str):
+        now = utcnow()
+        user = sessions.user_for_secret(secret, now)
+        if user is not None and sessions.touch(user.current_session, now):
+            db.session.commit()  # "last seen" (at most once a minute); nothing else is pending
         return user
+
+    @app.before_request
+    def load_signed_in_user() -> None:
+        # The account is loaded before the view runs, so that the commit of "last seen"
+        # above never carries a view's half-done work.
+        remember_cookie = app.config["REMEMBER_COOKIE_NAME"]
+        if request.endpoint == "static" or (
+            "_user_id" not in session and remember_cookie not in request.cookies
+        ):
+            return
+        if not current_user.is_authenticated:
+            # An ended or expired session: the browser forgets its cookies, and later
+            # requests need not look them up again.
+            session.pop("_user_id", None)
+            if remember_cookie in request.cookies:
+                session["_remember"] = "clear"
 
 
 @sa_event.listens_for(Engine, "connect")

@@ -25,6 +25,7 @@ from .services.demo import database_is_empty, load_demo
 from .services.mailer import deliver_due, due_count
 from .services.notifications import queue_reminder, reminders_due
 from .services.privacy import purge, purge_due
+from .services.sessions import purge_expired as purge_expired_sessions
 from .services.stats import counter_drift, mend_event_counters
 from .timezones import utcnow
 
@@ -161,8 +162,9 @@ privacy_cli = AppGroup("privacy", help="Personal data: the retention purge.")
 )
 @click.option("--dry-run", is_flag=True, help="Only count what would be anonymised.")
 def privacy_purge_command(days, dry_run):
-    """Anonymise registrations of events that ended more than the retention period ago
-    (run daily from cron or a systemd timer; a second run finds nothing to do)."""
+    """Anonymise registrations of events that ended more than the retention period ago, and
+    delete expired staff sessions (run daily from cron or a systemd timer; a second run finds
+    nothing to do)."""
     now = utcnow()
     days = current_app.config["EVENTSVC_RETENTION_DAYS"] if days is None else days
     due = purge_due(now, days)
@@ -181,6 +183,10 @@ def privacy_purge_command(days, dry_run):
         f"anonymised {report.registrations} registrations of {report.events} events, "
         f"deleted {report.outbox_messages} outbox messages (ended more than {days} days ago)"
     )
+    # Staff sign-ins that have run out (their cookies sign no one in any more) go too.
+    ended = purge_expired_sessions(utcnow())
+    db.session.commit()
+    click.echo(f"deleted {ended} expired staff sessions")
 
 
 stats_cli = AppGroup("stats", help="The per-event counters behind places left and the totals.")

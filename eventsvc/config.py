@@ -26,6 +26,13 @@ def _instance_secret(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+def _whole_number(env: dict[str, str], name: str, default: str) -> int:
+    value = env.get(name, default)
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{name} must be a whole number, 1 or more")
+    return int(value)
+
+
 def load_config(
     instance_path: str, env: dict[str, str] | None = None, overrides: dict | None = None
 ) -> dict:
@@ -68,6 +75,9 @@ def load_config(
     if not 0 < mail_timeout_seconds <= 300:
         raise ConfigError("MAIL_TIMEOUT must be a number of seconds, more than 0 and at most 300")
 
+    remember_days = _whole_number(env, "EVENTSVC_REMEMBER_DAYS", "30")
+    idle_hours = _whole_number(env, "EVENTSVC_SESSION_IDLE_HOURS", "12")
+
     settings = {
         "ENV_NAME": "production" if production else "development",
         "SECRET_KEY": secret or overrides.get("SECRET_KEY") or _instance_secret(instance),
@@ -76,12 +86,16 @@ def load_config(
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_NAME": "remember_token",
         "REMEMBER_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        # "Keep me signed in" lasts a month (Flask-Login's default is a year); a new password
-        # ends it at once (User.get_id).
-        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        # Every sign-in is a server-side session (services/sessions.py). "Keep me signed in"
+        # lasts this long from the sign-in (Flask-Login's default would be a year); without
+        # it, a session ends after this long unused. Sign-out, "sign out everywhere", a new
+        # password and disabling the account end sessions at once.
+        "REMEMBER_COOKIE_DURATION": timedelta(days=remember_days),
+        "EVENTSVC_SESSION_IDLE": timedelta(hours=idle_hours),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "BABEL_DEFAULT_LOCALE": "lv",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Riga",

@@ -131,6 +131,11 @@ def test_every_page_passes_axe(language, demo, live_server, browser):
     page.goto(f"{live_server}/manage/events/{festival.id}/checkin")
     page.wait_for_selector("#door[data-list-size]")
     check("check-in")
+    page.goto(f"{live_server}/account/")
+    check("account: sessions and password")
+    page.click("form[action*='/account/password'] button[type=submit]")
+    page.wait_for_selector(".error-summary")
+    check("password change with errors")
     context.close()
 
     context, page = new_page(browser, live_server, language)
@@ -292,6 +297,7 @@ def test_320px_wide_at_the_largest_text_needs_no_sideways_scrolling(
         "organiser": "/manage/",
         "check-in": f"/manage/events/{festival.id}/checkin",
         "editor": f"/manage/events/{festival.id}/edit",
+        "account": "/account/",
     }.items():
         page.goto(live_server + path)
         measure(name)

@@ -9,6 +9,9 @@ import pytest
 from eventsvc.config import load_config
 from eventsvc.extensions import db as _db
 from eventsvc.extensions import limiter
+from eventsvc.services import sessions
+from eventsvc.services.accounts import UserData, save_user
+from eventsvc.timezones import utcnow
 from eventsvc.web.auth import safe_next
 
 from . import factories
@@ -120,7 +123,11 @@ def test_sign_in_starts_a_fresh_session(client, world):
     login(client, world.organiser_a.email)
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == world.organiser_a.get_id()
+        secret = session["_user_id"]
+    # The session holds the secret of a new server-side session of this account (see
+    # test_sessions.py), never something planted before the sign-in.
+    assert secret != "forged"
+    assert sessions.user_for_secret(secret, utcnow()).id == world.organiser_a.id
 
 
 def test_cookie_flags(app, client, world, monkeypatch):
@@ -190,7 +197,18 @@ def test_a_new_password_ends_sessions_and_remember_cookies(app, client, world):
     assert door_phone.get("/manage/").status_code == 200
     assert client.get("/manage/").status_code == 200
 
-    world.organiser_a.set_password("a brand new password 2026")
+    # An administrator's reset (the password form on the account page: test_sessions.py).
+    save_user(
+        world.admin,
+        UserData(
+            world.organiser_a.email,
+            world.organiser_a.name,
+            world.organiser_a.role,
+            list(world.organiser_a.organisations),
+            password="a brand new password 2026",
+        ),
+        world.organiser_a,
+    )
     _db.session.commit()
     fresh = app.test_client()
     fresh.set_cookie("remember_token", remembered)

@@ -53,7 +53,7 @@ CATEGORIES = {
     ),
     # Organisers' own pages (their list, new event, data requests, their audit log).
     "ORGANISER": _expect(LOGIN, organiser_a=OK, organiser_b=OK, ministry=403, admin=OK),
-    # Any signed-in staff member (their API tokens, signing out).
+    # Any signed-in staff member (their account page and API tokens, signing out).
     "STAFF_ANY": _expect(LOGIN, **dict.fromkeys(STAFF, OK)),
     # Revoking a token: only its owner (organiser A's token here).
     "OWN_API_TOKEN": _expect(LOGIN, organiser_a=OK, organiser_b=404, ministry=404, admin=404),
@@ -91,6 +91,9 @@ ROUTES: dict[str, str] = {
     "registration.ticket_qr": "RESIDENT_TOKEN",
     "auth.login": "SIGN_IN",
     "auth.logout": "STAFF_ANY",
+    "account.overview": "STAFF_ANY",
+    "account.end_sessions": "STAFF_ANY",
+    "account.change_password": "STAFF_ANY",
     "account.tokens": "STAFF_ANY",
     "account.revoke": "OWN_API_TOKEN",
     "organiser.events": "ORGANISER",
@@ -166,8 +169,11 @@ WRITE_ORDER = {
     "api.delete_registration": 2,
     "organiser.cancel": 3,
     "registration.erase": 4,
+    "account.end_sessions": 9,
     "auth.logout": 9,
 }
+# Writes after which the walker is signed out (and signs in again to go on).
+SIGNS_OUT = {"auth.logout", "account.end_sessions"}
 # Which of the seeded check-ins each undo uses (each must find its own still active).
 CHECKIN_FOR = {
     "organiser.checkin_undo": "checkin_1",
@@ -372,6 +378,9 @@ def walk(app, role: str, data: dict, problems: list[str]) -> int:
                 if found:
                     problems.append(f"{method} {url}: inline code {found.group(0)!r}")
             response.close()
+            if signed_in and rule.endpoint in SIGNS_OUT and method == "POST":
+                conftest.login(client, data["users"][role].email)
+                token = csrf_token(client, signed_in)
     return checked
 
 

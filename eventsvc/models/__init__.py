@@ -29,6 +29,7 @@ from .registrations import (
     RegistrationStatus,
     registration_activities,
 )
+from .sessions import UserSession
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -63,6 +64,7 @@ __all__ = [
     "TargetGroup",
     "UTCDateTime",
     "User",
+    "UserSession",
     "memberships",
     "registration_activities",
 ]

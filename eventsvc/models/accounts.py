@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -57,14 +56,16 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.is_active_account
 
-    def get_id(self) -> str:
-        """What Flask-Login keeps in the session and the remember-me cookie: the id and a
-        fingerprint of the password hash, so that a new password ends every other session
-        and every "keep me signed in" cookie (the loader in create_app() compares it)."""
-        return f"{self.id}:{self.password_fingerprint()}"
+    # The server-side session (a UserSession, services/sessions.py) this object signed in
+    # or was loaded through in this request, and its secret; not columns. Flask-Login keeps
+    # the secret in its cookies (LoginManager.id_attribute = "session_secret_for_cookie").
+    current_session = None
+    current_session_secret = None
 
-    def password_fingerprint(self) -> str:
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+    def session_secret_for_cookie(self) -> str:
+        if self.current_session_secret is None:
+            raise RuntimeError("sign in through services.sessions.start, not login_user alone")
+        return self.current_session_secret
 
     @property
     def is_admin(self) -> bool:

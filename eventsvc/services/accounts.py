@@ -13,7 +13,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import Organisation, Role, User
-from . import ServiceError, ValidationFailed, access, audit
+from ..timezones import utcnow
+from . import ServiceError, ValidationFailed, access, api_tokens, audit, sessions
 from .input_rules import check_text
 
 MIN_PASSWORD_LENGTH = 10
@@ -60,8 +61,13 @@ def _check(
     return errors
 
 
-def save_user(actor: User | None, data: UserData, existing: User | None = None) -> User:
-    """Create an account, or change `existing`. `actor` None is the command line (trusted)."""
+def save_user(
+    actor: User | None, data: UserData, existing: User | None = None, now: datetime | None = None
+) -> User:
+    """Create an account, or change `existing`. `actor` None is the command line (trusted).
+    A new password (an administrator's reset) ends every session of the account and revokes
+    its API tokens; disabling the account ends its sessions."""
+    now = now or utcnow()
     if actor is not None:
         access.require_admin(actor)
     errors: dict[str, str] = {}
@@ -83,6 +89,10 @@ def save_user(actor: User | None, data: UserData, existing: User | None = None) 
         user.set_password(data.password)
     db.session.add(user)
     db.session.flush()
+    if existing is not None and (data.password or not data.active):
+        sessions.end_all(user)
+    if existing is not None and data.password:
+        api_tokens.revoke_all(user, now, actor if actor is not None else audit.SYSTEM)
     if actor is not None:
         # Staff accounts are not residents: the changed fields are named, never their values
         # (and never the password).
@@ -150,6 +160,41 @@ def authenticate(email: str, password: str, now: datetime) -> User:
     user.last_login_at = now
     db.session.flush()
     return user
+
+
+def change_own_password(
+    user: User,
+    current_password: str,
+    new_password: str,
+    repeated_password: str,
+    *,
+    revoke_tokens: bool,
+    now: datetime,
+) -> int:
+    """A staff member's new password, given their current one. Every session of the
+    account ends (the caller starts a fresh one for the device in hand), and, unless they
+    choose otherwise, every API token is revoked. Returns the number of tokens revoked."""
+    errors = {}
+    if not user.check_password(current_password or ""):
+        errors["current_password"] = _("This is not your current password.")
+    if len(new_password or "") < MIN_PASSWORD_LENGTH:
+        errors["new_password"] = _("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+    elif new_password != repeated_password:
+        errors["repeated_password"] = _("The two new passwords are not the same.")
+    if errors:
+        raise ValidationFailed(errors)
+    user.set_password(new_password)
+    sessions.end_all(user)
+    revoked = api_tokens.revoke_all(user, now, actor=user) if revoke_tokens else 0
+    audit.record(
+        audit.Action.USER_UPDATE,
+        actor=user,
+        target_type="user",
+        target_id=user.id,
+        detail=audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("uf", ["password"])),
+    )
+    db.session.flush()
+    return revoked
 
 
 def list_users() -> list[User]:

@@ -109,3 +109,23 @@ def revoke_token(user: User, token_id: int, now: datetime) -> None:
             detail=audit.part(audit.N_("staff account %(id)d"), id=user.id),
         )
     db.session.flush()
+
+
+def revoke_all(user: User, now: datetime, actor: User | ActorKind) -> int:
+    """Every token of `user` still in force (with a new password): returns how many."""
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    organisation_ids = audit.user_organisation_ids(user)
+    for token in tokens:
+        token.revoked_at = now
+        audit.record_for_organisations(
+            audit.Action.TOKEN_REVOKE,
+            organisation_ids,
+            actor=actor,
+            target_type="api_token",
+            target_id=token.id,
+            detail=audit.part(audit.N_("staff account %(id)d"), id=user.id),
+        )
+    db.session.flush()
+    return len(tokens)

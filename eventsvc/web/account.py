@@ -1,17 +1,25 @@
-"""A staff member's own account: personal API tokens for devices and scripts."""
+"""A staff member's own account: where they are signed in ("sign out everywhere"), their
+password, and personal API tokens for devices and scripts."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from datetime import datetime
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
-from wtforms import StringField
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import Length
 
-from ..extensions import db
-from ..services import ValidationFailed
+from ..extensions import db, limiter
+from ..i18n import local_date, local_time
+from ..services import ValidationFailed, sessions
+from ..services.accounts import MIN_PASSWORD_LENGTH, change_own_password
 from ..services.api_tokens import create_token, revoke_token, tokens_of
-from ..timezones import utcnow
+from ..timezones import to_riga, utcnow
+from .auth import sign_in, signed_out
 from .forms import FlaskForm, add_errors
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -23,10 +31,119 @@ class TokenForm(FlaskForm):
     )
 
 
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[Length(max=200)])
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[Length(max=200)],
+        description=_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+    )
+    repeated_password = PasswordField(_l("New password again"), validators=[Length(max=200)])
+    revoke_tokens = BooleanField(
+        _l("Also revoke my API tokens"),
+        default=True,
+        description=_l(
+            "Recommended if the password may be known to someone else. Devices and scripts "
+            "that use a token stop working until they get a new one."
+        ),
+    )
+
+
 @bp.before_request
 @login_required
 def require_login():
     return None
+
+
+def _when(moment: datetime) -> str:
+    """'today, 12:00', or '2026. gada 23. nov., 12:00': Riga time."""
+    if to_riga(moment).date() == to_riga(utcnow()).date():
+        return _("today, %(time)s", time=local_time(moment))
+    return _("%(date)s, %(time)s", date=local_date(moment, "medium"), time=local_time(moment))
+
+
+def _overview(password_form: PasswordForm, status: int = 200):
+    idle = current_app.config["EVENTSVC_SESSION_IDLE"]
+    return render_template(
+        "account/overview.html",
+        sessions=sessions.active_sessions(current_user, utcnow()),
+        this_session=current_user.current_session,
+        password_form=password_form,
+        end_form=FlaskForm(),
+        when=_when,
+        idle_hours=round(idle.total_seconds() / 3600),
+    ), status
+
+
+@bp.get("/")
+def overview():
+    return _overview(PasswordForm(formdata=None))
+
+
+@bp.post("/sessions/end")
+def end_sessions():
+    """Sign out everywhere: every session of the account, this one too, on every device."""
+    if not FlaskForm().validate_on_submit():
+        return redirect(url_for(".overview"))
+    sessions.end_all(current_user)
+    db.session.commit()
+    return signed_out(_("You have signed out on every device."))
+
+
+def _password_attempts() -> str:
+    return current_app.config["RATELIMIT_LOGIN_PER_EMAIL"]
+
+
+def _password_key() -> str:
+    # Checked before login_required runs: an anonymous caller has no id (and gets the login page).
+    return f"password-change:{getattr(current_user, 'id', None)}"
+
+
+def _too_many_password_attempts(limit):
+    form = PasswordForm()
+    form.current_password.errors = [
+        _("Too many failed sign-in attempts. Please wait a few minutes and try again.")
+    ]
+    return current_app.make_response(_overview(form, 429))
+
+
+@bp.post("/password")
+@limiter.limit(
+    _password_attempts,
+    key_func=_password_key,
+    methods=["POST"],
+    on_breach=_too_many_password_attempts,
+)
+def change_password():
+    """A new password ends every session of the account, everywhere; this device goes on
+    with a fresh one (the person in front of it has just proved they know the password)."""
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        return _overview(form, 422)
+    remembered = bool(current_user.current_session and current_user.current_session.remembered)
+    try:
+        revoked = change_own_password(
+            current_user,
+            form.current_password.data,
+            form.new_password.data,
+            form.repeated_password.data,
+            revoke_tokens=form.revoke_tokens.data,
+            now=utcnow(),
+        )
+    except ValidationFailed as exc:
+        db.session.rollback()
+        add_errors(form, exc.errors)
+        return _overview(form, 422)
+    sign_in(current_user._get_current_object(), remember=remembered)  # commits
+    message = _("Your password is changed; you are signed out on every other device.")
+    if revoked:
+        message += " " + ngettext(
+            "%(num)d API token is revoked.", "%(num)d API tokens are revoked.", revoked
+        )
+    flash(message, "success")
+    # The form's address ends in #password-heading (so that its errors are in view);
+    # the message stands at the top.
+    return redirect(url_for(".overview", _anchor="main"))
 
 
 @bp.route("/tokens", methods=["GET", "POST"])

@@ -19,6 +19,7 @@ from ..services import accounts as account_service
 from ..services import organisations as organisation_service
 from ..services.mailer import retry
 from ..timezones import utcnow
+from .auth import sign_in
 from .forms import FlaskForm, MultiCheckboxField, add_errors
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -151,7 +152,13 @@ def user(user_id: int | None):
             password=form.password.data or None,
             active=form.active.data,
         )
+        own_reset = existing is not None and existing.id == current_user.id and data.password
+        remembered = bool(current_user.current_session and current_user.current_session.remembered)
         saved = _saved(form, lambda: account_service.save_user(current_user, data, existing))
+        if saved is not None and own_reset:
+            # The reset ended every session of the account, this one too: this device goes
+            # on with a fresh one.
+            sign_in(current_user._get_current_object(), remember=remembered)
         if saved is not None:
             flash(_("The account %(email)s was saved.", email=saved.email), "success")
             return redirect(url_for(".users"))

@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, Length
 
 from ..extensions import db, limiter
 from ..models import Role
-from ..services import ServiceError
+from ..services import ServiceError, sessions
 from ..services.accounts import authenticate
 from ..timezones import utcnow
 from .forms import FlaskForm
@@ -109,21 +109,36 @@ def login():
         except ServiceError as exc:
             form.password.errors = [*form.password.errors, exc.message]
         else:
-            db.session.commit()
-            session.clear()  # a fresh session on sign-in: nothing carried over from before
-            login_user(user, remember=form.remember.data)
+            sign_in(user, remember=form.remember.data)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next")) or home_for(user))
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
 
 
-@bp.post("/logout")
-@login_required
-def logout():
-    logout_user()
+def sign_in(user, *, remember: bool) -> None:
+    """A new server-side session for `user` on this device (sign-in, or a new password on
+    the account page), committed, and its secret in this browser's cookies."""
+    sessions.start(user, utcnow(), remembered=remember, user_agent=request.user_agent.string)
+    db.session.commit()
+    session.clear()  # a fresh session: nothing carried over from before
+    login_user(user, remember=remember)
+
+
+def signed_out(message: str):
+    """This browser forgets its sign-in (the caller has ended the session on the server):
+    to the calendar, with the door's offline data removed from the device."""
     session.clear()
-    flash(_("You have signed out."), "success")
+    logout_user()  # after clear(): it asks for the remember cookie to be deleted too
+    flash(message, "success")
     response = redirect(url_for("public.calendar"))
     # A door phone keeps attendee names for offline work: signing out removes them.
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    sessions.end(current_user.current_session)
+    db.session.commit()
+    return signed_out(_("You have signed out."))

@@ -130,6 +130,7 @@ LABELS: dict[type, dict] = {
     },
     OutboxStatus: {
         OutboxStatus.PENDING: _l("Waiting to be sent"),
+        OutboxStatus.SENDING: _l("Being sent"),
         OutboxStatus.SENT: _l("Sent"),
         OutboxStatus.FAILED: _l("Not delivered"),
         OutboxStatus.SKIPPED: _l("Nothing to send"),

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import Municipality, Organisation, OrganisationKind, User
 from . import PermissionDenied, ValidationFailed, access, audit
 from .input_rules import check_text, text_problem
-from .registration import PHONE_RE
+from .registration import is_phone_number
 
 
 def slugify(name: str) -> str:
@@ -93,7 +93,7 @@ def _public_contacts(
         except EmailNotValidError:
             errors["email"] = _("Enter a valid email address, like name@example.lv.")
     phone = (phone or "").strip() or None
-    if phone is not None and "phone" not in errors and not PHONE_RE.match(phone):
+    if phone is not None and "phone" not in errors and not is_phone_number(phone):
         errors["phone"] = _("Enter a phone number with digits only, like +371 20000000.")
     return email, phone
 

@@ -73,6 +73,11 @@ PHONE_RE = re.compile(r"\+?[0-9()\-]{6,25}")  # the number without its spaces
 PHONE_PATTERN = rf"^[{WHITESPACE}]*\+?[{WHITESPACE}]*([0-9()\-][{WHITESPACE}]*){{6,25}}$"
 
 
+def is_phone_number(value: str) -> bool:
+    """Digits (with +, brackets, dashes and spaces as people write them), 6 to 25 of them."""
+    return PHONE_RE.fullmatch(value.replace(" ", "")) is not None
+
+
 class WindowState(enum.StrEnum):
     DRAFT = "draft"
     CANCELLED = "cancelled"
@@ -229,7 +234,7 @@ def normalise_request(
         if email is None:
             errors["email"] = _("Enter a valid email address, like name@example.lv.")
     phone = _clean_text(request.phone) or None if "phone" not in errors else None
-    if phone is not None and not PHONE_RE.fullmatch(phone.replace(" ", "")):
+    if phone is not None and not is_phone_number(phone):
         errors["phone"] = _("Enter a phone number with digits only, like +371 20000000.")
     if (
         contact_required

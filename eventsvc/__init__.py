@@ -82,6 +82,7 @@ def _init_login(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.login_message_category = "info"  # a request, not a "Done:"
     # No address-and-browser fingerprint: a door phone changes networks all day. A session
     # is ended on the server instead (services/sessions.py).
     login_manager.session_protection = None

@@ -269,6 +269,23 @@ FORMS: dict[str, FormCase] = {
     "TokenForm": FormCase(
         "organiser", lambda s: "/account/tokens", lambda s: {"name": f"Tālrunis {s.unique()}"}
     ),
+    "PublicContactsForm": FormCase(
+        "organiser",
+        lambda s: f"/manage/organisations/{s.world.org_a.id}",
+        lambda s: {"phone": "+371 64000000", "email": "info@example.lv"},
+    ),
+    # Two different new passwords: every submission is refused, so the password (and the
+    # session it would end) stays as it is while each field is tried.
+    "PasswordForm": FormCase(
+        "organiser",
+        lambda s: "/account/password",
+        lambda s: {
+            "current_password": factories.PASSWORD,
+            "new_password": "a new long password 1",
+            "repeated_password": "a new long password 2",
+        },
+        page=lambda s: "/account/",
+    ),
     "LoginForm": FormCase(
         None, lambda s: "/login", lambda s: {"email": "nobody@example.lv", "password": "x" * 12}
     ),

@@ -49,4 +49,6 @@ def organisation(organisation_id: int):
             db.session.commit()
             flash(_("The public contacts are saved."), "success")
             return redirect(url_for(".events"))
-    return render_template("organiser/organisation.html", organisation=found, form=form)
+    return render_template(
+        "organiser/organisation.html", organisation=found, form=form
+    ), 422 if form.errors else 200

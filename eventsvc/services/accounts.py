@@ -91,7 +91,9 @@ def save_user(actor: User | None, data: UserData, existing: User | None = None) 
             detail=[
                 audit.part(audit.N_("role: %(role)s"), role=audit.value(user.role)),
                 changed
-                and audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("uf", changed)),
+                and audit.part(
+                    audit.N_("changed: %(fields)s"), fields=audit.names("user_field", changed)
+                ),
             ],
         )
     return user

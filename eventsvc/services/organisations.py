@@ -79,7 +79,11 @@ def save_organisation(
         target_type="organisation",
         target_id=organisation.id,
         organisation_id=organisation.id,
-        detail=[audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("of", changed))]
+        detail=[
+            audit.part(
+                audit.N_("changed: %(fields)s"), fields=audit.names("organisation_field", changed)
+            )
+        ]
         if changed
         else "",
     )

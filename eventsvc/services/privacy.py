@@ -21,6 +21,7 @@ Functions flush and never commit, except `purge`, which commits each batch.
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ from . import NotFound, ValidationFailed, access, audit
 from .locking import sqlite_write_lock
 from .mailer import TEMPLATES as MAIL_TEMPLATES
 from .registration import cancel_registration, lock_event, resident_may_change
+
+log = logging.getLogger(__name__)
 
 # What an anonymised registration is called: not a person's name, the same in every language.
 ANONYMOUS_NAME = "—"
@@ -256,6 +259,14 @@ def purge(
     remove_mailbox_copies(strays)
     report.outbox_messages += len(strays)
     report.events = len(events)
+    log.info(
+        "privacy purge: %d registrations of %d events anonymised, %d outbox messages deleted "
+        "(events ended more than %d days ago)",
+        report.registrations,
+        report.events,
+        report.outbox_messages,
+        retention_days,
+    )
     return report
 
 

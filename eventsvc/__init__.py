@@ -1,7 +1,7 @@
 """eventsvc: registration for public community events.
 
 create_app() builds the Flask app: config → logging → extensions → request log → blueprints
-→ CLI.
+→ CLI → the embedded run's mail thread.
 """
 
 from __future__ import annotations
@@ -77,7 +77,17 @@ def create_app(config: dict | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
+    _start_embedded_mail_thread(app)
     return app
+
+
+def _start_embedded_mail_thread(app: Flask) -> None:
+    """`make run` needs no mail worker process: with the development mailbox, a thread of
+    the app delivers (started by the first request; never in production, where MAIL_SERVER
+    is set and `flask mail worker` runs)."""
+    from .web import dev_mailbox
+
+    dev_mailbox.start_inprocess_worker(app)
 
 
 class DatabaseId(IntegerConverter):

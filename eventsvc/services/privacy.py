@@ -186,19 +186,13 @@ def purge(
     events: set[int] = set()
     after_id = 0
     table = Registration.__table__
+    # The columns anonymous_values() erases, with its values for each row (fresh secrets);
+    # the registration's own history (updated_at) stays as it was.
+    erased = {name: bindparam(f"b_{name}") for name in anonymous_values(now)}
     anonymise = (
         update(table)
         .where(table.c.id == bindparam("b_id"), table.c.anonymised_at.is_(None))
-        .values(
-            name=ANONYMOUS_NAME,
-            email=None,
-            phone=None,
-            needs="",
-            manage_token=bindparam("b_manage_token"),
-            ticket_secret=bindparam("b_ticket_secret"),
-            anonymised_at=now,
-            updated_at=table.c.updated_at,  # the registration's own history stays as it was
-        )
+        .values({**erased, "updated_at": table.c.updated_at})
     )
     while True:
         sqlite_write_lock()
@@ -226,7 +220,7 @@ def purge(
         db.session.execute(
             anonymise,
             [
-                {"b_id": i, "b_manage_token": new_token(), "b_ticket_secret": new_token()}
+                {"b_id": i, **{f"b_{name}": v for name, v in anonymous_values(now).items()}}
                 for i in ids
             ],
         )

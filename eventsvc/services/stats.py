@@ -37,7 +37,7 @@ from ..models import (
 from ..models.event_stats import COUNT_EVENT_STATS, COUNTERS, counted
 from ..timezones import end_of_riga_day, riga_day_bounds
 from . import PermissionDenied
-from .access import managed_organisation_ids
+from .access import managed_organisation_ids, may_read_totals
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +90,9 @@ class Row:
 
 def require_stats_reader(user: User) -> set[int] | None:
     """Who may read totals, and over which organisations (None: all of them)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not may_read_totals(user):
         raise PermissionDenied()
-    if user.role in (Role.MINISTRY, Role.ADMIN):
-        return None
-    if user.role is Role.ORGANISER:
-        return managed_organisation_ids(user)
-    raise PermissionDenied()
+    return managed_organisation_ids(user) if user.role is Role.ORGANISER else None
 
 
 # Every event's counters from scratch (models/event_stats.py counts them).

@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from ...extensions import db
 from ...services import ServiceError, ValidationFailed, access
 from ...services import checkin as door
+from ...services.registration import MAX_PARTY_SIZE
 from ...timezones import utcnow
 from ..forms import FlaskForm
 from . import bp
@@ -33,7 +34,7 @@ class PeopleForm(FlaskForm):
 class WalkInForm(FlaskForm):
     name = StringField("name", validators=[InputRequired()])
     people = IntegerField(
-        "people", default=1, validators=[InputRequired(), NumberRange(min=1, max=10)]
+        "people", default=1, validators=[InputRequired(), NumberRange(min=1, max=MAX_PARTY_SIZE)]
     )
 
 
@@ -50,6 +51,7 @@ def _page(event, outcome=None, status=200):
         code_form=CodeForm(formdata=None),
         people_form=PeopleForm(formdata=None),
         walk_in_form=WalkInForm(formdata=None),
+        max_party_size=MAX_PARTY_SIZE,
     ), status
 
 
@@ -103,7 +105,13 @@ def checkin_submit(event_id: int):
 
 
 def _invalid(event):
-    flash(_("Please fill in the form: a ticket code, or a name and 1 to 10 people."), "error")
+    flash(
+        _(
+            "Please fill in the form: a ticket code, or a name and 1 to %(n)d people.",
+            n=MAX_PARTY_SIZE,
+        ),
+        "error",
+    )
     return _page(event, status=422)
 
 

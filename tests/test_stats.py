@@ -325,9 +325,10 @@ def test_an_event_whose_counters_row_is_missing_is_counted_not_overbooked(db, wo
 def test_mending_an_event_waits_for_a_registration_in_flight(app, db, world, in_days, now):
     """`flask stats rebuild` on a live database: it takes each event's lock first, as every
     registration does, so it waits for one in flight (no deadlock) and counts it."""
+    import re
     import threading
-    import time
 
+    from sqlalchemy import event as sa_event
     from sqlalchemy import text
 
     from eventsvc.services import registration as rules
@@ -339,26 +340,49 @@ def test_mending_an_event_waits_for_a_registration_in_flight(app, db, world, in_
         text("UPDATE event_stats SET waiting_parties = 7 WHERE event_id = :e"), {"e": event.id}
     )
     _db.session.commit()
-    event_id, locked = event.id, threading.Event()
+    event_id = event.id
+    locked, mend_asks, committing = threading.Event(), threading.Event(), threading.Event()
+    mend_thread: list[int] = []
+    got_the_lock_after_the_commit: list[bool] = []
+    lock_sql = re.compile(r"\bFOR (NO KEY )?UPDATE\b|^\s*BEGIN IMMEDIATE")
+
+    def is_the_mends_lock(statement: str) -> bool:
+        return threading.get_ident() in mend_thread and bool(lock_sql.search(statement))
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if is_the_mends_lock(statement):
+            mend_asks.set()  # the lock statement goes to the database now
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        if is_the_mends_lock(statement) and not got_the_lock_after_the_commit:
+            got_the_lock_after_the_commit.append(committing.is_set())
 
     def registrant():
         rules.lock_event(event_id)
         locked.set()
-        time.sleep(0.5)  # the mend starts meanwhile and must wait
+        assert mend_asks.wait(10)  # the mend asks for the event's lock while this one holds it
         rules.register(event_id, factories.registration_request(), now)
+        committing.set()  # the lock is released by the commit, not before
         _db.session.commit()
 
     def mend():
-        locked.wait(10)
+        mend_thread.append(threading.get_ident())
+        assert locked.wait(10)
         assert stats.mend_event_counters(event_id)
         _db.session.commit()
 
-    errors = run_at_once(app, registrant, mend)
+    sa_event.listen(_db.engine, "before_cursor_execute", before)
+    sa_event.listen(_db.engine, "after_cursor_execute", after)
+    try:
+        errors = run_at_once(app, registrant, mend)
+    finally:
+        sa_event.remove(_db.engine, "before_cursor_execute", before)
+        sa_event.remove(_db.engine, "after_cursor_execute", after)
     assert errors == []
+    assert got_the_lock_after_the_commit == [True]
     _db.session.expire_all()
     assert stats.counter_drift() == {}
     assert rules.availability(_db.session.get(Event, event_id)).confirmed_people == 2
-
 
 
 # --- one definition of each counter, in Python and in every SQL that counts ------------------

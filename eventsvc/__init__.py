@@ -19,14 +19,14 @@ from werkzeug.routing import IntegerConverter
 from . import i18n
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
-from .logs import configure_logging
+from .logs import ExcInfo, configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "migrations"
 
 
 class App(Flask):
-    def log_exception(self, exc_info) -> None:
+    def log_exception(self, exc_info: ExcInfo) -> None:
         from .web import request_log
 
         request_log.log_exception(self, exc_info)  # Flask's own names the path, and its token

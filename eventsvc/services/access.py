@@ -4,6 +4,7 @@ the rules can be tested without a request."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from sqlalchemy import select
 
@@ -12,20 +13,21 @@ from ..models import Event, Organisation, Role, User
 from . import NotFound, PermissionDenied
 
 
-def is_staff(user) -> bool:
-    return getattr(user, "is_authenticated", False) and user.is_active
+def is_staff(user: User | None) -> TypeGuard[User]:
+    """A signed-in, active staff account (`user` may be Flask-Login's anonymous visitor)."""
+    return user is not None and bool(getattr(user, "is_authenticated", False) and user.is_active)
 
 
-def may_manage_events(user) -> bool:
+def may_manage_events(user: User | None) -> bool:
     """Organisers and admins manage events; the Ministry only reads totals."""
     return is_staff(user) and user.role in (Role.ORGANISER, Role.ADMIN)
 
 
-def is_admin(user) -> bool:
+def is_admin(user: User | None) -> bool:
     return is_staff(user) and user.role is Role.ADMIN
 
 
-def may_read_totals(user) -> bool:
+def may_read_totals(user: User | None) -> bool:
     """The Ministry and admins read every total, organisers their organisations' ones."""
     return is_staff(user) and user.role in (Role.MINISTRY, Role.ADMIN, Role.ORGANISER)
 
@@ -41,7 +43,7 @@ class Permissions:
     own_api_tokens: bool = False  # /account/tokens: any signed-in staff member
 
 
-def permissions(user) -> Permissions:
+def permissions(user: User | None) -> Permissions:
     return Permissions(
         manage_events=may_manage_events(user),
         administer=is_admin(user),

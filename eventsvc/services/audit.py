@@ -21,6 +21,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
@@ -173,6 +174,8 @@ def record(
     """Add an entry in the caller's transaction. `actor` is the staff account that acted, or
     RESIDENT or SYSTEM; the organisation defaults to the event's (who may read the entry).
     `detail` is a part (see `part`) or a list of parts; a plain string is kept as it is."""
+    kind: ActorKind
+    actor_id: int | None
     if isinstance(actor, ActorKind):
         if actor is ActorKind.STAFF:
             raise ValueError("a staff actor is given as the User")
@@ -196,12 +199,12 @@ def record(
 
 
 def record_for_organisations(
-    action: Action, organisation_ids: Iterable[int] | None, **fields
+    action: Action, organisation_ids: Iterable[int] | None, **fields: Any
 ) -> None:
     """An action that concerns several organisations at once (a staff member's API token,
     totals over all their organisations): one entry for each, so that each organisation's
     organisers see it. None or no organisation: a single entry for admins."""
-    ids = sorted(organisation_ids or ())
+    ids: list[int | None] = [*sorted(organisation_ids or ())]
     for organisation_id in ids or [None]:
         record(action, organisation_id=organisation_id, **fields)
 

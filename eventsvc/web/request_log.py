@@ -11,9 +11,10 @@ import logging
 import re
 import secrets
 import time
-from types import TracebackType
 
 from flask import Flask, Response, g, request
+
+from ..logs import ExcInfo
 
 log = logging.getLogger("eventsvc.request")
 HEADER = "X-Request-ID"
@@ -58,9 +59,6 @@ def _finish(response: Response) -> Response:
     return response
 
 
-def log_exception(
-    app: Flask,
-    exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None],
-) -> None:
+def log_exception(app: Flask, exc_info: ExcInfo) -> None:
     """Flask's own message names the path (and so a private token): name the route."""
     app.logger.error("Exception on %s [%s]", route(), request.method, exc_info=exc_info)

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run test lint install translations chromium bench-stats bench-load bench bench-profile extract-messages update-messages clean
+.PHONY: run test lint types install translations chromium bench-stats bench-load bench bench-profile extract-messages update-messages clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed" or 0)'
@@ -34,6 +34,11 @@ test: translations chromium
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Types (mypy; settings in pyproject.toml): services/ and models/ strictly, the rest leniently.
+# Not yet part of `lint`: services/ still has errors to fix.
+types: install
+	$(BIN)/mypy
 
 # Browser tests need Debian's Chromium; as root we install it, otherwise we say how.
 chromium:

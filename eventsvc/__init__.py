@@ -1,6 +1,7 @@
 """eventsvc: registration for public community events.
 
-create_app() builds the Flask app: config → extensions → blueprints → CLI.
+create_app() builds the Flask app: config → logging → extensions → request log → blueprints
+→ CLI → the embedded run's mail thread.
 """
 
 from __future__ import annotations
@@ -17,19 +18,29 @@ from werkzeug.routing import IntegerConverter
 from . import i18n
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .logs import ExcInfo, configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "migrations"
 
 
+class App(Flask):
+    def log_exception(self, exc_info: ExcInfo) -> None:
+        from .web import request_log
+
+        request_log.log_exception(self, exc_info)  # Flask's own names the path, and its token
+
+
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(
+    app = App(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
     app.config.update(load_config(app.instance_path, overrides=config))
+    if not app.testing:  # under pytest, pytest collects the records
+        configure_logging(app.config["EVENTSVC_LOG_LEVEL"])
 
     # Ids in URLs are database integers: a larger number is simply not found (never a 500).
     app.url_map.converters["int"] = DatabaseId
@@ -51,7 +62,9 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     _init_login(app)
 
-    from .web import register_blueprints
+    from .web import register_blueprints, request_log
+
+    request_log.init_app(app)
 
     register_blueprints(app)
     if app.config["EVENTSVC_BENCH_BASELINE"]:
@@ -62,7 +75,17 @@ def create_app(config: dict | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
+    _start_embedded_mail_thread(app)
     return app
+
+
+def _start_embedded_mail_thread(app: Flask) -> None:
+    """`make run` needs no mail worker process: with the development mailbox, a thread of
+    the app delivers (started by the first request; never in production, where MAIL_SERVER
+    is set and `flask mail worker` runs)."""
+    from .web import dev_mailbox
+
+    dev_mailbox.start_inprocess_worker(app)
 
 
 class DatabaseId(IntegerConverter):

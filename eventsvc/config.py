@@ -12,6 +12,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
 
 class ConfigError(RuntimeError):
     pass
@@ -78,11 +80,16 @@ def load_config(
     remember_days = _whole_number(env, "EVENTSVC_REMEMBER_DAYS", "30")
     idle_hours = _whole_number(env, "EVENTSVC_SESSION_IDLE_HOURS", "12")
 
+    log_level = env.get("EVENTSVC_LOG_LEVEL", "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError("EVENTSVC_LOG_LEVEL must be one of " + ", ".join(LOG_LEVELS))
+
     settings = {
         "ENV_NAME": "production" if production else "development",
         "SECRET_KEY": secret or overrides.get("SECRET_KEY") or _instance_secret(instance),
         "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{instance / 'eventsvc.sqlite'}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Errors quote their SQL without the values (a name or an email never reaches a log).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -159,6 +166,8 @@ def load_config(
         "MAX_FORM_MEMORY_SIZE": 512 * 1024,  # one field of a multipart form
         "MAX_FORM_PARTS": 500,  # fields of a multipart form
         "WTF_CSRF_TIME_LIMIT": None,  # a form left open for an hour must still submit
+        # Our log lines (eventsvc/logs.py): DEBUG, INFO, WARNING or ERROR.
+        "EVENTSVC_LOG_LEVEL": log_level,
         # Benchmarks only (bench/load_bench.py): adds POST /bench/baseline, one bare INSERT.
         "EVENTSVC_BENCH_BASELINE": env.get("EVENTSVC_BENCH_BASELINE") == "1",
     }

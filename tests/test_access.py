@@ -95,3 +95,56 @@ def test_service_layer_refuses_too(db, world, events):
         access.event_for_manager(world.ministry, mine.id)
     assert access.event_for_manager(world.organiser_a, mine.id) is mine
     assert [o.id for o in access.organisations_managed_by(world.organiser_b)] == [world.org_b.id]
+
+
+MENU = {  # the header's links, and the permission that shows each
+    "/manage/": "manage_events",
+    "/manage/audit": "manage_events",
+    "/admin/audit": "administer",
+    "/stats/": "read_totals",
+    "/admin/users": "administer",
+    "/admin/organisations": "administer",
+    "/admin/outbox": "administer",
+    "/account/tokens": "own_api_tokens",
+}
+
+
+def _menu_links(html: str) -> set[str]:
+    import re
+
+    menu = html.split('<ul class="menu">', 1)[1].split("</ul>", 1)[0]
+    return set(re.findall(r'href="([^"]+)"', menu)) & set(MENU)
+
+
+@pytest.mark.parametrize("who", ["organiser_a", "ministry", "admin", None])
+def test_the_menu_shows_what_the_access_rules_allow(client, world, who):
+    """base.html asks `can.…` (services/access.py) and repeats no role check: each link in the
+    menu is one the user may open, and each page they may open from it is in the menu."""
+    user = getattr(world, who) if who else None
+    can = access.permissions(user)
+    for allowed, rule in (
+        (can.manage_events, access.require_organiser),
+        (can.administer, access.require_admin),
+    ):
+        if allowed:
+            rule(user)
+        else:
+            with pytest.raises(PermissionDenied):
+                rule(user)
+    if user is not None:
+        login(client, user.email)
+    shown = _menu_links(client.get("/").get_data(as_text=True))
+    expected = {url for url, permission in MENU.items() if getattr(can, permission)}
+    # An admin's audit link is the whole log; an organiser's their organisations' part.
+    expected -= {"/manage/audit"} if can.administer else {"/admin/audit"}
+    assert shown == expected
+    for url in shown:
+        assert client.get(url).status_code == 200, url
+    assert bool(shown) == (user is not None)
+
+
+def test_base_template_asks_the_access_rules_not_the_role():
+    from pathlib import Path
+
+    base = (Path(__file__).parent.parent / "templates" / "base.html").read_text()
+    assert ".role" not in base and "can.manage_events" in base

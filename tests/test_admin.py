@@ -278,7 +278,7 @@ def test_admin_changes_are_in_the_audit_log_without_values(client, world):
     assert created.actor_id == world.admin.id and "inese" not in created.detail.lower()
     changed = entries[("user.update", "user")].detail
     role, fields = json.loads(changed)
-    assert role == {"m": "role: %(role)s", "a": {"role": ["ro", "organiser"]}}
+    assert role == {"m": "role: %(role)s", "a": {"role": ["role", "organiser"]}}
     assert {"name", "active", "password"} <= set(
         fields["a"]["fields"][1:]
     ) and NEW_PASSWORD not in changed

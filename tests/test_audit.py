@@ -147,10 +147,10 @@ def test_event_life_is_recorded_with_the_organiser_and_organisation(world, in_da
     ]
     assert json.loads(log[1].detail) == {
         "m": "%(old)s → %(new)s",
-        "a": {"old": ["es", "draft"], "new": ["es", "published"]},
+        "a": {"old": ["event_status", "draft"], "new": ["event_status", "published"]},
     }
     assert json.loads(log[3].detail) == [
-        {"m": "changed: %(fields)s", "a": {"fields": ["ef", "capacity", "title"]}},
+        {"m": "changed: %(fields)s", "a": {"fields": ["event_field", "capacity", "title"]}},
         {"m": "places %(old)s → %(new)s", "a": {"old": 20, "new": 30}},
     ]
     assert shown(log[3], "lv") == "mainīts: Vietu skaits (cilvēki), Nosaukums; vietu skaits 20 → 30"
@@ -292,7 +292,7 @@ def test_checkins_undo_and_walk_ins_are_recorded(world, in_days, now):
     assert json.loads(log[0].detail)["a"] == {
         "id": family.id,
         "n": 2,
-        "how": ["cm", "scan"],
+        "how": ["checkin_method", "scan"],
         "done": 2,
         "of": 3,
     }
@@ -757,14 +757,16 @@ def test_a_long_detail_is_cut_to_fit_and_stays_json(world):
     ]
     detail = audit.encode_detail(
         [
-            audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("ef", every_field)),
+            audit.part(
+                audit.N_("changed: %(fields)s"), fields=audit.names("event_field", every_field)
+            ),
             audit.transition(None, 30, audit.N_("places %(old)s → %(new)s")),
         ]
     )
     assert len(detail) <= audit.DETAIL_LENGTH
     first, places = json.loads(detail)
     assert (
-        first["a"]["fields"][:3] == ["ef", "accessibility", "campaign_id"]
+        first["a"]["fields"][:3] == ["event_field", "accessibility", "campaign_id"]
         and first["a"]["fields"][-1] == "…"
     )
     assert places == {"m": "places %(old)s → %(new)s", "a": {"old": None, "new": 30}}
@@ -786,7 +788,13 @@ def test_a_long_detail_is_cut_to_fit_and_stays_json(world):
         audit.encode_detail(
             audit.transition(RegistrationStatus.CONFIRMED, RegistrationStatus.CANCELLED)
         )
-    ) == {"m": "%(old)s → %(new)s", "a": {"old": ["rs", "confirmed"], "new": ["rs", "cancelled"]}}
+    ) == {
+        "m": "%(old)s → %(new)s",
+        "a": {
+            "old": ["registration_status", "confirmed"],
+            "new": ["registration_status", "cancelled"],
+        },
+    }
 
 
 # --- the pages in a browser -------------------------------------------------------------------

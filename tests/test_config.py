@@ -60,3 +60,22 @@ def test_development_generates_and_keeps_a_secret(tmp_path):
 def test_a_retention_period_that_is_no_period_stops_the_start(tmp_path, days):
     with pytest.raises(ConfigError, match="RETENTION"):
         load_config(str(tmp_path), env={"EVENTSVC_RETENTION_DAYS": days})
+
+
+def test_the_embedded_mail_thread_is_the_factorys_own_step(monkeypatch):
+    """Registering the blueprints starts nothing; create_app starts the development
+    mailbox's delivery thread as a step of its own (`make run`)."""
+    from flask import Flask
+
+    from eventsvc import create_app
+    from eventsvc.web import dev_mailbox, register_blueprints
+
+    started = []
+    monkeypatch.setattr(dev_mailbox, "start_inprocess_worker", started.append)
+    bare = Flask("bare")
+    bare.config.update(EVENTSVC_MAIL_BACKEND="mailbox", EVENTSVC_INPROCESS_MAIL_WORKER=True)
+    register_blueprints(bare)
+    assert started == []
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x" * 40})
+    assert started == [app]

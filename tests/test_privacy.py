@@ -381,6 +381,21 @@ def test_purge_erases_every_personal_column_and_keeps_the_totals(db, history, no
     assert len(_db.session.get(Registration, history.old[0].registration.id).activities) == 1
 
 
+def test_the_purge_erases_what_anonymous_values_says(db, history, now, monkeypatch):
+    """One source for what an anonymised registration holds: the purge's bulk UPDATE is built
+    from anonymous_values(), the function a resident's own erasure uses."""
+    real = privacy.anonymous_values
+
+    def marked(when):
+        return {**real(when), "name": "(nav)", "needs": "(izdzēsts)"}
+
+    monkeypatch.setattr(privacy, "anonymous_values", marked)
+    privacy.purge(now, 90)
+    erased = [columns(p.registration.id) for p in history.old]
+    assert {(r["name"], r["needs"], r["email"]) for r in erased} == {("(nav)", "(izdzēsts)", None)}
+    assert len({r["manage_token"] for r in erased}) == len(erased)  # fresh for each row
+
+
 def test_purge_leaves_events_within_the_retention_period(db, history, now):
     assert privacy.purge(now, 250).registrations == 0  # nothing ended that long ago
     assert privacy.purge(now, 150).registrations == 7  # only the event that ended 200 days ago

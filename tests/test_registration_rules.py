@@ -432,3 +432,58 @@ def test_unpublishing_makes_a_later_cancellation_private(db, world, in_days, now
     _db.session.commit()
     with pytest.raises(NotFound):
         public_event(event.id)
+
+
+# --- one party-size rule ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [0, -1, rules.MAX_PARTY_SIZE + 1, True, "3", 2.5, None])
+def test_one_party_size_rule_for_every_way_in(db, world, in_days, now, bad):
+    """The form, the API, the manage link and the door all answer a bad party size with the
+    same rule and the same words (services/registration.party_size_error)."""
+    from eventsvc.services.checkin import register_walk_in
+
+    message = rules.party_size_error(bad)
+    assert message is not None
+    event = factories.event(world.org_a, in_days(5))
+    existing = rules.register(event.id, factories.registration_request(), now).registration
+    _db.session.commit()
+
+    attempts = {
+        "form": lambda: rules.normalise_request(factories.registration_request(party_size=bad)),
+        "api": lambda: rules.request_from_json(
+            {"name": "Anna", "email": "anna@example.lv", "consent": True, "party_size": bad}
+        ),
+        "manage link": lambda: rules.change_party_size(existing, bad, now),
+        "door": lambda: register_walk_in(event, "Ieva", bad, world.organiser_a, now),
+    }
+    for way, attempt in attempts.items():
+        with pytest.raises(ValidationFailed) as refused:
+            attempt()
+        assert refused.value.errors["party_size"] == message, way
+        _db.session.rollback()
+
+
+def test_party_sizes_within_the_rule_pass(db):
+    assert [rules.party_size_error(n) for n in (1, rules.MAX_PARTY_SIZE)] == [None, None]
+
+
+def test_the_door_pages_walk_in_form_takes_up_to_max_party_size(client, world, in_days):
+    from .conftest import login, post_form
+
+    event = factories.event(world.org_a, in_days(0, 1))
+    login(client, world.organiser_a.email)
+    page = f"/manage/events/{event.id}/checkin"
+    assert f'max="{rules.MAX_PARTY_SIZE}"' in client.get(page).get_data(as_text=True)
+    too_many = post_form(
+        client,
+        page,
+        {"action": "walk_in", "name": "Liela ģimene", "people": str(rules.MAX_PARTY_SIZE + 1)},
+    )
+    assert f"1–{rules.MAX_PARTY_SIZE} cilvēki" in too_many.get_data(as_text=True)
+    most = post_form(
+        client,
+        page,
+        {"action": "walk_in", "name": "Liela ģimene", "people": str(rules.MAX_PARTY_SIZE)},
+    )
+    assert 'class="result result-ok"' in most.get_data(as_text=True)

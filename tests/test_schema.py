@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask_babel import force_locale
+from flask_migrate import downgrade as migrate_down
+from flask_migrate import upgrade as migrate_up
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
+from eventsvc import MIGRATIONS
 from eventsvc.extensions import db as _db
-from eventsvc.models import Base, Registration, RegistrationStatus
+from eventsvc.models import (
+    Base,
+    CheckInMethod,
+    EventKind,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+    Role,
+)
+from eventsvc.services import audit, audit_detail
 
 from . import factories
 
@@ -73,3 +88,169 @@ def test_database_refuses_bad_event_rows(db, world, now, sql):
     factories.event(world.org_a, now + timedelta(days=3))
     with pytest.raises(IntegrityError), _db.engine.begin() as conn:
         conn.execute(text(sql))
+
+
+# --- migration 0013: the audit log's kinds by their full names ---------------------------
+
+# Entries as the app wrote them before 0013 (two-letter kinds), each with the detail today's
+# code writes for the same note, and how it is shown.
+OLD_AUDIT_DETAILS = [
+    (
+        '{"m":"%(old)s → %(new)s","a":{"old":["es","draft"],"new":["es","published"]}}',
+        lambda: audit.transition(EventStatus.DRAFT, EventStatus.PUBLISHED),
+        "Draft → Published",
+    ),
+    (
+        '[{"m":"changed: %(fields)s","a":{"fields":["ef","capacity","title"]}},'
+        '{"m":"places %(old)s → %(new)s","a":{"old":20,"new":30}}]',
+        lambda: [
+            audit.part(
+                audit.N_("changed: %(fields)s"),
+                fields=audit.names("event_field", ["capacity", "title"]),
+            ),
+            audit.transition(20, 30, audit.N_("places %(old)s → %(new)s")),
+        ],
+        "changed: Places (people), Title; places 20 → 30",
+    ),
+    (
+        '{"m":"registration %(id)d: +%(n)d (%(how)s), %(done)d/%(of)d in",'
+        '"a":{"id":5,"n":2,"how":["cm","scan"],"done":2,"of":3}}',
+        lambda: audit.part(
+            audit.N_("registration %(id)d: +%(n)d (%(how)s), %(done)d/%(of)d in"),
+            id=5,
+            n=2,
+            how=audit.value(CheckInMethod.SCAN),
+            done=2,
+            of=3,
+        ),
+        "registration 5: +2 (ticket scanned), 2/3 in",
+    ),
+    (
+        '{"m":"%(old)s → %(new)s","a":{"old":["rs","confirmed"],"new":["rs","cancelled"]}}',
+        lambda: audit.transition(RegistrationStatus.CONFIRMED, RegistrationStatus.CANCELLED),
+        "Confirmed → Cancelled",
+    ),
+    (
+        '[{"m":"role: %(role)s","a":{"role":["ro","organiser"]}},'
+        '{"m":"changed: %(fields)s","a":{"fields":["uf","name","role"]}}]',
+        lambda: [
+            audit.part(audit.N_("role: %(role)s"), role=audit.value(Role.ORGANISER)),
+            audit.part(
+                audit.N_("changed: %(fields)s"), fields=audit.names("user_field", ["name", "role"])
+            ),
+        ],
+        "role: Organiser; changed: Name and surname, Role",
+    ),
+    (
+        '{"m":"changed: %(fields)s","a":{"fields":["of","slug"]}}',
+        lambda: audit.part(
+            audit.N_("changed: %(fields)s"), fields=audit.names("organisation_field", ["slug"])
+        ),
+        "changed: Short name",
+    ),
+    (  # a filter is [field name, value], and its value may itself be a [kind, value]
+        '[{"m":"totals %(t)s","a":{"t":["st","municipality"]}},'
+        '{"m":"filters: %(f)s","a":{"f":["sf",["date_from","2026-01-01"],["kind",["ek","training"]]]}},'
+        '{"m":"rows: %(n)d","a":{"n":4}}]',
+        lambda: [
+            audit.part(audit.N_("totals %(t)s"), t=audit.names("stats_table", ["municipality"])),
+            audit.part(
+                audit.N_("filters: %(f)s"),
+                f=audit.names(
+                    "stats_filter",
+                    [["date_from", "2026-01-01"], ["kind", audit.value(EventKind.TRAINING)]],
+                ),
+            ),
+            audit.part(audit.N_("rows: %(n)d"), n=4),
+        ],
+        "totals by municipality; filters: From: 2026-01-01, Kind of event: Training; rows: 4",
+    ),
+    ("4 rows", lambda: "4 rows", "4 rows"),  # from before the JSON form: as it is
+    ("[not json", lambda: "[not json", "[not json"),
+]
+
+
+def _old_detail_near_the_limit() -> str:
+    """An event change naming so many fields that the old form fills its 200 characters."""
+    fields = sorted(audit_detail.NAMES["event_field"])
+    while True:
+        detail = json.dumps(
+            {"m": "changed: %(fields)s", "a": {"fields": ["ef", *fields, "…"]}},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        if len(detail) <= 200:
+            return detail
+        fields.pop()
+
+
+def test_audit_migration_names_kinds_in_full_and_back(app, db):
+    """0013 rewrites entries written with two-letter kinds into what the code writes now
+    (shown the same), and its downgrade restores them exactly; entries written since that are
+    too long for the old column are cut to fit it. On SQLite and PostgreSQL."""
+    script = ScriptDirectory(str(MIGRATIONS))
+    before = script.get_revision("0013").down_revision
+    old = [stored for stored, _, _ in OLD_AUDIT_DETAILS] + [_old_detail_near_the_limit()]
+    _db.session.remove()
+    try:
+        migrate_down(revision=before)
+        _insert_audit_details(old)
+
+        migrate_up(revision="0013")
+        upgraded = _stored_details()
+        for (stored, written_now, shown), new in zip(OLD_AUDIT_DETAILS, upgraded, strict=False):
+            if stored.startswith(("{", "[")) and not stored.startswith("[not"):
+                assert json.loads(new) == json.loads(audit.encode_detail(written_now())), stored
+            else:
+                assert new == stored
+            with force_locale("en"):
+                assert audit.detail_text(new) == shown
+        near_the_limit = json.loads(upgraded[-1])
+        assert len(upgraded[-1]) > 200  # the column holds what the longer names made of it
+        assert near_the_limit["a"]["fields"][0] == "event_field"
+        assert near_the_limit["a"]["fields"][1:] == json.loads(old[-1])["a"]["fields"][1:]
+
+        # Written since: an event change naming every field, and a long plain note.
+        every_field = sorted(audit_detail.NAMES["event_field"])
+        since = [
+            audit.encode_detail(
+                [
+                    audit.part(
+                        audit.N_("changed: %(fields)s"),
+                        fields=audit.names("event_field", every_field),
+                    ),
+                    audit.transition(20, 30, audit.N_("places %(old)s → %(new)s")),
+                ]
+            ),
+            audit.encode_detail("x" * 400),
+        ]
+        assert all(len(detail) > 200 for detail in since)
+        _insert_audit_details(since)
+
+        migrate_down(revision=before)
+        *restored, change, plain = _stored_details()
+        assert restored == old
+        assert len(change) <= 200 and plain == "x" * 200
+        fields, places = json.loads(change)
+        assert fields["a"]["fields"][:3] == ["ef", "accessibility", "campaign_id"]
+        assert fields["a"]["fields"][-1] == "…"
+        assert places == {"m": "places %(old)s → %(new)s", "a": {"old": 20, "new": 30}}
+    finally:
+        migrate_up()
+
+
+def _insert_audit_details(details: list[str]) -> None:
+    with _db.engine.begin() as conn:
+        for detail in details:
+            conn.execute(
+                text(
+                    "INSERT INTO audit_log (at, actor_kind, action, target_type, detail) "
+                    "VALUES (CURRENT_TIMESTAMP, 'system', 'event.update', 'event', :detail)"
+                ),
+                {"detail": detail},
+            )
+
+
+def _stored_details() -> list[str]:
+    with _db.engine.connect() as conn:
+        return list(conn.scalars(text("SELECT detail FROM audit_log ORDER BY id")))

@@ -325,9 +325,10 @@ def test_an_event_whose_counters_row_is_missing_is_counted_not_overbooked(db, wo
 def test_mending_an_event_waits_for_a_registration_in_flight(app, db, world, in_days, now):
     """`flask stats rebuild` on a live database: it takes each event's lock first, as every
     registration does, so it waits for one in flight (no deadlock) and counts it."""
+    import re
     import threading
-    import time
 
+    from sqlalchemy import event as sa_event
     from sqlalchemy import text
 
     from eventsvc.services import registration as rules
@@ -339,22 +340,176 @@ def test_mending_an_event_waits_for_a_registration_in_flight(app, db, world, in_
         text("UPDATE event_stats SET waiting_parties = 7 WHERE event_id = :e"), {"e": event.id}
     )
     _db.session.commit()
-    event_id, locked = event.id, threading.Event()
+    event_id = event.id
+    locked, mend_asks, committing = threading.Event(), threading.Event(), threading.Event()
+    mend_thread: list[int] = []
+    got_the_lock_after_the_commit: list[bool] = []
+    lock_sql = re.compile(r"\bFOR (NO KEY )?UPDATE\b|^\s*BEGIN IMMEDIATE")
+
+    def is_the_mends_lock(statement: str) -> bool:
+        return threading.get_ident() in mend_thread and bool(lock_sql.search(statement))
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if is_the_mends_lock(statement):
+            mend_asks.set()  # the lock statement goes to the database now
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        if is_the_mends_lock(statement) and not got_the_lock_after_the_commit:
+            got_the_lock_after_the_commit.append(committing.is_set())
 
     def registrant():
         rules.lock_event(event_id)
         locked.set()
-        time.sleep(0.5)  # the mend starts meanwhile and must wait
+        assert mend_asks.wait(10)  # the mend asks for the event's lock while this one holds it
         rules.register(event_id, factories.registration_request(), now)
+        committing.set()  # the lock is released by the commit, not before
         _db.session.commit()
 
     def mend():
-        locked.wait(10)
+        mend_thread.append(threading.get_ident())
+        assert locked.wait(10)
         assert stats.mend_event_counters(event_id)
         _db.session.commit()
 
-    errors = run_at_once(app, registrant, mend)
+    sa_event.listen(_db.engine, "before_cursor_execute", before)
+    sa_event.listen(_db.engine, "after_cursor_execute", after)
+    try:
+        errors = run_at_once(app, registrant, mend)
+    finally:
+        sa_event.remove(_db.engine, "before_cursor_execute", before)
+        sa_event.remove(_db.engine, "after_cursor_execute", after)
     assert errors == []
+    assert got_the_lock_after_the_commit == [True]
     _db.session.expire_all()
     assert stats.counter_drift() == {}
     assert rules.availability(_db.session.get(Event, event_id)).confirmed_people == 2
+
+
+# --- one definition of each counter, in Python and in every SQL that counts ------------------
+
+
+def _migration(name: str):
+    import importlib.util
+
+    from eventsvc import MIGRATIONS
+
+    spec = importlib.util.spec_from_file_location(name, MIGRATIONS / "versions" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_definition_of_the_counters_agrees_on_real_rows(db, world, in_days):
+    """models/event_stats.py defines each counter twice (contribution() in Python, for the
+    running counters; COUNT_EVENT_STATS in SQL, for checks and rebuilds), migrations 0008 and
+    0011 filled them with SQL of their own, and services count people in SQL too. Every
+    combination of status, source, attendance, party size and people let in, on two events,
+    before and after changes: all of them must give the same numbers."""
+    import itertools
+
+    from sqlalchemy import select, text
+
+    from eventsvc.models import EventStats
+    from eventsvc.models.event_stats import COUNT_EVENT_STATS, COUNTERS, contribution, counted
+    from eventsvc.services.checkin import door_counts
+    from eventsvc.services.events import registration_counts
+
+    events = [factories.event(world.org_a, in_days(3 + i)) for i in range(2)]
+    rows = []
+    for i, (status, source, attendance, size, checked) in enumerate(
+        itertools.product(
+            RegistrationStatus, RegistrationSource, Attendance, (1, 3), ("none", "some", "all")
+        )
+    ):
+        registration = Registration(
+            event_id=events[i % 2].id,
+            name=f"P{i}",
+            email=f"p{i}@example.lv",
+            status=status,
+            source=source,
+            attendance=attendance,
+            party_size=size,
+            checked_in_people={"none": 0, "some": 1, "all": size}[checked],
+        )
+        _db.session.add(registration)
+        rows.append(registration)
+    _db.session.commit()
+
+    rebuild_0008 = _migration("0008_event_stats").REBUILD
+    columns_0008 = rebuild_0008.split("(", 1)[1].split(")", 1)[0].replace("\n", " ")
+    assert [c.strip() for c in columns_0008.split(",")] == ["event_id", *COUNTERS[:9]]
+    select_0008 = text(rebuild_0008[rebuild_0008.index("SELECT") :])
+    migration_0011 = _migration("0011_event_places_counters")
+    assert tuple(COUNTERS[9:]) == migration_0011.NEW_COUNTERS
+    fill_0011 = text(migration_0011.FILL)
+
+    def agree():
+        expected = {e.id: dict.fromkeys(COUNTERS, 0) for e in events}
+        for r in rows:
+            added = contribution(
+                r.status, r.source, r.attendance, r.party_size, r.checked_in_people
+            )
+            for name, n in added.items():
+                expected[r.event_id][name] += n
+        assert all(any(v.values()) for v in expected.values())  # a fixture worth checking
+
+        with _db.engine.connect() as conn:
+            by_sql = {
+                row[0]: dict(zip(COUNTERS, map(int, row[1:]), strict=True))
+                for row in conn.execute(text(COUNT_EVENT_STATS))
+            }
+            by_0008 = {
+                row[0]: dict(zip(COUNTERS[:9], map(int, row[1:]), strict=True))
+                for row in conn.execute(select_0008)
+            }
+        with _db.engine.connect() as conn:  # 0011's fill, from counters set wrong; rolled back
+            conn.execute(
+                text(
+                    "UPDATE event_stats SET confirmed_in_person_people = -1, "
+                    "confirmed_online_people = -1, waiting_parties = -1"
+                )
+            )
+            conn.execute(fill_0011)
+            by_0011 = {
+                row[0]: dict(zip(COUNTERS[9:], row[1:], strict=True))
+                for row in conn.execute(
+                    text(f"SELECT event_id, {', '.join(COUNTERS[9:])} FROM event_stats")
+                )
+            }
+            conn.rollback()
+        running = {
+            s.event_id: {name: getattr(s, name) for name in COUNTERS}
+            for s in _db.session.scalars(
+                select(EventStats).execution_options(populate_existing=True)
+            )
+        }
+        people = registration_counts([e.id for e in events])
+        for event in events:
+            want = expected[event.id]
+            assert by_sql[event.id] == want
+            assert counted(_db.session, event.id) == want
+            assert running[event.id] == want
+            assert by_0008[event.id] == {name: want[name] for name in COUNTERS[:9]}
+            assert by_0011[event.id] == {name: want[name] for name in COUNTERS[9:]}
+            assert people[event.id].confirmed_people == (
+                want["confirmed_in_person_people"] + want["confirmed_online_people"]
+            )
+            assert people[event.id].waitlisted_people == want["people_waitlisted"]
+            door = door_counts(event)
+            assert (door.checked_in_people, door.walk_in_people) == (
+                want["people_checked_in"],
+                want["walk_ins"],
+            )
+
+    agree()
+    # Changes move the running counters by their differences: still the same numbers.
+    for r in rows[::5]:
+        r.status = RegistrationStatus.CANCELLED
+    for r in rows[1::7]:
+        r.party_size += 1
+        r.attendance = Attendance.ONLINE
+    for r in rows[2::4]:
+        r.checked_in_people = 0
+    _db.session.delete(rows.pop(3))
+    _db.session.commit()
+    agree()

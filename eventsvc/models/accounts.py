@@ -29,7 +29,7 @@ memberships = Table(
 )
 
 
-class User(UserMixin, Base):
+class User(UserMixin, Base):  # type: ignore[misc]  # Flask-Login has no types: UserMixin is Any
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

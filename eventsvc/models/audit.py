@@ -4,7 +4,7 @@ It names people only by their staff account (actor_id); residents and the system
 an actor kind. `detail` is a short, non-personal note ("party size 2 → 3", "4 rows"), never
 a resident's name, email, phone or needs: the log outlives the anonymisation of registrations.
 It is stored as compact JSON, a message id and its arguments, and translated when shown
-(services/audit.py); older entries hold English text, shown as it is.
+(services/audit_detail.py); older entries hold English text, shown as it is.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..timezones import utcnow
@@ -45,6 +45,8 @@ class AuditEntry(Base):
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
     target_type: Mapped[str] = mapped_column(String(30))  # "event", "registration", "user", …
     target_id: Mapped[int | None]
-    detail: Mapped[str] = mapped_column(String(200), default="")
+    # New entries are cut to 200 characters (services/audit_detail.DETAIL_LENGTH); TEXT, since
+    # entries rewritten by migration 0013 (full kind names) may have grown past that.
+    detail: Mapped[str] = mapped_column(Text, default="")
 
     actor: Mapped[User | None] = relationship()

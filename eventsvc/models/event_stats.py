@@ -10,8 +10,10 @@ the table from the registrations (after bulk SQL, or to check it)."""
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, bindparam, event, insert, text, update
-from sqlalchemy.orm import Mapped, Session, attributes, mapped_column
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, ForeignKey, Table, bindparam, event, insert, text, update
+from sqlalchemy.orm import Mapped, Session, UOWTransaction, attributes, mapped_column
 
 from .base import Base
 from .registrations import Attendance, Registration, RegistrationSource, RegistrationStatus
@@ -86,7 +88,13 @@ def counted(session: Session, event_id: int) -> dict[str, int]:
     )
 
 
-def contribution(status, source, attendance, party_size, checked_in) -> dict[str, int]:
+def contribution(
+    status: RegistrationStatus | None,
+    source: RegistrationSource | None,
+    attendance: Attendance | None,
+    party_size: int | None,
+    checked_in: int | None,
+) -> dict[str, int]:
     """What one registration adds to its event's counters."""
     # Column defaults are not applied yet to a registration that is about to be inserted.
     party_size, checked_in = (1 if party_size is None else party_size), checked_in or 0
@@ -119,7 +127,7 @@ def contribution(status, source, attendance, party_size, checked_in) -> dict[str
 FIELDS = ("status", "source", "attendance", "party_size", "checked_in_people")
 
 
-def _values(registration: Registration, old: bool) -> dict:
+def _values(registration: Registration, old: bool) -> dict[str, Any]:
     values = {}
     for name in FIELDS:
         history = attributes.get_history(registration, name)
@@ -130,7 +138,7 @@ def _values(registration: Registration, old: bool) -> dict:
     return values
 
 
-def _as_contribution(values: dict) -> dict[str, int]:
+def _as_contribution(values: dict[str, Any]) -> dict[str, int]:
     return contribution(
         values["status"],
         values["source"],
@@ -141,17 +149,17 @@ def _as_contribution(values: dict) -> dict[str, int]:
 
 
 @event.listens_for(Session, "before_flush")
-def _track_registrations(session: Session, flush_context, instances) -> None:
-    deltas: dict[int, dict[str, int]] = {}
+def _track_registrations(session: Session, flush_context: UOWTransaction, instances: Any) -> None:
+    deltas: dict[int | None, dict[str, int]] = {}
 
-    def add(event_id, change, sign):
+    def add(event_id: int | None, change: dict[str, int], sign: int) -> None:
         bucket = deltas.setdefault(event_id, dict.fromkeys(COUNTERS, 0))
         for key, value in change.items():
             bucket[key] += sign * value
 
     for registration in session.new:
         if isinstance(registration, Registration):
-            event_id = (
+            event_id: int | None = (
                 registration.event_id
                 if registration.event_id is not None
                 else getattr(registration.event, "id", None)
@@ -171,24 +179,26 @@ def _track_registrations(session: Session, flush_context, instances) -> None:
             "stats_event_id": event_id,
             **{f"delta_{key}": value for key, value in change.items()},
         }
-        updated = session.execute(_ADD_TO_COUNTERS, params).rowcount
+        updated = cast("CursorResult[Any]", session.execute(_ADD_TO_COUNTERS, params)).rowcount
         if not updated:
             # The event's first registration, or registrations loaded by SQL without their
             # counters: start from what is there (not flushed yet: this flush's changes).
             start = counted(session, event_id)
             session.execute(
-                insert(EventStats.__table__).values(
+                insert(_STATS).values(
                     event_id=event_id, **{key: start[key] + value for key, value in change.items()}
                 )
             )
 
 
+_STATS = cast(Table, EventStats.__table__)
+
 # Built once at start-up rather than on every flush: each counter moves by its delta (most
 # deltas are 0, and n + 0 leaves n as it is), so one statement serves every change.
 _ADD_TO_COUNTERS = (
-    update(EventStats.__table__)
-    .where(EventStats.__table__.c.event_id == bindparam("stats_event_id"))
-    .values({key: EventStats.__table__.c[key] + bindparam(f"delta_{key}") for key in COUNTERS})
+    update(_STATS)
+    .where(_STATS.c.event_id == bindparam("stats_event_id"))
+    .values({key: _STATS.c[key] + bindparam(f"delta_{key}") for key in COUNTERS})
 )
 
 _COUNT_ONE_EVENT = text(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -125,7 +127,7 @@ class Event(Base):
         return [link.target_group for link in self.target_group_links]
 
     @target_groups.setter
-    def target_groups(self, groups) -> None:
+    def target_groups(self, groups: Iterable[TargetGroup | str]) -> None:
         wanted = list(dict.fromkeys(TargetGroup(g) for g in groups))
         self.target_group_links = [
             next((link for link in self.target_group_links if link.target_group is g), None)
@@ -223,6 +225,6 @@ class Activity(Base):
 
 
 @event.listens_for(Event.starts_at, "set")
-def _keep_local_month(target: Event, value: datetime | None, oldvalue, initiator) -> None:
+def _keep_local_month(target: Event, value: datetime | None, oldvalue: Any, initiator: Any) -> None:
     if value is not None:
         target.local_month = to_riga(value).strftime("%Y-%m")

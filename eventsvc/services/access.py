@@ -3,6 +3,9 @@ the rules can be tested without a request."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TypeGuard
+
 from sqlalchemy import select
 
 from ..extensions import db
@@ -10,8 +13,43 @@ from ..models import Event, Organisation, Role, User
 from . import NotFound, PermissionDenied
 
 
-def is_staff(user) -> bool:
-    return getattr(user, "is_authenticated", False) and user.is_active
+def is_staff(user: User | None) -> TypeGuard[User]:
+    """A signed-in, active staff account (`user` may be Flask-Login's anonymous visitor)."""
+    return user is not None and bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def may_manage_events(user: User | None) -> bool:
+    """Organisers and admins manage events; the Ministry only reads totals."""
+    return is_staff(user) and user.role in (Role.ORGANISER, Role.ADMIN)
+
+
+def is_admin(user: User | None) -> bool:
+    return is_staff(user) and user.role is Role.ADMIN
+
+
+def may_read_totals(user: User | None) -> bool:
+    """The Ministry and admins read every total, organisers their organisations' ones."""
+    return is_staff(user) and user.role in (Role.MINISTRY, Role.ADMIN, Role.ORGANISER)
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """What the pages let `user` reach, for the menu (templates ask `can.manage_events`);
+    each answer is the rule the pages themselves enforce."""
+
+    manage_events: bool = False  # their events, registrations, check-in, and the audit log
+    administer: bool = False  # accounts, organisations, the outbox, the whole audit log
+    read_totals: bool = False  # /stats/
+    own_api_tokens: bool = False  # /account/tokens: any signed-in staff member
+
+
+def permissions(user: User | None) -> Permissions:
+    return Permissions(
+        manage_events=may_manage_events(user),
+        administer=is_admin(user),
+        read_totals=may_read_totals(user),
+        own_api_tokens=is_staff(user),
+    )
 
 
 def managed_organisation_ids(user: User) -> set[int] | None:
@@ -34,7 +72,7 @@ def can_manage_event(user: User, event: Event) -> bool:
 
 def require_organiser(user: User) -> None:
     """Organisers and admins manage events; the Ministry only reads totals."""
-    if not is_staff(user) or user.role not in (Role.ORGANISER, Role.ADMIN):
+    if not may_manage_events(user):
         raise PermissionDenied()
 
 
@@ -58,7 +96,7 @@ def event_for_manager(user: User, event_id: int) -> Event:
 
 
 def require_admin(user: User) -> None:
-    if not is_staff(user) or user.role is not Role.ADMIN:
+    if not is_admin(user):
         raise PermissionDenied()
 
 

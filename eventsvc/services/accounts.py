@@ -108,7 +108,9 @@ def save_user(
             detail=[
                 audit.part(audit.N_("role: %(role)s"), role=audit.value(user.role)),
                 changed
-                and audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("uf", changed)),
+                and audit.part(
+                    audit.N_("changed: %(fields)s"), fields=audit.names("user_field", changed)
+                ),
             ],
         )
     return user
@@ -191,7 +193,9 @@ def change_own_password(
         actor=user,
         target_type="user",
         target_id=user.id,
-        detail=audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("uf", ["password"])),
+        detail=audit.part(
+            audit.N_("changed: %(fields)s"), fields=audit.names("user_field", ["password"])
+        ),
     )
     db.session.flush()
     return revoked

@@ -196,7 +196,9 @@ def update_event(user: User, event: Event, data: EventData, now: datetime) -> se
     db.session.flush()
     if changed:  # which fields, and the numbers that move the waiting list
         note = [
-            audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("ef", sorted(changed)))
+            audit.part(
+                audit.N_("changed: %(fields)s"), fields=audit.names("event_field", sorted(changed))
+            )
         ]
         if "capacity" in changed:
             note.append(

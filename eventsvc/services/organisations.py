@@ -125,7 +125,11 @@ def _record_change(actor: User, organisation: Organisation, before: dict, create
         target_type="organisation",
         target_id=organisation.id,
         organisation_id=organisation.id,
-        detail=[audit.part(audit.N_("changed: %(fields)s"), fields=audit.names("of", changed))]
+        detail=[
+            audit.part(
+                audit.N_("changed: %(fields)s"), fields=audit.names("organisation_field", changed)
+            )
+        ]
         if changed
         else "",
     )

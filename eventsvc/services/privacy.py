@@ -21,6 +21,7 @@ Functions flush and never commit, except `purge`, which commits each batch.
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ from . import NotFound, ValidationFailed, access, audit
 from .locking import sqlite_write_lock
 from .mailer import TEMPLATES as MAIL_TEMPLATES
 from .registration import cancel_registration, lock_event, resident_may_change
+
+log = logging.getLogger(__name__)
 
 # What an anonymised registration is called: not a person's name, the same in every language.
 ANONYMOUS_NAME = "—"
@@ -183,19 +186,13 @@ def purge(
     events: set[int] = set()
     after_id = 0
     table = Registration.__table__
+    # The columns anonymous_values() erases, with its values for each row (fresh secrets);
+    # the registration's own history (updated_at) stays as it was.
+    erased = {name: bindparam(f"b_{name}") for name in anonymous_values(now)}
     anonymise = (
         update(table)
         .where(table.c.id == bindparam("b_id"), table.c.anonymised_at.is_(None))
-        .values(
-            name=ANONYMOUS_NAME,
-            email=None,
-            phone=None,
-            needs="",
-            manage_token=bindparam("b_manage_token"),
-            ticket_secret=bindparam("b_ticket_secret"),
-            anonymised_at=now,
-            updated_at=table.c.updated_at,  # the registration's own history stays as it was
-        )
+        .values({**erased, "updated_at": table.c.updated_at})
     )
     while True:
         sqlite_write_lock()
@@ -223,7 +220,7 @@ def purge(
         db.session.execute(
             anonymise,
             [
-                {"b_id": i, "b_manage_token": new_token(), "b_ticket_secret": new_token()}
+                {"b_id": i, **{f"b_{name}": v for name, v in anonymous_values(now).items()}}
                 for i in ids
             ],
         )
@@ -256,6 +253,14 @@ def purge(
     remove_mailbox_copies(strays)
     report.outbox_messages += len(strays)
     report.events = len(events)
+    log.info(
+        "privacy purge: %d registrations of %d events anonymised, %d outbox messages deleted "
+        "(events ended more than %d days ago)",
+        report.registrations,
+        report.events,
+        report.outbox_messages,
+        retention_days,
+    )
     return report
 
 

@@ -30,7 +30,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
@@ -187,6 +186,18 @@ class RegistrationRequest:
     join_waitlist: bool = True  # False: refuse instead of waiting
 
 
+def party_size_error(party_size: object) -> str | None:
+    """The one party-size rule, for every way in (form, API, manage link, the door): a whole
+    number of people from 1 to MAX_PARTY_SIZE. The message if `party_size` breaks it."""
+    if (
+        isinstance(party_size, int)
+        and not isinstance(party_size, bool)
+        and 1 <= party_size <= MAX_PARTY_SIZE
+    ):
+        return None
+    return _("A party is 1 to %(n)d people.", n=MAX_PARTY_SIZE)
+
+
 def _clean_text(value: str | None) -> str:
     return " ".join((value or "").split())
 
@@ -199,10 +210,9 @@ EMAIL_PATTERN = (
 )
 
 
-@lru_cache(maxsize=4096)
 def _normalised_email(address: str) -> str | None:
-    """The address as it is stored, or None if it is not one. Cached, because a request's
-    address is checked twice (request_from_json, then register) and checking it is not cheap."""
+    """The address as it is stored, or None if it is not one. Not cached: a cache would keep
+    thousands of addresses in memory in an app that erases them on request."""
     try:
         return validate_email(address, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
@@ -245,12 +255,8 @@ def normalise_request(
     ):
         errors["email"] = _("Enter an email address, or a phone number if you have no email.")
 
-    if (
-        not isinstance(request.party_size, int)
-        or isinstance(request.party_size, bool)
-        or not 1 <= request.party_size <= MAX_PARTY_SIZE
-    ):
-        errors["party_size"] = _("A party is 1 to %(n)d people.", n=MAX_PARTY_SIZE)
+    if (party_error := party_size_error(request.party_size)) is not None:
+        errors["party_size"] = party_error
     needs = (request.needs or "").strip() if "needs" not in errors else ""
     if len(needs) > MAX_NEEDS_LENGTH:
         errors["needs"] = _("Please keep this under %(n)d characters.", n=MAX_NEEDS_LENGTH)
@@ -292,10 +298,9 @@ def request_from_json(payload) -> RegistrationRequest:
         return value
 
     errors.update(unknown_fields(payload, {f.name for f in fields(RegistrationRequest)}))
-    party_size = whole_number(payload.get("party_size", 1))
-    if party_size is None:
-        errors["party_size"] = _("A party is 1 to %(n)d people.", n=MAX_PARTY_SIZE)
-        party_size = 1
+    # 2 and 2.0 are the same JSON number; anything else stays as sent, for the one rule to refuse.
+    raw_party_size = payload.get("party_size", 1)
+    party_size = whole_number(raw_party_size)
     activity_ids = payload.get("activity_ids", [])
     if isinstance(activity_ids, list):
         activity_ids = [whole_number(i) for i in activity_ids]
@@ -319,7 +324,7 @@ def request_from_json(payload) -> RegistrationRequest:
         name=text("name") or "",
         email=text("email"),
         phone=text("phone"),
-        party_size=party_size,
+        party_size=raw_party_size if party_size is None else party_size,  # checked below
         activity_ids=activity_ids,
         attendance=Attendance(attendance) if attendance else None,
         needs=text("needs") or "",
@@ -761,12 +766,8 @@ def change_party_size(
     registration: Registration, party_size: int, now: datetime, by_user: User | None = None
 ) -> list[Registration]:
     """Fewer people free places (promoting others); more people need free places."""
-    if (
-        not isinstance(party_size, int)
-        or isinstance(party_size, bool)
-        or not 1 <= party_size <= MAX_PARTY_SIZE
-    ):
-        raise ValidationFailed({"party_size": _("A party is 1 to %(n)d people.", n=MAX_PARTY_SIZE)})
+    if (party_error := party_size_error(party_size)) is not None:
+        raise ValidationFailed({"party_size": party_error})
     registration = _lock_registration(registration)
     _require_changeable(registration, now, by_user)
     if party_size == registration.party_size:

@@ -16,6 +16,7 @@ after personal data is anonymised.
 from __future__ import annotations
 
 import enum
+import logging
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
@@ -36,7 +37,9 @@ from ..models import (
 from ..models.event_stats import COUNT_EVENT_STATS, COUNTERS, counted
 from ..timezones import end_of_riga_day, riga_day_bounds
 from . import PermissionDenied
-from .access import managed_organisation_ids
+from .access import managed_organisation_ids, may_read_totals
+
+log = logging.getLogger(__name__)
 
 
 class GroupBy(enum.StrEnum):
@@ -87,13 +90,9 @@ class Row:
 
 def require_stats_reader(user: User) -> set[int] | None:
     """Who may read totals, and over which organisations (None: all of them)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not may_read_totals(user):
         raise PermissionDenied()
-    if user.role in (Role.MINISTRY, Role.ADMIN):
-        return None
-    if user.role is Role.ORGANISER:
-        return managed_organisation_ids(user)
-    raise PermissionDenied()
+    return managed_organisation_ids(user) if user.role is Role.ORGANISER else None
 
 
 # Every event's counters from scratch (models/event_stats.py counts them).
@@ -106,8 +105,9 @@ def rebuild_event_stats() -> None:
     """Every event's counters from scratch, for bulk-loaded data (nothing else may run: see
     mend_event_counters for a live database)."""
     db.session.execute(delete(EventStats))
-    db.session.execute(text(REBUILD_EVENT_STATS))
+    rows = db.session.execute(text(REBUILD_EVENT_STATS)).rowcount
     db.session.flush()
+    log.info("event counters: all counted again from the registrations (%d events)", rows)
 
 
 def _counted_and_running() -> str:
@@ -132,6 +132,7 @@ def counter_drift() -> dict[int, dict[str, tuple[int, int]]]:
     {event id: {counter: (running, counted)}}; empty when all is well. Read-only and takes no
     lock. The counters decide who gets a place: `flask stats check` runs this."""
     drift = {}
+    checked = 0
     for row in db.session.execute(_DRIFT):
         values = row._mapping
         differences = {
@@ -141,6 +142,16 @@ def counter_drift() -> dict[int, dict[str, tuple[int, int]]]:
         differences = {name: pair for name, pair in differences.items() if pair[0] != pair[1]}
         if differences:
             drift[row.event_id] = differences
+        checked += 1
+    if drift:
+        log.warning(
+            "event counters checked: %d events, %d differ from their registrations: events %s",
+            checked,
+            len(drift),
+            ", ".join(map(str, sorted(drift))),
+        )
+    else:
+        log.info("event counters checked: %d events, all agree with their registrations", checked)
     return drift
 
 
@@ -153,16 +164,20 @@ def mend_event_counters(event_id: int) -> bool:
     lock_event(event_id)
     count = counted(db.session, event_id)
     stats_row = db.session.get(EventStats, event_id, populate_existing=True)
-    if stats_row is None:
-        if not any(count.values()):
-            return False
-        db.session.add(EventStats(event_id=event_id, **count))
-    elif all(getattr(stats_row, name) == value for name, value in count.items()):
+    running = {name: getattr(stats_row, name) if stats_row else 0 for name in COUNTERS}
+    if running == count:
         return False
+    if stats_row is None:
+        db.session.add(EventStats(event_id=event_id, **count))
     else:
         for name, value in count.items():
             setattr(stats_row, name, value)
     db.session.flush()
+    log.warning(
+        "event counters of event %d counted again: %s",
+        event_id,
+        ", ".join(f"{n} {running[n]} → {count[n]}" for n in COUNTERS if running[n] != count[n]),
+    )
     return True
 
 

@@ -1,14 +1,16 @@
-"""Blueprints, security headers and error pages."""
+"""Blueprints, security headers, error pages, and what every template may ask (`can`:
+services/access.py's answers for the signed-in user)."""
 
 from __future__ import annotations
 
-from flask import Flask, abort, make_response, render_template, request
+from flask import Flask, abort, has_request_context, make_response, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ..extensions import db
-from ..services import NotFound, PermissionDenied
+from ..services import NotFound, PermissionDenied, access
 from .api.errors import api_error
 
 
@@ -43,9 +45,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit.bp)  # /admin/audit and /manage/audit
     app.register_blueprint(stats.bp)
     app.register_blueprint(dev_mailbox.bp)
-    dev_mailbox.start_inprocess_worker(app)
 
     _register_error_pages(app)
+
+    @app.context_processor
+    def permissions():
+        """`can.manage_events` … in every template: what services/access.py lets the user
+        reach, so that no template repeats a role check."""
+        return {"can": access.permissions(current_user if has_request_context() else None)}
 
     @app.before_request
     def refuse_nul_bytes():

@@ -249,8 +249,8 @@ def _record_export(
         organisation_ids=scope,
         rows=rows,
         detail=[
-            audit.part(audit.N_("totals %(t)s"), t=audit.names("st", [table])),
-            used and audit.part(audit.N_("filters: %(f)s"), f=audit.names("sf", used)),
+            audit.part(audit.N_("totals %(t)s"), t=audit.names("stats_table", [table])),
+            used and audit.part(audit.N_("filters: %(f)s"), f=audit.names("stats_filter", used)),
         ],
     )
     db.session.commit()

@@ -1,7 +1,7 @@
 """outbox: a "sending" state with a lease (claimed_until), so no row lock spans SMTP
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-27 12:00:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0016"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -1,3 +1,6 @@
+"""Public event endpoints: GET /api/v1/events (the calendar, filtered and paged) and
+GET /api/v1/events/<id> (one event with its places left and registration window)."""
+
 from __future__ import annotations
 
 from flask import current_app, jsonify, request

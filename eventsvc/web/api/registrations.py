@@ -1,3 +1,6 @@
+"""Registering through the API (POST /api/v1/events/<id>/registrations) and a resident's own
+registration by its private token (GET and DELETE /api/v1/registrations/<token>)."""
+
 from __future__ import annotations
 
 from flask import current_app, jsonify, request, url_for

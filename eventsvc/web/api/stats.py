@@ -1,3 +1,6 @@
+"""GET /api/v1/stats/attendance: the attendance totals as JSON, for the Ministry and
+organisers (the same numbers and the same access rules as /stats/)."""
+
 from __future__ import annotations
 
 from flask import jsonify, request

@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from ...extensions import db
 from ...services import ServiceError, ValidationFailed, access
 from ...services import checkin as door
+from ...services.registration import MAX_PARTY_SIZE
 from ...timezones import utcnow
 from ..forms import FlaskForm
 from . import bp
@@ -33,7 +34,7 @@ class PeopleForm(FlaskForm):
 class WalkInForm(FlaskForm):
     name = StringField("name", validators=[InputRequired()])
     people = IntegerField(
-        "people", default=1, validators=[InputRequired(), NumberRange(min=1, max=10)]
+        "people", default=1, validators=[InputRequired(), NumberRange(min=1, max=MAX_PARTY_SIZE)]
     )
 
 
@@ -51,6 +52,7 @@ def _page(event, outcome=None, status=200, refused=None):
         code_form=refused if isinstance(refused, CodeForm) else CodeForm(formdata=None),
         people_form=PeopleForm(formdata=None),
         walk_in_form=refused if isinstance(refused, WalkInForm) else WalkInForm(formdata=None),
+        max_party_size=MAX_PARTY_SIZE,
     ), status
 
 
@@ -104,7 +106,13 @@ def checkin_submit(event_id: int):
 
 
 def _invalid(event, form):
-    flash(_("Please fill in the form: a ticket code, or a name and 1 to 10 people."), "error")
+    flash(
+        _(
+            "Please fill in the form: a ticket code, or a name and 1 to %(n)d people.",
+            n=MAX_PARTY_SIZE,
+        ),
+        "error",
+    )
     return _page(event, status=422, refused=form)
 
 

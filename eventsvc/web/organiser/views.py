@@ -1,3 +1,6 @@
+"""Organiser pages for events: the list, the event form, publish / unpublish / cancel, and
+the panel (speakers) and activities of an event."""
+
 from __future__ import annotations
 
 from datetime import datetime

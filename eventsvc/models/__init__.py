@@ -23,6 +23,7 @@ from .organisations import Municipality, Organisation, OrganisationKind
 from .outbox import OutboxMessage, OutboxStatus
 from .registrations import (
     ACTIVE_STATUSES,
+    ActivityWait,
     Attendance,
     Registration,
     RegistrationSource,
@@ -34,6 +35,7 @@ __all__ = [
     "ACTIVE_STATUSES",
     "Activity",
     "ActivityKind",
+    "ActivityWait",
     "ActorKind",
     "ApiToken",
     "Attendance",

@@ -35,7 +35,7 @@ from ..timezones import end_of_riga_day, riga_local_to_utc
 from . import NotFound, ServiceError, ValidationFailed, audit
 from .access import can_manage_organisation, managed_organisation_ids, require_organiser
 from .notifications import notify_registrants
-from .registration import promote_waitlist
+from .registration import lock_activities, lock_event, promote_waitlist
 
 
 @dataclass
@@ -406,6 +406,9 @@ def save_activity(
         db.session.add(activity)
     elif activity.event_id != event.id:
         raise ServiceError(_("This activity belongs to another event."))
+    else:  # its places are counted under these locks (services/registration.py)
+        lock_event(event.id)
+        lock_activities(event.id)
     more_places = activity.id is not None and (
         data.capacity is None or (activity.capacity or 0) < data.capacity
     )

@@ -66,10 +66,15 @@ TEMPLATES = {
     "registration_waitlisted": "waitlisted",
     "registration_cancelled": "cancelled",
     "registration_changed": "changed",
+    "registration_email_changed": "email_changed",
+    "activity_promoted": "activity_promoted",
     "event_changed": "event_changed",
     "event_cancelled": "event_cancelled",
     "event_reminder": "reminder",
 }
+
+
+_TO_A_FORMER_ADDRESS = {"registration_email_changed"}
 
 
 def _template_for(message: OutboxMessage, registration: Registration) -> str | None:
@@ -85,13 +90,23 @@ def _template_for(message: OutboxMessage, registration: Registration) -> str | N
         and status is RegistrationStatus.CANCELLED
     ):
         return None
+    if message.kind == "activity_promoted" and not (
+        status is RegistrationStatus.CONFIRMED
+        and (message.payload or {}).get("activity_id") in {a.id for a in registration.activities}
+    ):
+        return None  # the place was given up (or the activity removed) before this went out
     return TEMPLATES[message.kind]
+
+
+# Messages that carry neither the private link nor the calendar file: what ends the
+# registration, and the notice to an address the registration no longer uses.
+WITHOUT_LINK = {"cancelled", "event_cancelled", "email_changed"}
 
 
 def compose(message: OutboxMessage) -> Message | None:
     """The mail for a queued message, in its recipient's language; None if moot now."""
     registration = message.registration
-    if registration is None or not registration.email:
+    if registration is None or not (registration.email or message.kind in _TO_A_FORMER_ADDRESS):
         return None
     template = _template_for(message, registration)
     if template is None:
@@ -101,17 +116,29 @@ def compose(message: OutboxMessage) -> Message | None:
         force_locale(message.language),
         current_app.test_request_context("/", base_url=current_app.config["EVENTSVC_PUBLIC_URL"]),
     ):
-        from .registration import waitlist_position
+        from .registration import activity_choices, waitlist_position
 
+        online = registration.attendance is Attendance.ONLINE
+        # An online attendee needs no ticket: nobody checks them in at a door.
         with_ticket = (
-            template in TICKET_KINDS and registration.status is RegistrationStatus.CONFIRMED
+            template in TICKET_KINDS
+            and registration.status is RegistrationStatus.CONFIRMED
+            and not online
         )
+        payload = message.payload or {}
         context = dict(
             template=template,
             registration=registration,
             event=event,
-            payload=message.payload or {},
+            payload=payload,
             position=waitlist_position(registration),
+            online=online,
+            activity_choices=activity_choices(registration),
+            promoted_activity=next(
+                (a for a in registration.activities if a.id == payload.get("activity_id")), None
+            ),
+            field_changes=describe_registration_changes(payload.get("fields") or {}),
+            with_link=template not in WITHOUT_LINK,
             with_ticket=with_ticket,
             repeated=message.kind == "registration_repeated",
             manage_url=url_for(
@@ -121,7 +148,7 @@ def compose(message: OutboxMessage) -> Message | None:
                 "registration.ticket", token=registration.manage_token, _external=True
             ),
             event_url=url_for("public.event", event_id=event.id, _external=True),
-            show_stream=registration.attendance is Attendance.ONLINE and bool(event.stream_url),
+            show_stream=online and bool(event.stream_url),
             changes=describe_changes((message.payload or {}).get("changes", {})),
         )
         subject = render_template("mail/subject.txt", **context).strip()
@@ -142,7 +169,7 @@ def compose(message: OutboxMessage) -> Message | None:
                 "qr.png", "image/png", png, disposition="inline", headers={"Content-ID": "<qr>"}
             )
             mail_message.attach(_("ticket") + ".png", "image/png", png)
-        if template not in ("cancelled", "event_cancelled"):
+        if template not in WITHOUT_LINK:
             ics = calendar_bytes(
                 [event],
                 url_for_event=lambda e: context["event_url"],
@@ -177,6 +204,30 @@ def describe_changes(changes: dict[str, list]) -> list[tuple[str, str, str]]:
     for key, (old, new) in changes.items():
         show = shown.get(key, lambda v: v or "–")
         lines.append((names.get(key, key), show(old), show(new)))
+    return lines
+
+
+def describe_registration_changes(fields: dict[str, list | None]) -> list[tuple[str, str | None]]:
+    """(what, "was … now …" or None) in the current language, for a registration's change."""
+    from ..i18n import LANGUAGE_NAMES, label
+
+    names = {
+        "party_size": _("People"),
+        "attendance": _("Taking part"),
+        "activities": _("Activities"),
+        "needs": _("Accessibility needs"),
+        "phone": _("Phone"),
+        "email": _("Email"),
+        "language": _("Language for messages"),
+    }
+    lines = []
+    for key, values in fields.items():
+        if key == "attendance" and values:
+            values = [label(Attendance(v)) for v in values]
+        if key == "language" and values:
+            values = [LANGUAGE_NAMES.get(v, v) for v in values]
+        was_now = _("was %(old)s, now %(new)s", old=values[0], new=values[1]) if values else None
+        lines.append((names.get(key, key), was_now))
     return lines
 
 

@@ -391,3 +391,37 @@ def test_a_race_for_the_last_workshop_places_never_overbooks_it(app, db, festiva
     assert all(w.registration.party_size > left for w in waits)  # nobody waits who would fit
     positions = rules.activity_waitlist_positions(festival.id)
     assert sorted(positions.values()) == list(range(1, len(waits) + 1))
+
+
+def test_removing_an_activity_ends_its_waiting_list(db, festival, world, now):
+    from eventsvc.services.events import remove_part
+
+    workshop = festival.activities[0]
+    register(festival, now, party_size=3, activity_ids=[workshop.id])
+    waiting = register(festival, now, party_size=1, activity_ids=[workshop.id]).registration
+    remove_part(world.organiser_b, festival, workshop)
+    _db.session.commit()
+    assert _db.session.scalar(select(ActivityWait.id)) is None
+    assert fresh(waiting).status is CONFIRMED and standing(waiting) == []
+    rules.cancel_registration(fresh(waiting), now)  # nothing left to promote: no error
+    _db.session.commit()
+
+
+def test_a_change_keeps_what_another_change_did_meanwhile(app, db, festival, now):
+    """The fields a change does not touch keep the values they have under the lock, not the
+    ones read before it (here: a party size changed by another request in between)."""
+    registration = register(festival, now, party_size=2).registration
+    registration_id = registration.id
+    assert registration.party_size == 2  # loaded in this session, and kept there
+
+    def elsewhere():
+        rules.change_party_size(_db.session.get(Registration, registration_id), 3, now)
+        _db.session.commit()
+
+    assert run_at_once(app, elsewhere) == []
+    assert registration.party_size == 2  # this session has not seen it
+    rules.change_registration(registration, RegistrationChange(phone="+371 20000000"), now)
+    _db.session.commit()
+    changed = fresh(registration)
+    assert (changed.party_size, changed.phone) == (3, "+371 20000000")
+    assert rules.availability(festival).places_left == 97

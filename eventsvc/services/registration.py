@@ -932,9 +932,12 @@ def change_registration(
     Whatever is freed goes to the waiting lists. The change is audited (field names and
     numbers, never contents) and confirmed by mail in the registration's (new) language;
     a new email address gets the confirmation again, the old one a notice."""
-    clean = _check_change(registration, change)
+    _check_change(registration, change)  # before waiting for any lock
     registration = _lock_registration(registration)
     _require_changeable(registration, now, by_user)
+    # Again, on the row as it is under the lock: the fields not changed here keep the values
+    # they have now, not the ones read before (another change may have come in between).
+    clean = _check_change(registration, change)
     event = registration.event
     activities = lock_activities(event.id)  # held already: this reads them
     errors: dict[str, str] = {}

@@ -411,3 +411,21 @@ def test_the_manage_page_changes_everything_under_the_rules(client, festival):
     assert 'class="error-summary"' in body
     _db.session.expire_all()
     assert _db.session.get(Registration, registration.id).party_size == 3
+
+
+def test_a_change_too_late_is_refused_on_top(client, event, world, in_days, now):
+    post_registration(client, event, email="", phone="+37120000001", party_size="1")
+    registration = _db.session.scalar(select(Registration))
+    event.starts_at, event.ends_at = now - timedelta(hours=1), now + timedelta(hours=1)
+    _db.session.commit()
+    page = f"/r/{registration.manage_token}"
+    assert "/change" not in text_of(client.get(page))  # no form once the event has begun
+    token = csrf_from(client, f"/events/{event_id_with_form(world, in_days)}")
+    response = client.post(
+        f"{page}/change", data={**manage_form(registration, party_size="2"), "csrf_token": token}
+    )
+    body = text_of(response)
+    assert response.status_code == 409
+    assert 'class="flash flash-error" role="alert"' in body and "Lūdzu, zvaniet organizatoram" in body
+    _db.session.expire_all()
+    assert _db.session.get(Registration, registration.id).party_size == 1

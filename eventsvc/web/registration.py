@@ -105,7 +105,7 @@ def activity_choices_of(event, places) -> list[SelectChoice]:
 
 
 def activity_label(activity, places) -> str:
-    """ "Title (12:30–13:30, places left: 4)", or "… full – waiting list"."""
+    """The checkbox's label: the title and time, and its places left or that it is full."""
     from ..i18n import local_time
 
     when = f"{local_time(activity.starts_at)}–{local_time(activity.ends_at)}"
@@ -363,9 +363,12 @@ def change(token: str):
         db.session.rollback()
         add_errors(form, exc.errors)
         return _manage_page(rules.registration_by_token(token), form, 422)
-    except ServiceError as exc:  # no room, too late, cancelled
+    except ServiceError as exc:  # no room (next to its field); too late, cancelled (on top)
         db.session.rollback()
-        add_errors(form, {exc.field or "party_size": exc.message})
+        if exc.field in form:
+            add_errors(form, {exc.field: exc.message})
+        else:
+            flash(exc.message, "error")
         return _manage_page(rules.registration_by_token(token), form, 409)
     db.session.commit()
     if not outcome.changed:

@@ -425,3 +425,18 @@ def test_a_change_keeps_what_another_change_did_meanwhile(app, db, festival, now
     changed = fresh(registration)
     assert (changed.party_size, changed.phone) == (3, "+371 20000000")
     assert rules.availability(festival).places_left == 97
+
+
+def test_an_activity_without_a_limit_any_more_takes_everyone_waiting(db, festival, world, now):
+    from eventsvc.services.events import ActivityData, save_activity
+
+    workshop = festival.activities[0]
+    register(festival, now, party_size=3, activity_ids=[workshop.id])
+    waiting = [
+        register(festival, now, party_size=size, activity_ids=[workshop.id]).registration
+        for size in (2, 1)
+    ]
+    data = ActivityData(workshop.title, workshop.starts_at, workshop.ends_at, capacity=None)
+    save_activity(world.organiser_b, festival, data, workshop, now)
+    _db.session.commit()
+    assert [standing(r) for r in waiting] == [[("Kartīšu darbnīca", "confirmed", None)]] * 2

@@ -1108,7 +1108,7 @@ def promote_waitlist(event_id: int, now: datetime) -> list[Registration]:
     activities = lock_activities(event_id)
     places = _places(event, activities=list(activities.values()))[0]
     activity_left = {a: p.left for a, p in places.activities.items()}
-    if any(p.waiting_parties and p.left for p in places.activities.values()):
+    if any(p.waiting_parties and p.left != 0 for p in places.activities.values()):
         _promote_activity_waits(event, activity_left, now)
 
     query = (

@@ -426,6 +426,8 @@ def test_a_change_too_late_is_refused_on_top(client, event, world, in_days, now)
     )
     body = text_of(response)
     assert response.status_code == 409
-    assert 'class="flash flash-error" role="alert"' in body and "Lūdzu, zvaniet organizatoram" in body
+    assert (
+        'class="flash flash-error" role="alert"' in body and "Lūdzu, zvaniet organizatoram" in body
+    )
     _db.session.expire_all()
     assert _db.session.get(Registration, registration.id).party_size == 1

@@ -105,7 +105,7 @@ def test_demo_loads_once_and_shows_tume_and_krizi(runner, client):
     festival = _db.session.scalar(
         select(Event).where(Event.title == "Križu apkaimes pagalma svētki")
     )
-    assert [a.capacity for a in festival.activities if a.kind.value == "workshop"] == [15, 20, 12]
+    assert [a.capacity for a in festival.activities if a.kind.value == "workshop"] == [8, 20, 12]
     assert {a.kind.value for a in festival.activities} == {"workshop", "contest", "concert"}
     formats = {
         e.format.value
@@ -121,7 +121,10 @@ def test_demo_loads_once_and_shows_tume_and_krizi(runner, client):
         10,
         3,
     )  # watching online takes no seat
-    assert availability(festival).activities[festival.activities[0].id].taken == 8
+    card_workshop = availability(festival).activities[festival.activities[0].id]
+    # Full, with a party waiting for it that keeps its place at the festival.
+    assert (card_workshop.taken, card_workshop.left, card_workshop.waiting_parties) == (8, 0, 1)
+    assert availability(festival).places_left == 200 - 13
 
     login(client, "tukums-sd@demo.eventsvc.lv", DEMO_PASSWORD)  # every printed login works
     assert client.get("/manage/").status_code == 200

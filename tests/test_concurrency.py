@@ -127,10 +127,21 @@ def test_rush_for_an_activity_never_overbooks_it(live_server, world, in_days):
         ]
     )
     assert {status for status, _ in results} == {201}
+    assert {body["status"] for _, body in results} == {"confirmed"}  # the festival has room
     rows = registrations(event)
-    taken = sum(r.party_size for r in rows if r.status is RegistrationStatus.CONFIRMED)
+    assert all(r.status is RegistrationStatus.CONFIRMED for r in rows)
+    holding = [r for r in rows if [a.id for a in r.activities] == [workshop_id]]
+    taken = sum(r.party_size for r in holding)
     assert taken <= 10
-    assert_nobody_waits_who_would_fit(rows, 10, taken)
+    waiting = [r for r in rows if r not in holding]
+    assert all([w.activity_id for w in r.activity_waits] == [workshop_id] for r in waiting)
+    assert all(r.party_size > 10 - taken for r in waiting)  # nobody waits who would fit
+    positions = sorted(
+        body["activities"][0]["waitlist_position"]
+        for _, body in results
+        if body["activities"][0]["status"] == "waitlisted"
+    )
+    assert positions == list(range(1, len(waiting) + 1))
 
 
 def test_concurrent_cancels_promote_without_overfilling(live_server, world, in_days, now):

@@ -180,3 +180,110 @@ def test_openapi_document_describes_every_api_route(app, client):
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     assert routes == described
+
+
+@pytest.fixture
+def festival(world, in_days):
+    """175 places, and a workshop with none left."""
+    from eventsvc.models import Activity
+
+    festival = factories.event(world.org_b, in_days(10), capacity=175, hours=6)
+    festival.activities.append(
+        Activity(
+            title="Kartīšu darbnīca",
+            starts_at=festival.starts_at,
+            ends_at=festival.ends_at,
+            capacity=2,
+        )
+    )
+    _db.session.commit()
+    return festival
+
+
+def test_a_full_activity_is_waited_for_while_the_event_place_is_confirmed(client, festival):
+    url = f"/api/v1/events/{festival.id}/registrations"
+    workshop_id = festival.activities[0].id
+    first = client.post(url, json=body(party_size=2, activity_ids=[workshop_id]))
+    assert first.json["activities"] == [
+        {
+            "id": workshop_id,
+            "title": "Kartīšu darbnīca",
+            "status": "confirmed",
+            "waitlist_position": None,
+        }
+    ]
+    second = client.post(
+        url,
+        json=body(email=None, phone="+371 20000000", party_size=1, activity_ids=[workshop_id]),
+        headers={"Accept-Language": "en"},
+    )
+    assert second.status_code == 201
+    check(second.json, "RegistrationCreated")
+    assert (second.json["status"], second.json["waitlist_position"]) == ("confirmed", None)
+    assert second.json["activities"] == [
+        {
+            "id": workshop_id,
+            "title": "Kartīšu darbnīca",
+            "status": "waitlisted",
+            "waitlist_position": 1,
+        }
+    ]
+    assert second.json["message"] == (
+        "Your place is reserved. “Kartīšu darbnīca” is full: you are on its waiting list,"
+        " position 1."
+    )
+    detail = client.get(f"/api/v1/events/{festival.id}").json
+    check(detail, "Event")
+    assert detail["registration"]["places_left"] == 172
+    assert (detail["activities"][0]["places_left"], detail["activities"][0]["waiting_parties"]) == (
+        0,
+        1,
+    )
+
+    manage = second.json["manage_url"].split("/r/")[1]
+    waiting = client.get(f"/api/v1/registrations/{manage}")
+    check(waiting.json, "Registration")
+    assert waiting.json["activities"][0]["status"] == "waitlisted"
+    assert waiting.json["activity_ids"] == [workshop_id]
+
+    refused = client.post(
+        url, json=body(email="nowait@example.lv", activity_ids=[workshop_id], join_waitlist=False)
+    )
+    assert (refused.status_code, refused.json["error"]["code"]) == (409, "activity_full")
+
+    holder = _db.session.scalar(select(Registration).order_by(Registration.id))
+    assert client.delete(f"/api/v1/registrations/{holder.manage_token}").status_code == 200
+    promoted = client.get(f"/api/v1/registrations/{manage}").json
+    assert promoted["activities"][0] == {
+        "id": workshop_id,
+        "title": "Kartīšu darbnīca",
+        "status": "confirmed",
+        "waitlist_position": None,
+    }
+    # The waiting party has no email: the organiser tells them (nothing to send).
+    assert (
+        _db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "activity_promoted")
+        )
+        == 0
+    )
+
+
+def test_a_party_waiting_for_the_event_waits_for_its_activities_with_it(client, world, in_days):
+    from eventsvc.models import Activity
+
+    event = factories.event(world.org_b, in_days(10), capacity=2, hours=6)
+    event.activities.append(
+        Activity(title="Darbnīca", starts_at=event.starts_at, ends_at=event.ends_at, capacity=5)
+    )
+    _db.session.commit()
+    url = f"/api/v1/events/{event.id}/registrations"
+    client.post(url, json=body(party_size=2))
+    late = client.post(
+        url, json=body(email="late@example.lv", party_size=1, activity_ids=[event.activities[0].id])
+    )
+    check(late.json, "RegistrationCreated")
+    assert (late.json["status"], late.json["waitlist_position"]) == ("waitlisted", 1)
+    assert [(a["status"], a["waitlist_position"]) for a in late.json["activities"]] == [
+        ("waitlisted", None)
+    ]

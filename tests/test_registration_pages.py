@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -233,3 +234,200 @@ def test_festival_activities_are_chosen_with_their_places(client, world, in_days
     assert response.status_code == 302
     registration = _db.session.scalar(select(Registration))
     assert [a.id for a in registration.activities] == [workshop.id]
+
+
+@pytest.fixture
+def festival(world, in_days):
+    """A festival with room, a full workshop (its 2 places taken) and one with room."""
+    from eventsvc.services import registration as rules
+
+    festival = factories.event(world.org_b, in_days(10), hours=6, capacity=100)
+    for title, capacity in (("Kartīšu darbnīca", 2), ("Eglīšu rotājumu darbnīca", 20)):
+        festival.activities.append(
+            Activity(
+                title=title,
+                starts_at=festival.starts_at,
+                ends_at=festival.ends_at,
+                capacity=capacity,
+            )
+        )
+    _db.session.commit()
+    rules.register(
+        festival.id,
+        factories.registration_request(party_size=2, activity_ids=[festival.activities[0].id]),
+        festival.starts_at - timedelta(days=10),
+    )
+    _db.session.commit()
+    return festival
+
+
+def test_a_full_workshop_is_marked_and_costs_no_festival_place(client, festival):
+    full, other = festival.activities
+    page = text_of(client.get(f"/events/{festival.id}"))
+    assert "Kartīšu darbnīca (" in page and "vietu nav – var pieteikties rindā)" in page
+    assert "brīvas vietas: 20)" in page
+    assert "Brīvas vietas: 98 no 100" in page
+    response = post_registration(
+        client, festival, activity_ids=[str(full.id), str(other.id)], party_size="1"
+    )
+    assert response.status_code == 302
+    thanks = text_of(client.get(response.location))
+    assert "Jūsu vieta pasākumā" in thanks and "ir rezervēta" in thanks
+    assert "Kartīšu darbnīca</span>:" in thanks
+    assert "vietu nav; jūs esat tās rindā 1. vietā" in thanks
+    assert "jūsu biļeti" in thanks  # the festival ticket: the party has its place
+    registration = _db.session.scalar(
+        select(Registration).where(Registration.email == "anna@example.lv")
+    )
+    assert registration.status is RegistrationStatus.CONFIRMED
+    assert [a.id for a in registration.activities] == [other.id]
+    assert [w.activity_id for w in registration.activity_waits] == [full.id]
+
+
+def test_a_waitlisted_party_is_not_told_a_ticket_was_sent(client, event):
+    post_registration(client, event, party_size="4")
+    response = post_registration(client, event, email="otra@example.lv", party_size="1")
+    thanks = text_of(client.get(response.location))
+    assert "1. vietā" in thanks
+    assert "jūsu biļeti" not in thanks
+    assert "Biļeti saņemsiet vēstulē, kas jums piešķirs vietu." in thanks
+
+
+def test_an_online_attendee_is_not_sent_to_the_door(client, world, in_days):
+    from eventsvc.models import EventFormat
+
+    hybrid = factories.event(
+        world.org_a, in_days(10), format=EventFormat.HYBRID, stream_url="https://x.lv/s"
+    )
+    response = post_registration(client, hybrid, attendance="online", party_size="1")
+    thanks = text_of(client.get(response.location))
+    assert "biļete nav vajadzīga" in thanks and "jūsu biļeti" not in thanks
+    registration = _db.session.scalar(select(Registration))
+    manage = text_of(client.get(f"/r/{registration.manage_token}"))
+    assert "Parādīt vai izdrukāt manu biļeti" not in manage
+    assert "https://x.lv/s" in manage  # where the stream link goes
+
+
+def test_a_refusal_after_the_deadline_is_at_the_top_without_a_live_form(
+    client, world, in_days, now
+):
+    event = factories.event(world.org_a, in_days(3))
+    token = csrf_from(client, f"/events/{event.id}")  # the form was open when it was loaded
+    event.registration_closes_at = now - timedelta(minutes=1)
+    _db.session.commit()
+    response = client.post(f"/events/{event.id}/register", data={**form(), "csrf_token": token})
+    body = text_of(response)
+    assert response.status_code == 409
+    refusal = body.index('id="refusal"')
+    assert body.index("<h1") < refusal < body.index("Kad</dt>")  # at the top, under the title
+    assert 'role="alert"' in body[refusal - 200 : refusal + 200]
+    assert "autofocus" in body[refusal - 200 : refusal + 200]
+    assert "Reģistrācija ir slēgta." in body and "Reģistrācija nenotika" in body
+    assert f'action="/events/{event.id}/register' not in body  # no form as if nothing happened
+    assert 'name="name"' not in body
+    assert _db.session.scalar(select(func.count(Registration.id))) == 0
+
+
+def test_error_summary_lines_read_as_sentences(client, event):
+    body = text_of(post_registration(client, event, consent=None))
+    assert "pasākumam: Lūdzu" in body and ".: " not in body
+
+
+def manage_form(registration, **fields) -> dict:
+    data = {
+        "party_size": str(registration.party_size),
+        "attendance": registration.attendance.value,
+        "needs": registration.needs,
+        "email": registration.email or "",
+        "phone": registration.phone or "",
+        "language": registration.language,
+    }
+    data.update(fields)
+    return data
+
+
+def test_the_manage_page_changes_everything_under_the_rules(client, festival):
+    full, other = festival.activities
+    post_registration(client, festival, activity_ids=str(other.id), party_size="2")
+    registration = _db.session.scalar(
+        select(Registration).where(Registration.email == "anna@example.lv")
+    )
+    page = f"/r/{registration.manage_token}"
+    body = text_of(client.get(page))
+    assert f'action="{page}/change#change"' in body
+    checked = re.findall(
+        r'<input checked id="activity_ids-\d" name="activity_ids"[^>]*value="(\d+)"', body
+    )
+    assert checked == [str(other.id)]  # the form starts from the registration as it is
+    token = csrf_from(client, page)
+    response = client.post(
+        f"{page}/change",
+        data={
+            **manage_form(
+                registration,
+                party_size="3",
+                needs="ratiņkrēsls",
+                phone="+371 20000000",
+                email="anna.jauna@example.lv",
+                language="ru",
+            ),
+            "activity_ids": [str(full.id)],
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 302 and response.location == f"{page}#main"
+    _db.session.expire_all()
+    changed = _db.session.get(Registration, registration.id)
+    assert (changed.party_size, changed.needs, changed.phone, changed.email, changed.language) == (
+        3,
+        "ratiņkrēsls",
+        "+371 20000000",
+        "anna.jauna@example.lv",
+        "ru",
+    )
+    assert changed.activities == [] and [w.activity_id for w in changed.activity_waits] == [full.id]
+    shown = text_of(client.get(page))
+    assert "anna.jauna@example.lv" in shown
+    kinds = _db.session.execute(
+        select(OutboxMessage.kind, OutboxMessage.recipient).order_by(OutboxMessage.id)
+    ).all()[-2:]
+    assert kinds == [
+        ("registration_email_changed", "anna@example.lv"),
+        ("registration_confirmed", "anna.jauna@example.lv"),
+    ]
+
+    too_many = client.post(
+        f"{page}/change",
+        data={**manage_form(changed, party_size="99"), "csrf_token": token},
+    )
+    assert too_many.status_code == 422 and 'id="party_size-error"' in text_of(too_many)
+    festival.capacity = 4
+    _db.session.commit()
+    no_room = client.post(
+        f"{page}/change", data={**manage_form(changed, party_size="5"), "csrf_token": token}
+    )
+    body = text_of(no_room)
+    assert no_room.status_code == 409 and 'id="party_size-error"' in body
+    assert 'class="error-summary"' in body
+    _db.session.expire_all()
+    assert _db.session.get(Registration, registration.id).party_size == 3
+
+
+def test_a_change_too_late_is_refused_on_top(client, event, world, in_days, now):
+    post_registration(client, event, email="", phone="+37120000001", party_size="1")
+    registration = _db.session.scalar(select(Registration))
+    event.starts_at, event.ends_at = now - timedelta(hours=1), now + timedelta(hours=1)
+    _db.session.commit()
+    page = f"/r/{registration.manage_token}"
+    assert "/change" not in text_of(client.get(page))  # no form once the event has begun
+    token = csrf_from(client, f"/events/{event_id_with_form(world, in_days)}")
+    response = client.post(
+        f"{page}/change", data={**manage_form(registration, party_size="2"), "csrf_token": token}
+    )
+    body = text_of(response)
+    assert response.status_code == 409
+    assert (
+        'class="flash flash-error" role="alert"' in body and "Lūdzu, zvaniet organizatoram" in body
+    )
+    _db.session.expire_all()
+    assert _db.session.get(Registration, registration.id).party_size == 1

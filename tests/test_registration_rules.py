@@ -168,18 +168,20 @@ def test_activity_capacity_counts_people_too(db, world, in_days, now):
         is RegistrationStatus.CONFIRMED
     )
     b = register(event, now, name="B", party_size=2, activity_ids=[workshop.id])
-    assert b.status is RegistrationStatus.WAITLISTED  # the whole party waits, not half of it
+    # The festival place is kept; the whole party waits for the workshop, not half of it.
+    assert b.status is RegistrationStatus.CONFIRMED
+    assert [(c.activity.id, c.status, c.position) for c in b.activities] == [
+        (workshop.id, RegistrationStatus.WAITLISTED, 1)
+    ]
     assert (
         register(event, now, name="C", party_size=5, activity_ids=[concert.id]).status
         is RegistrationStatus.CONFIRMED
     )
-    assert (
-        register(event, now, name="D", party_size=1, activity_ids=[workshop.id]).status
-        is RegistrationStatus.CONFIRMED
-    )
+    d = register(event, now, name="D", party_size=1, activity_ids=[workshop.id])
+    assert [(c.status, c.position) for c in d.activities] == [(RegistrationStatus.CONFIRMED, None)]
     places = rules.availability(event)
     assert places.activities[workshop.id].left == 0 and places.activities[concert.id].left is None
-    assert places.confirmed_people == 8
+    assert (places.activities[workshop.id].waiting_parties, places.confirmed_people) == (1, 10)
 
 
 def test_at_a_hybrid_event_watching_online_takes_no_place(db, world, in_days, now):
@@ -406,12 +408,14 @@ def test_more_activity_places_promote_the_waiting_list(db, world, in_days, now):
     event.activities.append(workshop)
     _db.session.commit()
     register(event, now, party_size=2, activity_ids=[workshop.id])
-    waiting = register(event, now, party_size=2, activity_ids=[workshop.id]).registration
-    assert waiting.status is RegistrationStatus.WAITLISTED
+    waiting = register(event, now, party_size=2, activity_ids=[workshop.id])
+    assert [c.status for c in waiting.activities] == [RegistrationStatus.WAITLISTED]
     data = ActivityData(workshop.title, workshop.starts_at, workshop.ends_at, capacity=4)
     save_activity(world.organiser_b, event, data, workshop, now)
     _db.session.commit()
-    assert _db.session.get(Registration, waiting.id).status is RegistrationStatus.CONFIRMED
+    promoted = _db.session.get(Registration, waiting.registration.id)
+    assert [a.id for a in promoted.activities] == [workshop.id] and promoted.activity_waits == []
+    assert outbox_kinds(promoted.id)[-1] == "activity_promoted"
 
 
 def test_no_waiting_list_wanted_is_refused_alike_for_new_and_repeated_addresses(db, event, now):

@@ -85,6 +85,7 @@ ROUTES: dict[str, str] = {
     "registration.erased": "PUBLIC_REDIRECT",
     "registration.manage": "RESIDENT_TOKEN",
     "registration.change_party_size": "RESIDENT_TOKEN",
+    "registration.change": "RESIDENT_TOKEN",
     "registration.cancel": "RESIDENT_TOKEN",
     "registration.erase": "RESIDENT_TOKEN",
     "registration.ticket": "RESIDENT_TOKEN",

@@ -23,6 +23,7 @@ from .organisations import Municipality, Organisation, OrganisationKind
 from .outbox import OutboxMessage, OutboxStatus
 from .registrations import (
     ACTIVE_STATUSES,
+    ActivityWait,
     Attendance,
     Registration,
     RegistrationSource,
@@ -35,6 +36,7 @@ __all__ = [
     "ACTIVE_STATUSES",
     "Activity",
     "ActivityKind",
+    "ActivityWait",
     "ActorKind",
     "ApiToken",
     "Attendance",

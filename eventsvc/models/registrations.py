@@ -6,7 +6,17 @@ import enum
 import secrets
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, text
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..timezones import utcnow
@@ -40,6 +50,8 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+# The activities a party holds a place in. While the party itself waits for a place at the
+# event, these are the activities it asked for: they are checked again when it gets one.
 registration_activities = Table(
     "registration_activities",
     Base.metadata,
@@ -114,6 +126,10 @@ class Registration(Base):
     activities: Mapped[list[Activity]] = relationship(
         secondary=registration_activities, order_by=(Activity.starts_at, Activity.id)
     )
+    # Full activities this (confirmed) party waits for, each on that activity's waiting list.
+    activity_waits: Mapped[list[ActivityWait]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan", order_by="ActivityWait.id"
+    )
 
     @property
     def is_active(self) -> bool:
@@ -126,3 +142,25 @@ class Registration(Base):
 
     def __repr__(self) -> str:
         return f"<Registration {self.id} {self.status} x{self.party_size}>"
+
+
+class ActivityWait(Base):
+    """A confirmed party on a full activity's own waiting list (services/registration.py):
+    first come, first served by id, as on the event's. The party keeps its place at the event
+    while it waits here."""
+
+    __tablename__ = "activity_waits"
+    __table_args__ = (UniqueConstraint("registration_id", "activity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"))
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    registration: Mapped[Registration] = relationship(back_populates="activity_waits")
+    activity: Mapped[Activity] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ActivityWait {self.id} r{self.registration_id} a{self.activity_id}>"

@@ -85,6 +85,8 @@ class Action(enum.StrEnum):
     REGISTRATION_CANCEL = "registration.cancel"
     REGISTRATION_PARTY_SIZE = "registration.party_size"
     REGISTRATION_PROMOTE = "registration.promote"
+    REGISTRATION_UPDATE = "registration.update"  # contact, needs, activities … (not the size)
+    REGISTRATION_ACTIVITY_PROMOTE = "registration.activity_promote"
     CHECKIN = "checkin.create"
     CHECKIN_UNDO = "checkin.undo"
     WALK_IN = "checkin.walk_in"
@@ -116,6 +118,8 @@ ACTION_LABELS = {
     Action.REGISTRATION_CANCEL: _l("Registration cancelled"),
     Action.REGISTRATION_PARTY_SIZE: _l("Number of people changed"),
     Action.REGISTRATION_PROMOTE: _l("Place from the waiting list"),
+    Action.REGISTRATION_UPDATE: _l("Registration changed"),
+    Action.REGISTRATION_ACTIVITY_PROMOTE: _l("Place in an activity from its waiting list"),
     Action.CHECKIN: _l("Checked in"),
     Action.CHECKIN_UNDO: _l("Check-in undone"),
     Action.WALK_IN: _l("Walk-in registered and checked in"),

@@ -90,6 +90,15 @@ NAMES: dict[str, dict[str, LazyString]] = {
         "active": _l("Account active"),
         "password": _l("Password"),
     },
+    "registration_field": {  # a registration's fields (services.registration.CHANGEABLE)
+        "party_size": _l("People"),
+        "attendance": _l("Taking part"),
+        "activities": _l("Activities"),
+        "needs": _l("Accessibility needs"),
+        "phone": _l("Phone"),
+        "email": _l("Email"),
+        "language": _l("Language for messages"),
+    },
     "organisation_field": {  # an organisation's fields (services.organisations)
         "name": _l("Name"),
         "slug": _l("Short name"),

@@ -292,7 +292,7 @@ def load_demo(now: datetime) -> list[DemoAccount]:
                 (12, 30),
                 (13, 30),
                 "Dienas centra “Saskarsme” telts",
-                15,
+                8,  # full in the demo: the residents below take it, and one party waits
             ),
             (
                 "Eglīšu rotājumu darbnīca",
@@ -501,7 +501,9 @@ def _demo_registrations(tume: Event, festival: Event, now: datetime) -> None:
                 email=email,
                 party_size=party,
                 consent=True,
-                activity_ids=[workshop.id] if number <= 5 else [],
+                # The first five fill the card workshop; the sixth party waits for it, keeping
+                # its place at the festival.
+                activity_ids=[workshop.id] if number <= 6 else [],
             ),
             now,
         )

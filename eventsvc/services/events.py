@@ -36,7 +36,7 @@ from . import NotFound, ServiceError, ValidationFailed, audit
 from .access import can_manage_organisation, managed_organisation_ids, require_organiser
 from .input_rules import check_dates, check_text
 from .notifications import notify_registrants
-from .registration import effective_close, promote_waitlist
+from .registration import effective_close, lock_activities, lock_event, promote_waitlist
 
 
 @dataclass
@@ -454,6 +454,9 @@ def save_activity(
         db.session.add(activity)
     elif activity.event_id != event.id:
         raise ServiceError(_("This activity belongs to another event."))
+    else:  # its places are counted under these locks (services/registration.py)
+        lock_event(event.id)
+        lock_activities(event.id)
     more_places = activity.id is not None and (
         data.capacity is None or (activity.capacity or 0) < data.capacity
     )

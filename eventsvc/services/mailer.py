@@ -35,7 +35,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 
 from ..extensions import db
-from ..models import OutboxMessage, OutboxStatus, Registration, RegistrationStatus
+from ..models import Attendance, OutboxMessage, OutboxStatus, Registration, RegistrationStatus
 from ..timezones import utcnow
 from .ical import calendar_bytes
 from .locking import sqlite_write_lock
@@ -89,10 +89,15 @@ TEMPLATES = {
     "registration_waitlisted": "waitlisted",
     "registration_cancelled": "cancelled",
     "registration_changed": "changed",
+    "registration_email_changed": "email_changed",
+    "activity_promoted": "activity_promoted",
     "event_changed": "event_changed",
     "event_cancelled": "event_cancelled",
     "event_reminder": "reminder",
 }
+
+
+_TO_A_FORMER_ADDRESS = {"registration_email_changed"}
 
 
 def _template_for(message: OutboxMessage, registration: Registration) -> str | None:
@@ -108,7 +113,17 @@ def _template_for(message: OutboxMessage, registration: Registration) -> str | N
         and status is RegistrationStatus.CANCELLED
     ):
         return None
+    if message.kind == "activity_promoted" and not (
+        status is RegistrationStatus.CONFIRMED
+        and (message.payload or {}).get("activity_id") in {a.id for a in registration.activities}
+    ):
+        return None  # the place was given up (or the activity removed) before this went out
     return TEMPLATES[message.kind]
+
+
+# Messages that carry neither the private link nor the calendar file: what ends the
+# registration, and the notice to an address the registration no longer uses.
+WITHOUT_LINK = {"cancelled", "event_cancelled", "email_changed"}
 
 
 @dataclass(frozen=True)
@@ -142,7 +157,7 @@ def compose(message: OutboxMessage) -> Outgoing | None:
     """The mail for a queued message, in its recipient's language; None if moot now.
     PermanentFailure for an address no mail server could carry."""
     registration = message.registration
-    if registration is None or not registration.email:
+    if registration is None or not (registration.email or message.kind in _TO_A_FORMER_ADDRESS):
         return None
     template = _template_for(message, registration)
     if template is None:
@@ -159,17 +174,29 @@ def compose(message: OutboxMessage) -> Outgoing | None:
         force_locale(message.language),
         current_app.test_request_context("/", base_url=config["EVENTSVC_PUBLIC_URL"]),
     ):
-        from .registration import stream_link, waitlist_position
+        from .registration import activity_choices, stream_link, waitlist_position
 
+        online = registration.attendance is Attendance.ONLINE
+        # An online attendee needs no ticket: nobody checks them in at a door.
         with_ticket = (
-            template in TICKET_KINDS and registration.status is RegistrationStatus.CONFIRMED
+            template in TICKET_KINDS
+            and registration.status is RegistrationStatus.CONFIRMED
+            and not online
         )
+        payload = message.payload or {}
         context = dict(
             template=template,
             registration=registration,
             event=event,
-            payload=message.payload or {},
+            payload=payload,
             position=waitlist_position(registration),
+            online=online,
+            activity_choices=activity_choices(registration),
+            promoted_activity=next(
+                (a for a in registration.activities if a.id == payload.get("activity_id")), None
+            ),
+            field_changes=describe_registration_changes(payload.get("fields") or {}),
+            with_link=template not in WITHOUT_LINK,
             with_ticket=with_ticket,
             repeated=message.kind == "registration_repeated",
             manage_url=url_for(
@@ -188,7 +215,7 @@ def compose(message: OutboxMessage) -> Outgoing | None:
             else None
         )
         ics = None
-        if template not in ("cancelled", "event_cancelled"):
+        if template not in WITHOUT_LINK:
             ics = _optional_part(
                 message.id,
                 "calendar file",
@@ -256,6 +283,30 @@ def describe_changes(changes: dict[str, list]) -> list[tuple[str, str, str]]:
     for key, (old, new) in changes.items():
         show = shown.get(key, lambda v: v or "–")
         lines.append((names.get(key, key), show(old), show(new)))
+    return lines
+
+
+def describe_registration_changes(fields: dict[str, list | None]) -> list[tuple[str, str | None]]:
+    """(what, "was … now …" or None) in the current language, for a registration's change."""
+    from ..i18n import LANGUAGE_NAMES, label
+
+    names = {
+        "party_size": _("People"),
+        "attendance": _("Taking part"),
+        "activities": _("Activities"),
+        "needs": _("Accessibility needs"),
+        "phone": _("Phone"),
+        "email": _("Email"),
+        "language": _("Language for messages"),
+    }
+    lines = []
+    for key, values in fields.items():
+        if key == "attendance" and values:
+            values = [label(Attendance(v)) for v in values]
+        if key == "language" and values:
+            values = [LANGUAGE_NAMES.get(v, v) for v in values]
+        was_now = _("was %(old)s, now %(new)s", old=values[0], new=values[1]) if values else None
+        lines.append((names.get(key, key), was_now))
     return lines
 
 

@@ -35,6 +35,8 @@ KINDS = frozenset(
         "registration_repeated",
         "registration_cancelled",
         "registration_changed",
+        "registration_email_changed",  # a notice to the address it had before
+        "activity_promoted",  # payload: activity_id
         "event_changed",
         "event_cancelled",
         "event_reminder",
@@ -60,6 +62,7 @@ CAPPED_KINDS = frozenset(
         "registration_repeated",
         "registration_cancelled",
         "registration_changed",
+        "registration_email_changed",
     }
 )
 DROPPED_OVER_CAP = frozenset({"registration_repeated"})
@@ -94,20 +97,23 @@ def notify(
     *,
     public: bool = False,
     recent: tuple[int, datetime | None] | None = None,
+    recipient: str | None = None,
 ) -> OutboxMessage | None:
-    """Queue a message about `registration` to its registrant, due at `now` (or later, held by
-    the hourly cap: see above); None if they have no email, or a repeat dropped by the cap.
-    `recent` is recent_mail() for the address if the caller counted already."""
+    """Queue a message about `registration` to its registrant (or to `recipient`, an address
+    it had before), due at `now` (or later, held by the hourly cap: see above); None if they
+    have no email, or a repeat dropped by the cap. `recent` is recent_mail() for the address
+    if the caller counted already."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification {kind!r}")
-    if not registration.email:
+    address = recipient or registration.email
+    if not address:
         return None  # phone registrations: the organiser tells them; the ticket is printable
     due = now
     if public and kind in CAPPED_KINDS:
         cap = max(
             1, current_app.config["EVENTSVC_MAIL_PER_ADDRESS_PER_HOUR"]
         )  # 0 would stop all mail
-        sent_lately, latest = recent if recent is not None else recent_mail(registration.email, now)
+        sent_lately, latest = recent if recent is not None else recent_mail(address, now)
         if sent_lately >= cap:
             if registration.id is None:
                 db.session.flush()  # the log names the registration by its id
@@ -126,7 +132,7 @@ def notify(
     message = OutboxMessage(
         kind=kind,
         registration=registration,  # also one not flushed yet: one flush writes both
-        recipient=registration.email,
+        recipient=address,
         language=registration.language,
         payload=payload or {},
         created_at=now,

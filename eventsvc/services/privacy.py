@@ -421,6 +421,7 @@ def data_subject_export(user, email: str, now: datetime) -> dict:
             "party_size": r.party_size,
             "attendance": r.attendance.value,
             "activities": [a.title for a in r.activities],
+            "activity_waiting_lists": [w.activity.title for w in r.activity_waits],
             "accessibility_needs": r.needs,
             "language": r.language,
             "registered_via": r.source.value,

@@ -10,15 +10,27 @@ Every rule about registering lives in this module so a newcomer finds them in on
   online event every registration does (the room is the meeting's size);
 - a party that does not fit entirely goes to the waiting list (if it agreed to); places
   freed by a cancellation or a smaller party go to the first waiting parties that fit;
+- every waiting list here (the event's, and each activity's own) follows that one rule
+  (`_in_turn`): first come, first served, a party whole or not at all; a party too large for
+  the places left keeps its turn, and a later, smaller party that fits takes them;
+- a full activity never costs a party its place at the event: a party that fits the event is
+  confirmed, holds a place in each activity it asked for that has room for all of it, and
+  waits on the activity's own list for the others (it may also simply leave them out). While
+  a party waits for the event itself, its activities wait with it and are given by the same
+  rule when it gets its place. Freed activity places (a cancellation, a smaller party, an
+  activity dropped, more places) go first to that activity's waiting parties;
 - one active registration per email address and event; a second attempt answers exactly
   as a new one would and sends the existing ticket again, so it reveals nothing;
 - counting and inserting happen under a lock on the event row (SELECT … FOR UPDATE on
   PostgreSQL, BEGIN IMMEDIATE on SQLite). Places are counted from the event's counters
   (models/event_stats.py: one row, moved in the same transaction by every change to a
   registration), so the time the lock is held does not grow with the event.
-  Every change to a registration takes the event lock before the registration's own row,
-  and promotion locks the waiting rows it reads: one lock order, so no deadlock, and no
-  party is confirmed with a size or state it no longer has.
+  Every change to a registration takes the event lock, then the event's activity rows,
+  then the registration's own row, and promotion locks the waiting rows it reads: one lock
+  order, so no deadlock, and no party is confirmed with a size or state it no longer has;
+- a resident changes their own registration through its private link (change_registration:
+  people, in person or online, activities, needs, contact, language) until the event
+  starts, under the same places rules; every change is audited and confirmed by mail.
 
 Functions flush and never commit; the caller commits once.
 """
@@ -34,10 +46,13 @@ from datetime import date, datetime
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..i18n import local_date, local_time, until_day_month
 from ..models import (
+    Activity,
+    ActivityWait,
     Attendance,
     Event,
     EventFormat,
@@ -163,12 +178,13 @@ class Refusal(enum.StrEnum):
     CANCELLED = "event_cancelled"
     PAST = "event_past"
     FULL = "full"
+    ACTIVITY_FULL = "activity_full"  # only when the party asked not to wait
     NO_ROOM = "no_room"
 
 
 class RegistrationRefused(ServiceError):
-    def __init__(self, code: Refusal, message: str):
-        super().__init__(message)
+    def __init__(self, code: Refusal, message: str, field: str | None = None):
+        super().__init__(message, field)
         self.code = code
 
 
@@ -347,11 +363,24 @@ def request_from_json(payload) -> RegistrationRequest:
 @dataclass(frozen=True)
 class ActivityPlaces:
     capacity: int | None
-    taken: int
+    taken: int  # people of confirmed parties holding a place in it
+    waiting_parties: int = 0  # confirmed parties on its own waiting list
+    waiting_people: int = 0
 
     @property
     def left(self) -> int | None:
         return None if self.capacity is None else max(self.capacity - self.taken, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.left == 0
+
+    def fits(self, people: int) -> bool:
+        return self.left is None or people <= self.left
+
+    @property
+    def next_waitlist_position(self) -> int:
+        return self.waiting_parties + 1
 
 
 @dataclass(frozen=True)
@@ -416,13 +445,27 @@ _TAKEN_BY_ACTIVITY = (
     )
     .group_by(registration_activities.c.activity_id)
 )
+# Each activity's own waiting list: confirmed parties waiting for a place in it.
+_WAITING_BY_ACTIVITY = (
+    select(
+        ActivityWait.activity_id,
+        func.count(ActivityWait.id),
+        func.coalesce(func.sum(Registration.party_size), 0),
+    )
+    .join(Registration, Registration.id == ActivityWait.registration_id)
+    .where(
+        Registration.event_id == bindparam("event_id"),
+        Registration.status == RegistrationStatus.CONFIRMED,
+    )
+    .group_by(ActivityWait.activity_id)
+)
 
 
 def _places(
-    event: Event, email: str | None = None, activities: bool = True
+    event: Event, email: str | None = None, activities: list[Activity] | None = None
 ) -> tuple[Availability, int | None]:
-    """The event's places and waiting list (and its activities' unless `activities` is False),
-    and the id of `email`'s active registration."""
+    """The event's places and waiting list (and those of `activities`, if given), and the id
+    of `email`'s active registration."""
     has_counters, in_person, online, waiting_people, waiting_parties, existing_id = (
         db.session.execute(_PLACES, {"event_id": event.id, "email": email}).one()
     )
@@ -431,19 +474,29 @@ def _places(
         in_person, online = count["confirmed_in_person_people"], count["confirmed_online_people"]
         waiting_people, waiting_parties = count["people_waitlisted"], count["waiting_parties"]
     taking = _taking_places(event, in_person, online)
-    activities = event.activities if activities else []
-    taken_by_activity = (
-        dict(db.session.execute(_TAKEN_BY_ACTIVITY, {"event_id": event.id}).all())
-        if activities
-        else {}
-    )
+    activities = activities or []
+    taken_by_activity, waiting_by_activity = {}, {}
+    if activities:
+        taken_by_activity = dict(
+            db.session.execute(_TAKEN_BY_ACTIVITY, {"event_id": event.id}).all()
+        )
+        waiting_by_activity = {
+            activity_id: (parties, people)
+            for activity_id, parties, people in db.session.execute(
+                _WAITING_BY_ACTIVITY, {"event_id": event.id}
+            )
+        }
     places = Availability(
         capacity=event.capacity,
         confirmed_people=taking,
         online_people=in_person + online - taking,
         waitlisted_people=waiting_people,
         activities={
-            a.id: ActivityPlaces(a.capacity, int(taken_by_activity.get(a.id, 0)))
+            a.id: ActivityPlaces(
+                a.capacity,
+                int(taken_by_activity.get(a.id, 0)),
+                *(int(n) for n in waiting_by_activity.get(a.id, (0, 0))),
+            )
             for a in activities
         },
         waiting_parties=waiting_parties,
@@ -485,16 +538,28 @@ def places_left_by_event(events: list[Event]) -> dict[int, int | None]:
 
 def availability(event: Event) -> Availability:
     """People confirmed, waiting and places left, for the event and its activities."""
-    return _places(event)[0]
+    return _places(event, activities=event.activities)[0]
 
 
-def _fits(places: Availability, party_size: int, takes_place: bool, activity_ids) -> bool:
-    if takes_place and places.places_left is not None and party_size > places.places_left:
-        return False
-    return all(
-        places.activities[a].left is None or party_size <= places.activities[a].left
-        for a in activity_ids
-    )
+def _fits(places: Availability, party_size: int, takes_place: bool) -> bool:
+    """Whether a party gets a place at the event; its activities are decided one by one."""
+    return not takes_place or places.places_left is None or party_size <= places.places_left
+
+
+def _in_turn(queue, left: int | None, need) -> list:
+    """Who of a waiting list (in its order) gets places, `left` of them free (None: no limit):
+    each party that fits entirely in what is still left takes its places; a party that does
+    not fit keeps its turn, and a later, smaller party that fits may pass it. `need(item)`
+    is the places a party takes. The one rule of the event's list and every activity's."""
+    taken = []
+    for item in queue:
+        people = need(item)
+        if left is not None:
+            if people > left:
+                continue
+            left -= people
+        taken.append(item)
+    return taken
 
 
 _LOCK_EVENT = (
@@ -519,7 +584,34 @@ def lock_event(event_id: int) -> Event:
     return event
 
 
+def lock_activities(event_id: int) -> dict[int, Activity]:
+    """The event's activity rows, locked and re-read, in id order; taken after the event's
+    lock and before any registration's (see the module's lock order). Their places are
+    counted under the event lock; this lock makes an organiser's change of an activity's
+    places wait for the registration that counts them, and the other way round."""
+    query = (
+        select(Activity)
+        .where(Activity.event_id == event_id)
+        .order_by(Activity.id)
+        .execution_options(populate_existing=True)
+    )
+    if not sqlite_write_lock():
+        query = query.with_for_update()
+    return {activity.id: activity for activity in db.session.scalars(query)}
+
+
 # --- state changes ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityChoice:
+    """An activity a party asked for, and where the party stands in it: CONFIRMED (it holds
+    a place), or WAITLISTED with its place in the activity's own line, or WAITLISTED without
+    one (`position` None) while the party waits for its place at the event itself."""
+
+    activity: Activity
+    status: RegistrationStatus
+    position: int | None = None
 
 
 @dataclass(frozen=True)
@@ -531,6 +623,7 @@ class Outcome:
     status: RegistrationStatus
     waitlist_position: int | None
     repeated: bool = False
+    activities: tuple[ActivityChoice, ...] = ()
 
     @property
     def manage_link_in_answer(self) -> bool:
@@ -561,6 +654,14 @@ def _attendance_for(event: Event, wanted: Attendance | None) -> Attendance:
     return wanted
 
 
+def _activity_full(activity: Activity) -> RegistrationRefused:
+    return RegistrationRefused(
+        Refusal.ACTIVITY_FULL,
+        _("There are not enough free places in “%(title)s”.", title=activity.title),
+        field="activity_ids",
+    )
+
+
 def register(
     event_id: int,
     request: RegistrationRequest,
@@ -568,7 +669,9 @@ def register(
     source: RegistrationSource = RegistrationSource.WEB,
     by_user: User | None = None,
 ) -> Outcome:
-    """Register a party for an event: confirmed if it fits, otherwise waitlisted (or refused)."""
+    """Register a party for an event: confirmed if it fits, otherwise waitlisted (or refused);
+    in each activity it asks for, a place if the activity has room for the whole party,
+    otherwise a turn on that activity's own waiting list."""
     staff = by_user is not None and source in (
         RegistrationSource.ORGANISER,
         RegistrationSource.WALK_IN,
@@ -594,22 +697,39 @@ def register(
         # Staff may register someone after the public deadline, but not for a dead event.
         raise _refusal(registration_window(event, now))
     attendance = _attendance_for(event, request.attendance)
-    # Most parties choose no activity: then the event's activities need not be loaded here.
-    activities = {a.id: a for a in event.activities} if request.activity_ids else {}
+    # Most parties choose no activity: then the event's activities need not be read here.
+    activities = lock_activities(event.id) if request.activity_ids else {}
     unknown = [a for a in request.activity_ids if a not in activities]
     if unknown:
         raise ValidationFailed({"activity_ids": _("Choose activities of this event.")})
 
-    places, existing_id = _places(event, request.email, activities=bool(request.activity_ids))
+    places, existing_id = _places(event, request.email, list(activities.values()))
     takes_place = attendance is Attendance.IN_PERSON or event.format is EventFormat.ONLINE
-    fits = _fits(places, request.party_size, takes_place, request.activity_ids)
+    fits = _fits(places, request.party_size, takes_place)
     status = RegistrationStatus.CONFIRMED if fits else RegistrationStatus.WAITLISTED
     # Under the lock every earlier registration of the event is committed and has a smaller
-    # id, so a new waiting party is last in line.
+    # id, so a new waiting party is last in line (on the event's list and the activities').
     position = None if fits else places.next_waitlist_position
+    chosen = [activities[a] for a in request.activity_ids]
+    if fits:
+        held = [a for a in chosen if places.activities[a.id].fits(request.party_size)]
+    else:  # asked for; given by the same rule when the party gets its place at the event
+        held = chosen
+    waits = [a for a in chosen if a not in held]
+    choices = tuple(
+        ActivityChoice(
+            a, RegistrationStatus.WAITLISTED, places.activities[a.id].next_waitlist_position
+        )
+        if a in waits
+        else ActivityChoice(a, status)
+        for a in chosen
+    )
 
-    if not fits and not request.join_waitlist:  # before the repeat check: the same answer for all
+    # Before the repeat check: the same answer for all.
+    if not request.join_waitlist and not fits:
         raise RegistrationRefused(Refusal.FULL, _("There are not enough free places."))
+    if not request.join_waitlist and waits:
+        raise _activity_full(waits[0])
 
     if existing_id is not None:
         if staff:
@@ -623,7 +743,11 @@ def register(
         # it, and "your ticket again" is what someone would repeat to flood an inbox.
         notify("registration_repeated", existing, now, public=True)
         return Outcome(
-            registration=existing, status=status, waitlist_position=position, repeated=True
+            registration=existing,
+            status=status,
+            waitlist_position=position,
+            repeated=True,
+            activities=choices,
         )
     registration = Registration(
         event_id=event.id,
@@ -641,7 +765,8 @@ def register(
         consent_notice_version=PRIVACY_NOTICE_VERSION,
         created_at=now,
         confirmed_at=now if fits else None,
-        activities=[activities[a] for a in request.activity_ids],
+        activities=held,
+        activity_waits=[ActivityWait(activity=a, created_at=now) for a in waits],
     )
     db.session.add(registration)
     notify(
@@ -667,7 +792,9 @@ def register(
                 n=request.party_size,
             ),
         )
-    return Outcome(registration=registration, status=status, waitlist_position=position)
+    return Outcome(
+        registration=registration, status=status, waitlist_position=position, activities=choices
+    )
 
 
 def stream_link(registration: Registration) -> str | None:
@@ -708,10 +835,59 @@ def waitlist_positions(event_id: int) -> dict[int, int]:
     return {registration_id: position for position, registration_id in enumerate(ids, start=1)}
 
 
+# An activity's waiting list: the waits of confirmed parties, in order (a cancelled party
+# waits for nothing any more).
+_ACTIVITY_QUEUE = (
+    select(ActivityWait.id)
+    .join(Registration, Registration.id == ActivityWait.registration_id)
+    .where(Registration.status == RegistrationStatus.CONFIRMED)
+)
+
+
+def activity_choices(registration: Registration) -> list[ActivityChoice]:
+    """Each activity the party asked for and where it stands in it (see ActivityChoice), in
+    the order of the programme; nothing for a cancelled registration."""
+    if registration.status is RegistrationStatus.CANCELLED:
+        return []
+    choices = [ActivityChoice(a, registration.status) for a in registration.activities]
+    if registration.status is RegistrationStatus.CONFIRMED:
+        for wait in registration.activity_waits:
+            position = db.session.scalar(
+                select(func.count()).select_from(
+                    _ACTIVITY_QUEUE.where(
+                        ActivityWait.activity_id == wait.activity_id, ActivityWait.id <= wait.id
+                    ).subquery()
+                )
+            )
+            choices.append(ActivityChoice(wait.activity, RegistrationStatus.WAITLISTED, position))
+    return sorted(choices, key=lambda c: (c.activity.starts_at, c.activity.id))
+
+
+def activity_waitlist_positions(event_id: int) -> dict[tuple[int, int], int]:
+    """(registration id, activity id) → place in that activity's line, for an event's
+    lists, in one query."""
+    rows = db.session.execute(
+        select(ActivityWait.registration_id, ActivityWait.activity_id)
+        .join(Registration, Registration.id == ActivityWait.registration_id)
+        .where(
+            Registration.event_id == event_id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+        )
+        .order_by(ActivityWait.activity_id, ActivityWait.id)
+    )
+    positions: dict[tuple[int, int], int] = {}
+    counts: dict[int, int] = {}
+    for registration_id, activity_id in rows:
+        counts[activity_id] = counts.get(activity_id, 0) + 1
+        positions[(registration_id, activity_id)] = counts[activity_id]
+    return positions
+
+
 def _lock_registration(registration: Registration) -> Registration:
-    """The event, then this row, locked and re-read: two changes of one registration (or a
-    change and a promotion) cannot interleave."""
+    """The event, its activities, then this row, locked and re-read: two changes of one
+    registration (or a change and a promotion) cannot interleave."""
     lock_event(registration.event_id)
+    lock_activities(registration.event_id)
     query = (
         select(Registration)
         .where(Registration.id == registration.id)
@@ -765,67 +941,255 @@ def cancel_registration(
 def change_party_size(
     registration: Registration, party_size: int, now: datetime, by_user: User | None = None
 ) -> list[Registration]:
-    """Fewer people free places (promoting others); more people need free places."""
+    """Fewer people free places (promoting others); more people need free places at the
+    event (or the change is refused), and in each activity (or the party waits for it).
+    Returns the parties promoted at the event."""
     if (party_error := party_size_error(party_size)) is not None:
         raise ValidationFailed({"party_size": party_error})
+    change = RegistrationChange(party_size=party_size)
+    return change_registration(registration, change, now, by_user=by_user).promoted
+
+
+@dataclass
+class RegistrationChange:
+    """What a resident (or staff) asks to change; None leaves a field as it is, and an empty
+    email or phone removes it (one of them must stay, but for a walk-in)."""
+
+    party_size: int | None = None
+    attendance: Attendance | None = None
+    activity_ids: list[int] | None = None
+    needs: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    language: str | None = None
+
+
+# The fields in the order they are reported (mail, audit log).
+CHANGEABLE = ("party_size", "attendance", "activities", "needs", "phone", "email", "language")
+
+
+@dataclass(frozen=True)
+class ChangeOutcome:
+    changed: tuple[str, ...]  # of CHANGEABLE
+    activities: tuple[ActivityChoice, ...]  # where the party stands in each, after the change
+    promoted: list[Registration]  # parties that got a place at the event through it
+
+
+def _check_change(registration: Registration, change: RegistrationChange) -> RegistrationRequest:
+    """The registration as the change would leave it, checked by the same rules as a new
+    one; ValidationFailed lists every problem."""
+    merged = RegistrationRequest(
+        name=registration.name,
+        email=registration.email if change.email is None else change.email,
+        phone=registration.phone if change.phone is None else change.phone,
+        party_size=registration.party_size if change.party_size is None else change.party_size,
+        activity_ids=list(change.activity_ids or []),
+        attendance=change.attendance,
+        needs=registration.needs if change.needs is None else change.needs,
+        language=registration.language if change.language is None else change.language,
+        consent=True,
+    )
+    return normalise_request(
+        merged, contact_required=registration.source is not RegistrationSource.WALK_IN
+    )
+
+
+def change_registration(
+    registration: Registration,
+    change: RegistrationChange,
+    now: datetime,
+    by_user: User | None = None,
+) -> ChangeOutcome:
+    """Change a registration under the rules a new one meets. At the event: more people, or
+    coming in person instead of watching online, need free places (or the change is refused:
+    RegistrationRefused NO_ROOM); while the party waits for the event it may change freely.
+    In the activities: one added gets a place if it has room for the whole party, otherwise
+    a turn at the end of its waiting list; an activity whose place cannot take the party's
+    extra people goes to the end of its waiting list too; one dropped frees its places.
+    Whatever is freed goes to the waiting lists. The change is audited (field names and
+    numbers, never contents) and confirmed by mail in the registration's (new) language;
+    a new email address gets the confirmation again, the old one a notice."""
+    _check_change(registration, change)  # before waiting for any lock
     registration = _lock_registration(registration)
     _require_changeable(registration, now, by_user)
-    if party_size == registration.party_size:
-        return []
-    if party_size < registration.party_size or registration.status is RegistrationStatus.WAITLISTED:
-        shrinks = party_size < registration.party_size
+    # Again, on the row as it is under the lock: the fields not changed here keep the values
+    # they have now, not the ones read before (another change may have come in between).
+    clean = _check_change(registration, change)
+    event = registration.event
+    activities = lock_activities(event.id)  # held already: this reads them
+    errors: dict[str, str] = {}
+    if change.activity_ids is not None and any(a not in activities for a in clean.activity_ids):
+        errors["activity_ids"] = _("Choose activities of this event.")
+    attendance = registration.attendance
+    if change.attendance is not None and change.attendance is not registration.attendance:
+        if event.format is not EventFormat.HYBRID:
+            errors["attendance"] = _("At this event everyone takes part the same way.")
+        attendance = change.attendance
+    email = clean.email if change.email is not None else registration.email
+    if (
+        email is not None
+        and email != registration.email
+        and db.session.scalar(
+            select(Registration.id).where(
+                Registration.event_id == event.id,
+                Registration.email == email,
+                Registration.status != RegistrationStatus.CANCELLED,
+            )
+        )
+    ):
+        errors["email"] = _("This email address is already registered for this event.")
+    if errors:
+        raise ValidationFailed(errors)
+
+    size = clean.party_size
+    confirmed = registration.status is RegistrationStatus.CONFIRMED
+    places = _places(event, activities=list(activities.values()))[0]
+    if confirmed:
+        takes_place = attendance is Attendance.IN_PERSON or event.format is EventFormat.ONLINE
+        extra = (size if takes_place else 0) - (
+            registration.party_size if registration.takes_a_place else 0
+        )
+        if extra > 0 and places.places_left is not None and extra > places.places_left:
+            if attendance is not registration.attendance:
+                raise RegistrationRefused(
+                    Refusal.NO_ROOM,
+                    _(
+                        "There are not enough free places at the venue for %(n)d people. "
+                        "You can keep taking part online.",
+                        n=size,
+                    ),
+                    field="attendance",
+                )
+            raise RegistrationRefused(
+                Refusal.NO_ROOM,
+                _("There are not enough free places for %(n)d more people.", n=extra),
+                field="party_size",
+            )
+
+    before = _activity_state(registration)
+    if confirmed:
+        held = {a.id: a for a in registration.activities}
+        waiting = {w.activity_id: w for w in registration.activity_waits}
+        wanted = set(clean.activity_ids) if change.activity_ids is not None else {*held, *waiting}
+        grows_by = size - registration.party_size
+        for activity_id in sorted(held.keys() - wanted):
+            registration.activities.remove(held[activity_id])
+        for activity_id in sorted(waiting.keys() - wanted):
+            registration.activity_waits.remove(waiting[activity_id])
+        for activity_id in sorted(wanted):
+            activity, room = activities[activity_id], places.activities[activity_id]
+            if activity_id in held:
+                if grows_by > 0 and not room.fits(grows_by):
+                    registration.activities.remove(activity)  # to the end of its line
+                    registration.activity_waits.append(
+                        ActivityWait(activity=activity, created_at=now)
+                    )
+            elif activity_id not in waiting:
+                if room.fits(size):
+                    registration.activities.append(activity)
+                else:
+                    registration.activity_waits.append(
+                        ActivityWait(activity=activity, created_at=now)
+                    )
+    elif change.activity_ids is not None:
+        registration.activities = [activities[a] for a in clean.activity_ids]
+
+    new_values = {
+        "party_size": size,
+        "attendance": attendance,
+        "needs": clean.needs,
+        "phone": clean.phone if change.phone is not None else registration.phone,
+        "email": email,
+        "language": clean.language,
+    }
+    old_values = {name: getattr(registration, name) for name in new_values}
+    changed = tuple(
+        name
+        for name in CHANGEABLE
+        if (
+            _activity_state(registration) != before
+            if name == "activities"
+            else old_values[name] != new_values[name]
+        )
+    )
+    if not changed:
+        return ChangeOutcome((), tuple(activity_choices(registration)), [])
+    for name, value in new_values.items():
+        setattr(registration, name, value)
+
+    actor = by_user or audit.RESIDENT
+    if "party_size" in changed:
         audit.record(
             audit.Action.REGISTRATION_PARTY_SIZE,
-            actor=by_user or audit.RESIDENT,
+            actor=actor,
             target_type="registration",
             target_id=registration.id,
-            event=registration.event,
+            event=event,
             detail=audit.transition(
-                registration.party_size, party_size, audit.N_("party size %(old)d → %(new)d")
+                old_values["party_size"], size, audit.N_("party size %(old)d → %(new)d")
             ),
         )
-        registration.party_size = party_size
-        db.session.flush()
-        notify("registration_changed", registration, now, public=by_user is None)
-        # Fewer people free places, or let a waiting party fit now.
-        return promote_waitlist(registration.event_id, now) if shrinks else []
-
-    event = lock_event(registration.event_id)
-    places = availability(event)
-    extra = party_size - registration.party_size
-    if not _fits(
-        places, extra, registration.takes_a_place, [a.id for a in registration.activities]
-    ):
-        raise RegistrationRefused(
-            Refusal.NO_ROOM,
-            _("There are not enough free places for %(n)d more people.", n=extra),
+    others = [name for name in changed if name != "party_size"]
+    if others:
+        audit.record(
+            audit.Action.REGISTRATION_UPDATE,
+            actor=actor,
+            target_type="registration",
+            target_id=registration.id,
+            event=event,
+            detail=audit.part(
+                audit.N_("changed: %(fields)s"), fields=audit.names("registration_field", others)
+            ),
         )
-    audit.record(
-        audit.Action.REGISTRATION_PARTY_SIZE,
-        actor=by_user or audit.RESIDENT,
-        target_type="registration",
-        target_id=registration.id,
-        event=event,
-        detail=audit.transition(
-            registration.party_size, party_size, audit.N_("party size %(old)d → %(new)d")
-        ),
-    )
-    registration.party_size = party_size
     db.session.flush()
-    notify("registration_changed", registration, now, public=by_user is None)
-    return []
+
+    # What changed, for the mail: numbers and states as they were and are, the rest by name.
+    shown = {
+        "party_size": [old_values["party_size"], size],
+        "attendance": [old_values["attendance"].value, attendance.value],
+        "language": [old_values["language"], clean.language],
+    }
+    payload = {"fields": {name: shown.get(name) for name in changed}}
+    public = by_user is None
+    if "email" in changed:
+        if old_values["email"]:
+            notify(
+                "registration_email_changed",
+                registration,
+                now,
+                public=public,
+                recipient=old_values["email"],
+            )
+        kind = "registration_confirmed" if confirmed else "registration_waitlisted"
+        notify(kind, registration, now, payload, public=public)  # the new address
+    else:
+        notify("registration_changed", registration, now, payload, public=public)
+    promoted = promote_waitlist(event.id, now)
+    return ChangeOutcome(changed, tuple(activity_choices(registration)), promoted)
+
+
+def _activity_state(registration: Registration) -> tuple[frozenset[int], frozenset[int]]:
+    return (
+        frozenset(a.id for a in registration.activities),
+        frozenset(w.activity_id for w in registration.activity_waits),
+    )
 
 
 def promote_waitlist(event_id: int, now: datetime) -> list[Registration]:
-    """Give free places to waiting parties in order: each party that fits entirely is
-    confirmed; a larger party that does not fit keeps its place in the queue."""
+    """Give free places to waiting parties by the rule of every waiting list (_in_turn): first
+    each activity's own list (those parties hold their place at the event and have waited
+    for the activity longest), then the event's, whose parties, once confirmed, take the
+    places left in the activities they asked for, or join those activities' lists. Returns
+    the parties that got a place at the event."""
     event = lock_event(event_id)
     if event.status is not EventStatus.PUBLISHED or event.has_ended(now):
         return []
-    places = availability(event)
-    left = places.places_left
+    activities = lock_activities(event_id)
+    places = _places(event, activities=list(activities.values()))[0]
     activity_left = {a: p.left for a, p in places.activities.items()}
-    promoted = []
+    if any(p.waiting_parties and p.left != 0 for p in places.activities.values()):
+        _promote_activity_waits(event, activity_left, now)
+
     query = (
         select(Registration)
         .where(
@@ -837,22 +1201,21 @@ def promote_waitlist(event_id: int, now: datetime) -> list[Registration]:
     if db.session.connection().dialect.name != "sqlite":
         query = query.with_for_update(of=Registration)
     waiting = db.session.scalars(query).all()
-    for registration in waiting:
+    promoted = _in_turn(
+        waiting, places.places_left, lambda r: r.party_size if r.takes_a_place else 0
+    )
+    for registration in promoted:
         size = registration.party_size
-        activity_ids = [a.id for a in registration.activities]
-        takes_place = registration.takes_a_place
-        if takes_place and left is not None and size > left:
-            continue
-        if any(activity_left[a] is not None and size > activity_left[a] for a in activity_ids):
-            continue
         registration.status = RegistrationStatus.CONFIRMED
         registration.confirmed_at = now
-        if takes_place and left is not None:
-            left -= size
-        for a in activity_ids:
-            if activity_left[a] is not None:
-                activity_left[a] -= size
-        promoted.append(registration)
+        for activity in list(registration.activities):
+            left = activity_left.get(activity.id)
+            if left is None or size <= left:
+                if left is not None:
+                    activity_left[activity.id] = left - size
+            else:  # full: the party joins its line, keeping its place at the event
+                registration.activities.remove(activity)
+                registration.activity_waits.append(ActivityWait(activity=activity, created_at=now))
         notify("registration_promoted", registration, now)
         audit.record(
             audit.Action.REGISTRATION_PROMOTE,
@@ -869,6 +1232,50 @@ def promote_waitlist(event_id: int, now: datetime) -> list[Registration]:
         )
     db.session.flush()
     return promoted
+
+
+def _promote_activity_waits(event: Event, activity_left: dict[int, int | None], now) -> None:
+    """Freed places of activities to the parties on their waiting lists (locked, in order);
+    `activity_left` is updated."""
+    query = (
+        select(ActivityWait)
+        .join(Registration, Registration.id == ActivityWait.registration_id)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+        )
+        .order_by(ActivityWait.id)
+        .options(contains_eager(ActivityWait.registration))
+        .execution_options(populate_existing=True)
+    )
+    if db.session.connection().dialect.name != "sqlite":
+        query = query.with_for_update(of=(ActivityWait, Registration))
+    queues: dict[int, list[ActivityWait]] = {}
+    for wait in db.session.scalars(query):
+        queues.setdefault(wait.activity_id, []).append(wait)
+    for activity_id, queue in queues.items():
+        left = activity_left.get(activity_id)
+        for wait in _in_turn(queue, left, lambda w: w.registration.party_size):
+            registration, activity = wait.registration, wait.activity
+            registration.activity_waits.remove(wait)
+            registration.activities.append(activity)
+            if left is not None:
+                left -= registration.party_size
+            notify("activity_promoted", registration, now, {"activity_id": activity_id})
+            audit.record(
+                audit.Action.REGISTRATION_ACTIVITY_PROMOTE,
+                actor=audit.SYSTEM,
+                target_type="registration",
+                target_id=registration.id,
+                event=event,
+                detail=audit.part(
+                    audit.N_("activity %(id)d, party size %(n)d"),
+                    id=activity_id,
+                    n=registration.party_size,
+                ),
+            )
+        activity_left[activity_id] = left
+    db.session.flush()
 
 
 def registration_by_token(token: str) -> Registration:

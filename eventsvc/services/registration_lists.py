@@ -20,7 +20,7 @@ def registrations_query(
     query = (
         select(Registration)
         .where(Registration.event_id == event.id)
-        .options(selectinload(Registration.activities))
+        .options(selectinload(Registration.activities), selectinload(Registration.activity_waits))
         .order_by(Registration.status, Registration.id)
     )
     if status is not None:
@@ -87,7 +87,14 @@ def registrations_csv(event: Event, labels) -> bytes:
                 r.phone or "",
                 r.party_size,
                 labels(r.attendance),
-                "; ".join(a.title for a in r.activities),
+                "; ".join(
+                    [a.title for a in r.activities]
+                    + [  # on the activity's own waiting list
+                        f"{w.activity.title} ({labels(RegistrationStatus.WAITLISTED)})"
+                        for w in r.activity_waits
+                        if r.status is RegistrationStatus.CONFIRMED
+                    ]
+                ),
                 r.needs,
                 r.language,
                 r.source.value,

@@ -94,14 +94,15 @@ def event(event_id: int):
     return render_event_page(calendar_service.public_event(event_id))
 
 
-def render_event_page(event, form=None, status: int = 200):
-    """The event page, with the registration form while registration is open."""
+def render_event_page(event, form=None, status: int = 200, refusal: str | None = None):
+    """The event page, with the registration form while registration is open; after a
+    refused registration, the refusal at its top instead of the form."""
     from .registration import registration_form
 
     now = utcnow()
     window = registration_window(event, now)
     places = availability(event)
-    if form is None and window.is_open:
+    if form is None and window.is_open and refusal is None:
         form = registration_form(event, places)
     address = ", ".join(p for p in (event.venue_name, event.venue_address) if p)
     return render_template(
@@ -110,6 +111,7 @@ def render_event_page(event, form=None, status: int = 200):
         window=window,
         places=places,
         form=form,
+        refusal=refusal,
         now=now,
         map_url=f"https://www.openstreetmap.org/search?query={quote_plus(event.venue_address)}"
         if event.venue_address

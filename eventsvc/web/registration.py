@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import (
     Blueprint,
     Response,
@@ -36,7 +38,7 @@ from ..models import Attendance, RegistrationSource
 from ..services import ServiceError, ValidationFailed, access, privacy
 from ..services import registration as rules
 from ..services.calendar import public_event
-from ..services.registration import RegistrationRequest
+from ..services.registration import RegistrationChange, RegistrationRequest
 from ..services.tickets import qr_png, ticket_is_valid
 from ..timezones import utcnow
 from .forms import FlaskForm, MultiCheckboxField, add_errors
@@ -59,7 +61,14 @@ class RegistrationForm(FlaskForm):
         validators=[InputRequired(_l("Enter a number."))],
     )
     activity_ids = MultiCheckboxField(
-        _l("Activities you want to take part in"), coerce=int, validate_choice=False
+        _l("Activities you want to take part in"),
+        coerce=int,
+        validate_choice=False,
+        description=_l(
+            "A full activity does not cost you your place at the event: you get your place, "
+            "and a turn on that activity's waiting list. We write to you when a place in it "
+            "frees up. You can also leave it out."
+        ),
     )
     attendance = RadioField(
         _l("How will you take part?"), choices=lambda: choices(Attendance), validate_choice=False
@@ -82,22 +91,31 @@ class RegistrationForm(FlaskForm):
 
 def registration_form(event, places) -> RegistrationForm:
     form = RegistrationForm()
-    form.activity_ids.choices = [
-        SelectChoice(a.id, activity_label(a, places.activities[a.id].left))
-        for a in event.activities
-    ]
+    form.activity_ids.choices = activity_choices_of(event, places)
     if not form.is_submitted():
         form.language.data = current_language()
     return form
 
 
-def activity_label(activity, left) -> str:
+def activity_choices_of(event, places) -> list[SelectChoice]:
+    """The event's activities as checkboxes, each with its places left (or full)."""
+    return [
+        SelectChoice(a.id, activity_label(a, places.activities[a.id])) for a in event.activities
+    ]
+
+
+def activity_label(activity, places) -> str:
+    """The checkbox's label: the title and time, and its places left or that it is full."""
     from ..i18n import local_time
 
     when = f"{local_time(activity.starts_at)}–{local_time(activity.ends_at)}"
-    if left is None:
+    if places.left is None:
         return f"{activity.title} ({when})"
-    return _("%(title)s (%(when)s, places left: %(n)d)", title=activity.title, when=when, n=left)
+    if places.is_full:
+        return _("%(title)s (%(when)s, full – waiting list)", title=activity.title, when=when)
+    return _(
+        "%(title)s (%(when)s, places left: %(n)d)", title=activity.title, when=when, n=places.left
+    )
 
 
 def request_from_form(form: RegistrationForm) -> RegistrationRequest:
@@ -138,7 +156,8 @@ def register(event_id: int):
     form = registration_form(event, rules.availability(event))
     if form.website.data:
         return _honeypot_answer(event, form)
-    outcome, status = submit_registration(form, event.id, RegistrationSource.WEB)
+    submitted = submit_registration(form, event.id, RegistrationSource.WEB)
+    outcome = submitted.outcome
     if outcome is not None:
         registration = outcome.registration
         if outcome.manage_link_in_answer:
@@ -153,20 +172,37 @@ def register(event_id: int):
             "status": outcome.status.value,
             "position": outcome.waitlist_position,
             "email": form.email.data.strip(),
+            "online": _attends_online(event, form),
+            "activities": [
+                [c.activity.title, c.status.value, c.position] for c in outcome.activities
+            ],
         }
         return redirect(url_for(".registered", event_id=event.id))
-    return render_event_page(event, form=form, status=status)
+    if submitted.refusal is not None:
+        # Refused as a whole (closed meanwhile, cancelled …): the reason at the top of the
+        # page, and no form that looks as if nothing had happened.
+        return render_event_page(event, refusal=submitted.refusal, status=submitted.status)
+    return render_event_page(event, form=form, status=submitted.status)
+
+
+def _attends_online(event, form) -> bool:
+    return event.format.value == "online" or (
+        event.format.value == "hybrid" and form.attendance.data == "online"
+    )
 
 
 def _honeypot_answer(event, form):
     """A filled honeypot: the page a registration with an email address gets, and nothing
     saved or sent. The bot learns nothing; a person never sees the field."""
     current_app.logger.info("registration honeypot filled for event %s; nothing saved", event.id)
+    chosen = set(form.activity_ids.data or [])
     session["registration_outcome"] = {
         "event_id": event.id,
         "status": "confirmed",
         "position": None,
         "email": (form.email.data or "").strip()[:254],
+        "online": _attends_online(event, form),
+        "activities": [[a.title, "confirmed", None] for a in event.activities if a.id in chosen],
     }
     return redirect(url_for(".registered", event_id=event.id))
 
@@ -179,11 +215,19 @@ def _staff_acting_on(registration):
     return None
 
 
-def submit_registration(form, event_id: int, source: RegistrationSource, by_user=None):
-    """Validate the form and register: (outcome, 201), or (None, 422/409) with the errors
-    on the form or flashed. Commits on success, rolls back otherwise."""
+@dataclass(frozen=True)
+class Submission:
+    outcome: rules.Outcome | None
+    status: int  # 201, 422 (errors on the form) or 409 (refused)
+    refusal: str | None = None  # why it was refused, for the top of the page
+
+
+def submit_registration(
+    form, event_id: int, source: RegistrationSource, by_user=None
+) -> Submission:
+    """Validate the form and register. Commits on success, rolls back otherwise."""
     if not form_is_valid(form, lambda: rules.normalise_request(request_from_form(form))):
-        return None, 422
+        return Submission(None, 422)
     try:
         outcome = rules.register(
             event_id, request_from_form(form), utcnow(), source, by_user=by_user
@@ -191,13 +235,12 @@ def submit_registration(form, event_id: int, source: RegistrationSource, by_user
     except ValidationFailed as exc:
         db.session.rollback()
         add_errors(form, exc.errors)
-        return None, 422
+        return Submission(None, 422)
     except ServiceError as exc:  # refused: closed, full, too late …
         db.session.rollback()
-        flash(exc.message, "error")
-        return None, 409
+        return Submission(None, 409, exc.message)
     db.session.commit()
-    return outcome, 201
+    return Submission(outcome, 201)
 
 
 @bp.get("/events/<int:event_id>/registered")
@@ -226,17 +269,64 @@ class ConfirmForm(FlaskForm):
     """A button and a CSRF token."""
 
 
-def _manage_page(registration, party_form=None, status=200):
-    party_form = party_form or PartySizeForm(party_size=registration.party_size)
+class ChangeForm(FlaskForm):
+    """Everything a resident may change through the private link (services: change_registration)."""
+
+    party_size = IntegerField(
+        _l("How many people come (you included)"),
+        validators=[
+            InputRequired(_l("Enter a number.")),
+            NumberRange(min=1, message=_l("Enter at least 1.")),
+        ],
+    )
+    attendance = RadioField(
+        _l("How will you take part?"), choices=lambda: choices(Attendance), validate_choice=False
+    )
+    activity_ids = RegistrationForm.activity_ids
+    needs = RegistrationForm.needs
+    email = EmailField(
+        _l("Email"),
+        description=_l(
+            "If you change it, we send your registration to the new address and a notice to "
+            "the old one."
+        ),
+    )
+    phone = TelField(_l("Phone"))
+    language = RegistrationForm.language
+
+
+def _change_form(registration) -> ChangeForm:
+    """The change form: as posted, or filled in from the registration."""
+    event = registration.event
+    if request.method == "POST":
+        form = ChangeForm()
+    else:
+        form = ChangeForm(
+            party_size=registration.party_size,
+            attendance=registration.attendance.value,
+            activity_ids=[c.activity.id for c in rules.activity_choices(registration)],
+            needs=registration.needs,
+            email=registration.email or "",
+            phone=registration.phone or "",
+            language=registration.language,
+        )
+    form.activity_ids.choices = activity_choices_of(event, rules.availability(event))
+    return form
+
+
+def _manage_page(registration, change_form=None, status=200):
+    can_change = rules.resident_may_change(registration, utcnow())
     return render_template(
         "registration/manage.html",
         registration=registration,
         event=registration.event,
         position=rules.waitlist_position(registration),
         stream_url=rules.stream_link(registration),
-        party_form=party_form,
+        choices=rules.activity_choices(registration),
+        language_name=LANGUAGE_NAMES.get(registration.language, registration.language),
+        change_form=change_form or (_change_form(registration) if can_change else None),
         cancel_form=ConfirmForm(),
-        can_change=rules.resident_may_change(registration, utcnow()),
+        can_change=can_change,
     ), status
 
 
@@ -246,25 +336,85 @@ def manage(token: str):
     return _manage_page(rules.registration_by_token(token))
 
 
+@bp.post("/r/<token>/change")
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTRATION"])
+def change(token: str):
+    """The resident's own change of their registration, all fields in one form."""
+    registration = rules.registration_by_token(token)
+    form = _change_form(registration)
+    if not form.validate_on_submit():
+        return _manage_page(registration, form, 422)
+    hybrid = registration.event.format.value == "hybrid"
+    change = RegistrationChange(
+        party_size=form.party_size.data,
+        attendance=Attendance(form.attendance.data)
+        if hybrid and form.attendance.data in Attendance._value2member_map_
+        else None,
+        activity_ids=list(form.activity_ids.data or []),
+        needs=form.needs.data or "",
+        phone=form.phone.data or "",
+        email=form.email.data or "",
+        language=form.language.data,
+    )
+    try:
+        outcome = rules.change_registration(
+            registration, change, utcnow(), by_user=_staff_acting_on(registration)
+        )
+    except ValidationFailed as exc:
+        db.session.rollback()
+        add_errors(form, exc.errors)
+        return _manage_page(rules.registration_by_token(token), form, 422)
+    except ServiceError as exc:  # no room (next to its field); too late, cancelled (on top)
+        db.session.rollback()
+        if exc.field in form:
+            add_errors(form, {exc.field: exc.message})
+        else:
+            flash(exc.message, "error")
+        return _manage_page(rules.registration_by_token(token), form, 409)
+    db.session.commit()
+    if not outcome.changed:
+        flash(_("Nothing was changed."), "success")
+    else:
+        registration = rules.registration_by_token(token)
+        if registration.email:
+            flash(
+                _(
+                    "Your registration is changed. We have sent a confirmation to %(email)s.",
+                    email=registration.email,
+                ),
+                "success",
+            )
+        else:
+            flash(_("Your registration is changed."), "success")
+    # To the top, where the message is (not the form's #change, which the browser would keep).
+    return redirect(url_for(".manage", token=token, _anchor="main"))
+
+
 @bp.post("/r/<token>/party-size")
 @limiter.limit(lambda: current_app.config["RATELIMIT_REGISTRATION"])
 def change_party_size(token: str):
+    """The number of people alone (pages from before the full change form)."""
     registration = rules.registration_by_token(token)
     form = PartySizeForm()
+
+    def page_with(errors, status):
+        registration = rules.registration_by_token(token)
+        change_form = _change_form(registration)
+        change_form.party_size.errors = list(errors)
+        return _manage_page(registration, change_form, status)
+
     if not form.validate_on_submit():
-        return _manage_page(registration, form, 422)
+        return page_with(form.party_size.errors or form.errors.get("csrf_token", []), 422)
     try:
         rules.change_party_size(
             registration, form.party_size.data, utcnow(), by_user=_staff_acting_on(registration)
         )
     except ValidationFailed as exc:
         db.session.rollback()
-        add_errors(form, exc.errors)
-        return _manage_page(rules.registration_by_token(token), form, 422)
+        return page_with(exc.errors.values(), 422)
     except ServiceError as exc:
         db.session.rollback()
-        form.party_size.errors = [*form.party_size.errors, exc.message]
-        return _manage_page(rules.registration_by_token(token), form, 409)
+        return page_with([exc.message], 409)
     db.session.commit()
     flash(_("The number of people is changed."), "success")
     return redirect(url_for(".manage", token=token))

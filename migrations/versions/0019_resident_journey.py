@@ -1,7 +1,7 @@
 """the resident's journey: which privacy notice a registration agreed to; private stream links
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-11-27 16:40:00.000000
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0016"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

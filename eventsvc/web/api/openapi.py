@@ -278,7 +278,14 @@ SPEC = {
                 "summary": "Register a party; confirmed if it fits, otherwise on the waiting list",
                 "description": "With an email address, the ticket and the private manage link are sent "
                 "there and `manage_url` is null; an address that is already registered gets exactly the "
-                "same answer (and its ticket again by email). Without email, `manage_url` is the only key.",
+                "same answer (and its ticket again by email). Without email, `manage_url` is the only key.\n\n"
+                "A full activity never costs the party its place at the event: `status` is the event "
+                "place, and `activities` says for each activity asked for whether the party holds a "
+                "place in it (`confirmed`) or waits on that activity's own list (`waitlisted`, with "
+                "its `waitlist_position`; null while the party waits for the event itself). Waiting "
+                "lists are first come, first served for whole parties: a party too large for the "
+                "places that free up keeps its turn, and a later one that fits takes them. A party "
+                "that gets a place from a waiting list is told by email.",
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -798,6 +805,11 @@ SPEC = {
                                         "location": {"type": "string"},
                                         "capacity": _PLACES,
                                         "places_left": _PLACES,
+                                        "waiting_parties": {
+                                            "type": "integer",
+                                            "minimum": 0,
+                                            "description": "parties on its own waiting list",
+                                        },
                                     },
                                 },
                             },
@@ -848,18 +860,54 @@ SPEC = {
                     "join_waitlist": {
                         "type": "boolean",
                         "default": True,
-                        "description": "false: answer 409 `full` instead of waiting",
+                        "description": "false: answer 409 `full` (or `activity_full`) instead of"
+                        " waiting for the event (or for an activity)",
+                    },
+                },
+            },
+            "ActivityChoice": {
+                "type": "object",
+                "description": "Where the party stands in an activity it asked for",
+                "required": ["id", "title", "status", "waitlist_position"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "title": {"type": "string"},
+                    "status": {
+                        "type": "string",
+                        "enum": ["confirmed", "waitlisted"],
+                        "description": "confirmed: the party holds a place in it",
+                    },
+                    "waitlist_position": {
+                        "type": ["integer", "null"],
+                        "minimum": 1,
+                        "description": "place in the activity's own waiting list; null when"
+                        " confirmed, or while the party waits for the event itself",
                     },
                 },
             },
             "RegistrationCreated": {
                 "type": "object",
-                "required": ["status", "waitlist_position", "event_id", "manage_url", "message"],
+                "required": [
+                    "status",
+                    "waitlist_position",
+                    "event_id",
+                    "manage_url",
+                    "activities",
+                    "message",
+                ],
                 "properties": {
-                    "status": {"type": "string", "enum": ["confirmed", "waitlisted"]},
+                    "status": {
+                        "type": "string",
+                        "enum": ["confirmed", "waitlisted"],
+                        "description": "the place at the event",
+                    },
                     "waitlist_position": {"type": ["integer", "null"], "minimum": 1},
                     "event_id": {"type": "integer"},
                     "manage_url": {"type": ["string", "null"]},
+                    "activities": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/ActivityChoice"},
+                    },
                     "message": {"type": "string"},
                 },
             },
@@ -873,6 +921,10 @@ SPEC = {
                     "party_size": {"type": "integer"},
                     "attendance": {"type": "string", "enum": [a.value for a in Attendance]},
                     "activity_ids": {"type": "array", "items": {"type": "integer"}},
+                    "activities": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/ActivityChoice"},
+                    },
                     "language": {"type": "string"},
                     "event_id": {"type": "integer"},
                     "event_title": {"type": "string"},

@@ -14,6 +14,7 @@ from ...services.registration import RegistrationRefused
 from ...timezones import utcnow
 from . import bp
 from .errors import refusal
+from .serialize import activity_choice
 from .serialize import registration as registration_json
 
 
@@ -37,14 +38,27 @@ def create_registration(event_id: int):
         if outcome.manage_link_in_answer
         else None
     )
+    activities = [activity_choice(c) for c in outcome.activities]
     db.session.commit()
     confirmed = outcome.status is RegistrationStatus.CONFIRMED
+    message = _("Your place is reserved.") if confirmed else _("You are on the waiting list.")
+    waiting = [c for c in outcome.activities if c.position is not None]
+    if waiting:
+        message += " " + " ".join(
+            _(
+                "“%(title)s” is full: you are on its waiting list, position %(n)d.",
+                title=c.activity.title,
+                n=c.position,
+            )
+            for c in waiting
+        )
     body = {
         "status": outcome.status.value,
         "waitlist_position": outcome.waitlist_position,
         "event_id": event_id,
         "manage_url": manage_url,
-        "message": _("Your place is reserved.") if confirmed else _("You are on the waiting list."),
+        "activities": activities,
+        "message": message,
     }
     return jsonify(body), 201
 

@@ -6,8 +6,10 @@ from flask import url_for
 
 from ...models import Event, Registration
 from ...services.registration import (
+    ActivityChoice,
     Availability,
     RegistrationWindow,
+    activity_choices,
     stream_link,
     waitlist_position,
 )
@@ -74,20 +76,34 @@ def event_detail(event: Event, window: RegistrationWindow, places: Availability)
                 "location": a.location,
                 "capacity": a.capacity,
                 "places_left": places.activities[a.id].left,
+                "waiting_parties": places.activities[a.id].waiting_parties,
             }
             for a in event.activities
         ],
     }
 
 
+def activity_choice(choice: ActivityChoice) -> dict:
+    """Where a party stands in one activity it asked for."""
+    return {
+        "id": choice.activity.id,
+        "title": choice.activity.title,
+        "status": choice.status.value,
+        "waitlist_position": choice.position,
+    }
+
+
 def registration(item: Registration) -> dict:
+    choices = activity_choices(item)
     return {
         "status": item.status.value,
         "waitlist_position": waitlist_position(item),
         "name": item.name,
         "party_size": item.party_size,
         "attendance": item.attendance.value,
-        "activity_ids": [a.id for a in item.activities],
+        # What it asked for; a cancelled registration: what it held.
+        "activity_ids": [c.activity.id for c in choices] or [a.id for a in item.activities],
+        "activities": [activity_choice(c) for c in choices],
         "language": item.language,
         "event_id": item.event_id,
         "event_title": item.event.title,

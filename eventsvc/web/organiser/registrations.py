@@ -10,7 +10,6 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import BooleanField
-from wtforms.fields.choices import SelectChoice
 
 from ...extensions import db
 from ...i18n import label
@@ -29,7 +28,7 @@ from ..registration import (
     ConfirmForm,
     PartySizeForm,
     RegistrationForm,
-    activity_label,
+    activity_choices_of,
     qr_response,
     submit_registration,
 )
@@ -80,6 +79,7 @@ def registrations(event_id: int):
         statuses=list(RegistrationStatus),
         search=search,
         positions=rules.waitlist_positions(event.id),
+        activity_positions=rules.activity_waitlist_positions(event.id),
     )
 
 
@@ -88,15 +88,15 @@ def add_registration(event_id: int):
     event = access.event_for_manager(current_user, event_id)
     places = rules.availability(event)
     form = PhoneRegistrationForm()
-    form.activity_ids.choices = [
-        SelectChoice(a.id, activity_label(a, places.activities[a.id].left))
-        for a in event.activities
-    ]
+    form.activity_ids.choices = activity_choices_of(event, places)
     status = 200
     if form.is_submitted():
-        outcome, status = submit_registration(
+        submitted = submit_registration(
             form, event.id, RegistrationSource.ORGANISER, by_user=current_user
         )
+        outcome, status = submitted.outcome, submitted.status
+        if submitted.refusal:
+            flash(submitted.refusal, "error")
         if outcome is not None:
             flash(
                 _("The registration is saved: the place is reserved.")
@@ -104,6 +104,16 @@ def add_registration(event_id: int):
                 else _("The registration is saved on the waiting list."),
                 "success",
             )
+            for choice in outcome.activities:
+                if choice.position:
+                    flash(
+                        _(
+                            "“%(title)s” is full: on its waiting list, position %(n)d.",
+                            title=choice.activity.title,
+                            n=choice.position,
+                        ),
+                        "success",
+                    )
             return redirect(
                 url_for(".registration", event_id=event.id, registration_id=outcome.registration.id)
             )
@@ -121,6 +131,7 @@ def registration(event_id: int, registration_id: int, party_form=None, status=20
         event=event,
         registration=item,
         position=rules.waitlist_position(item),
+        choices=rules.activity_choices(item),
         party_form=party_form or PartySizeForm(party_size=item.party_size),
         cancel_form=ConfirmForm(),
     ), status

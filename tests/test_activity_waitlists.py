@@ -270,7 +270,7 @@ def test_a_resident_changes_everything_under_the_rules(db, world, in_days, now):
     assert confirmation.recipients == ["new@example.lv"]
     assert registration.manage_token in confirmation.body
     assert "https://x.lv/s" in confirmation.body  # online: the stream, not a ticket
-    assert not any(a.content_type == "image/png" for a in confirmation.attachments)
+    assert confirmation.images == []
 
     entry = _db.session.scalar(select(AuditEntry).where(AuditEntry.action == "registration.update"))
     assert entry.actor_kind is audit.RESIDENT and entry.target_id == registration.id

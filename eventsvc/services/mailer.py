@@ -136,6 +136,28 @@ class Outgoing:
     def as_bytes(self) -> bytes:
         return as_bytes(self.message, self.envelope)
 
+    # What a reader (the development mailbox, a test) looks at.
+    @property
+    def recipients(self) -> list[str]:
+        return [self.envelope.recipient]
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"])
+
+    @property
+    def body(self) -> str:
+        """The plain-text part."""
+        part = self.message.get_body(("plain",))
+        return part.get_content() if part is not None else ""
+
+    @property
+    def images(self) -> list[str]:
+        """The content types of every image part (inline or attached)."""
+        return [
+            p.get_content_type() for p in self.message.walk() if p.get_content_maintype() == "image"
+        ]
+
 
 def _optional_part(message_id: int, what: str, build: Callable[[], bytes]) -> bytes | None:
     """A part the message can go without: its failure is logged (with the traceback) and

@@ -137,7 +137,8 @@ API_CODES = {
 
 
 def _register_error_pages(app: Flask) -> None:
-    largest = "%g MB" % (app.config["MAX_CONTENT_LENGTH"] / 1024 / 1024)
+    # The size named in the 413 page (a bare app without our config sets no limit).
+    largest = "%g MB" % ((app.config.get("MAX_CONTENT_LENGTH") or 0) / 1024 / 1024)
     messages = {
         400: lambda: _("The request could not be understood. Please go back and try again."),
         401: lambda: _("Please sign in (or send a valid API token)."),

@@ -60,6 +60,9 @@ def create_app(config: dict | None = None) -> Flask:
         from .web import bench_baseline
 
         bench_baseline.init_app(app)
+    from .web import boundary
+
+    boundary.init_app(app)  # last: every view above runs in one unit of work
 
     from .cli import register_cli
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ..extensions import db
+from .. import transactions
 from ..services import NotFound, PermissionDenied
 from .api.errors import api_error
 
@@ -129,7 +129,9 @@ def _register_error_pages(app: Flask) -> None:
 
     def render_error(code: int, api_code: str | None = None):
         if code >= 500:
-            db.session.rollback()  # the failed transaction must not break the error page too
+            # A view's failure is rolled back by its boundary; this one may come from before
+            # the view (a hook): its failed transaction must not break the error page too.
+            transactions.rollback()
         message = messages.get(code, messages[500])()
         if request.path.startswith("/api/"):
             return api_error(code, api_code or API_CODES.get(code, "error"), message)

@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import StringField
 
-from ..extensions import db
 from ..services import ValidationFailed
 from ..services.api_tokens import create_token, revoke_token, tokens_of
 from ..timezones import utcnow
@@ -38,11 +37,9 @@ def tokens():
         try:
             _, new_token = create_token(current_user, form.name.data, utcnow())
         except ValidationFailed as exc:
-            db.session.rollback()
             add_errors(form, exc.errors)
             status = 422
         else:
-            db.session.commit()
             form = TokenForm(formdata=None)
     return render_template(
         "account/tokens.html",
@@ -57,6 +54,5 @@ def tokens():
 def revoke(token_id: int):
     if FlaskForm().validate_on_submit():
         revoke_token(current_user, token_id, utcnow())
-        db.session.commit()
         flash(_("The token is revoked."), "success")
     return redirect(url_for(".tokens"))

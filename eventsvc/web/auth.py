@@ -21,7 +21,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..models import Role
 from ..services import ServiceError
 from ..services.accounts import authenticate
@@ -109,7 +109,6 @@ def login():
         except ServiceError as exc:
             form.password.errors = [*form.password.errors, exc.message]
         else:
-            db.session.commit()
             session.clear()  # a fresh session on sign-in: nothing carried over from before
             login_user(user, remember=form.remember.data)
             flash(_("Welcome, %(name)s.", name=user.name), "success")

@@ -30,7 +30,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..i18n import LANGUAGE_NAMES, choices, current_language
 from ..models import Attendance, RegistrationSource
 from ..services import ServiceError, ValidationFailed, access, privacy
@@ -39,6 +39,8 @@ from ..services.calendar import public_event
 from ..services.registration import RegistrationRequest
 from ..services.tickets import qr_png, ticket_is_valid
 from ..timezones import utcnow
+from ..transactions import after_commit
+from .boundary import discard
 from .forms import FlaskForm, MultiCheckboxField, add_errors
 
 bp = Blueprint("registration", __name__)
@@ -181,7 +183,7 @@ def _staff_acting_on(registration):
 
 def submit_registration(form, event_id: int, source: RegistrationSource, by_user=None):
     """Validate the form and register: (outcome, 201), or (None, 422/409) with the errors
-    on the form or flashed. Commits on success, rolls back otherwise."""
+    on the form or flashed (an error answer: the boundary keeps nothing of it)."""
     if not form_is_valid(form, lambda: rules.normalise_request(request_from_form(form))):
         return None, 422
     try:
@@ -189,14 +191,11 @@ def submit_registration(form, event_id: int, source: RegistrationSource, by_user
             event_id, request_from_form(form), utcnow(), source, by_user=by_user
         )
     except ValidationFailed as exc:
-        db.session.rollback()
         add_errors(form, exc.errors)
         return None, 422
     except ServiceError as exc:  # refused: closed, full, too late …
-        db.session.rollback()
         flash(exc.message, "error")
         return None, 409
-    db.session.commit()
     return outcome, 201
 
 
@@ -257,14 +256,11 @@ def change_party_size(token: str):
             registration, form.party_size.data, utcnow(), by_user=_staff_acting_on(registration)
         )
     except ValidationFailed as exc:
-        db.session.rollback()
         add_errors(form, exc.errors)
-        return _manage_page(rules.registration_by_token(token), form, 422)
+        return _manage_page(registration, form, 422)
     except ServiceError as exc:
-        db.session.rollback()
         form.party_size.errors = [*form.party_size.errors, exc.message]
-        return _manage_page(rules.registration_by_token(token), form, 409)
-    db.session.commit()
+        return _manage_page(registration, form, 409)
     flash(_("The number of people is changed."), "success")
     return redirect(url_for(".manage", token=token))
 
@@ -283,10 +279,9 @@ def cancel(token: str):
                 registration, utcnow(), by_user=_staff_acting_on(registration)
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()  # refused, answered with a flash and a redirect: keep nothing of it
             flash(exc.message, "error")
         else:
-            db.session.commit()
             flash(_("Your registration is cancelled. Thank you for letting us know."), "success")
         return redirect(url_for(".manage", token=token))
     return render_template(
@@ -307,8 +302,8 @@ def erase(token: str):
         erasure = privacy.erase_registration(
             registration, utcnow(), by_user=_staff_acting_on(registration)
         )
-        db.session.commit()
-        privacy.remove_mailbox_copies(erasure.message_ids)
+        # The development mailbox's copies go once the erasure is stored, never before.
+        after_commit(lambda: privacy.remove_mailbox_copies(erasure.message_ids))
         session["registration_erased"] = {"event_id": erasure.event.id, "gave_up": erasure.gave_up}
         return redirect(url_for(".erased"))
     return render_template(

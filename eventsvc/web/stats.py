@@ -218,7 +218,6 @@ def _record_export(
             used and audit.part(audit.N_("filters: %(f)s"), f=audit.names("sf", used)),
         ],
     )
-    db.session.commit()
 
 
 def _csv_value(v):

@@ -1,8 +1,8 @@
 """The outbox worker: renders queued messages and delivers them, exactly once each.
 
-Each message is claimed in its own short transaction (FOR UPDATE SKIP LOCKED on
-PostgreSQL, so several workers share the queue; the write lock on SQLite), sent, marked
-sent and committed. A message the server refuses is retried with exponential backoff and,
+Each message is claimed in its own short unit of work (eventsvc/transactions.py; the claim is
+FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers share the queue, and the write lock
+on SQLite: services/locking.py), sent, marked sent and committed. A message the server refuses is retried with exponential backoff and,
 after MAX_ATTEMPTS, marked failed for an admin to see. When the server cannot be reached
 at all, nothing is charged to the messages: the pass stops and the worker tries later.
 
@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db, mail
 from ..models import Attendance, OutboxMessage, OutboxStatus, Registration, RegistrationStatus
+from ..transactions import unit_of_work
 from .ical import calendar_bytes
 from .locking import sqlite_write_lock
 from .tickets import qr_png
@@ -231,52 +232,69 @@ class _Sender:
         self._context = self._connection = None
 
 
+class _Undeliverable(Exception):
+    """This message could not be built or sent (the cause says why): it is charged an attempt."""
+
+
 def deliver_due(now: datetime, limit: int | None = None, progress=None) -> DeliveryReport:
-    """Send what is due, one committed transaction per message. `progress(n)` is told of
-    each message handled (for the CLI's progress bar)."""
+    """Send what is due, one unit of work per message. `progress(n)` is told of each
+    message handled (for the CLI's progress bar)."""
     report = DeliveryReport()
     sender = _Sender(current_app.config["EVENTSVC_MAIL_BACKEND"])
     handled = 0
     try:
         while limit is None or handled < limit:
-            message = _claim_next(now)
-            if message is None:
-                db.session.rollback()
-                break
-            handled += 1
             try:
-                mail_message = compose(message)
-                if mail_message is None:
-                    message.status = OutboxStatus.SKIPPED
-                    report.skipped += 1
-                else:
-                    sender.send(message.id, mail_message)
-                    message.status = OutboxStatus.SENT
-                    message.sent_at = now
-                    report.sent += 1
-            except MailServerUnavailable as exc:
-                db.session.rollback()  # not the message's fault: it stays due
+                with unit_of_work():
+                    message = _claim_next(now)
+                    if message is None:
+                        break
+                    handled += 1
+                    message_id = message.id
+                    _deliver(message, sender, now, report)
+            except MailServerUnavailable as exc:  # rolled back: not the message's fault
                 report.server_unavailable = True
                 report.errors.append(str(exc))
                 break
-            except Exception as exc:
-                db.session.rollback()
-                message = db.session.get(OutboxMessage, message.id, with_for_update=True)
-                message.attempts += 1
-                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if message.attempts >= MAX_ATTEMPTS:
-                    message.status = OutboxStatus.FAILED
-                    report.failed += 1
-                else:
-                    message.next_attempt_at = now + backoff(message.attempts)
-                    report.retried += 1
-                report.errors.append(message.last_error)
-            db.session.commit()
+            except _Undeliverable as exc:  # rolled back, then charged in a unit of its own
+                with unit_of_work():
+                    _charge_attempt(message_id, exc.__cause__, now, report)
             if progress:
                 progress(1)
     finally:
         sender.close()
     return report
+
+
+def _deliver(message: OutboxMessage, sender: _Sender, now: datetime, report: DeliveryReport):
+    try:
+        mail_message = compose(message)
+        if mail_message is not None:
+            sender.send(message.id, mail_message)
+    except MailServerUnavailable:
+        raise
+    except Exception as exc:
+        raise _Undeliverable() from exc
+    if mail_message is None:
+        message.status = OutboxStatus.SKIPPED
+        report.skipped += 1
+    else:
+        message.status = OutboxStatus.SENT
+        message.sent_at = now
+        report.sent += 1
+
+
+def _charge_attempt(message_id: int, error: BaseException, now: datetime, report) -> None:
+    message = db.session.get(OutboxMessage, message_id, with_for_update=True)
+    message.attempts += 1
+    message.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if message.attempts >= MAX_ATTEMPTS:
+        message.status = OutboxStatus.FAILED
+        report.failed += 1
+    else:
+        message.next_attempt_at = now + backoff(message.attempts)
+        report.retried += 1
+    report.errors.append(message.last_error)
 
 
 def due_count(now: datetime) -> int:

@@ -112,3 +112,16 @@ def test_an_erasure_removes_the_mailbox_copies_once_it_is_stored(app, client, ev
     _db.session.expire_all()
     assert _db.session.get(Registration, registration.id).anonymised_at is not None
     assert _db.session.scalar(select(func.count(OutboxMessage.id))) == 0
+
+
+def test_every_row_lock_is_taken_in_the_lock_module():
+    """Row locks and queue claims only in services/locking.py, where their order is written."""
+    root = Path(eventsvc.__file__).parent
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "locking.py"
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if re.search(r"with_for_update|skip_locked=|\"BEGIN IMMEDIATE", line)
+    ]
+    assert found == []

@@ -28,7 +28,7 @@ from ..extensions import db, mail
 from ..models import Attendance, OutboxMessage, OutboxStatus, Registration, RegistrationStatus
 from ..transactions import unit_of_work
 from .ical import calendar_bytes
-from .locking import sqlite_write_lock
+from .locking import claim, lock_outbox_message
 from .tickets import qr_png
 
 MAX_ATTEMPTS = 8
@@ -185,15 +185,14 @@ def describe_changes(changes: dict[str, list]) -> list[tuple[str, str, str]]:
 
 
 def _claim_next(now: datetime) -> OutboxMessage | None:
+    """The first due message no other worker holds (services/locking.py: a queue claim)."""
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.id)
         .limit(1)
     )
-    if sqlite_write_lock():
-        return db.session.scalar(query)
-    return db.session.scalar(query.with_for_update(skip_locked=True))
+    return db.session.scalar(claim(query))
 
 
 class _Sender:
@@ -285,7 +284,9 @@ def _deliver(message: OutboxMessage, sender: _Sender, now: datetime, report: Del
 
 
 def _charge_attempt(message_id: int, error: BaseException, now: datetime, report) -> None:
-    message = db.session.get(OutboxMessage, message_id, with_for_update=True)
+    message = lock_outbox_message(message_id)
+    if message is None:  # erased meanwhile: nothing left to charge
+        return
     message.attempts += 1
     message.last_error = f"{type(error).__name__}: {error}"[:2000]
     if message.attempts >= MAX_ATTEMPTS:

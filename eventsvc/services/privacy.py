@@ -40,9 +40,9 @@ from ..models import CheckIn, Event, OutboxMessage, Registration, User
 from ..models.registrations import new_token
 from ..transactions import unit_of_work
 from . import NotFound, ValidationFailed, access, audit
-from .locking import sqlite_write_lock
+from .locking import claim, lock_registration, sqlite_write_lock
 from .mailer import TEMPLATES as MAIL_TEMPLATES
-from .registration import cancel_registration, lock_event, resident_may_change
+from .registration import cancel_registration, resident_may_change
 
 # What an anonymised registration is called: not a person's name, the same in every language.
 ANONYMOUS_NAME = "—"
@@ -65,10 +65,6 @@ def anonymous_values(now: datetime) -> dict:
         "ticket_secret": new_token(),
         "anonymised_at": now,
     }
-
-
-def _is_sqlite() -> bool:
-    return db.session.connection().dialect.name == "sqlite"
 
 
 def _outbox_ids(registration_ids) -> list[int]:
@@ -201,7 +197,6 @@ def purge(
     )
     while True:
         with unit_of_work():  # one batch: its rows are anonymised together or not at all
-            sqlite_write_lock()
             query = (
                 select(Registration.id, Registration.event_id, Event.organisation_id)
                 .join(Event, Event.id == Registration.event_id)
@@ -213,11 +208,9 @@ def purge(
                 .order_by(Registration.id)
                 .limit(batch_size)
             )
-            if not _is_sqlite():
-                # Rows another transaction holds (a late cancellation, a concurrent purge) are
-                # skipped, not waited for: this run moves on, a later run takes them.
-                query = query.with_for_update(of=Registration, skip_locked=True)
-            rows = db.session.execute(query).all()
+            # Rows another transaction holds (a late cancellation, a concurrent purge) are
+            # skipped, not waited for: this run moves on, a later run takes them.
+            rows = db.session.execute(claim(query, of=Registration)).all()
             if not rows:
                 break
             after_id = rows[-1].id
@@ -294,15 +287,7 @@ def erase_registration(
     is anonymised at once. Nothing is sent to the erased person, not even the cancellation.
     A registration for an event that has begun or ended keeps its status: it is history the
     totals count."""
-    lock_event(registration.event_id)  # one lock order: the event, then the registration
-    query = (
-        select(Registration)
-        .where(Registration.id == registration.id)
-        .execution_options(populate_existing=True)
-    )
-    if not _is_sqlite():
-        query = query.with_for_update()
-    registration = db.session.scalar(query)
+    registration = lock_registration(registration)  # the event, then the registration
     if registration is None or registration.anonymised_at is not None:
         raise NotFound()  # erased a moment ago (a second click, another tab)
     gave_up, promoted = None, []

@@ -13,7 +13,7 @@ Every rule about registering lives in this module so a newcomer finds them in on
 - one active registration per email address and event; a second attempt answers exactly
   as a new one would and sends the existing ticket again, so it reveals nothing;
 - counting and inserting happen under a lock on the event row (SELECT … FOR UPDATE on
-  PostgreSQL, BEGIN IMMEDIATE on SQLite). Places are counted from the event's counters
+  PostgreSQL, BEGIN IMMEDIATE on SQLite; every lock and its order: services/locking.py). Places are counted from the event's counters
   (models/event_stats.py: one row, moved in the same transaction by every change to a
   registration), so the time the lock is held does not grow with the event.
   Every change to a registration takes the event lock before the registration's own row,
@@ -53,7 +53,7 @@ from ..models import (
 from ..models.event_stats import counted
 from ..timezones import inclusive_deadline_day, to_riga
 from . import NotFound, ServiceError, ValidationFailed, audit
-from .locking import sqlite_write_lock
+from .locking import lock_event, lock_registration, lock_waiting_list
 from .notifications import notify, recent_mail
 
 MAX_PARTY_SIZE = 10
@@ -430,28 +430,6 @@ def _fits(places: Availability, party_size: int, takes_place: bool, activity_ids
     )
 
 
-_LOCK_EVENT = (
-    select(Event)
-    .where(Event.id == bindparam("event_id"))
-    .with_for_update()
-    .execution_options(populate_existing=True)
-)
-
-
-def lock_event(event_id: int) -> Event:
-    """The event row, locked until the transaction ends, so that counting places and taking
-    them cannot interleave with another registration for the same event."""
-    if sqlite_write_lock():
-        event = db.session.get(Event, event_id, populate_existing=True)
-    else:
-        # Activities are not locked: their places are counted under this lock, from their
-        # confirmed registrations, and every registration change takes it.
-        event = db.session.scalar(_LOCK_EVENT, {"event_id": event_id})
-    if event is None:
-        raise NotFound()
-    return event
-
-
 # --- state changes ----------------------------------------------------------------------
 
 
@@ -627,20 +605,6 @@ def waitlist_positions(event_id: int) -> dict[int, int]:
     return {registration_id: position for position, registration_id in enumerate(ids, start=1)}
 
 
-def _lock_registration(registration: Registration) -> Registration:
-    """The event, then this row, locked and re-read: two changes of one registration (or a
-    change and a promotion) cannot interleave."""
-    lock_event(registration.event_id)
-    query = (
-        select(Registration)
-        .where(Registration.id == registration.id)
-        .execution_options(populate_existing=True)
-    )
-    if db.session.connection().dialect.name != "sqlite":
-        query = query.with_for_update()
-    return db.session.scalar(query)
-
-
 def resident_may_change(registration: Registration, now: datetime) -> bool:
     """Residents change or cancel online until the event starts; after that, staff do."""
     return (
@@ -663,7 +627,7 @@ def cancel_registration(
     registration: Registration, now: datetime, by_user: User | None = None
 ) -> list[Registration]:
     """Cancel; the places it held go to the waiting list. Returns those promoted."""
-    registration = _lock_registration(registration)
+    registration = lock_registration(registration)
     _require_changeable(registration, now, by_user)
     freed = registration.status is RegistrationStatus.CONFIRMED
     audit.record(
@@ -691,7 +655,7 @@ def change_party_size(
         or not 1 <= party_size <= MAX_PARTY_SIZE
     ):
         raise ValidationFailed({"party_size": _("A party is 1 to %(n)d people.", n=MAX_PARTY_SIZE)})
-    registration = _lock_registration(registration)
+    registration = lock_registration(registration)
     _require_changeable(registration, now, by_user)
     if party_size == registration.party_size:
         return []
@@ -749,18 +713,7 @@ def promote_waitlist(event_id: int, now: datetime) -> list[Registration]:
     left = places.places_left
     activity_left = {a: p.left for a, p in places.activities.items()}
     promoted = []
-    query = (
-        select(Registration)
-        .where(
-            Registration.event_id == event_id, Registration.status == RegistrationStatus.WAITLISTED
-        )
-        .order_by(Registration.id)
-        .execution_options(populate_existing=True)
-    )
-    if db.session.connection().dialect.name != "sqlite":
-        query = query.with_for_update(of=Registration)
-    waiting = db.session.scalars(query).all()
-    for registration in waiting:
+    for registration in lock_waiting_list(event_id):
         size = registration.party_size
         activity_ids = [a.id for a in registration.activities]
         takes_place = registration.takes_a_place

@@ -41,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
         )
 
     db.init_app(app)
+    _limit_lock_waits(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     mail.init_app(app)
     limiter.init_app(app)
@@ -103,9 +104,35 @@ def _init_login(app: Flask) -> None:
 
 @sa_event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """SQLite enforces foreign keys only when asked, and should wait for a writer, not fail."""
+    """SQLite enforces foreign keys only when asked."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+
+def _limit_lock_waits(app: Flask) -> None:
+    """Each new connection waits at most EVENTSVC_LOCK_TIMEOUT_MS for a lock (read when it
+    connects): PostgreSQL's lock_timeout, SQLite's busy timeout (it waits for the writer).
+    A request that waited that long answers 503 "try again" (web/unavailable.py)."""
+    with app.app_context():
+        engine = db.engine
+
+    def milliseconds() -> int:
+        return int(app.config["EVENTSVC_LOCK_TIMEOUT_MS"])
+
+    if engine.dialect.name == "postgresql":
+
+        @sa_event.listens_for(engine, "do_connect")
+        def lock_timeout(dialect, connection_record, cargs, cparams) -> None:
+            # A startup option: no statement to send (and none a rollback could undo).
+            options = cparams.get("options", "")
+            cparams["options"] = f"{options} -c lock_timeout={milliseconds()}".strip()
+
+    elif engine.dialect.name == "sqlite":
+
+        @sa_event.listens_for(engine, "connect")
+        def busy_timeout(dbapi_connection, connection_record) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout={milliseconds() or 2**31 - 1}")  # 0: no limit
+            cursor.close()

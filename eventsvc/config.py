@@ -61,6 +61,10 @@ def load_config(
     if not retention_days.isascii() or not retention_days.isdigit() or int(retention_days) < 1:
         raise ConfigError("EVENTSVC_RETENTION_DAYS must be a whole number of days, 1 or more")
 
+    lock_timeout = env.get("EVENTSVC_LOCK_TIMEOUT_MS", "5000")
+    if not lock_timeout.isascii() or not lock_timeout.isdigit():
+        raise ConfigError("EVENTSVC_LOCK_TIMEOUT_MS must be a whole number of milliseconds")
+
     settings = {
         "ENV_NAME": "production" if production else "development",
         "SECRET_KEY": secret or overrides.get("SECRET_KEY") or _instance_secret(instance),
@@ -122,6 +126,10 @@ def load_config(
         ),
         # Days after an event ends until `flask privacy purge` anonymises its registrations.
         "EVENTSVC_RETENTION_DAYS": int(retention_days),
+        # How long a request waits for a row lock (PostgreSQL's lock_timeout) or for SQLite's
+        # write lock (busy_timeout) before it answers 503 "try again" instead of hanging
+        # behind a stuck transaction; 0 waits without limit (services/locking.py).
+        "EVENTSVC_LOCK_TIMEOUT_MS": int(lock_timeout),
         "WTF_CSRF_TIME_LIMIT": None,  # a form left open for an hour must still submit
         # Benchmarks only (bench/load_bench.py): adds POST /bench/baseline, one bare INSERT.
         "EVENTSVC_BENCH_BASELINE": env.get("EVENTSVC_BENCH_BASELINE") == "1",

@@ -17,10 +17,13 @@ locking re-read that found an object already loaded would otherwise keep the old
 
 from __future__ import annotations
 
+import enum
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from flask import current_app
+from sqlalchemy import exc as sa_exc
 
 from .extensions import db
 
@@ -65,3 +68,43 @@ def rollback() -> None:
 def after_commit(callback: Callable[[], None]) -> None:
     """Run `callback` once the current unit has committed; never if it rolls back."""
     db.session().info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+class Failure(enum.Enum):
+    """Why the database did not do its part, when the answer is "try again"."""
+
+    BUSY = "busy"  # a lock held too long (lock_timeout), a deadlock broken, no free connection
+    UNREACHABLE = "unreachable"  # down, restarting, or the connection lost
+
+
+# PostgreSQL's SQLSTATEs: lock_not_available, deadlock_detected, serialization_failure; the
+# server shutting down, crashed, starting up, out of connections; class 08: the connection.
+_BUSY_STATES = {"55P03", "40P01", "40001"}
+_UNREACHABLE_STATES = {"57P01", "57P02", "57P03", "53300"}
+_SQLITE_BUSY = ("database is locked", "database table is locked")
+_SQLITE_UNREACHABLE = ("unable to open database file", "disk I/O error")
+
+
+def try_again_later(error: BaseException) -> Failure | None:
+    """BUSY or UNREACHABLE when `error` says the database could not do it now (worth trying
+    again in a moment); None for any other error, which is a bug to show as such."""
+    if isinstance(error, sa_exc.TimeoutError):  # every pooled connection in use
+        return Failure.BUSY
+    if not isinstance(error, sa_exc.DBAPIError):
+        return None
+    if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
+        return Failure.UNREACHABLE
+    if not isinstance(error, sa_exc.OperationalError):
+        return None
+    original = error.orig
+    if isinstance(original, sqlite3.OperationalError):
+        text = str(original)
+        if text.startswith(_SQLITE_BUSY):
+            return Failure.BUSY
+        return Failure.UNREACHABLE if text.startswith(_SQLITE_UNREACHABLE) else None
+    state = getattr(original, "sqlstate", None)
+    if state in _BUSY_STATES:
+        return Failure.BUSY
+    if state is None or state.startswith("08") or state in _UNREACHABLE_STATES:
+        return Failure.UNREACHABLE  # no SQLSTATE: the client could not reach the server
+    return None

@@ -60,3 +60,12 @@ def test_development_generates_and_keeps_a_secret(tmp_path):
 def test_a_retention_period_that_is_no_period_stops_the_start(tmp_path, days):
     with pytest.raises(ConfigError, match="RETENTION"):
         load_config(str(tmp_path), env={"EVENTSVC_RETENTION_DAYS": days})
+
+
+def test_the_lock_wait_is_a_few_seconds_unless_set(tmp_path):
+    assert load_config(str(tmp_path), env={})["EVENTSVC_LOCK_TIMEOUT_MS"] == 5000
+    set_to = load_config(str(tmp_path), env={"EVENTSVC_LOCK_TIMEOUT_MS": "0"})
+    assert set_to["EVENTSVC_LOCK_TIMEOUT_MS"] == 0  # no limit
+    for wrong in ("-1", "3s", "٩"):
+        with pytest.raises(ConfigError, match="LOCK_TIMEOUT"):
+            load_config(str(tmp_path), env={"EVENTSVC_LOCK_TIMEOUT_MS": wrong})

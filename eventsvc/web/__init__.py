@@ -116,6 +116,9 @@ API_CODES = {
 
 
 def _register_error_pages(app: Flask) -> None:
+    from . import unavailable
+
+    unavailable.init_app(app)  # the database busy or down: 503 "try again", never a 500
     messages = {
         400: lambda: _("The request could not be understood. Please go back and try again."),
         401: lambda: _("Please sign in (or send a valid API token)."),

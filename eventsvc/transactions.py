@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from flask import current_app
 from sqlalchemy import exc as sa_exc
@@ -36,7 +36,7 @@ def unit_of_work() -> Iterator[None]:
     try:
         yield
     except BaseException:
-        rollback()
+        _rollback_after_failure()
         raise
     commit()
 
@@ -49,7 +49,7 @@ def commit() -> None:
     try:
         session.commit()
     except BaseException:
-        rollback()
+        _rollback_after_failure()
         raise
     for callback in waiting:
         try:
@@ -63,6 +63,13 @@ def rollback() -> None:
     session = db.session()
     session.info.pop(_AFTER_COMMIT, None)
     session.rollback()
+
+
+def _rollback_after_failure() -> None:
+    """Roll back after an error, which then goes on: if the connection went with the
+    database, the rollback fails too, and that must not hide the error that matters."""
+    with suppress(sa_exc.SQLAlchemyError):
+        rollback()
 
 
 def after_commit(callback: Callable[[], None]) -> None:

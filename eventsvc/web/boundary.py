@@ -17,10 +17,12 @@ be kept whatever the answer turns out to be.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 
 from flask import Flask, current_app, g, session
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import transactions
 
@@ -41,7 +43,8 @@ def _in_unit_of_work(view):
         try:
             response = current_app.make_response(view(*args, **kwargs))
         except BaseException:
-            transactions.rollback()
+            with contextlib.suppress(SQLAlchemyError):  # the connection may be gone with it
+                transactions.rollback()
             raise
         if response.status_code >= 400 or g.pop(_DISCARDED, False):
             transactions.rollback()

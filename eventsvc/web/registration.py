@@ -42,6 +42,7 @@ from ..timezones import utcnow
 from ..transactions import after_commit
 from .boundary import discard
 from .forms import FlaskForm, MultiCheckboxField, add_errors
+from .unavailable import form_kept
 
 bp = Blueprint("registration", __name__)
 
@@ -131,7 +132,24 @@ def form_is_valid(form, check) -> bool:
     return valid
 
 
+def _form_kept(message: str) -> str:
+    """The form as the resident filled it in, when the database could not take it (busy or
+    down: web/unavailable.py answers 503 with this page). Built from the request alone."""
+    return render_template(
+        "registration/unavailable.html",
+        form=RegistrationForm(),
+        message=message,
+        event_id=request.view_args["event_id"],
+        activity_ids=[
+            value
+            for value in request.form.getlist("activity_ids")[:50]
+            if value.isascii() and value.isdigit() and len(value) < 10
+        ],
+    )
+
+
 @bp.post("/events/<int:event_id>/register")
+@form_kept(_form_kept)
 @limiter.limit(lambda: current_app.config["RATELIMIT_REGISTRATION"])
 def register(event_id: int):
     from .public import render_event_page

@@ -23,6 +23,9 @@ from .api.errors import api_error
 # Seconds a client is asked to wait: a lock is let go within moments; a database that is
 # restarting takes longer.
 RETRY_AFTER = {Failure.BUSY: 5, Failure.UNREACHABLE: 30}
+# The JSON API's error codes (web/api/errors.py): "busy" (a lock, try again in seconds) or
+# "unavailable" (the database is away).
+API_CODES = {Failure.BUSY: "busy", Failure.UNREACHABLE: "unavailable"}
 
 
 def init_app(app: Flask) -> None:
@@ -63,7 +66,7 @@ def _answer(error):
     g._login_user = current_app.login_manager.anonymous_user()
     text = message(failure)
     if request.path.startswith("/api/"):
-        response = api_error(503, failure.value, text)
+        response = api_error(503, API_CODES[failure], text)
     else:
         view = current_app.view_functions.get(request.endpoint or "")
         page = getattr(view, "when_unavailable", None)

@@ -5,8 +5,8 @@ services have one): every view runs in one unit of work (eventsvc/transactions.p
 - The view returned an error answer (4xx/5xx, e.g. its form with the errors): roll back.
   An answer that says something went wrong keeps nothing.
 - Otherwise commit, after the view has built its answer and before the answer is sent. A
-  commit that fails becomes an error answer (503 when the database is unreachable, see
-  web/__init__.py), never a 200 for something that was not stored; what the view put into
+  commit that fails becomes an error answer (503 when the database is busy or away, see
+  web/unavailable.py), never a 200 for something that was not stored; what the view put into
   the browser's session (a flash "You are registered", the signed-in user) is taken back too.
 
 Views never commit or roll back themselves. The two exceptions go through this module and
@@ -43,11 +43,10 @@ def _in_unit_of_work(view):
         try:
             response = current_app.make_response(view(*args, **kwargs))
         except BaseException:
-            with contextlib.suppress(SQLAlchemyError):  # the connection may be gone with it
-                transactions.rollback()
+            _roll_back()
             raise
         if response.status_code >= 400 or g.pop(_DISCARDED, False):
-            transactions.rollback()
+            _roll_back()
             return response
         try:
             transactions.commit()
@@ -60,6 +59,11 @@ def _in_unit_of_work(view):
 
     wrapped.unit_of_work = True
     return wrapped
+
+
+def _roll_back() -> None:
+    with contextlib.suppress(SQLAlchemyError):  # the connection may be gone, the answer stands
+        transactions.rollback()
 
 
 def discard() -> None:

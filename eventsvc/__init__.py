@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import i18n
+from . import i18n, transactions
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .logs import ExcInfo, configure_logging
@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
         )
 
     db.init_app(app)
+    _limit_lock_waits(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     limiter.init_app(app)
     csrf.init_app(app)
@@ -71,6 +72,9 @@ def create_app(config: dict | None = None) -> Flask:
         from .web import bench_baseline
 
         bench_baseline.init_app(app)
+    from .web import boundary
+
+    boundary.init_app(app)  # last: every view above runs in one unit of work
 
     from .cli import register_cli
 
@@ -118,7 +122,8 @@ def _init_login(app: Flask) -> None:
         now = utcnow()
         user = sessions.user_for_secret(secret, now)
         if user is not None and sessions.touch(user.current_session, now):
-            db.session.commit()  # "last seen" (at most once a minute); nothing else is pending
+            # "Last seen" (at most once a minute), before the view: nothing else is pending.
+            transactions.commit()
         return user
 
     @app.before_request
@@ -140,9 +145,35 @@ def _init_login(app: Flask) -> None:
 
 @sa_event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """SQLite enforces foreign keys only when asked, and should wait for a writer, not fail."""
+    """SQLite enforces foreign keys only when asked."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+
+def _limit_lock_waits(app: Flask) -> None:
+    """Each new connection waits at most EVENTSVC_LOCK_TIMEOUT_MS for a lock (read when it
+    connects): PostgreSQL's lock_timeout, SQLite's busy timeout (it waits for the writer).
+    A request that waited that long answers 503 "try again" (web/unavailable.py)."""
+    with app.app_context():
+        engine = db.engine
+
+    def milliseconds() -> int:
+        return int(app.config["EVENTSVC_LOCK_TIMEOUT_MS"])
+
+    if engine.dialect.name == "postgresql":
+
+        @sa_event.listens_for(engine, "do_connect")
+        def lock_timeout(dialect, connection_record, cargs, cparams) -> None:
+            # A startup option: no statement to send (and none a rollback could undo).
+            options = cparams.get("options", "")
+            cparams["options"] = f"{options} -c lock_timeout={milliseconds()}".strip()
+
+    elif engine.dialect.name == "sqlite":
+
+        @sa_event.listens_for(engine, "connect")
+        def busy_timeout(dbapi_connection, connection_record) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout={milliseconds() or 2**31 - 1}")  # 0: no limit
+            cursor.close()

@@ -1,4 +1,9 @@
-"""`flask …` commands: demo data, staff accounts, mail, privacy and the counters."""
+"""`flask …` commands: demo data, staff accounts, mail, privacy and the counters.
+
+Each command's work is one unit of work (`with unit_of_work():`, eventsvc/transactions.py):
+committed when it ends normally, rolled back when it fails. Jobs that commit in steps (the
+mail worker, the purge, the counters' rebuild) run each step as a unit of its own.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ from .services.privacy import purge, purge_due
 from .services.sessions import purge_expired as purge_expired_sessions
 from .services.stats import counter_drift, mend_event_counters
 from .timezones import utcnow
+from .transactions import unit_of_work
 
 users = AppGroup("users", help="Staff accounts (organisers, ministry, admins).")
 
@@ -42,20 +48,22 @@ users = AppGroup("users", help="Staff accounts (organisers, ministry, admins).")
 @click.password_option(help="Prompted for (hidden, twice) when not given.")
 def create_user_command(email, name, role, organisations, password):
     """Add a staff account."""
-    orgs = []
-    for key in organisations:
-        org = organisation_by_slug_or_name(key)
-        if org is None:
-            raise click.BadParameter(f"no organisation {key!r}", param_hint="--organisation")
-        orgs.append(org)
     try:
-        with force_locale("en"):  # the command line speaks English, like the rest of `flask`
+        # The command line speaks English, like the rest of `flask`.
+        with unit_of_work(), force_locale("en"):
+            orgs = []
+            for key in organisations:
+                org = organisation_by_slug_or_name(key)
+                if org is None:
+                    raise click.BadParameter(
+                        f"no organisation {key!r}", param_hint="--organisation"
+                    )
+                orgs.append(org)
             user = create_user(email, name, Role(role), password, orgs)
+            created = f"created {user.role.value} {user.email}"
     except ValidationFailed as exc:
-        db.session.rollback()
         raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items())) from None
-    db.session.commit()
-    click.echo(f"created {user.role.value} {user.email}")
+    click.echo(created)
 
 
 @users.command("token")
@@ -63,22 +71,23 @@ def create_user_command(email, name, role, organisations, password):
 @click.option("--name", default="command line", show_default=True, help="What the token is for.")
 def user_token_command(email, name):
     """Print a new personal API token for EMAIL (for scripts and door devices)."""
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    if user is None:
-        raise click.ClickException(f"no account {email}")
-    with force_locale("en"):
-        _, plain = create_token(user, name, utcnow(), actor=audit.SYSTEM)
-    db.session.commit()
-    click.echo(plain)
+    with unit_of_work():
+        user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+        if user is None:
+            raise click.ClickException(f"no account {email}")
+        with force_locale("en"):
+            _, plain = create_token(user, name, utcnow(), actor=audit.SYSTEM)
+    click.echo(plain)  # only once it is stored
 
 
 @users.command("list")
 def list_users_command():
     """List staff accounts with their role and organisations."""
-    for user in list_users():
-        orgs = ", ".join(o.slug for o in user.organisations) or "-"
-        state = "" if user.is_active else " (disabled)"
-        click.echo(f"{user.email:40} {user.role.value:10} {orgs}{state}")
+    with unit_of_work():
+        for user in list_users():
+            orgs = ", ".join(o.slug for o in user.organisations) or "-"
+            state = "" if user.is_active else " (disabled)"
+            click.echo(f"{user.email:40} {user.role.value:10} {orgs}{state}")
 
 
 @click.command("demo")
@@ -89,13 +98,13 @@ def demo_command(if_empty):
     """Load the demo events and accounts from the source documents."""
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("demo data is never loaded in production")
-    if not database_is_empty():
-        if if_empty:
-            click.echo("The database already has data; demo not loaded.")
-            return
-        raise click.ClickException("the database is not empty")
-    accounts = load_demo(utcnow())
-    db.session.commit()
+    with unit_of_work():
+        if not database_is_empty():
+            if if_empty:
+                click.echo("The database already has data; demo not loaded.")
+                return
+            raise click.ClickException("the database is not empty")
+        accounts = load_demo(utcnow())
     click.echo("Demo data loaded. Sign in at /login with:")
     for account in accounts:
         click.echo(
@@ -110,9 +119,11 @@ mail_cli = AppGroup("mail", help="The mail outbox: the worker and the day-before
 @click.option("--once", is_flag=True, help="Deliver everything that is due, then exit.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
 def mail_worker_command(once, interval):
-    """Deliver queued mail. Several workers may run at once (PostgreSQL)."""
+    """Deliver queued mail. Several workers may run at once (PostgreSQL). Each message is a
+    unit of work of its own (services/mailer.py)."""
     if once:
-        due = due_count(utcnow())
+        with unit_of_work():
+            due = due_count(utcnow())
         with click.progressbar(length=due, label="Sending mail", file=sys.stderr) as bar:
             report = deliver_due(utcnow(), progress=bar.update)
         _print_report(report)
@@ -141,12 +152,12 @@ def _print_report(report) -> None:
 def mail_reminders_command():
     """Queue the day-before reminders (run daily from cron; running twice sends once)."""
     now = utcnow()
-    due = reminders_due(now)
     queued = 0
-    with click.progressbar(due, label="Queueing reminders", file=sys.stderr) as bar:
-        for registration in bar:
-            queued += queue_reminder(registration, now)
-    db.session.commit()
+    with unit_of_work():
+        due = reminders_due(now)
+        with click.progressbar(due, label="Queueing reminders", file=sys.stderr) as bar:
+            for registration in bar:
+                queued += queue_reminder(registration, now)
     click.echo(f"queued {queued} reminders")
 
 
@@ -167,8 +178,8 @@ def privacy_purge_command(days, dry_run):
     nothing to do)."""
     now = utcnow()
     days = current_app.config["EVENTSVC_RETENTION_DAYS"] if days is None else days
-    due = purge_due(now, days)
-    db.session.rollback()
+    with unit_of_work():  # counted, then let go: the purge takes its batches one by one
+        due = purge_due(now, days)
     if dry_run:
         click.echo(
             f"would anonymise {due.registrations} registrations of {due.events} events "
@@ -184,8 +195,8 @@ def privacy_purge_command(days, dry_run):
         f"deleted {report.outbox_messages} outbox messages (ended more than {days} days ago)"
     )
     # Staff sign-ins that have run out (their cookies sign no one in any more) go too.
-    ended = purge_expired_sessions(utcnow())
-    db.session.commit()
+    with unit_of_work():
+        ended = purge_expired_sessions(utcnow())
     click.echo(f"deleted {ended} expired staff sessions")
 
 
@@ -196,8 +207,8 @@ stats_cli = AppGroup("stats", help="The per-event counters behind places left an
 def stats_check_command():
     """Compare every event's running counters with a count of its registrations; exit 1 and
     list the differences if there are any (after SQL run by hand, say)."""
-    drift = counter_drift()
-    db.session.rollback()
+    with unit_of_work():
+        drift = counter_drift()
     for event_id, differences in sorted(drift.items()):
         click.echo(
             f"event {event_id}: "
@@ -215,12 +226,12 @@ def stats_check_command():
 def stats_rebuild_command():
     """Count again, from their registrations, the counters of every event whose counters
     differ; each event under its own lock, so registrations and the door go on meanwhile."""
-    drifted = sorted(counter_drift())
-    db.session.rollback()
+    with unit_of_work():
+        drifted = sorted(counter_drift())
     mended = 0
     for event_id in drifted:
-        mended += mend_event_counters(event_id)
-        db.session.commit()
+        with unit_of_work():  # one event at a time, its lock held only for its own count
+            mended += mend_event_counters(event_id)
     click.echo(f"counted again the counters of {mended} events that differed")
 
 

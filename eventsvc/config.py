@@ -84,6 +84,10 @@ def load_config(
     if log_level not in LOG_LEVELS:
         raise ConfigError("EVENTSVC_LOG_LEVEL must be one of " + ", ".join(LOG_LEVELS))
 
+    lock_timeout = env.get("EVENTSVC_LOCK_TIMEOUT_MS", "5000")
+    if not lock_timeout.isascii() or not lock_timeout.isdigit():
+        raise ConfigError("EVENTSVC_LOCK_TIMEOUT_MS must be a whole number of milliseconds")
+
     settings = {
         "ENV_NAME": "production" if production else "development",
         "SECRET_KEY": secret or overrides.get("SECRET_KEY") or _instance_secret(instance),
@@ -165,6 +169,10 @@ def load_config(
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "MAX_FORM_MEMORY_SIZE": 512 * 1024,  # one field of a multipart form
         "MAX_FORM_PARTS": 500,  # fields of a multipart form
+        # How long a request waits for a row lock (PostgreSQL's lock_timeout) or for SQLite's
+        # write lock (busy_timeout) before it answers 503 "try again" instead of hanging
+        # behind a stuck transaction; 0 waits without limit (services/locking.py).
+        "EVENTSVC_LOCK_TIMEOUT_MS": int(lock_timeout),
         "WTF_CSRF_TIME_LIMIT": None,  # a form left open for an hour must still submit
         # Our log lines (eventsvc/logs.py): DEBUG, INFO, WARNING or ERROR.
         "EVENTSVC_LOG_LEVEL": log_level,

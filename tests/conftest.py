@@ -60,6 +60,10 @@ def app(request, tmp_path_factory):
             "RATELIMIT_MANAGE_LINK": TEST_RATE_LIMIT,
             "RATELIMIT_LOGIN": TEST_RATE_LIMIT,
             "RATELIMIT_LOGIN_PER_EMAIL": TEST_RATE_LIMIT,
+            # The rushes of test_concurrency.py queue 60 requests on one lock, on a machine
+            # shared with other work: they test that nobody is overbooked, not how long a wait
+            # may be, so their waits never run out here. test_database_trouble.py shortens it.
+            "EVENTSVC_LOCK_TIMEOUT_MS": 30_000,
         }
     )
     with app.app_context():

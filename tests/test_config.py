@@ -79,3 +79,12 @@ def test_the_embedded_mail_thread_is_the_factorys_own_step(monkeypatch):
 
     app = create_app({"TESTING": True, "SECRET_KEY": "x" * 40})
     assert started == [app]
+
+
+def test_the_lock_wait_is_a_few_seconds_unless_set(tmp_path):
+    assert load_config(str(tmp_path), env={})["EVENTSVC_LOCK_TIMEOUT_MS"] == 5000
+    set_to = load_config(str(tmp_path), env={"EVENTSVC_LOCK_TIMEOUT_MS": "0"})
+    assert set_to["EVENTSVC_LOCK_TIMEOUT_MS"] == 0  # no limit
+    for wrong in ("-1", "3s", "٩"):
+        with pytest.raises(ConfigError, match="LOCK_TIMEOUT"):
+            load_config(str(tmp_path), env={"EVENTSVC_LOCK_TIMEOUT_MS": wrong})

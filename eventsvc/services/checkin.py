@@ -2,7 +2,7 @@
 
 A party's people are let in at most once: the check-ins of a registration never add up to
 more than its party size. Each check-in finds its registration and locks the row in one step
-(FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite), so two devices scanning the same ticket
+(FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite; services/locking.py), so two devices scanning the same ticket
 at the same moment produce one check-in and one "already checked in". A client nonce makes a
 retried request (or an offline queue synced twice) return its first answer; it is looked up
 under the lock, where a twin request that finished first is seen.
@@ -32,8 +32,8 @@ from ..models import (
 )
 from . import NotFound, ValidationFailed, audit
 from .input_rules import text_problem, without_controls
-from .locking import sqlite_write_lock
-from .registration import RegistrationRequest, availability, lock_event, register
+from .locking import lock_event, lock_registration_at_door
+from .registration import RegistrationRequest, availability, register
 
 TICKET_CODE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 NONCE = re.compile(r"[A-Za-z0-9_.:-]{8,64}")  # whole value (fullmatch: no "\n" after it)
@@ -121,30 +121,11 @@ def checked_in_people(registration_id: int) -> int:
     )
 
 
-# On PostgreSQL a check-in holds its event FOR KEY SHARE before it locks the registration:
-# scans do not wait for each other, but the lock order is the one every registration change
-# follows (the event, then the registration, then the event's counters), so a scan cannot
-# deadlock with a cancellation or a walk-in. (Without it, the check-in's insert would take
-# the same event lock last, through its foreign key.)
-_SHARE_EVENT = (
-    select(Event.id)
-    .where(Event.id == bindparam("event_id"))
-    .with_for_update(read=True, key_share=True)
-)
-
-
-def _locked(query, event_id: int):
-    """`query` for one registration of `event_id`'s door, its row locked until the
-    transaction ends and re-read."""
-    query = query.execution_options(populate_existing=True)
-    if sqlite_write_lock():
-        return db.session.scalar(query)
-    db.session.execute(_SHARE_EVENT, {"event_id": event_id})
-    return db.session.scalar(query.with_for_update())
-
-
 def _lock_registration(event_id: int, registration_id: int) -> Registration | None:
-    return _locked(select(Registration).where(Registration.id == registration_id), event_id)
+    """The event shared, then the registration (services/locking.py: the one lock order)."""
+    return lock_registration_at_door(
+        select(Registration).where(Registration.id == registration_id), event_id
+    )
 
 
 _EARLIER = select(CheckIn).where(
@@ -195,7 +176,7 @@ def check_in_ticket(
     if not TICKET_CODE.match(code):
         return Outcome(Result.MALFORMED)
     # Found and locked in one step (a ticket of another event is let go with the transaction).
-    registration = _locked(_BY_TICKET.params(code=code), event.id)
+    registration = lock_registration_at_door(_BY_TICKET.params(code=code), event.id)
     if registration is None:
         return Outcome(Result.UNKNOWN)
     if registration.event_id != event.id:

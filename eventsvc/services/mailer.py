@@ -34,11 +34,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 
+from .. import transactions
 from ..extensions import db
 from ..models import Attendance, OutboxMessage, OutboxStatus, Registration, RegistrationStatus
 from ..timezones import utcnow
+from ..transactions import unit_of_work
 from .ical import calendar_bytes
-from .locking import sqlite_write_lock
+from .locking import claim as queue_claim
 from .mail_transport import (
     Envelope,
     MailServerUnavailable,
@@ -346,64 +348,61 @@ class Claim:
 
 
 def claim_next(now: datetime) -> Claim | None:
-    """Claim the oldest message due at `now` (or whose lease has expired), in a transaction of
-    its own that is committed before returning; None when there is none."""
+    """Claim the oldest message due at `now` (or whose lease has expired), in a unit of work
+    of its own that is committed before returning (a queue claim: services/locking.py);
+    None when there is none."""
     while True:
         wall = utcnow()  # leases run on the real clock, whatever `now` the caller schedules by
-        query = (
-            select(OutboxMessage)
-            .where(
-                or_(
-                    and_(
-                        OutboxMessage.status == OutboxStatus.PENDING,
-                        OutboxMessage.next_attempt_at <= now,
-                    ),
-                    and_(
-                        OutboxMessage.status == OutboxStatus.SENDING,
-                        OutboxMessage.claimed_until <= wall,
-                    ),
+        with unit_of_work():
+            query = (
+                select(OutboxMessage)
+                .where(
+                    or_(
+                        and_(
+                            OutboxMessage.status == OutboxStatus.PENDING,
+                            OutboxMessage.next_attempt_at <= now,
+                        ),
+                        and_(
+                            OutboxMessage.status == OutboxStatus.SENDING,
+                            OutboxMessage.claimed_until <= wall,
+                        ),
+                    )
                 )
+                .order_by(OutboxMessage.id)
+                .limit(1)
             )
-            .order_by(OutboxMessage.id)
-            .limit(1)
-        )
-        if not sqlite_write_lock():
-            query = query.with_for_update(skip_locked=True)
-        message = db.session.scalar(query)
-        if message is None:
-            db.session.rollback()
-            return None
-        if message.status is OutboxStatus.SENDING:
-            log.warning("outbox message %s: its worker stopped while sending it", message.id)
-            message.last_error = "the worker stopped while sending it (its lease expired)"
-            if message.attempts >= MAX_ATTEMPTS:
-                message.status = OutboxStatus.FAILED
-                message.claimed_until = None
-                db.session.commit()
-                continue
-        message.status = OutboxStatus.SENDING
-        message.attempts += 1
-        message.claimed_until = wall + LEASE
-        claim = Claim(id=message.id, attempts=message.attempts, until=message.claimed_until)
-        db.session.commit()
-        return claim
+            message = db.session.scalar(queue_claim(query))
+            if message is None:
+                return None
+            if message.status is OutboxStatus.SENDING:
+                log.warning("outbox message %s: its worker stopped while sending it", message.id)
+                message.last_error = "the worker stopped while sending it (its lease expired)"
+                if message.attempts >= MAX_ATTEMPTS:
+                    message.status = OutboxStatus.FAILED
+                    message.claimed_until = None
+                    continue  # this one fails for good (committed); look for the next
+            message.status = OutboxStatus.SENDING
+            message.attempts += 1
+            message.claimed_until = wall + LEASE
+            held = Claim(id=message.id, attempts=message.attempts, until=message.claimed_until)
+        return held
 
 
 def _record(claim: Claim, **values) -> bool:
     """Write the outcome of a claim and commit; False (nothing written) if the claim is gone:
     its lease expired and another worker claimed the message again, or the message was
     erased with its registration meanwhile (services/privacy.py)."""
-    done = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == claim.id,
-            OutboxMessage.status == OutboxStatus.SENDING,
-            OutboxMessage.claimed_until == claim.until,
-        )
-        .values(claimed_until=None, **values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
+    with unit_of_work():
+        done = db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == claim.id,
+                OutboxMessage.status == OutboxStatus.SENDING,
+                OutboxMessage.claimed_until == claim.until,
+            )
+            .values(claimed_until=None, **values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
     if not done:
         log.warning("outbox message %s: its claim was gone before the outcome was noted", claim.id)
     return bool(done)
@@ -433,17 +432,17 @@ def _deliver_one(claim: Claim, transport, now: datetime, report: DeliveryReport)
         outgoing = compose(message)
         data = outgoing.as_bytes() if outgoing is not None else b""
     except PermanentFailure as exc:
-        db.session.rollback()
+        transactions.rollback()
         log.warning("outbox message %s cannot be sent: %s", claim.id, type(exc).__name__)
         _failed(claim, f"{type(exc).__name__}: {exc}", now, report, permanent=True)
         return True
     except Exception as exc:
-        db.session.rollback()
+        transactions.rollback()
         log.exception("outbox message %s could not be composed", claim.id)
         _failed(claim, f"{type(exc).__name__}: {exc}", now, report, permanent=False)
         return True
     # The reads that composed it end here: nothing stays open while the server is talked to.
-    db.session.rollback()
+    transactions.rollback()
     if outgoing is None:
         report.skipped += 1
         _record(claim, status=OutboxStatus.SKIPPED)

@@ -15,7 +15,8 @@ run; the write lock on SQLite) and updated only while `anonymised_at IS NULL`, s
 at once, or a purge during registration activity, anonymise each row once. A second run
 finds nothing to do.
 
-Functions flush and never commit, except `purge`, which commits each batch.
+Functions flush and never commit, except `purge`, a job whose batches are each a unit of work
+(eventsvc/transactions.py).
 """
 
 from __future__ import annotations
@@ -38,10 +39,11 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import CheckIn, Event, OutboxMessage, Registration, User
 from ..models.registrations import new_token
+from ..transactions import unit_of_work
 from . import NotFound, ValidationFailed, access, audit
-from .locking import sqlite_write_lock
+from .locking import claim, lock_registration, sqlite_write_lock
 from .mailer import TEMPLATES as MAIL_TEMPLATES
-from .registration import cancel_registration, lock_event, resident_may_change
+from .registration import cancel_registration, resident_may_change
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +68,6 @@ def anonymous_values(now: datetime) -> dict:
         "ticket_secret": new_token(),
         "anonymised_at": now,
     }
-
-
-def _is_sqlite() -> bool:
-    return db.session.connection().dialect.name == "sqlite"
 
 
 def _outbox_ids(registration_ids) -> list[int]:
@@ -179,7 +177,7 @@ def purge(
     batch_size: int = BATCH_SIZE,
 ) -> PurgeReport:
     """Anonymise the registrations of events that ended more than `retention_days` ago, in
-    committed batches of `batch_size`; `progress(n)` hears of each batch. Safe to run twice,
+    batches of `batch_size`, each its own unit of work (a job, run by `flask privacy purge`); `progress(n)` hears of each batch. Safe to run twice,
     or twice at once: what is done is not done again."""
     cutoff = retention_cutoff(now, retention_days)
     report = PurgeReport()
@@ -195,61 +193,59 @@ def purge(
         .values({**erased, "updated_at": table.c.updated_at})
     )
     while True:
-        sqlite_write_lock()
-        query = (
-            select(Registration.id, Registration.event_id, Event.organisation_id)
-            .join(Event, Event.id == Registration.event_id)
-            .where(
-                Event.ends_at < cutoff,
-                Registration.anonymised_at.is_(None),
-                Registration.id > after_id,
+        with unit_of_work():  # one batch: its rows are anonymised together or not at all
+            query = (
+                select(Registration.id, Registration.event_id, Event.organisation_id)
+                .join(Event, Event.id == Registration.event_id)
+                .where(
+                    Event.ends_at < cutoff,
+                    Registration.anonymised_at.is_(None),
+                    Registration.id > after_id,
+                )
+                .order_by(Registration.id)
+                .limit(batch_size)
             )
-            .order_by(Registration.id)
-            .limit(batch_size)
-        )
-        if not _is_sqlite():
             # Rows another transaction holds (a late cancellation, a concurrent purge) are
             # skipped, not waited for: this run moves on, a later run takes them.
-            query = query.with_for_update(of=Registration, skip_locked=True)
-        rows = db.session.execute(query).all()
-        if not rows:
-            db.session.rollback()
-            break
-        after_id = rows[-1].id
-        ids = [row.id for row in rows]
-        db.session.execute(
-            anonymise,
-            [
-                {"b_id": i, **{f"b_{name}": v for name, v in anonymous_values(now).items()}}
-                for i in ids
-            ],
-        )
-        message_ids = _outbox_ids(ids)
-        _delete_outbox(message_ids)
-        for organisation_id, count in sorted(Counter(row.organisation_id for row in rows).items()):
-            audit.record(
-                AUDIT_PURGE,
-                actor=audit.SYSTEM,
-                target_type="registration",
-                organisation_id=organisation_id,
-                detail=audit.part(
-                    audit.N_("registrations anonymised: %(n)d (kept for %(days)d days)"),
-                    n=count,
-                    days=retention_days,
-                ),
+            rows = db.session.execute(claim(query, of=Registration)).all()
+            if not rows:
+                break
+            after_id = rows[-1].id
+            ids = [row.id for row in rows]
+            db.session.execute(
+                anonymise,
+                [
+                    {"b_id": i, **{f"b_{name}": v for name, v in anonymous_values(now).items()}}
+                    for i in ids
+                ],
             )
-        db.session.commit()
-        remove_mailbox_copies(message_ids)
+            message_ids = _outbox_ids(ids)
+            _delete_outbox(message_ids)
+            for organisation_id, count in sorted(
+                Counter(row.organisation_id for row in rows).items()
+            ):
+                audit.record(
+                    AUDIT_PURGE,
+                    actor=audit.SYSTEM,
+                    target_type="registration",
+                    organisation_id=organisation_id,
+                    detail=audit.part(
+                        audit.N_("registrations anonymised: %(n)d (kept for %(days)d days)"),
+                        n=count,
+                        days=retention_days,
+                    ),
+                )
+        remove_mailbox_copies(message_ids)  # once the batch is stored
         report.registrations += len(ids)
         report.outbox_messages += len(message_ids)
         events.update(row.event_id for row in rows)
         if progress is not None:
             progress(len(ids))
 
-    sqlite_write_lock()
-    strays = list(db.session.scalars(_stray_outbox()))
-    _delete_outbox(strays)
-    db.session.commit()
+    with unit_of_work():
+        sqlite_write_lock()
+        strays = list(db.session.scalars(_stray_outbox()))
+        _delete_outbox(strays)
     remove_mailbox_copies(strays)
     report.outbox_messages += len(strays)
     report.events = len(events)
@@ -296,15 +292,7 @@ def erase_registration(
     is anonymised at once. Nothing is sent to the erased person, not even the cancellation.
     A registration for an event that has begun or ended keeps its status: it is history the
     totals count."""
-    lock_event(registration.event_id)  # one lock order: the event, then the registration
-    query = (
-        select(Registration)
-        .where(Registration.id == registration.id)
-        .execution_options(populate_existing=True)
-    )
-    if not _is_sqlite():
-        query = query.with_for_update()
-    registration = db.session.scalar(query)
+    registration = lock_registration(registration)  # the event, then the registration
     if registration is None or registration.anonymised_at is not None:
         raise NotFound()  # erased a moment ago (a second click, another tab)
     gave_up, promoted = None, []

@@ -22,7 +22,7 @@ Every rule about registering lives in this module so a newcomer finds them in on
 - one active registration per email address and event; a second attempt answers exactly
   as a new one would and sends the existing ticket again, so it reveals nothing;
 - counting and inserting happen under a lock on the event row (SELECT … FOR UPDATE on
-  PostgreSQL, BEGIN IMMEDIATE on SQLite). Places are counted from the event's counters
+  PostgreSQL, BEGIN IMMEDIATE on SQLite; every lock and its order: services/locking.py). Places are counted from the event's counters
   (models/event_stats.py: one row, moved in the same transaction by every change to a
   registration), so the time the lock is held does not grow with the event.
   Every change to a registration takes the event lock, then the event's activity rows,
@@ -46,7 +46,6 @@ from datetime import date, datetime
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..i18n import local_date, local_time, until_day_month
@@ -74,7 +73,13 @@ from .input_rules import (
     unknown_fields,
     whole_number,
 )
-from .locking import sqlite_write_lock
+from .locking import (
+    lock_activities,
+    lock_activity_waits,
+    lock_event,
+    lock_registration,
+    lock_waiting_list,
+)
 from .notifications import notify, recent_mail
 from .privacy_notice import PRIVACY_NOTICE_VERSION
 
@@ -562,44 +567,6 @@ def _in_turn(queue, left: int | None, need) -> list:
     return taken
 
 
-_LOCK_EVENT = (
-    select(Event)
-    .where(Event.id == bindparam("event_id"))
-    .with_for_update()
-    .execution_options(populate_existing=True)
-)
-
-
-def lock_event(event_id: int) -> Event:
-    """The event row, locked until the transaction ends, so that counting places and taking
-    them cannot interleave with another registration for the same event."""
-    if sqlite_write_lock():
-        event = db.session.get(Event, event_id, populate_existing=True)
-    else:
-        # Activities are not locked: their places are counted under this lock, from their
-        # confirmed registrations, and every registration change takes it.
-        event = db.session.scalar(_LOCK_EVENT, {"event_id": event_id})
-    if event is None:
-        raise NotFound()
-    return event
-
-
-def lock_activities(event_id: int) -> dict[int, Activity]:
-    """The event's activity rows, locked and re-read, in id order; taken after the event's
-    lock and before any registration's (see the module's lock order). Their places are
-    counted under the event lock; this lock makes an organiser's change of an activity's
-    places wait for the registration that counts them, and the other way round."""
-    query = (
-        select(Activity)
-        .where(Activity.event_id == event_id)
-        .order_by(Activity.id)
-        .execution_options(populate_existing=True)
-    )
-    if not sqlite_write_lock():
-        query = query.with_for_update()
-    return {activity.id: activity for activity in db.session.scalars(query)}
-
-
 # --- state changes ----------------------------------------------------------------------
 
 
@@ -883,21 +850,6 @@ def activity_waitlist_positions(event_id: int) -> dict[tuple[int, int], int]:
     return positions
 
 
-def _lock_registration(registration: Registration) -> Registration:
-    """The event, its activities, then this row, locked and re-read: two changes of one
-    registration (or a change and a promotion) cannot interleave."""
-    lock_event(registration.event_id)
-    lock_activities(registration.event_id)
-    query = (
-        select(Registration)
-        .where(Registration.id == registration.id)
-        .execution_options(populate_existing=True)
-    )
-    if db.session.connection().dialect.name != "sqlite":
-        query = query.with_for_update()
-    return db.session.scalar(query)
-
-
 def resident_may_change(registration: Registration, now: datetime) -> bool:
     """Residents change or cancel online until the event starts; after that, staff do."""
     return (
@@ -920,7 +872,7 @@ def cancel_registration(
     registration: Registration, now: datetime, by_user: User | None = None
 ) -> list[Registration]:
     """Cancel; the places it held go to the waiting list. Returns those promoted."""
-    registration = _lock_registration(registration)
+    registration = lock_registration(registration)
     _require_changeable(registration, now, by_user)
     freed = registration.status is RegistrationStatus.CONFIRMED
     audit.record(
@@ -1010,7 +962,7 @@ def change_registration(
     numbers, never contents) and confirmed by mail in the registration's (new) language;
     a new email address gets the confirmation again, the old one a notice."""
     _check_change(registration, change)  # before waiting for any lock
-    registration = _lock_registration(registration)
+    registration = lock_registration(registration)
     _require_changeable(registration, now, by_user)
     # Again, on the row as it is under the lock: the fields not changed here keep the values
     # they have now, not the ones read before (another change may have come in between).
@@ -1190,19 +1142,10 @@ def promote_waitlist(event_id: int, now: datetime) -> list[Registration]:
     if any(p.waiting_parties and p.left != 0 for p in places.activities.values()):
         _promote_activity_waits(event, activity_left, now)
 
-    query = (
-        select(Registration)
-        .where(
-            Registration.event_id == event_id, Registration.status == RegistrationStatus.WAITLISTED
-        )
-        .order_by(Registration.id)
-        .execution_options(populate_existing=True)
-    )
-    if db.session.connection().dialect.name != "sqlite":
-        query = query.with_for_update(of=Registration)
-    waiting = db.session.scalars(query).all()
     promoted = _in_turn(
-        waiting, places.places_left, lambda r: r.party_size if r.takes_a_place else 0
+        lock_waiting_list(event_id),
+        places.places_left,
+        lambda r: r.party_size if r.takes_a_place else 0,
     )
     for registration in promoted:
         size = registration.party_size
@@ -1237,21 +1180,8 @@ def promote_waitlist(event_id: int, now: datetime) -> list[Registration]:
 def _promote_activity_waits(event: Event, activity_left: dict[int, int | None], now) -> None:
     """Freed places of activities to the parties on their waiting lists (locked, in order);
     `activity_left` is updated."""
-    query = (
-        select(ActivityWait)
-        .join(Registration, Registration.id == ActivityWait.registration_id)
-        .where(
-            Registration.event_id == event.id,
-            Registration.status == RegistrationStatus.CONFIRMED,
-        )
-        .order_by(ActivityWait.id)
-        .options(contains_eager(ActivityWait.registration))
-        .execution_options(populate_existing=True)
-    )
-    if db.session.connection().dialect.name != "sqlite":
-        query = query.with_for_update(of=(ActivityWait, Registration))
     queues: dict[int, list[ActivityWait]] = {}
-    for wait in db.session.scalars(query):
+    for wait in lock_activity_waits(event.id):
         queues.setdefault(wait.activity_id, []).append(wait)
     for activity_id, queue in queues.items():
         left = activity_left.get(activity_id)

@@ -38,6 +38,7 @@ from ..models.event_stats import COUNT_EVENT_STATS, COUNTERS, counted
 from ..timezones import end_of_riga_day, riga_day_bounds
 from . import PermissionDenied
 from .access import managed_organisation_ids, may_read_totals
+from .locking import lock_event
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +160,6 @@ def mend_event_counters(event_id: int) -> bool:
     """Count `event_id`'s counters again from its registrations, under the event's lock (the
     lock every registration change and check-in takes first, so nothing moves them meanwhile
     and nothing deadlocks). True if they had differed. The caller commits."""
-    from .registration import lock_event
-
     lock_event(event_id)
     count = counted(db.session, event_id)
     stats_row = db.session.get(EventStats, event_id, populate_existing=True)

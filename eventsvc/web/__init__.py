@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from ..extensions import db
+from .. import transactions
 from ..services import NotFound, PermissionDenied, access
 from .api.errors import api_error
 
@@ -137,6 +137,9 @@ API_CODES = {
 
 
 def _register_error_pages(app: Flask) -> None:
+    from . import unavailable
+
+    unavailable.init_app(app)  # the database busy or down: 503 "try again", never a 500
     # The size named in the 413 page (a bare app without our config sets no limit).
     largest = "%g MB" % ((app.config.get("MAX_CONTENT_LENGTH") or 0) / 1024 / 1024)
     messages = {
@@ -156,7 +159,9 @@ def _register_error_pages(app: Flask) -> None:
 
     def render_error(code: int, api_code: str | None = None, message: str | None = None):
         if code >= 500:
-            db.session.rollback()  # the failed transaction must not break the error page too
+            # A view's failure is rolled back by its boundary; this one may come from before
+            # the view (a hook): its failed transaction must not break the error page too.
+            transactions.rollback()
         message = message or messages.get(code, messages[500])()
         if request.path.startswith("/api/"):
             return api_error(code, api_code or API_CODES.get(code, "error"), message)

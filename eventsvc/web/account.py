@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import Length
 
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..i18n import local_date, local_time
 from ..services import ValidationFailed, sessions
 from ..services.accounts import MIN_PASSWORD_LENGTH, change_own_password
@@ -86,7 +86,6 @@ def end_sessions():
     if not FlaskForm().validate_on_submit():
         return redirect(url_for(".overview"))
     sessions.end_all(current_user)
-    db.session.commit()
     return signed_out(_("You have signed out on every device."))
 
 
@@ -131,10 +130,9 @@ def change_password():
             now=utcnow(),
         )
     except ValidationFailed as exc:
-        db.session.rollback()
         add_errors(form, exc.errors)
         return _overview(form, 422)
-    sign_in(current_user._get_current_object(), remember=remembered)  # commits
+    sign_in(current_user._get_current_object(), remember=remembered)
     message = _("Your password is changed; you are signed out on every other device.")
     if revoked:
         message += " " + ngettext(
@@ -155,11 +153,9 @@ def tokens():
         try:
             _, new_token = create_token(current_user, form.name.data, utcnow())
         except ValidationFailed as exc:
-            db.session.rollback()
             add_errors(form, exc.errors)
             status = 422
         else:
-            db.session.commit()
             form = TokenForm(formdata=None)
     elif form.is_submitted():
         status = 422
@@ -176,6 +172,5 @@ def tokens():
 def revoke(token_id: int):
     if FlaskForm().validate_on_submit():
         revoke_token(current_user, token_id, utcnow())
-        db.session.commit()
         flash(_("The token is revoked."), "success")
     return redirect(url_for(".tokens"))

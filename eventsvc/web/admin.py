@@ -65,7 +65,6 @@ def retry_message(message_id: int):
         raise NotFound()
     if FlaskForm().validate_on_submit() and message.status is OutboxStatus.FAILED:
         retry(message, utcnow())
-        db.session.commit()
         flash(_("The message will be sent again."), "success")
     return redirect(url_for(".outbox"))
 
@@ -74,16 +73,14 @@ def retry_message(message_id: int):
 
 
 def _saved(form, save):
-    """Run the service's `save()`: committed and returned, or None with its messages next to
-    the form's fields (and nothing kept)."""
+    """Run the service's `save()`: returned (and committed when the request ends), or None
+    with its messages next to the form's fields (the form comes back as an error answer, 422,
+    and nothing is kept)."""
     try:
-        saved = save()
+        return save()
     except ValidationFailed as exc:
-        db.session.rollback()
         add_errors(form, exc.errors)
         return None
-    db.session.commit()
-    return saved
 
 
 def _form_page(template: str, form, existing):

@@ -21,7 +21,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..models import Role
 from ..services import ServiceError, sessions
 from ..services.accounts import authenticate
@@ -117,9 +117,9 @@ def login():
 
 def sign_in(user, *, remember: bool) -> None:
     """A new server-side session for `user` on this device (sign-in, or a new password on
-    the account page), committed, and its secret in this browser's cookies."""
+    the account page), and its secret in this browser's cookies. The request's boundary
+    commits it with the answer (or, if that fails, takes the cookie back too)."""
     sessions.start(user, utcnow(), remembered=remember, user_agent=request.user_agent.string)
-    db.session.commit()
     session.clear()  # a fresh session: nothing carried over from before
     login_user(user, remember=remember)
 
@@ -140,5 +140,4 @@ def signed_out(message: str):
 @login_required
 def logout():
     sessions.end(current_user.current_session)
-    db.session.commit()
     return signed_out(_("You have signed out."))

@@ -1,4 +1,4 @@
-"""The benchmark's baseline: one INSERT and a commit, through the same app, extensions and
+"""The benchmark's baseline: one INSERT and a commit (by the request's boundary), through the same app, extensions and
 hooks as every other endpoint (bench/load_bench.py). It shows what this stack (gunicorn,
 Flask, SQLAlchemy, PostgreSQL) can do on the machine at best, so that the real endpoints can
 be reported as a ratio of it.
@@ -23,7 +23,6 @@ TABLE_SQL = "CREATE TABLE IF NOT EXISTS bench_baseline (id bigserial PRIMARY KEY
 @bp.post("/baseline")
 def baseline():
     db.session.execute(text("INSERT INTO bench_baseline DEFAULT VALUES"))
-    db.session.commit()
     return jsonify(ok=True), 201
 
 

@@ -141,7 +141,7 @@ def _run(app, interval: float = 2.0) -> None:
     while True:
         with app.app_context():
             try:
-                deliver_due(utcnow())
+                deliver_due(utcnow())  # one unit of work per message, as `flask mail worker`
             except Exception:
                 app.logger.exception("mailbox worker pass failed")
         time.sleep(interval)

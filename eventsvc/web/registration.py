@@ -32,7 +32,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..i18n import LANGUAGE_NAMES, choices, current_language
 from ..models import Attendance, RegistrationSource
 from ..services import ServiceError, ValidationFailed, access, privacy
@@ -41,7 +41,10 @@ from ..services.calendar import public_event
 from ..services.registration import RegistrationChange, RegistrationRequest
 from ..services.tickets import qr_png, ticket_is_valid
 from ..timezones import utcnow
+from ..transactions import after_commit
+from .boundary import discard
 from .forms import FlaskForm, MultiCheckboxField, add_errors
+from .unavailable import form_kept
 
 bp = Blueprint("registration", __name__)
 
@@ -147,7 +150,24 @@ def form_is_valid(form, check) -> bool:
     return valid
 
 
+def _form_kept(message: str) -> str:
+    """The form as the resident filled it in, when the database could not take it (busy or
+    down: web/unavailable.py answers 503 with this page). Built from the request alone."""
+    return render_template(
+        "registration/unavailable.html",
+        form=RegistrationForm(),
+        message=message,
+        event_id=request.view_args["event_id"],
+        activity_ids=[
+            value
+            for value in request.form.getlist("activity_ids")[:50]
+            if value.isascii() and value.isdigit() and len(value) < 10
+        ],
+    )
+
+
 @bp.post("/events/<int:event_id>/register")
+@form_kept(_form_kept)
 @limiter.limit(lambda: current_app.config["RATELIMIT_REGISTRATION"])
 def register(event_id: int):
     from .public import render_event_page
@@ -225,7 +245,8 @@ class Submission:
 def submit_registration(
     form, event_id: int, source: RegistrationSource, by_user=None
 ) -> Submission:
-    """Validate the form and register. Commits on success, rolls back otherwise."""
+    """Validate the form and register: 201 with the outcome (the request's boundary commits
+    it), or 422/409 with the errors on the form or the refusal, keeping nothing."""
     if not form_is_valid(form, lambda: rules.normalise_request(request_from_form(form))):
         return Submission(None, 422)
     try:
@@ -233,13 +254,11 @@ def submit_registration(
             event_id, request_from_form(form), utcnow(), source, by_user=by_user
         )
     except ValidationFailed as exc:
-        db.session.rollback()
         add_errors(form, exc.errors)
         return Submission(None, 422)
     except ServiceError as exc:  # refused: closed, full, too late …
-        db.session.rollback()
+        discard()  # the page that comes back reads the rows as they are stored
         return Submission(None, 409, exc.message)
-    db.session.commit()
     return Submission(outcome, 201)
 
 
@@ -361,17 +380,16 @@ def change(token: str):
             registration, change, utcnow(), by_user=_staff_acting_on(registration)
         )
     except ValidationFailed as exc:
-        db.session.rollback()
+        discard()  # the page shows the registration as it is stored
         add_errors(form, exc.errors)
         return _manage_page(rules.registration_by_token(token), form, 422)
     except ServiceError as exc:  # no room (next to its field); too late, cancelled (on top)
-        db.session.rollback()
+        discard()
         if exc.field in form:
             add_errors(form, {exc.field: exc.message})
         else:
             flash(exc.message, "error")
         return _manage_page(rules.registration_by_token(token), form, 409)
-    db.session.commit()
     if not outcome.changed:
         flash(_("Nothing was changed."), "success")
     else:
@@ -410,12 +428,11 @@ def change_party_size(token: str):
             registration, form.party_size.data, utcnow(), by_user=_staff_acting_on(registration)
         )
     except ValidationFailed as exc:
-        db.session.rollback()
+        discard()
         return page_with(exc.errors.values(), 422)
     except ServiceError as exc:
-        db.session.rollback()
+        discard()
         return page_with([exc.message], 409)
-    db.session.commit()
     flash(_("The number of people is changed."), "success")
     return redirect(url_for(".manage", token=token))
 
@@ -434,10 +451,9 @@ def cancel(token: str):
                 registration, utcnow(), by_user=_staff_acting_on(registration)
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()  # refused, answered with a flash and a redirect: keep nothing of it
             flash(exc.message, "error")
         else:
-            db.session.commit()
             flash(_("Your registration is cancelled. Thank you for letting us know."), "success")
         return redirect(url_for(".manage", token=token))
     return render_template(
@@ -458,8 +474,8 @@ def erase(token: str):
         erasure = privacy.erase_registration(
             registration, utcnow(), by_user=_staff_acting_on(registration)
         )
-        db.session.commit()
-        privacy.remove_mailbox_copies(erasure.message_ids)
+        # The development mailbox's copies go once the erasure is stored, never before.
+        after_commit(lambda: privacy.remove_mailbox_copies(erasure.message_ids))
         session["registration_erased"] = {"event_id": erasure.event.id, "gave_up": erasure.gave_up}
         return redirect(url_for(".erased"))
     return render_template(

@@ -253,7 +253,6 @@ def _record_export(
             used and audit.part(audit.N_("filters: %(f)s"), f=audit.names("stats_filter", used)),
         ],
     )
-    db.session.commit()
 
 
 def _csv_value(v):

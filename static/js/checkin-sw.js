@@ -20,6 +20,10 @@ self.addEventListener("fetch", function (event) {
         var copy = response.clone();
         caches.open(CACHE).then(function (cache) { cache.put(event.request, copy); });
       }
+      // 503: the server cannot answer now (its database): the kept copy, as when offline.
+      if (response.status === 503) {
+        return caches.match(event.request).then(function (kept) { return kept || response; });
+      }
       return response;
     }).catch(function () {
       return caches.match(event.request);

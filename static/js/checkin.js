@@ -54,6 +54,9 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept-Language": document.documentElement.lang },
       body: body === undefined ? undefined : JSON.stringify(body)
     }).then(function (response) {
+      // 503: the server is there but cannot answer now (its database is down or busy): try
+      // again later, as when offline; a scan goes into the queue.
+      if (response.status === 503) throw new Error(texts.offline);
       return response.json().then(function (data) {
         if (!response.ok) { var e = new Error(data.error ? data.error.message : response.status); e.server = true; throw e; }
         return data;

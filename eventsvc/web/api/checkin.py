@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from ...extensions import db
 from ...i18n import local_time
 from ...services import ServiceError, ValidationFailed, access, audit
 from ...services import checkin as door
 from ...services.input_rules import date_problem, text_problem, unknown_fields, whole_number
 from ...timezones import utcnow
+from ..boundary import commit_now, discard
 from ..same_origin import same_origin_only
 from . import bp
 from .auth import api_user
@@ -135,9 +135,7 @@ def create_checkin(event_id: int):
         outcome = _one(event, user, request.get_json(silent=True), utcnow())
     except ValidationFailed as exc:
         return refusal(exc)
-    body = outcome_json(outcome)  # before the commit, which expires the rows it reads
-    db.session.commit()
-    return jsonify(body)
+    return jsonify(outcome_json(outcome))
 
 
 @bp.post("/events/<int:event_id>/checkins/sync")
@@ -163,7 +161,7 @@ def sync_checkins(event_id: int):
         try:
             outcome = _one(event, user, item, utcnow())
         except ValidationFailed as exc:
-            db.session.rollback()
+            discard()  # this item only: the ones before it are committed
             results.append(
                 {
                     "result": "invalid",
@@ -173,8 +171,11 @@ def sync_checkins(event_id: int):
                 }
             )
             continue
-        body = outcome_json(outcome)  # before the commit, which expires the rows it reads
-        db.session.commit()
+        body = outcome_json(outcome)
+        # Each item in a transaction of its own, on purpose: its lock goes at once, so two
+        # devices syncing overlapping queues in different orders cannot deadlock, and a bad
+        # item later in the queue does not undo the good ones before it.
+        commit_now()
         results.append({**body, "nonce": nonce})
     return jsonify(results=results)
 
@@ -183,7 +184,6 @@ def sync_checkins(event_id: int):
 def undo_checkin(event_id: int, checkin_id: int):
     user, event = _staff_event(event_id)
     checkin = door.undo_checkin(event, checkin_id, user, utcnow())
-    db.session.commit()
     return jsonify(
         checkin_id=checkin.id,
         undone=True,
@@ -210,7 +210,6 @@ def checkin_offline_list(event_id: int):
     tickets = door.offline_list(event)
     # Names of everyone registered leave the server for a phone: that is an export.
     audit.record_export(user, audit.Action.EXPORT_DOOR_LIST, event=event, rows=len(tickets))
-    db.session.commit()
     response = jsonify(event_id=event.id, generated_at=utcnow().isoformat(), tickets=tickets)
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -259,6 +258,4 @@ def walk_in(event_id: int):
         )
     except ServiceError as exc:
         return refusal(exc)
-    body = outcome_json(outcome)  # before the commit, which expires the rows it reads
-    db.session.commit()
-    return jsonify(body), 201
+    return jsonify(outcome_json(outcome)), 201

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import jsonify
 from flask_babel import gettext as _
 
-from ...extensions import db
 from ...services import ServiceError, ValidationFailed
 
 
@@ -17,9 +16,9 @@ def api_error(status: int, code: str, message: str, fields: dict[str, str] | Non
 
 
 def refusal(exc: ServiceError, code: str = "refused"):
-    """The answer to a service's refusal, its transaction rolled back: 422 with a message per
-    field, or 409 with the refusal's own code (a RegistrationRefused carries one)."""
-    db.session.rollback()
+    """The answer to a service's refusal: 422 with a message per field, or 409 with the
+    refusal's own code (a RegistrationRefused carries one). An error answer: the request's
+    boundary (web/boundary.py) keeps nothing of it."""
     if isinstance(exc, ValidationFailed):
         return api_error(422, "invalid", _("Please correct the marked fields."), exc.errors)
     own = getattr(exc, "code", None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
-from ...extensions import db, limiter
+from ...extensions import limiter
 from ...models import RegistrationSource, RegistrationStatus
 from ...services import ServiceError, ValidationFailed
 from ...services import registration as rules
@@ -32,14 +32,12 @@ def create_registration(event_id: int):
     ) as exc:  # invalid fields (422) or refused, e.g. closed (409)
         return refusal(exc)
     item = outcome.registration
-    # Read before the commit: afterwards the row is expired and reading it costs a query.
     manage_url = (
         url_for("registration.manage", token=item.manage_token, _external=True)
         if outcome.manage_link_in_answer
         else None
     )
     activities = [activity_choice(c) for c in outcome.activities]
-    db.session.commit()
     confirmed = outcome.status is RegistrationStatus.CONFIRMED
     message = _("Your place is reserved.") if confirmed else _("You are on the waiting list.")
     waiting = [c for c in outcome.activities if c.position is not None]
@@ -77,5 +75,4 @@ def delete_registration(token: str):
         rules.cancel_registration(item, utcnow())
     except ServiceError as exc:
         return refusal(exc, "not_changeable")
-    db.session.commit()
     return jsonify(registration_json(item))

@@ -13,7 +13,6 @@ from flask_login import current_user
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from ...extensions import db
 from ...services import ServiceError, ValidationFailed, access
 from ...services import checkin as door
 from ...services.registration import MAX_PARTY_SIZE
@@ -98,10 +97,8 @@ def checkin_submit(event_id: int):
         else:
             return _page(event, status=400)
     except (ValidationFailed, ServiceError) as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return _page(event, status=409)
-    db.session.commit()
     return _page(event, outcome)
 
 
@@ -121,7 +118,6 @@ def checkin_undo(event_id: int, checkin_id: int):
     event = access.event_for_manager(current_user, event_id)
     if FlaskForm().validate_on_submit():
         door.undo_checkin(event, checkin_id, current_user, utcnow())
-        db.session.commit()
         flash(_("The check-in is undone."), "success")
     return redirect(url_for(".checkin", event_id=event.id))
 

@@ -43,10 +43,8 @@ def organisation(organisation_id: int):
                 current_user, organisation_id, form.email.data, form.phone.data
             )
         except ValidationFailed as exc:
-            db.session.rollback()
             add_errors(form, exc.errors)
         else:
-            db.session.commit()
             flash(_("The public contacts are saved."), "success")
             return redirect(url_for(".events"))
     return render_template(

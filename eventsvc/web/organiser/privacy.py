@@ -8,7 +8,6 @@ from flask_login import current_user
 from wtforms import EmailField
 from wtforms.validators import InputRequired
 
-from ...extensions import db
 from ...services import ValidationFailed, privacy
 from ...timezones import to_riga, utcnow
 from ..forms import FlaskForm, add_errors
@@ -33,11 +32,9 @@ def data_request():
         try:
             document = privacy.data_subject_export(current_user, form.email.data, now)
         except ValidationFailed as exc:
-            db.session.rollback()
             add_errors(form, exc.errors)
             status = 422
         else:
-            db.session.commit()  # the audit entry
             if document["registrations"]:
                 response = Response(privacy.export_json(document), mimetype="application/json")
                 filename = f"data-request-{to_riga(now):%Y%m%d-%H%M}.json"

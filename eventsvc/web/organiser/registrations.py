@@ -23,6 +23,7 @@ from ...services.registration_lists import (
     registrations_query,
 )
 from ...timezones import utcnow
+from ..boundary import discard
 from ..forms import add_errors, page_arg
 from ..registration import (
     ConfirmForm,
@@ -146,13 +147,10 @@ def registration_party_size(event_id: int, registration_id: int):
         try:
             rules.change_party_size(item, form.party_size.data, utcnow(), by_user=current_user)
         except ValidationFailed as exc:
-            db.session.rollback()
             add_errors(form, exc.errors)
         except ServiceError as exc:
-            db.session.rollback()
             form.party_size.errors = [*form.party_size.errors, exc.message]
         else:
-            db.session.commit()
             flash(_("The number of people is changed."), "success")
             return redirect(url_for(".registration", event_id=event.id, registration_id=item.id))
     return registration(event_id, registration_id, party_form=form, status=422)
@@ -168,10 +166,9 @@ def cancel_registration(event_id: int, registration_id: int):
         try:
             promoted = rules.cancel_registration(item, utcnow(), by_user=current_user)
         except ServiceError as exc:
-            db.session.rollback()
+            discard()  # refused, answered with a flash and a redirect: keep nothing of it
             flash(exc.message, "error")
         else:
-            db.session.commit()
             flash(_cancelled_message(len(promoted)), "success")
     return redirect(url_for(".registration", event_id=event.id, registration_id=item.id))
 
@@ -201,7 +198,6 @@ def registrations_export(event_id: int):
         event=event,
         rows=registrations_count(event),
     )
-    db.session.commit()
     return Response(
         body,
         mimetype="text/csv",
@@ -226,7 +222,6 @@ def attendance_sheet(event_id: int):
     audit.record_export(
         current_user, audit.Action.EXPORT_ATTENDANCE_SHEET, event=event, rows=len(rows)
     )
-    db.session.commit()  # after rendering: the commit would expire every row
     return page
 
 

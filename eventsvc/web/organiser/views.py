@@ -29,6 +29,7 @@ from ...services import events as event_service
 from ...services.events import ActivityData, EventData, SpeakerData
 from ...services.registration import registration_window
 from ...timezones import inclusive_deadline_day, riga_local_to_utc, to_riga, utcnow
+from ..boundary import discard
 from ..forms import add_errors
 from . import bp
 from .forms import ActivityForm, EventForm, SpeakerForm
@@ -173,9 +174,9 @@ def new_event():
         try:
             event = event_service.create_event(current_user, _event_data(form))
         except ValidationFailed as exc:
+            discard()  # refused: messages the form has no field for come as flashes, with a 200
             _add_errors(form, exc.errors)
         else:
-            db.session.commit()
             flash(_("The event was saved as a draft. Publish it when it is ready."), "success")
             return redirect(url_for(".event", event_id=event.id))
     return render_template(
@@ -190,12 +191,13 @@ def edit_event(event_id: int):
     if form.validate_on_submit():
         try:
             changed = event_service.update_event(current_user, event, _event_data(form), utcnow())
-        except ValidationFailed as exc:
-            _add_errors(form, exc.errors)
         except ServiceError as exc:
-            flash(exc.message, "error")
+            discard()  # refused; the form comes again (with a 200 when no field is to blame)
+            if isinstance(exc, ValidationFailed):
+                _add_errors(form, exc.errors)
+            else:
+                flash(exc.message, "error")
         else:
-            db.session.commit()
             flash(
                 _("Your changes were saved.") if changed else _("Nothing was changed."), "success"
             )
@@ -226,13 +228,12 @@ def _state_change(event_id: int, action, done_message: str):
     try:
         action(event)
     except ValidationFailed as exc:
-        db.session.rollback()
+        discard()  # refused, answered with a flash and a redirect: keep nothing of it
         flash(_("The event cannot be published yet:") + " " + exc.message, "error")
     except ServiceError as exc:
-        db.session.rollback()
+        discard()
         flash(exc.message, "error")
     else:
-        db.session.commit()
         flash(done_message, "success")
     return redirect(url_for(".event", event_id=event_id))
 
@@ -290,9 +291,9 @@ def _save_part(event, form, existing, build, save, template: str, anchor: str, s
         try:
             save(current_user, event, build(form), existing)
         except ValidationFailed as exc:
+            discard()  # refused: messages the form has no field for come as flashes, with a 200
             _add_errors(form, exc.errors)
         else:
-            db.session.commit()
             flash(saved, "success")
             return redirect(url_for(".event", event_id=event.id) + anchor)
     return render_template(
@@ -303,7 +304,6 @@ def _save_part(event, form, existing, build, save, template: str, anchor: str, s
 def _remove_part(event_id: int, model, part_id: int, anchor: str, removed: str):
     event = access.event_for_manager(current_user, event_id)
     event_service.remove_part(current_user, event, _child(event, model, part_id))
-    db.session.commit()
     flash(removed, "success")
     return redirect(url_for(".event", event_id=event.id) + anchor)
 

@@ -118,6 +118,8 @@ ROUTES: dict[str, str] = {
     "stats.events": "STATS_READER",
     "stats.events_csv": "STATS_READER",
     "stats.table_csv": "STATS_READER",
+    "stats.events_xlsx": "STATS_READER",
+    "stats.table_xlsx": "STATS_READER",
     "admin.outbox": "ADMIN_ONLY",
     "admin.retry_message": "ADMIN_ONLY",
     "admin.users": "ADMIN_ONLY",

@@ -296,6 +296,8 @@ NAMES = {
         "municipality_id": _l("Municipality"),
         "campaign_id": _l("Campaign or pilot"),
         "kind": _l("Kind of event"),
+        "year": _l("Year"),
+        "month": _l("Month"),
     },
     "st": {  # the table of totals downloaded (services.stats.GroupBy, or events)
         "municipality": _l("by municipality"),

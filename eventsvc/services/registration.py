@@ -54,6 +54,7 @@ from ..models.event_stats import counted
 from ..timezones import inclusive_deadline_day, to_riga
 from . import NotFound, ServiceError, ValidationFailed, audit
 from .locking import sqlite_write_lock
+from .measures import places_taken
 from .notifications import notify, recent_mail
 
 MAX_PARTY_SIZE = 10
@@ -395,7 +396,7 @@ def _places(
         in_person, online = count["confirmed_in_person_people"], count["confirmed_online_people"]
         waiting_people, waiting_parties = count["people_waitlisted"], count["waiting_parties"]
     # At an online event every confirmed registration takes a place; otherwise only in person.
-    taking = in_person + online if event.format is EventFormat.ONLINE else in_person
+    taking = places_taken(event.format, in_person, online)
     activities = event.activities if activities else []
     taken_by_activity = (
         dict(db.session.execute(_TAKEN_BY_ACTIVITY, {"event_id": event.id}).all())
@@ -492,6 +493,41 @@ def _attendance_for(event: Event, wanted: Attendance | None) -> Attendance:
             {"attendance": _("Choose whether you come in person or watch online.")}
         )
     return wanted
+
+
+def follow_format(event: Event) -> int:
+    """After the event's format changed: its registrations take part as the new format says,
+    so that "in person" and "online" (the counters, the door, the totals) follow the event.
+    Moved online, everyone watches online, except people already let in at the door and
+    walk-ins (they were there); moved to in person, everyone comes; made hybrid, each keeps
+    their choice. Under the event's lock, as every change to a registration. Returns how many
+    registrations changed."""
+    if event.format is EventFormat.HYBRID:
+        return 0
+    lock_event(event.id)
+    wanted = _attendance_for(event, None)
+    query = (
+        select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status != RegistrationStatus.CANCELLED,
+            Registration.attendance != wanted,
+        )
+        .order_by(Registration.id)
+        .execution_options(populate_existing=True)
+    )
+    if db.session.connection().dialect.name != "sqlite":
+        query = query.with_for_update(of=Registration)
+    moved = 0
+    for registration in db.session.scalars(query).all():
+        if wanted is Attendance.ONLINE and (
+            registration.source is RegistrationSource.WALK_IN or registration.checked_in_people
+        ):
+            continue
+        registration.attendance = wanted
+        moved += 1
+    db.session.flush()  # the counters move with this flush
+    return moved
 
 
 def register(

@@ -345,3 +345,36 @@ def test_the_other_pages_pass_axe_too(demo, live_server, browser):
     context.close()
 
     assert {path: v for path, v in found.items() if v} == {}
+
+
+@on_sqlite
+@pytest.mark.parametrize("language", ["lv", "ru"])
+def test_the_totals_fit_1366_px_and_reflow_on_a_phone(language, demo, live_server, browser):
+    """The Ministry's tables show every column at 1366 px (no column hidden off the side); on a
+    390 px phone at the largest text each row becomes a card of labelled numbers."""
+    context, page = new_page(
+        browser, live_server, language, viewport={"width": 1366, "height": 900}
+    )
+    sign_in(page, live_server, MINISTRY)
+    page.goto(f"{live_server}/stats/")
+    overflowing = page.evaluate(
+        "[...document.querySelectorAll('.table-scroll')].filter(e => e.scrollWidth > e.clientWidth).length"
+    )
+    assert overflowing == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    context.close()
+
+    context, page = new_page(browser, live_server, language, viewport={"width": 390, "height": 844})
+    context.add_cookies([{"name": "text_size", "value": "largest", "url": live_server}])
+    sign_in(page, live_server, MINISTRY)
+    page.goto(f"{live_server}/stats/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('table.totals tbody tr')).display")
+        == "block"
+    )
+    label = page.evaluate(
+        "getComputedStyle(document.querySelector('table.totals td'), '::before').content"
+    )
+    assert label.strip('"') == {"lv": "Pasākumi", "ru": "Мероприятия"}[language]
+    context.close()

@@ -25,10 +25,12 @@ from .forms import FlaskForm
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 
-# The tables' columns: the glossary, in its order (services/measures.py defines each).
-COLUMNS = [m.key for m in GLOSSARY]
-# The downloads carry every measure (the tables' columns and the few that explain them).
-EXPORT_COLUMNS = COLUMNS + [k for k in EVERY_MEASURE if k in METRICS and k not in COLUMNS]
+# The glossary, in its order (services/measures.py defines each). The tables show upcoming
+# events and their people in one column ("upcoming") to fit 1366 px; the downloads carry every
+# measure, each in its own column.
+MEASURE_KEYS = [m.key for m in GLOSSARY]
+COLUMNS = [k for k in MEASURE_KEYS if not k.startswith("upcoming_")] + ["upcoming"]
+EXPORT_COLUMNS = MEASURE_KEYS + [k for k in EVERY_MEASURE if k in METRICS and k not in MEASURE_KEYS]
 METRIC_LABELS = {key: m.label for key, m in EVERY_MEASURE.items()}
 GROUP_LABELS = {
     GroupBy.MUNICIPALITY: _l("By municipality"),
@@ -197,7 +199,7 @@ def dashboard():
     form, filters = parse_filters(request.args)
     filters = filters or StatsFilter()
     now, scope = utcnow(), _scope()
-    sort = request.args.get("sort") if request.args.get("sort") in COLUMNS else None
+    sort = request.args.get("sort") if request.args.get("sort") in MEASURE_KEYS else None
     tables = []
     for group_by in GroupBy:
         rows = stats.breakdown(group_by, filters, scope, now)
@@ -335,7 +337,7 @@ def events():
         "stats/events.html",
         form=form,
         lines=lines,
-        columns=[c for c in COLUMNS if c not in stats.EVENT_COUNTS],
+        columns=[c for c in COLUMNS if c not in (*stats.EVENT_COUNTS, "upcoming")],
         measures=EVERY_MEASURE,
         args=args,
         subtitle=subtitle(filters, _scope() is not None),

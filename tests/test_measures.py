@@ -165,3 +165,31 @@ def test_every_measure_is_described_once_in_the_openapi_document():
     assert schema["attendance_rate"]["description"].startswith(measures.english("attendance_rate"))
     # Every column of the tables is in the glossary, with a definition.
     assert {m.key for m in measures.GLOSSARY} <= set(stats.METRICS) | {"attendance_rate"}
+
+
+def test_switching_between_in_person_and_online_at_a_hybrid_event(db, world, now):
+    """Coming in person needs a place; watching online frees one for the waiting list."""
+    from eventsvc.models import RegistrationStatus
+    from eventsvc.services.registration import RegistrationRefused
+
+    event = factories.event(
+        world.org_a,
+        now + timedelta(days=3),
+        capacity=2,
+        format=EventFormat.HYBRID,
+        stream_url="https://video.example.lv/x",
+    )
+    in_person = _register(event, 2, Attendance.IN_PERSON, now)
+    online = _register(event, 1, Attendance.ONLINE, now)
+    waiting = _register(event, 2, Attendance.IN_PERSON, now)
+    _db.session.commit()
+    assert waiting.status is RegistrationStatus.WAITLISTED
+    with pytest.raises(RegistrationRefused):
+        rules.change_attendance(online, Attendance.IN_PERSON, now)
+    _db.session.rollback()
+    promoted = rules.change_attendance(in_person, Attendance.ONLINE, now)
+    _db.session.commit()
+    assert [r.id for r in promoted] == [waiting.id]
+    people = measures.event_people([event.id])[event.id]
+    assert (people.places_taken, people.people_in_person, people.people_online) == (2, 2, 3)
+    assert stats.counter_drift() == {}

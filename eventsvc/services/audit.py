@@ -60,6 +60,7 @@ class Action(enum.StrEnum):
     REGISTRATION_CANCEL = "registration.cancel"
     REGISTRATION_PARTY_SIZE = "registration.party_size"
     REGISTRATION_PROMOTE = "registration.promote"
+    REGISTRATION_ATTENDANCE = "registration.attendance"  # in person ↔ online (hybrid)
     CHECKIN = "checkin.create"
     CHECKIN_UNDO = "checkin.undo"
     WALK_IN = "checkin.walk_in"
@@ -91,12 +92,13 @@ ACTION_LABELS = {
     Action.REGISTRATION_CANCEL: _l("Registration cancelled"),
     Action.REGISTRATION_PARTY_SIZE: _l("Number of people changed"),
     Action.REGISTRATION_PROMOTE: _l("Place from the waiting list"),
+    Action.REGISTRATION_ATTENDANCE: _l("In person or online changed"),
     Action.CHECKIN: _l("Checked in"),
     Action.CHECKIN_UNDO: _l("Check-in undone"),
     Action.WALK_IN: _l("Walk-in registered and checked in"),
     Action.EXPORT_REGISTRATIONS: _l("Registrations downloaded (CSV)"),
     Action.EXPORT_ATTENDANCE_SHEET: _l("Attendance sheet opened"),
-    Action.EXPORT_STATS: _l("Attendance totals downloaded (CSV)"),
+    Action.EXPORT_STATS: _l("Attendance totals downloaded (CSV or XLSX)"),
     Action.EXPORT_DOOR_LIST: _l("Door list taken onto a device (offline check-in)"),
     Action.TOKEN_CREATE: _l("API token created"),
     Action.TOKEN_REVOKE: _l("API token revoked"),

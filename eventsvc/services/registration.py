@@ -731,6 +731,15 @@ def change_party_size(
     _require_changeable(registration, now, by_user)
     if party_size == registration.party_size:
         return []
+    if party_size < registration.checked_in_people:  # the totals would count a no-show below 0
+        raise ValidationFailed(
+            {
+                "party_size": _(
+                    "%(n)d people of this party are already in; the party cannot be smaller.",
+                    n=registration.checked_in_people,
+                )
+            }
+        )
     if party_size < registration.party_size or registration.status is RegistrationStatus.WAITLISTED:
         shrinks = party_size < registration.party_size
         audit.record(
@@ -773,6 +782,44 @@ def change_party_size(
     db.session.flush()
     notify("registration_changed", registration, now, public=by_user is None)
     return []
+
+
+def change_attendance(
+    registration: Registration, attendance: Attendance, now: datetime, by_user: User | None = None
+) -> list[Registration]:
+    """At a hybrid event: come in person instead of watching online, or the other way round.
+    Coming in person needs free places (the party's, as for more people); watching online
+    frees them for the waiting list. Returns those promoted."""
+    if not isinstance(attendance, Attendance):
+        raise ValidationFailed({"attendance": _("Choose in person or online.")})
+    registration = _lock_registration(registration)
+    _require_changeable(registration, now, by_user)
+    event = registration.event
+    if event.format is not EventFormat.HYBRID:
+        raise ValidationFailed(
+            {"attendance": _("Only at an event held both in person and online.")}
+        )
+    if attendance is registration.attendance:
+        return []
+    if (
+        attendance is Attendance.IN_PERSON
+        and registration.status is RegistrationStatus.CONFIRMED
+        and not _fits(availability(event), registration.party_size, True, [])
+    ):
+        raise RegistrationRefused(Refusal.NO_ROOM, _("There are not enough free places."))
+    audit.record(
+        audit.Action.REGISTRATION_ATTENDANCE,
+        actor=by_user or audit.RESIDENT,
+        target_type="registration",
+        target_id=registration.id,
+        event=event,
+        detail=audit.transition(registration.attendance, attendance),
+    )
+    registration.attendance = attendance
+    db.session.flush()
+    notify("registration_changed", registration, now, public=by_user is None)
+    frees = attendance is Attendance.ONLINE and registration.status is RegistrationStatus.CONFIRMED
+    return promote_waitlist(event.id, now) if frees else []
 
 
 def promote_waitlist(event_id: int, now: datetime) -> list[Registration]:

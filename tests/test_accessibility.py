@@ -47,6 +47,27 @@ def demo(app, db, now):
     return festival, confirmed
 
 
+def feedback_link(registration) -> str:
+    """A feedback invitation for `registration` (the timer sends them after the event)."""
+    import hashlib
+    from datetime import timedelta
+
+    from eventsvc.models import FeedbackInvitation
+    from eventsvc.timezones import utcnow
+
+    token = "a11y" + "0" * 39
+    _db.session.add(
+        FeedbackInvitation(
+            registration_id=registration.id,
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            created_at=utcnow(),
+            expires_at=utcnow() + timedelta(days=30),
+        )
+    )
+    _db.session.commit()
+    return token
+
+
 def new_page(browser, live_server, language: str, **context_args):
     context = browser.new_context(bypass_csp=True, **context_args)
     context.add_cookies([{"name": "lang", "value": language, "url": live_server}])
@@ -101,6 +122,15 @@ def test_every_page_passes_axe(language, demo, live_server, browser):
     check("manage page")
     page.goto(f"{live_server}/r/{confirmed.manage_token}/ticket")
     check("ticket")
+    page.goto(f"{live_server}/feedback/{feedback_link(confirmed)}")
+    check("feedback form")
+    page.click("form.form button[type=submit]")  # nothing answered: an error
+    page.wait_for_selector(".error-summary")
+    check("feedback form with an error")
+    page.check("#q-usefulness-4")
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(re.compile(r"/feedback/thanks"))
+    check("feedback thanks")
     context.close()
 
     context, page = new_page(browser, live_server, language)
@@ -114,12 +144,16 @@ def test_every_page_passes_axe(language, demo, live_server, browser):
     page.goto(f"{live_server}/manage/events/{festival.id}/checkin")
     page.wait_for_selector("#door[data-list-size]")
     check("check-in")
+    page.goto(f"{live_server}/manage/events/{festival.id}/feedback")
+    check("organiser's feedback page")
     context.close()
 
     context, page = new_page(browser, live_server, language)
     sign_in(page, live_server, MINISTRY)
     page.goto(f"{live_server}/stats/")
     check("ministry dashboard")
+    page.goto(f"{live_server}/stats/feedback")
+    check("ministry feedback totals")
     context.close()
 
     assert {name: v for name, v in found.items() if v} == {}

@@ -27,6 +27,7 @@ PRIVATE_LINK_ROUTES = {
     "registration.registered",
     "registration.erase",
     "api.get_registration",
+    "feedback.form",
     "static",
 }
 

@@ -69,6 +69,7 @@ TEMPLATES = {
     "event_changed": "event_changed",
     "event_cancelled": "event_cancelled",
     "event_reminder": "reminder",
+    "event_feedback": "feedback",
 }
 
 
@@ -123,6 +124,14 @@ def compose(message: OutboxMessage) -> Message | None:
             event_url=url_for("public.event", event_id=event.id, _external=True),
             show_stream=registration.attendance is Attendance.ONLINE and bool(event.stream_url),
             changes=describe_changes((message.payload or {}).get("changes", {})),
+            feedback_url=url_for(
+                "feedback.form", feedback_token=message.payload["token"], _external=True
+            )
+            if template == "feedback"
+            else None,
+            feedback_until=datetime.fromisoformat(message.payload["expires"])
+            if template == "feedback"
+            else None,
         )
         subject = render_template("mail/subject.txt", **context).strip()
         mail_message = Message(
@@ -142,7 +151,7 @@ def compose(message: OutboxMessage) -> Message | None:
                 "qr.png", "image/png", png, disposition="inline", headers={"Content-ID": "<qr>"}
             )
             mail_message.attach(_("ticket") + ".png", "image/png", png)
-        if template not in ("cancelled", "event_cancelled"):
+        if template not in ("cancelled", "event_cancelled", "feedback"):
             ics = calendar_bytes(
                 [event],
                 url_for_event=lambda e: context["event_url"],

@@ -236,6 +236,10 @@ def _filtered(query: Select, filters: StatsFilter, organisations: set[int] | Non
     return query
 
 
+# The same filters for other aggregates over events (services/feedback.py).
+filtered = _filtered
+
+
 def _grouped(
     keys,
     filters: StatsFilter,

@@ -14,7 +14,18 @@ from .api.errors import api_error
 
 def register_blueprints(app: Flask) -> None:
     from ..extensions import csrf
-    from . import account, admin, audit, auth, dev_mailbox, preferences, public, registration, stats
+    from . import (
+        account,
+        admin,
+        audit,
+        auth,
+        dev_mailbox,
+        feedback,
+        preferences,
+        public,
+        registration,
+        stats,
+    )
     from .api import bp as api_bp
     from .organiser import bp as organiser_bp
 
@@ -31,6 +42,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account.bp)
     app.register_blueprint(audit.bp)  # /admin/audit and /manage/audit
     app.register_blueprint(stats.bp)
+    app.register_blueprint(feedback.bp)
     app.register_blueprint(dev_mailbox.bp)
     dev_mailbox.start_inprocess_worker(app)
 

@@ -343,3 +343,30 @@ def events():
         subtitle=subtitle(filters, _scope() is not None),
         back=url_for(".dashboard", **args),
     )
+
+
+FEEDBACK_GROUPS = (GroupBy.MUNICIPALITY, GroupBy.CAMPAIGN, GroupBy.KIND, GroupBy.MONTH)
+
+
+@bp.get("/feedback")
+def feedback():
+    """Anonymous feedback totals (never the free text: that is for the event's organisers)."""
+    from ..services import feedback as feedback_service
+
+    form, filters = parse_filters(request.args)
+    filters = filters or StatsFilter()
+    scope = _scope()
+    return render_template(
+        "stats/feedback.html",
+        form=form,
+        args=_filter_args(),
+        subtitle=subtitle(filters, scope is not None),
+        totals=feedback_service.feedback_headline(filters, scope),
+        tables=[
+            (g, feedback_service.feedback_breakdown(g, filters, scope)) for g in FEEDBACK_GROUPS
+        ],
+        group_labels=GROUP_LABELS,
+        row_labels=ROW_LABELS,
+        caption=lambda group_by: caption(group_by, filters),
+        min_group=feedback_service.MIN_GROUP,
+    ), 200 if form.errors == {} else 422

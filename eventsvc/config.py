@@ -122,6 +122,11 @@ def load_config(
         ),
         # Days after an event ends until `flask privacy purge` anonymises its registrations.
         "EVENTSVC_RETENTION_DAYS": int(retention_days),
+        # A folder with DejaVuSans.ttf and DejaVuSans-Bold.ttf for the certificates' PDF (they
+        # need Latvian and Cyrillic letters); by default Debian's fonts-dejavu-core.
+        "EVENTSVC_PDF_FONT_DIR": env.get(
+            "EVENTSVC_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"
+        ),
         "WTF_CSRF_TIME_LIMIT": None,  # a form left open for an hour must still submit
         # Benchmarks only (bench/load_bench.py): adds POST /bench/baseline, one bare INSERT.
         "EVENTSVC_BENCH_BASELINE": env.get("EVENTSVC_BENCH_BASELINE") == "1",

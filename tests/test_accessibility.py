@@ -68,6 +68,31 @@ def feedback_link(registration) -> str:
     return token
 
 
+def issued_certificate():
+    """The demo's training with one person let in and given a certificate."""
+    from eventsvc.models import User
+    from eventsvc.services import certificates
+    from eventsvc.services import checkin as door
+    from eventsvc.services.registration import RegistrationRequest, register
+    from eventsvc.timezones import utcnow
+
+    now = utcnow()
+    training = _db.session.scalar(select(Event).where(Event.kind == EventKind.TRAINING))
+    admin = _db.session.scalar(select(User).where(User.email == "admin@demo.eventsvc.lv"))
+    attendee = register(
+        training.id,
+        RegistrationRequest(
+            name="Ģirts Ķirsis", email="girts@example.lv", consent=True, attendance=None
+        ),
+        now,
+    ).registration
+    _db.session.commit()
+    door.check_in_registration(training, attendee.id, admin, now)
+    certificates.issue(admin, training, "5", now)
+    _db.session.commit()
+    return training, attendee
+
+
 def new_page(browser, live_server, language: str, **context_args):
     context = browser.new_context(bypass_csp=True, **context_args)
     context.add_cookies([{"name": "lang", "value": language, "url": live_server}])
@@ -154,6 +179,17 @@ def test_every_page_passes_axe(language, demo, live_server, browser):
     check("ministry dashboard")
     page.goto(f"{live_server}/stats/feedback")
     check("ministry feedback totals")
+    context.close()
+
+    training, attendee = issued_certificate()
+    context, page = new_page(browser, live_server, language)
+    sign_in(page, live_server, "admin@demo.eventsvc.lv")
+    page.goto(f"{live_server}/manage/events/{training.id}/certificates")
+    check("certificates of a training")
+    context.close()
+    context, page = new_page(browser, live_server, language)
+    page.goto(f"{live_server}/r/{attendee.manage_token}")
+    check("manage page with a certificate")
     context.close()
 
     assert {name: v for name, v in found.items() if v} == {}

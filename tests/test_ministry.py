@@ -28,6 +28,7 @@ PRIVATE_LINK_ROUTES = {
     "registration.erase",
     "api.get_registration",
     "feedback.form",
+    "registration.certificate",
     "static",
 }
 

@@ -24,6 +24,7 @@ from eventsvc.extensions import db as _db
 from eventsvc.models import (
     Activity,
     ApiToken,
+    Certificate,
     CheckIn,
     Event,
     FeedbackInvitation,
@@ -96,6 +97,7 @@ ROUTES: dict[str, str] = {
     "registration.erase": "RESIDENT_TOKEN",
     "registration.ticket": "RESIDENT_TOKEN",
     "registration.ticket_qr": "RESIDENT_TOKEN",
+    "registration.certificate": "RESIDENT_TOKEN",
     "feedback.form": "FEEDBACK_TOKEN",
     "feedback.thanks": "PUBLIC",
     "auth.login": "SIGN_IN",
@@ -129,6 +131,8 @@ ROUTES: dict[str, str] = {
     "organiser.checkin_submit": "ORGANISER_OWN_EVENT",
     "organiser.checkin_undo": "ORGANISER_OWN_EVENT",
     "organiser.feedback": "ORGANISER_OWN_EVENT",
+    "organiser.certificates": "ORGANISER_OWN_EVENT",
+    "organiser.certificate_pdf": "ORGANISER_OWN_EVENT",
     "stats.dashboard": "STATS_READER",
     "stats.events": "STATS_READER",
     "stats.events_csv": "STATS_READER",
@@ -226,6 +230,8 @@ def seed(now) -> dict:
     message = _db.session.scalar(
         select(OutboxMessage).where(OutboxMessage.registration_id == resident.id)
     )
+    # The resident's certificate (issued at a training; written straight to the table here).
+    _db.session.add(Certificate(registration_id=resident.id, hours=2, issued_at=now))
     feedback_token = "f" * 43  # the resident's feedback link (normally sent after the event)
     _db.session.add(
         FeedbackInvitation(

@@ -61,6 +61,7 @@ class Action(enum.StrEnum):
     REGISTRATION_PARTY_SIZE = "registration.party_size"
     REGISTRATION_PROMOTE = "registration.promote"
     REGISTRATION_ATTENDANCE = "registration.attendance"  # in person ↔ online (hybrid)
+    CERTIFICATE_ISSUE = "certificate.issue"  # attendance certificates of a training
     CHECKIN = "checkin.create"
     CHECKIN_UNDO = "checkin.undo"
     WALK_IN = "checkin.walk_in"
@@ -93,6 +94,7 @@ ACTION_LABELS = {
     Action.REGISTRATION_PARTY_SIZE: _l("Number of people changed"),
     Action.REGISTRATION_PROMOTE: _l("Place from the waiting list"),
     Action.REGISTRATION_ATTENDANCE: _l("In person or online changed"),
+    Action.CERTIFICATE_ISSUE: _l("Attendance certificates issued"),
     Action.CHECKIN: _l("Checked in"),
     Action.CHECKIN_UNDO: _l("Check-in undone"),
     Action.WALK_IN: _l("Walk-in registered and checked in"),

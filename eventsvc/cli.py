@@ -112,7 +112,9 @@ def demo_command(if_empty):
         )
 
 
-mail_cli = AppGroup("mail", help="The mail outbox: the worker and the day-before reminders.")
+mail_cli = AppGroup(
+    "mail", help="The mail outbox: the worker, the day-before reminders, the feedback forms."
+)
 
 
 @mail_cli.command("worker")
@@ -159,6 +161,24 @@ def mail_reminders_command():
             for registration in bar:
                 queued += queue_reminder(registration, now)
     click.echo(f"queued {queued} reminders")
+
+
+@mail_cli.command("feedback")
+def mail_feedback_command():
+    """Queue the feedback forms for events that ended (run daily, or hourly, from a timer;
+    running twice sends once)."""
+    from .services.feedback import invitations_due, invite
+
+    now = utcnow()
+    due = invitations_due(now)
+    queued = 0
+    with (
+        unit_of_work(),
+        click.progressbar(due, label="Queueing feedback forms", file=sys.stderr) as bar,
+    ):
+        for registration in bar:
+            queued += invite(registration, now)
+    click.echo(f"queued {queued} feedback forms")
 
 
 privacy_cli = AppGroup("privacy", help="Personal data: the retention purge.")

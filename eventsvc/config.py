@@ -173,6 +173,11 @@ def load_config(
         # write lock (busy_timeout) before it answers 503 "try again" instead of hanging
         # behind a stuck transaction; 0 waits without limit (services/locking.py).
         "EVENTSVC_LOCK_TIMEOUT_MS": int(lock_timeout),
+        # A folder with DejaVuSans.ttf and DejaVuSans-Bold.ttf for the certificates' PDF (they
+        # need Latvian and Cyrillic letters); by default Debian's fonts-dejavu-core.
+        "EVENTSVC_PDF_FONT_DIR": env.get(
+            "EVENTSVC_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"
+        ),
         "WTF_CSRF_TIME_LIMIT": None,  # a form left open for an hour must still submit
         # Our log lines (eventsvc/logs.py): DEBUG, INFO, WARNING or ERROR.
         "EVENTSVC_LOG_LEVEL": log_level,

@@ -9,7 +9,14 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import current_app, has_request_context, request
-from flask_babel import format_date, format_time, get_locale, pgettext
+from flask_babel import (
+    format_date,
+    format_decimal,
+    format_percent,
+    format_time,
+    get_locale,
+    pgettext,
+)
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
@@ -220,6 +227,16 @@ def tel_href(phone: str) -> str:
     return ("+" if phone.strip().startswith("+") else "") + "".join(c for c in phone if c.isdigit())
 
 
+def number(value: int | float) -> str:
+    """A count as the page's language writes it (lv/ru: "12 345", en: "12,345")."""
+    return format_decimal(value)
+
+
+def percent(value: float) -> str:
+    """A share from 0 to 1 as a whole percentage in the page's language ("59%", "59 %")."""
+    return format_percent(value)
+
+
 def init_app(app) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(
@@ -230,4 +247,6 @@ def init_app(app) -> None:
         local_datetime=local_datetime,
         tel_href=tel_href,
         language_word=language_word,
+        number=number,
+        percent=percent,
     )

@@ -54,6 +54,52 @@ def demo(app, db, now):
     return festival, confirmed
 
 
+def feedback_link(registration) -> str:
+    """A feedback invitation for `registration` (the timer sends them after the event)."""
+    import hashlib
+    from datetime import timedelta
+
+    from eventsvc.models import FeedbackInvitation
+    from eventsvc.timezones import utcnow
+
+    token = "a11y" + "0" * 39
+    _db.session.add(
+        FeedbackInvitation(
+            registration_id=registration.id,
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            created_at=utcnow(),
+            expires_at=utcnow() + timedelta(days=30),
+        )
+    )
+    _db.session.commit()
+    return token
+
+
+def issued_certificate():
+    """The demo's training with one person let in and given a certificate."""
+    from eventsvc.models import User
+    from eventsvc.services import certificates
+    from eventsvc.services import checkin as door
+    from eventsvc.services.registration import RegistrationRequest, register
+    from eventsvc.timezones import utcnow
+
+    now = utcnow()
+    training = _db.session.scalar(select(Event).where(Event.kind == EventKind.TRAINING))
+    admin = _db.session.scalar(select(User).where(User.email == "admin@demo.eventsvc.lv"))
+    attendee = register(
+        training.id,
+        RegistrationRequest(
+            name="Ģirts Ķirsis", email="girts@example.lv", consent=True, attendance=None
+        ),
+        now,
+    ).registration
+    _db.session.commit()
+    door.check_in_registration(training, attendee.id, admin, now)
+    certificates.issue(admin, training, "5", now)
+    _db.session.commit()
+    return training, attendee
+
+
 def new_page(browser, live_server, language: str, **context_args):
     context = browser.new_context(bypass_csp=True, **context_args)
     context.add_cookies([{"name": "lang", "value": language, "url": live_server}])
@@ -118,6 +164,15 @@ def test_every_page_passes_axe(language, demo, live_server, browser):
     )
     page.wait_for_url(f"{live_server}/accessibility")
     check("accessibility statement")
+    page.goto(f"{live_server}/feedback/{feedback_link(confirmed)}")
+    check("feedback form")
+    page.click("form.form button[type=submit]")  # nothing answered: an error
+    page.wait_for_selector(".error-summary")
+    check("feedback form with an error")
+    page.check("#q-usefulness-4")
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(re.compile(r"/feedback/thanks"))
+    check("feedback thanks")
     context.close()
 
     context, page = new_page(browser, live_server, language)
@@ -136,12 +191,27 @@ def test_every_page_passes_axe(language, demo, live_server, browser):
     page.click("form[action*='/account/password'] button[type=submit]")
     page.wait_for_selector(".error-summary")
     check("password change with errors")
+    page.goto(f"{live_server}/manage/events/{festival.id}/feedback")
+    check("organiser's feedback page")
     context.close()
 
     context, page = new_page(browser, live_server, language)
     sign_in(page, live_server, MINISTRY)
     page.goto(f"{live_server}/stats/")
     check("ministry dashboard")
+    page.goto(f"{live_server}/stats/feedback")
+    check("ministry feedback totals")
+    context.close()
+
+    training, attendee = issued_certificate()
+    context, page = new_page(browser, live_server, language)
+    sign_in(page, live_server, "admin@demo.eventsvc.lv")
+    page.goto(f"{live_server}/manage/events/{training.id}/certificates")
+    check("certificates of a training")
+    context.close()
+    context, page = new_page(browser, live_server, language)
+    page.goto(f"{live_server}/r/{attendee.manage_token}")
+    check("manage page with a certificate")
     context.close()
 
     assert {name: v for name, v in found.items() if v} == {}
@@ -416,4 +486,37 @@ def test_on_a_wide_screen_the_menu_stands_open(demo, live_server, browser):
     assert page.get_by_role("link", name="Darbinieku pieteikšanās").is_visible()
     assert not page.locator(".site-menu > summary").is_visible()
     assert page.locator(".languages a[hreflang=en]").inner_text() == "English"
+    context.close()
+
+
+@on_sqlite
+@pytest.mark.parametrize("language", ["lv", "ru"])
+def test_the_totals_fit_1366_px_and_reflow_on_a_phone(language, demo, live_server, browser):
+    """The Ministry's tables show every column at 1366 px (no column hidden off the side); on a
+    390 px phone at the largest text each row becomes a card of labelled numbers."""
+    context, page = new_page(
+        browser, live_server, language, viewport={"width": 1366, "height": 900}
+    )
+    sign_in(page, live_server, MINISTRY)
+    page.goto(f"{live_server}/stats/")
+    overflowing = page.evaluate(
+        "[...document.querySelectorAll('.table-scroll')].filter(e => e.scrollWidth > e.clientWidth).length"
+    )
+    assert overflowing == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    context.close()
+
+    context, page = new_page(browser, live_server, language, viewport={"width": 390, "height": 844})
+    context.add_cookies([{"name": "text_size", "value": "largest", "url": live_server}])
+    sign_in(page, live_server, MINISTRY)
+    page.goto(f"{live_server}/stats/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('table.totals tbody tr')).display")
+        == "block"
+    )
+    label = page.evaluate(
+        "getComputedStyle(document.querySelector('table.totals td'), '::before').content"
+    )
+    assert label.strip('"') == {"lv": "Pasākumi", "ru": "Мероприятия"}[language]
     context.close()

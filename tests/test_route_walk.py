@@ -13,6 +13,7 @@ organisation a person, and no rendered page carries inline script or style.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import timedelta
 
@@ -20,7 +21,17 @@ import pytest
 from sqlalchemy import select
 
 from eventsvc.extensions import db as _db
-from eventsvc.models import Activity, ApiToken, CheckIn, Event, OutboxMessage, Registration, Speaker
+from eventsvc.models import (
+    Activity,
+    ApiToken,
+    Certificate,
+    CheckIn,
+    Event,
+    FeedbackInvitation,
+    OutboxMessage,
+    Registration,
+    Speaker,
+)
 from eventsvc.services import checkin as door
 from eventsvc.services import registration as rules
 from eventsvc.services.api_tokens import create_token
@@ -45,6 +56,8 @@ CATEGORIES = {
     "SIGN_IN": _expect(REDIRECT, anonymous=OK, resident=OK),  # the signed-in are sent home
     # The private manage link is the key: the resident has it, nobody else can guess it.
     "RESIDENT_TOKEN": _expect(404, resident=OK),
+    # The feedback link after an event: the same, with its own single-use token.
+    "FEEDBACK_TOKEN": _expect(404, resident=OK),
     # An organisation's event and what hangs on it: its organisers and admins.
     "ORGANISER_OWN_EVENT": _expect(LOGIN, organiser_a=OK, organiser_b=404, ministry=403, admin=OK),
     # An organisation's public contacts: its own organisers and admins.
@@ -90,6 +103,9 @@ ROUTES: dict[str, str] = {
     "registration.erase": "RESIDENT_TOKEN",
     "registration.ticket": "RESIDENT_TOKEN",
     "registration.ticket_qr": "RESIDENT_TOKEN",
+    "registration.certificate": "RESIDENT_TOKEN",
+    "feedback.form": "FEEDBACK_TOKEN",
+    "feedback.thanks": "PUBLIC",
     "auth.login": "SIGN_IN",
     "auth.logout": "STAFF_ANY",
     "account.overview": "STAFF_ANY",
@@ -124,10 +140,16 @@ ROUTES: dict[str, str] = {
     "organiser.checkin": "ORGANISER_OWN_EVENT",
     "organiser.checkin_submit": "ORGANISER_OWN_EVENT",
     "organiser.checkin_undo": "ORGANISER_OWN_EVENT",
+    "organiser.feedback": "ORGANISER_OWN_EVENT",
+    "organiser.certificates": "ORGANISER_OWN_EVENT",
+    "organiser.certificate_pdf": "ORGANISER_OWN_EVENT",
     "stats.dashboard": "STATS_READER",
     "stats.events": "STATS_READER",
     "stats.events_csv": "STATS_READER",
     "stats.table_csv": "STATS_READER",
+    "stats.events_xlsx": "STATS_READER",
+    "stats.table_xlsx": "STATS_READER",
+    "stats.feedback": "STATS_READER",
     "admin.outbox": "ADMIN_ONLY",
     "admin.retry_message": "ADMIN_ONLY",
     "admin.users": "ADMIN_ONLY",
@@ -221,6 +243,18 @@ def seed(now) -> dict:
     message = _db.session.scalar(
         select(OutboxMessage).where(OutboxMessage.registration_id == resident.id)
     )
+    # The resident's certificate (issued at a training; written straight to the table here).
+    _db.session.add(Certificate(registration_id=resident.id, hours=2, issued_at=now))
+    feedback_token = "f" * 43  # the resident's feedback link (normally sent after the event)
+    _db.session.add(
+        FeedbackInvitation(
+            registration_id=resident.id,
+            token_hash=hashlib.sha256(feedback_token.encode()).hexdigest(),
+            created_at=now,
+            expires_at=now + timedelta(days=30),
+        )
+    )
+    _db.session.commit()
     return {
         "world": world,
         "users": users,
@@ -235,6 +269,7 @@ def seed(now) -> dict:
             "checkin_2": second.id,
             "checkin_3": third.id,
             "token": resident.manage_token,
+            "feedback_token": feedback_token,
             "token_id": own_token.id,
             "message_id": message.id,
             "user_id": world.organiser_a.id,
@@ -278,8 +313,8 @@ def url_for_rule(rule, endpoint: str, values: dict, role: str, how: str) -> str:
             value = values[
                 CHECKIN_FOR.get(f"{endpoint} {how}", CHECKIN_FOR.get(endpoint, "checkin_1"))
             ]
-        elif arg == "token" and role != "resident":
-            value = "guessed-" + values["token"][8:]  # only the resident holds the real link
+        elif arg in ("token", "feedback_token") and role != "resident":
+            value = "guessed-" + values[arg][8:]  # only the resident holds the real link
         else:
             value = values[arg]
         url = re.sub(rf"<(?:[^:<>]+:)?{arg}>", str(value), url)

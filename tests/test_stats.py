@@ -111,6 +111,8 @@ def fixture(world):
 
 E1 = Totals(
     events=1,
+    ended_events=1,
+    people_in_person_ended=5,
     registrations=3,
     people_registered=9,
     people_in_person=5,
@@ -123,6 +125,8 @@ E1 = Totals(
 )
 E2 = Totals(
     events=1,
+    ended_events=1,
+    people_in_person_ended=3,
     registrations=2,
     people_registered=3,
     people_in_person=3,
@@ -135,6 +139,8 @@ E2 = Totals(
 )
 ALL = Totals(
     events=2,
+    ended_events=2,
+    people_in_person_ended=8,
     registrations=5,
     people_registered=12,
     people_in_person=8,

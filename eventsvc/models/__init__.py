@@ -5,6 +5,7 @@ from .api_tokens import ApiToken
 from .audit import ActorKind, AuditEntry
 from .base import Base, UTCDateTime
 from .campaigns import Campaign, CampaignKind
+from .certificates import Certificate
 from .checkins import CheckIn, CheckInMethod
 from .event_stats import EventStats
 from .events import (
@@ -19,6 +20,7 @@ from .events import (
     SpeakerRole,
     TargetGroup,
 )
+from .feedback import FeedbackAnswer, FeedbackInvitation
 from .organisations import Municipality, Organisation, OrganisationKind
 from .outbox import OutboxMessage, OutboxStatus
 from .registrations import (
@@ -44,6 +46,7 @@ __all__ = [
     "Base",
     "Campaign",
     "CampaignKind",
+    "Certificate",
     "CheckIn",
     "CheckInMethod",
     "Event",
@@ -52,6 +55,8 @@ __all__ = [
     "EventStats",
     "EventStatus",
     "EventTargetGroup",
+    "FeedbackAnswer",
+    "FeedbackInvitation",
     "Municipality",
     "Organisation",
     "OrganisationKind",

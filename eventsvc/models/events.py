@@ -99,6 +99,13 @@ class Event(Base):
     stream_public: Mapped[bool] = mapped_column(default=False, server_default=false())
     accessibility: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(5), default="lv")
+    # The questions of the feedback form sent after the event (services/feedback.py), in
+    # their order, comma-separated: the organiser picks 3 to 5 from a fixed set.
+    feedback_questions: Mapped[str] = mapped_column(
+        String(100),
+        default="usefulness,come_again,needs_met,improve",
+        server_default="usefulness,come_again,needs_met,improve",
+    )
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

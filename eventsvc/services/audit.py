@@ -87,6 +87,7 @@ class Action(enum.StrEnum):
     REGISTRATION_PROMOTE = "registration.promote"
     REGISTRATION_UPDATE = "registration.update"  # contact, needs, activities … (not the size)
     REGISTRATION_ACTIVITY_PROMOTE = "registration.activity_promote"
+    CERTIFICATE_ISSUE = "certificate.issue"  # attendance certificates of a training
     CHECKIN = "checkin.create"
     CHECKIN_UNDO = "checkin.undo"
     WALK_IN = "checkin.walk_in"
@@ -120,12 +121,13 @@ ACTION_LABELS = {
     Action.REGISTRATION_PROMOTE: _l("Place from the waiting list"),
     Action.REGISTRATION_UPDATE: _l("Registration changed"),
     Action.REGISTRATION_ACTIVITY_PROMOTE: _l("Place in an activity from its waiting list"),
+    Action.CERTIFICATE_ISSUE: _l("Attendance certificates issued"),
     Action.CHECKIN: _l("Checked in"),
     Action.CHECKIN_UNDO: _l("Check-in undone"),
     Action.WALK_IN: _l("Walk-in registered and checked in"),
     Action.EXPORT_REGISTRATIONS: _l("Registrations downloaded (CSV)"),
     Action.EXPORT_ATTENDANCE_SHEET: _l("Attendance sheet opened"),
-    Action.EXPORT_STATS: _l("Attendance totals downloaded (CSV)"),
+    Action.EXPORT_STATS: _l("Attendance totals downloaded (CSV or XLSX)"),
     Action.EXPORT_DOOR_LIST: _l("Door list taken onto a device (offline check-in)"),
     Action.TOKEN_CREATE: _l("API token created"),
     Action.TOKEN_REVOKE: _l("API token revoked"),

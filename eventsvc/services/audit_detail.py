@@ -113,6 +113,8 @@ NAMES: dict[str, dict[str, LazyString]] = {
         "municipality_id": _l("Municipality"),
         "campaign_id": _l("Campaign or pilot"),
         "kind": _l("Kind of event"),
+        "year": _l("Year"),
+        "month": _l("Month"),
     },
     "stats_table": {  # the table of totals downloaded (services.stats.GroupBy, or events)
         "municipality": _l("by municipality"),

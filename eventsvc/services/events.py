@@ -35,8 +35,9 @@ from ..timezones import end_of_riga_day, riga_local_to_utc
 from . import NotFound, ServiceError, ValidationFailed, audit
 from .access import can_manage_organisation, managed_organisation_ids, require_organiser
 from .input_rules import check_dates, check_text
+from .locking import lock_activities, lock_event
 from .notifications import notify_registrants
-from .registration import effective_close, lock_activities, lock_event, promote_waitlist
+from .registration import effective_close, follow_format, promote_waitlist
 
 
 @dataclass
@@ -194,6 +195,8 @@ def update_event(user: User, event: Event, data: EventData, now: datetime) -> se
     old_capacity = event.capacity
     changed = _apply(event, data)
     db.session.flush()
+    if "format" in changed:  # in person / online follow the event (and so do the counters)
+        follow_format(event)
     if changed:  # which fields, and the numbers that move the waiting list
         note = [
             audit.part(
@@ -223,7 +226,7 @@ def update_event(user: User, event: Event, data: EventData, now: datetime) -> se
                 .where(Registration.event_id == event.id)
                 .values(reminded_at=None)
             )
-        if "capacity" in changed:
+        if changed & {"capacity", "format"}:  # a new format can free places too
             promote_waitlist(event.id, now)
     return changed
 

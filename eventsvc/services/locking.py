@@ -140,6 +140,12 @@ def lock_registration_at_door(query: Select, event_id: int) -> Registration | No
     return db.session.scalar(_for_update(query))
 
 
+def lock_registrations(query: Select) -> list[Registration]:
+    """The registrations `query` selects (of one event, in a stable order), locked and
+    re-read. The caller holds the event's lock."""
+    return list(db.session.scalars(_for_update(query)))
+
+
 def lock_waiting_list(event_id: int) -> list[Registration]:
     """The event's waiting registrations, oldest first, locked and re-read: a party is not
     confirmed with a size or a state it no longer has. The caller holds the event's lock."""

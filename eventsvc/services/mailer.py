@@ -96,6 +96,7 @@ TEMPLATES = {
     "event_changed": "event_changed",
     "event_cancelled": "event_cancelled",
     "event_reminder": "reminder",
+    "event_feedback": "feedback",
 }
 
 
@@ -125,7 +126,7 @@ def _template_for(message: OutboxMessage, registration: Registration) -> str | N
 
 # Messages that carry neither the private link nor the calendar file: what ends the
 # registration, and the notice to an address the registration no longer uses.
-WITHOUT_LINK = {"cancelled", "event_cancelled", "email_changed"}
+WITHOUT_LINK = {"cancelled", "event_cancelled", "email_changed", "feedback"}
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,14 @@ def compose(message: OutboxMessage) -> Outgoing | None:
             event_url=url_for("public.event", event_id=event.id, _external=True),
             stream_url=stream_link(registration),
             changes=describe_changes((message.payload or {}).get("changes", {})),
+            feedback_url=url_for(
+                "feedback.form", feedback_token=message.payload["token"], _external=True
+            )
+            if template == "feedback"
+            else None,
+            feedback_until=datetime.fromisoformat(message.payload["expires"])
+            if template == "feedback"
+            else None,
         )
         qr = (
             _optional_part(message.id, "QR code", lambda: qr_png(registration.ticket_secret))

@@ -40,6 +40,7 @@ KINDS = frozenset(
         "event_changed",
         "event_cancelled",
         "event_reminder",
+        "event_feedback",  # after the event: the feedback form (services/feedback.py)
     }
 )
 

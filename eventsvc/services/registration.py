@@ -78,8 +78,10 @@ from .locking import (
     lock_activity_waits,
     lock_event,
     lock_registration,
+    lock_registrations,
     lock_waiting_list,
 )
+from .measures import event_people, places_taken
 from .notifications import notify, recent_mail
 from .privacy_notice import PRIVACY_NOTICE_VERSION
 
@@ -478,7 +480,7 @@ def _places(
         count = counted(db.session, event.id)
         in_person, online = count["confirmed_in_person_people"], count["confirmed_online_people"]
         waiting_people, waiting_parties = count["people_waitlisted"], count["waiting_parties"]
-    taking = _taking_places(event, in_person, online)
+    taking = places_taken(event.format, in_person, online)
     activities = activities or []
     taken_by_activity, waiting_by_activity = {}, {}
     if activities:
@@ -509,36 +511,11 @@ def _places(
     return places, existing_id
 
 
-def _taking_places(event: Event, in_person: int, online: int) -> int:
-    """At an online event every confirmed person takes a place; otherwise only those in person."""
-    return in_person + online if event.format is EventFormat.ONLINE else in_person
-
-
 def places_left_by_event(events: list[Event]) -> dict[int, int | None]:
     """Places left at each of `events` (None: no limit), for a list of events: one query over
-    their counters, none per event."""
-    limited = [e for e in events if e.capacity is not None]
-    if not limited:
-        return {e.id: None for e in events}
-    rows = db.session.execute(
-        select(
-            EventStats.event_id,
-            EventStats.confirmed_in_person_people,
-            EventStats.confirmed_online_people,
-        ).where(EventStats.event_id.in_([e.id for e in limited]))
-    )
-    taken = {event_id: (in_person, online) for event_id, in_person, online in rows}
-    left: dict[int, int | None] = {e.id: None for e in events}
-    for event in limited:
-        if event.id not in taken:  # no counters yet (bulk SQL): count this one
-            count = counted(db.session, event.id)
-            taken[event.id] = (
-                count["confirmed_in_person_people"],
-                count["confirmed_online_people"],
-            )
-        assert event.capacity is not None
-        left[event.id] = max(event.capacity - _taking_places(event, *taken[event.id]), 0)
-    return left
+    their counters (services/measures.py), none per event."""
+    people = event_people([e.id for e in events])
+    return {e.id: people[e.id].places_left for e in events}
 
 
 def availability(event: Event) -> Availability:
@@ -627,6 +604,38 @@ def _activity_full(activity: Activity) -> RegistrationRefused:
         _("There are not enough free places in “%(title)s”.", title=activity.title),
         field="activity_ids",
     )
+
+
+def follow_format(event: Event) -> int:
+    """After the event's format changed: its registrations take part as the new format says,
+    so that "in person" and "online" (the counters, the door, the totals) follow the event.
+    Moved online, everyone watches online, except people already let in at the door and
+    walk-ins (they were there); moved to in person, everyone comes; made hybrid, each keeps
+    their choice. Under the event's lock, as every change to a registration. Returns how many
+    registrations changed."""
+    if event.format is EventFormat.HYBRID:
+        return 0
+    lock_event(event.id)
+    wanted = _attendance_for(event, None)
+    query = (
+        select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status != RegistrationStatus.CANCELLED,
+            Registration.attendance != wanted,
+        )
+        .order_by(Registration.id)
+    )
+    moved = 0
+    for registration in lock_registrations(query):
+        if wanted is Attendance.ONLINE and (
+            registration.source is RegistrationSource.WALK_IN or registration.checked_in_people
+        ):
+            continue
+        registration.attendance = wanted
+        moved += 1
+    db.session.flush()  # the counters move with this flush
+    return moved
 
 
 def register(
@@ -994,6 +1003,15 @@ def change_registration(
         raise ValidationFailed(errors)
 
     size = clean.party_size
+    if size < registration.checked_in_people:  # the totals would count a no-show below 0
+        raise ValidationFailed(
+            {
+                "party_size": _(
+                    "%(n)d people of this party are already in; the party cannot be smaller.",
+                    n=registration.checked_in_people,
+                )
+            }
+        )
     confirmed = registration.status is RegistrationStatus.CONFIRMED
     places = _places(event, activities=list(activities.values()))[0]
     if confirmed:
@@ -1125,6 +1143,18 @@ def _activity_state(registration: Registration) -> tuple[frozenset[int], frozens
         frozenset(a.id for a in registration.activities),
         frozenset(w.activity_id for w in registration.activity_waits),
     )
+
+
+def change_attendance(
+    registration: Registration, attendance: Attendance, now: datetime, by_user: User | None = None
+) -> list[Registration]:
+    """At a hybrid event: come in person instead of watching online, or the other way round
+    (change_registration's rules: coming in person needs free places, watching online frees
+    them for the waiting list). Returns those promoted."""
+    if not isinstance(attendance, Attendance):
+        raise ValidationFailed({"attendance": _("Choose in person or online.")})
+    change = RegistrationChange(attendance=attendance)
+    return change_registration(registration, change, now, by_user=by_user).promoted
 
 
 def promote_waitlist(event_id: int, now: datetime) -> list[Registration]:

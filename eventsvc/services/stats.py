@@ -1,16 +1,12 @@
 """Attendance totals for the Ministry and organisers: SQL aggregates only, never a person.
 
-Definitions (the same in every table, the CSV and the API):
-- events: published events (not drafts, not cancelled) starting in the period;
-- registrations / people registered: confirmed registrations made before the door (walk-ins
-  are counted apart) and their party sizes, split into in person and online;
-- people checked in: people let in at the door (walk-ins included), check-ins not undone;
-- attendance rate: people checked in from registrations ÷ people registered in person;
-- no-shows: people registered in person at events that have ended, who were not let in;
-- walk-ins: people registered and let in at the door;
-- waitlisted never placed: people still on a waiting list of an event that has ended.
-Nothing here reads a name, an email, a phone or needs text, so the totals stay the same
-after personal data is anonymised.
+What each number means is written once, in services/measures.py (the glossary the page and
+the OpenAPI document show). In short: people registered, in person, online, let in and
+walk-ins count every event in the filter; no-shows, people who waited in vain and the
+attendance rate count only events that have ended (an event still ahead has had no chance to
+be attended), and the rate is None for a group without such people; upcoming events and
+their people are counted apart. Nothing here reads a name, an email, a phone or needs text,
+so the totals stay the same after personal data is anonymised.
 """
 
 from __future__ import annotations
@@ -58,11 +54,16 @@ class StatsFilter:
     municipality_id: int | None = None
     campaign_id: int | None = None
     kind: EventKind | None = None
+    year: int | None = None  # with month: that month; alone: the whole year (Riga time)
+    month: int | None = None
 
 
 @dataclass(frozen=True)
 class Totals:
+    """The measures of services/measures.py for one group of events."""
+
     events: int = 0
+    ended_events: int = 0
     registrations: int = 0
     people_registered: int = 0
     people_in_person: int = 0
@@ -72,14 +73,22 @@ class Totals:
     walk_ins: int = 0
     no_shows: int = 0
     waitlisted_never_placed: int = 0
+    people_in_person_ended: int = 0
+    upcoming_events: int = 0
+    upcoming_people_registered: int = 0
 
     @property
     def attendance_rate(self) -> float | None:
-        """Share of people registered in person who came (None when nobody registered)."""
-        return self.checked_in_registered / self.people_in_person if self.people_in_person else None
+        """Of the people registered in person for ended events, the share let in; None when
+        no event has ended or nobody registered in person for those that have."""
+        if not self.ended_events or not self.people_in_person_ended:
+            return None
+        return (self.people_in_person_ended - self.no_shows) / self.people_in_person_ended
 
 
 METRICS = [f.name for f in fields(Totals)]
+# Counted per event row (the rest are sums of the counters).
+EVENT_COUNTS = ("events", "ended_events", "upcoming_events")
 
 
 @dataclass(frozen=True)
@@ -202,6 +211,19 @@ def _stats_columns(now: datetime):
             "no_shows"
         ),
         total_ended(EventStats.people_waitlisted).label("waitlisted_never_placed"),
+        total_ended(EventStats.people_in_person).label("people_in_person_ended"),
+        func.coalesce(
+            func.sum(case((ended, literal(0)), else_=EventStats.people_registered)), 0
+        ).label("upcoming_people_registered"),
+    ]
+
+
+def _event_columns(now: datetime):
+    ended = Event.ends_at <= now
+    return [
+        func.count(Event.id).label("events"),
+        func.coalesce(func.sum(case((ended, 1), else_=0)), 0).label("ended_events"),
+        func.coalesce(func.sum(case((ended, 0), else_=1)), 0).label("upcoming_events"),
     ]
 
 
@@ -211,6 +233,12 @@ def _filtered(query: Select, filters: StatsFilter, organisations: set[int] | Non
         query = query.where(Event.starts_at >= riga_day_bounds(filters.date_from)[0])
     if filters.date_to is not None:
         query = query.where(Event.starts_at < end_of_riga_day(filters.date_to))
+    if filters.year is not None and filters.month is not None:
+        query = query.where(Event.local_month == f"{filters.year:04d}-{filters.month:02d}")
+    elif filters.year is not None:  # the month column is indexed: a range of it, not a LIKE
+        query = query.where(
+            Event.local_month.between(f"{filters.year:04d}-01", f"{filters.year:04d}-12")
+        )
     if filters.municipality_id is not None:
         query = query.where(Event.municipality_id == filters.municipality_id)
     if filters.campaign_id is not None:
@@ -222,6 +250,10 @@ def _filtered(query: Select, filters: StatsFilter, organisations: set[int] | Non
     return query
 
 
+# The same filters for other aggregates over events (services/feedback.py).
+filtered = _filtered
+
+
 def _grouped(
     keys,
     filters: StatsFilter,
@@ -231,7 +263,7 @@ def _grouped(
 ):
     """{group key: Totals}: events, and the sums of their per-event counters."""
     events = _filtered(
-        select(*keys, func.count(Event.id).label("events")).select_from(Event),
+        select(*keys, *_event_columns(now)).select_from(Event),
         filters,
         organisations,
     )
@@ -248,18 +280,17 @@ def _grouped(
     if keys:
         events, people = events.group_by(*keys), people.group_by(*keys)
     width = len(keys)
-    counts = {tuple(row[:width]): row.events for row in db.session.execute(events)}
+    counts = {tuple(row[:width]): row for row in db.session.execute(events)}
     sums = {tuple(row[:width]): row for row in db.session.execute(people)}
     result = {}
     for key in counts.keys() | sums.keys():
-        row = sums.get(key)
-        values = (
-            {name: int(getattr(row, name) or 0) for name in METRICS if name != "events"}
-            if row
-            else {}
-        )
-        result[key] = Totals(events=int(counts.get(key, 0)), **values)
+        result[key] = Totals(**_values(counts.get(key), EVENT_COUNTS), **_values(sums.get(key)))
     return result
+
+
+def _values(row, names=None) -> dict[str, int]:
+    names = names or [name for name in METRICS if name not in EVENT_COUNTS]
+    return {name: int(getattr(row, name) or 0) for name in names} if row is not None else {}
 
 
 def headline(filters: StatsFilter, organisations: set[int] | None, now: datetime) -> Totals:
@@ -336,7 +367,7 @@ def events_behind(
     filters: StatsFilter, organisations: set[int] | None, now: datetime, limit: int = 500
 ) -> list[EventLine]:
     """Per event, in date order: the same totals, grouped by event."""
-    keys = [Event.id, Event.title, Event.starts_at, Municipality.name]
+    keys = [Event.id, Event.title, Event.starts_at, Event.ends_at, Municipality.name]
     chosen = (
         _filtered(select(Event.id).select_from(Event), filters, organisations)
         .order_by(Event.starts_at)
@@ -361,14 +392,10 @@ def events_behind(
         )
     }
     lines = []
-    for event_id, title, starts_at, municipality in rows:
-        row = people.get(event_id)
-        values = (
-            {name: int(getattr(row, name) or 0) for name in METRICS if name != "events"}
-            if row
-            else {}
+    for event_id, title, starts_at, ends_at, municipality in rows:
+        ended = int(ends_at <= now)
+        totals = Totals(
+            events=1, ended_events=ended, upcoming_events=1 - ended, **_values(people.get(event_id))
         )
-        lines.append(
-            EventLine(event_id, title, starts_at, municipality, Totals(events=1, **values))
-        )
+        lines.append(EventLine(event_id, title, starts_at, municipality, totals))
     return lines

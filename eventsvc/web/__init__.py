@@ -22,6 +22,7 @@ def register_blueprints(app: Flask) -> None:
         audit,
         auth,
         dev_mailbox,
+        feedback,
         input_guard,
         preferences,
         public,
@@ -44,6 +45,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account.bp)
     app.register_blueprint(audit.bp)  # /admin/audit and /manage/audit
     app.register_blueprint(stats.bp)
+    app.register_blueprint(feedback.bp)
     app.register_blueprint(dev_mailbox.bp)
 
     _register_error_pages(app)

@@ -334,10 +334,13 @@ def _change_form(registration) -> ChangeForm:
 
 
 def _manage_page(registration, change_form=None, status=200):
+    from ..services.certificates import certificate_of
+
     can_change = rules.resident_may_change(registration, utcnow())
     return render_template(
         "registration/manage.html",
         registration=registration,
+        certificate=certificate_of(registration),
         event=registration.event,
         position=rules.waitlist_position(registration),
         stream_url=rules.stream_link(registration),
@@ -522,3 +525,17 @@ def qr_response(registration) -> Response:
     response = Response(qr_png(registration.ticket_secret), mimetype="image/png")
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.get("/r/<token>/certificate.pdf")
+@limiter.limit(lambda: current_app.config["RATELIMIT_MANAGE_LINK"])
+def certificate(token: str):
+    """The attendance certificate, once the organiser has issued it."""
+    from ..services.certificates import certificate_of, number
+    from .organiser.certificates import pdf_response
+
+    registration = rules.registration_by_token(token)
+    issued = certificate_of(registration)
+    if issued is None:
+        abort(404)
+    return pdf_response(issued, f"certificate-{number(issued)}.pdf")

@@ -2,42 +2,38 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from babel.dates import get_month_names
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
 from ..extensions import db
-from ..i18n import choices
-from ..models import Campaign, EventKind, Municipality
+from ..i18n import choices, label, local_date
+from ..models import Campaign, Event, EventKind, Municipality
 from ..services import audit, stats
-from ..services.spreadsheet import csv_bytes
+from ..services.measures import EVERY_MEASURE, GLOSSARY
 from ..services.stats import METRICS, GroupBy, StatsFilter
 from ..timezones import to_riga, utcnow
+from . import stats_exports
 from .forms import FlaskForm, filter_problems
 from .input_guard import RequestRefused
 from .same_origin import same_origin_only
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 
-METRIC_LABELS = {
-    "events": _l("Events"),
-    "registrations": _l("Registrations"),
-    "people_registered": _l("People registered"),
-    "people_in_person": _l("In person"),
-    "people_online": _l("Online"),
-    "people_checked_in": _l("People checked in"),
-    "checked_in_registered": _l("Registered and came"),
-    "walk_ins": _l("Walk-ins"),
-    "no_shows": _l("No-shows"),
-    "waitlisted_never_placed": _l("Waited, never got a place"),
-    "attendance_rate": _l("Attendance rate"),
-}
-COLUMNS = [m for m in METRICS if m != "checked_in_registered"] + ["attendance_rate"]
+# The glossary, in its order (services/measures.py defines each). The tables show upcoming
+# events and their people in one column ("upcoming") to fit 1366 px; the downloads carry every
+# measure, each in its own column.
+MEASURE_KEYS = [m.key for m in GLOSSARY]
+COLUMNS = [k for k in MEASURE_KEYS if not k.startswith("upcoming_")] + ["upcoming"]
+EXPORT_COLUMNS = MEASURE_KEYS + [k for k in EVERY_MEASURE if k in METRICS and k not in MEASURE_KEYS]
+METRIC_LABELS = {key: m.label for key, m in EVERY_MEASURE.items()}
 GROUP_LABELS = {
     GroupBy.MUNICIPALITY: _l("By municipality"),
     GroupBy.CAMPAIGN: _l("By campaign or pilot"),
@@ -45,9 +41,20 @@ GROUP_LABELS = {
     GroupBy.TARGET_GROUP: _l("By target group"),
     GroupBy.MONTH: _l("By month"),
 }
+# What a row of each table is (the first column's header).
+ROW_LABELS = {
+    GroupBy.MUNICIPALITY: _l("Municipality"),
+    GroupBy.CAMPAIGN: _l("Campaign or pilot"),
+    GroupBy.KIND: _l("Kind of event"),
+    GroupBy.TARGET_GROUP: _l("Target group"),
+    GroupBy.MONTH: _l("Month"),
+}
+FIRST_YEAR = 2024  # the service's first events
 
 
 class StatsFilterForm(FlaskForm):
+    year = SelectField(_l("Year"), validators=[Optional()])
+    month = SelectField(_l("Month"), validators=[Optional()])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
     municipality = SelectField(_l("Municipality"), validators=[Optional()])
@@ -66,6 +73,31 @@ class StatsFilterForm(FlaskForm):
 
     def validate_municipality(self, field):
         _database_id(field)
+
+    def validate_year(self, field):
+        """The API's year is not checked against the list: a year we can hold, or refused."""
+        value = field.data or ""
+        if (
+            not field.validate_choice
+            and value
+            and not (value.isascii() and value.isdigit() and 1900 <= int(value) <= 2999)
+        ):
+            raise ValidationError(_l("Not a valid choice."))
+
+    def validate_month(self, field):
+        if field.data and not self.year.data:
+            raise ValidationError(_l("Choose the year of the month too."))
+
+
+def _years() -> list[int]:
+    """From the first events to the year after the last one planned."""
+    last = db.session.scalar(select(func.max(Event.local_month)))
+    until = max(int(last[:4]) if last else 0, to_riga(utcnow()).year) + 1
+    return list(range(until, FIRST_YEAR - 1, -1))
+
+
+def month_name(month: int) -> str:
+    return get_month_names("wide", "stand-alone", locale=get_locale())[month]
 
     def validate_campaign(self, field):
         _database_id(field)
@@ -90,6 +122,13 @@ def parse_filters(args, for_api: bool = False) -> tuple[StatsFilterForm, StatsFi
     form = StatsFilterForm(args, meta={"csrf": False})
     form.for_api = for_api
     form.municipality.validate_choice = form.campaign.validate_choice = not for_api
+    form.year.validate_choice = not for_api
+    form.year.choices = [SelectChoice("", _("Any year"))] + [
+        SelectChoice(str(y), str(y)) for y in _years()
+    ]
+    form.month.choices = [SelectChoice("", _("Any month"))] + [
+        SelectChoice(str(m), month_name(m)) for m in range(1, 13)
+    ]
     form.municipality.choices = [SelectChoice("", _("All municipalities"))] + [
         SelectChoice(str(m.id), m.name)
         for m in db.session.scalars(select(Municipality).order_by(Municipality.name))
@@ -107,6 +146,8 @@ def parse_filters(args, for_api: bool = False) -> tuple[StatsFilterForm, StatsFi
         municipality_id=int(form.municipality.data) if form.municipality.data else None,
         campaign_id=int(form.campaign.data) if form.campaign.data else None,
         kind=EventKind(form.kind.data) if form.kind.data else None,
+        year=int(form.year.data) if form.year.data else None,
+        month=int(form.month.data) if form.month.data else None,
     )
 
 
@@ -117,6 +158,54 @@ def _valid_filters() -> StatsFilter:
     if filters is None:
         raise RequestRefused(filter_problems(form), "bad_filter")
     return filters
+
+
+def describe_filters(filters: StatsFilter) -> list[str]:
+    """The filters applied, in words, for subtitles, captions and the downloads."""
+    parts = []
+    if filters.municipality_id is not None:
+        municipality = db.session.get(Municipality, filters.municipality_id)
+        parts.append(municipality.name if municipality else "?")
+    if filters.campaign_id is not None:
+        campaign = db.session.get(Campaign, filters.campaign_id)
+        parts.append(campaign.name if campaign else "?")
+    if filters.kind is not None:
+        parts.append(label(filters.kind))
+    if filters.year is not None:
+        parts.append(
+            f"{month_name(filters.month)} {filters.year}" if filters.month else str(filters.year)
+        )
+    if filters.date_from and filters.date_to:
+        parts.append(
+            f"{local_date(filters.date_from, 'medium')} – {local_date(filters.date_to, 'medium')}"
+        )
+    elif filters.date_from:
+        parts.append(_("from %(day)s", day=local_date(filters.date_from, "medium")))
+    elif filters.date_to:
+        parts.append(_("until %(day)s", day=local_date(filters.date_to, "medium")))
+    return parts
+
+
+def subtitle(filters: StatsFilter, scoped: bool) -> str:
+    """What the page's totals are totals of."""
+    parts = describe_filters(filters)
+    if scoped:
+        whose = (
+            _("Totals of your organisations' events: %(filters)s.", filters=" · ".join(parts))
+            if parts
+            else _("Totals of your organisations' events.")
+        )
+    elif parts:
+        whose = _("Totals for %(filters)s.", filters=" · ".join(parts))
+    else:
+        whose = _("Totals of all municipalities.")
+    return whose + " " + _("No person is shown here, only numbers.")
+
+
+def caption(group_by: GroupBy, filters: StatsFilter) -> str:
+    parts = describe_filters(filters)
+    name = str(GROUP_LABELS[group_by])
+    return f"{name}: {' · '.join(parts)}" if parts else name
 
 
 def value(totals, metric: str):
@@ -133,7 +222,7 @@ def _scope():
     return stats.require_stats_reader(current_user)
 
 
-FILTER_ARGS = ("date_from", "date_to", "municipality", "campaign", "kind")
+FILTER_ARGS = ("year", "month", "date_from", "date_to", "municipality", "campaign", "kind")
 
 
 def _filter_args() -> dict:
@@ -143,8 +232,6 @@ def _filter_args() -> dict:
 
 def row_filter(group_by: GroupBy, key: str) -> dict | None:
     """The filter that narrows the events list to one row of a table (where one exists)."""
-    import calendar
-
     if group_by is GroupBy.MUNICIPALITY:
         return {"municipality": key}
     if group_by is GroupBy.CAMPAIGN:
@@ -153,10 +240,7 @@ def row_filter(group_by: GroupBy, key: str) -> dict | None:
         return {"kind": key}
     if group_by is GroupBy.MONTH:
         year, month = (int(part) for part in key.split("-"))
-        return {
-            "date_from": f"{key}-01",
-            "date_to": f"{key}-{calendar.monthrange(year, month)[1]:02d}",
-        }
+        return {"year": str(year), "month": str(month)}
     return None  # target groups are no filter of their own
 
 
@@ -165,7 +249,7 @@ def dashboard():
     form, filters = parse_filters(request.args)
     filters = filters or StatsFilter()
     now, scope = utcnow(), _scope()
-    sort = request.args.get("sort") if request.args.get("sort") in COLUMNS else None
+    sort = request.args.get("sort") if request.args.get("sort") in MEASURE_KEYS else None
     tables = []
     for group_by in GroupBy:
         rows = stats.breakdown(group_by, filters, scope, now)
@@ -182,55 +266,95 @@ def dashboard():
         totals=stats.headline(filters, scope, now),
         tables=tables,
         columns=COLUMNS,
-        labels=METRIC_LABELS,
+        measures=EVERY_MEASURE,
         group_labels=GROUP_LABELS,
+        row_labels=ROW_LABELS,
         args=args,
         sort=sort,
-        scoped=scope is not None,
+        subtitle=subtitle(filters, scope is not None),
+        caption=lambda group_by: caption(group_by, filters),
         row_filter=row_filter,
     ), 400 if form.errors else 200
 
 
-def _csv(filename: str, header: list[str], rows) -> Response:
-    """For Excel, no cell a formula (services/spreadsheet.py)."""
-    return Response(
-        csv_bytes(header, rows),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+def _download(kind: str, filename: str, title: str, header: list[str], rows, filters):
+    rates = {header.index(str(METRIC_LABELS["attendance_rate"]))}
+    if kind == "xlsx":
+        return stats_exports.xlsx(
+            filename + ".xlsx",
+            title,
+            header,
+            rows,
+            rates,
+            about=[title, *describe_filters(filters or StatsFilter())],
+            glossary=[
+                (str(EVERY_MEASURE[c].label), str(EVERY_MEASURE[c].definition))
+                for c in EXPORT_COLUMNS
+            ],
+        )
+    return stats_exports.csv(filename + ".csv", header, rows, rates)
+
+
+def _table(group: str, kind: str):
+    if group not in GroupBy._value2member_map_:
+        abort(404)
+    group_by = GroupBy(group)
+    filters, scope = _valid_filters(), _scope()
+    rows = stats.breakdown(group_by, filters or StatsFilter(), scope, utcnow())
+    _record_export(scope, group, len(rows), filters)
+    return _download(
+        kind,
+        f"attendance-by-{group}",
+        caption(group_by, filters or StatsFilter()),
+        [str(ROW_LABELS[group_by])] + [str(METRIC_LABELS[c]) for c in EXPORT_COLUMNS],
+        ([row.label] + [value(row.totals, c) for c in EXPORT_COLUMNS] for row in rows),
+        filters,
     )
 
 
 @bp.get("/<group>.csv")
 @same_origin_only
 def table_csv(group: str):
-    if group not in GroupBy._value2member_map_:
-        abort(404)
+    return _table(group, "csv")
+
+
+@bp.get("/<group>.xlsx")
+@same_origin_only
+def table_xlsx(group: str):
+    return _table(group, "xlsx")
+
+
+def _events(kind: str):
     filters, scope = _valid_filters(), _scope()
-    rows = stats.breakdown(GroupBy(group), filters or StatsFilter(), scope, utcnow())
-    _record_export(scope, group, len(rows), filters)
-    return _csv(
-        f"attendance-by-{group}.csv",
-        [str(GROUP_LABELS[GroupBy(group)])] + [str(METRIC_LABELS[c]) for c in COLUMNS],
-        ([row.label] + [_csv_value(value(row.totals, c)) for c in COLUMNS] for row in rows),
+    lines = stats.events_behind(filters or StatsFilter(), scope, utcnow())
+    columns = [c for c in EXPORT_COLUMNS if c not in stats.EVENT_COUNTS]
+    _record_export(scope, "event", len(lines), filters)
+    return _download(
+        kind,
+        "attendance-by-event",
+        _("The events behind the totals"),
+        [_("Event"), _("Starts"), _("Municipality"), _("Ended")]
+        + [str(METRIC_LABELS[c]) for c in columns],
+        (
+            [line.title, to_riga(line.starts_at).replace(tzinfo=None), line.municipality]
+            + [bool(line.totals.ended_events)]
+            + [value(line.totals, c) for c in columns]
+            for line in lines
+        ),
+        filters,
     )
 
 
 @bp.get("/events.csv")
 @same_origin_only
 def events_csv():
-    filters, scope = _valid_filters(), _scope()
-    lines = stats.events_behind(filters or StatsFilter(), scope, utcnow())
-    columns = [c for c in COLUMNS if c != "events"]
-    _record_export(scope, "event", len(lines), filters)
-    return _csv(
-        "attendance-by-event.csv",
-        [_("Event"), _("Starts"), _("Municipality")] + [str(METRIC_LABELS[c]) for c in columns],
-        (
-            [line.title, to_riga(line.starts_at).strftime("%Y-%m-%d %H:%M"), line.municipality]
-            + [_csv_value(value(line.totals, c)) for c in columns]
-            for line in lines
-        ),
-    )
+    return _events("csv")
+
+
+@bp.get("/events.xlsx")
+@same_origin_only
+def events_xlsx():
+    return _events("xlsx")
 
 
 def _record_export(
@@ -255,21 +379,47 @@ def _record_export(
     )
 
 
-def _csv_value(v):
-    return "" if v is None else (f"{v:.3f}" if isinstance(v, float) else v)
-
-
 @bp.get("/events")
 def events():
     """The events behind a total: titles, dates and counts."""
     form, filters = parse_filters(request.args)
-    lines = stats.events_behind(filters or StatsFilter(), _scope(), utcnow())
+    filters = filters or StatsFilter()
+    lines = stats.events_behind(filters, _scope(), utcnow())
     args = _filter_args()
     return render_template(
         "stats/events.html",
         form=form,
         lines=lines,
-        columns=COLUMNS,
-        labels=METRIC_LABELS,
+        columns=[c for c in COLUMNS if c not in (*stats.EVENT_COUNTS, "upcoming")],
+        measures=EVERY_MEASURE,
+        args=args,
+        subtitle=subtitle(filters, _scope() is not None),
         back=url_for(".dashboard", **args),
+    )
+
+
+FEEDBACK_GROUPS = (GroupBy.MUNICIPALITY, GroupBy.CAMPAIGN, GroupBy.KIND, GroupBy.MONTH)
+
+
+@bp.get("/feedback")
+def feedback():
+    """Anonymous feedback totals (never the free text: that is for the event's organisers)."""
+    from ..services import feedback as feedback_service
+
+    form, filters = parse_filters(request.args)
+    filters = filters or StatsFilter()
+    scope = _scope()
+    return render_template(
+        "stats/feedback.html",
+        form=form,
+        args=_filter_args(),
+        subtitle=subtitle(filters, scope is not None),
+        totals=feedback_service.feedback_headline(filters, scope),
+        tables=[
+            (g, feedback_service.feedback_breakdown(g, filters, scope)) for g in FEEDBACK_GROUPS
+        ],
+        group_labels=GROUP_LABELS,
+        row_labels=ROW_LABELS,
+        caption=lambda group_by: caption(group_by, filters),
+        min_group=feedback_service.MIN_GROUP,
     ), 400 if form.errors else 200

@@ -2,7 +2,7 @@
 party its place at the event
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-11-24 10:00:00.000000
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -14,6 +14,7 @@ from ...services.input_rules import (
     NAME_PATTERN,
     SINGLE_LINE_PATTERN,
 )
+from ...services.measures import english
 from ...services.registration import (
     EMAIL_PATTERN,
     LANGUAGES,
@@ -24,6 +25,7 @@ from ...services.registration import (
     Refusal,
     WindowState,
 )
+from ...services.stats import METRICS
 from ..forms import MAX_PAGE
 from . import bp
 
@@ -416,10 +418,19 @@ SPEC = {
                             "type": "object",
                             "required": ["checked_in_people", "confirmed_people", "capacity"],
                             "properties": {
-                                "checked_in_people": {"type": "integer"},
-                                "confirmed_people": {"type": "integer"},
+                                "checked_in_people": {
+                                    "type": "integer",
+                                    "description": english("people_checked_in"),
+                                },
+                                "confirmed_people": {
+                                    "type": "integer",
+                                    "description": english("places_taken"),
+                                },
                                 "capacity": _PLACES,
-                                "walk_in_people": {"type": "integer"},
+                                "walk_in_people": {
+                                    "type": "integer",
+                                    "description": english("walk_ins"),
+                                },
                             },
                         }
                     ),
@@ -544,6 +555,10 @@ SPEC = {
             "get": {
                 "operationId": "attendanceTotals",
                 "summary": "Attendance totals, optionally grouped; never a person (ministry, admins; organisers: their own)",
+                "description": "Each field of Totals is described where it is defined. Only "
+                "events that have ended count towards no-shows, people who waited in vain and the "
+                "attendance rate; upcoming_events and upcoming_people_registered show the rest "
+                "apart. attendance_rate is null for a group without an ended event.",
                 "security": _STAFF,
                 "parameters": [
                     {
@@ -558,6 +573,18 @@ SPEC = {
                     {"name": "date_to", "in": "query", "schema": _DATE},
                     {"name": "municipality", "in": "query", "schema": _ID},
                     {"name": "campaign", "in": "query", "schema": _ID},
+                    {
+                        "name": "year",
+                        "in": "query",
+                        "description": "Events starting in this year (Riga time)",
+                        "schema": {"type": "integer", "minimum": 1900, "maximum": 2999},
+                    },
+                    {
+                        "name": "month",
+                        "in": "query",
+                        "description": "With year: events starting in this month (1-12)",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 12},
+                    },
                     {
                         "name": "kind",
                         "in": "query",
@@ -660,32 +687,21 @@ SPEC = {
             "Error": _ERROR,
             "Totals": {
                 "type": "object",
-                "required": [
-                    "events",
-                    "registrations",
-                    "people_registered",
-                    "people_checked_in",
-                    "attendance_rate",
-                ],
+                "description": "Every number is defined once (services/measures.py); no-shows, "
+                "waited in vain and the attendance rate count only events that have ended, and "
+                "upcoming events are counted apart.",
+                "required": [*METRICS, "attendance_rate"],
                 "properties": {
                     **{
-                        name: {"type": "integer", "minimum": 0}
-                        for name in (
-                            "events",
-                            "registrations",
-                            "people_registered",
-                            "people_in_person",
-                            "people_online",
-                            "people_checked_in",
-                            "checked_in_registered",
-                            "walk_ins",
-                            "no_shows",
-                            "waitlisted_never_placed",
-                        )
+                        name: {"type": "integer", "minimum": 0, "description": english(name)}
+                        for name in METRICS
                     },
                     "attendance_rate": {
                         "type": ["number", "null"],
-                        "description": "checked in from registrations ÷ registered in person",
+                        "minimum": 0,
+                        "maximum": 1,
+                        "description": english("attendance_rate")
+                        + " A fraction from 0 to 1; null where there is none.",
                     },
                 },
             },

@@ -4,4 +4,12 @@ from flask import Blueprint
 
 bp = Blueprint("organiser", __name__, url_prefix="/manage")
 
-from . import checkin, organisation, privacy, registrations, views  # noqa: E402,F401  (routes register on import)
+from . import (  # noqa: E402,F401  (routes register on import)
+    certificates,
+    checkin,
+    feedback,
+    organisation,
+    privacy,
+    registrations,
+    views,
+)

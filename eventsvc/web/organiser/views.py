@@ -24,7 +24,7 @@ from ...models import (
     SpeakerRole,
     TargetGroup,
 )
-from ...services import ServiceError, ValidationFailed, access, notifications
+from ...services import ServiceError, ValidationFailed, access, measures, notifications
 from ...services import events as event_service
 from ...services.events import ActivityData, EventData, SpeakerData
 from ...services.registration import registration_window
@@ -57,15 +57,15 @@ def events():
     status = request.args.get("status")
     status = EventStatus(status) if status in EventStatus._value2member_map_ else None
     items = event_service.events_for_manager(current_user, status)
-    counts = event_service.registration_counts([e.id for e in items])
     return render_template(
         "organiser/events.html",
         events=items,
-        counts=counts,
+        people=measures.event_people([e.id for e in items]),
         status=status,
         statuses=list(EventStatus),
         now=utcnow(),
-        empty=event_service.RegistrationCounts(),
+        empty=measures.EventPeople(),
+        measures=measures.EVERY_MEASURE,
         organisations=access.organisations_managed_by(current_user),
     )
 
@@ -214,9 +214,8 @@ def event(event_id: int):
     return render_template(
         "organiser/event.html",
         event=event,
-        counts=event_service.registration_counts([event.id]).get(
-            event.id, event_service.RegistrationCounts()
-        ),
+        people=measures.event_people([event.id])[event.id],
+        measures=measures.EVERY_MEASURE,
         window=registration_window(event, now),
         now=now,
         undelivered=notifications.undelivered(event.id),

@@ -269,6 +269,27 @@ FORMS: dict[str, FormCase] = {
     "TokenForm": FormCase(
         "organiser", lambda s: "/account/tokens", lambda s: {"name": f"Tālrunis {s.unique()}"}
     ),
+    # The resident's own change of everything through the private link.
+    "ChangeForm": FormCase(
+        None,
+        lambda s: f"/r/{s.registration.manage_token}/change",
+        lambda s: {
+            "party_size": str(s.registration.party_size),
+            "needs": "",
+            "email": s.registration.email or "",
+            "phone": s.registration.phone or "",
+            "language": "lv",
+        },
+        page=lambda s: f"/r/{s.registration.manage_token}",
+        accepts_addresses=True,
+    ),
+    # Certificates of a training: this event is none, so a clean submission is refused with
+    # a flash (nothing stored); a hostile value is refused next to its field first.
+    "IssueForm": FormCase(
+        "organiser",
+        lambda s: f"/manage/events/{s.event.id}/certificates",
+        lambda s: {"hours": "6", "registration_id": ""},
+    ),
     "PublicContactsForm": FormCase(
         "organiser",
         lambda s: f"/manage/organisations/{s.world.org_a.id}",

@@ -155,6 +155,17 @@ class Outgoing:
         return part.get_content() if part is not None else ""
 
     @property
+    def html(self) -> str:
+        """The HTML part."""
+        part = self.message.get_body(("html",))
+        return part.get_content() if part is not None else ""
+
+    @property
+    def attachments(self) -> list[EmailMessage]:
+        """The attached files (the ticket, the calendar file), not the inline QR."""
+        return list(self.message.iter_attachments())
+
+    @property
     def images(self) -> list[str]:
         """The content types of every image part (inline or attached)."""
         return [

@@ -55,7 +55,7 @@ class StatsFilter:
     campaign_id: int | None = None
     kind: EventKind | None = None
     year: int | None = None  # with month: that month; alone: the whole year (Riga time)
-    month: int | None = None
+    month: int | None = None  # alone (the API): that month of every year
 
 
 @dataclass(frozen=True)
@@ -239,6 +239,8 @@ def _filtered(query: Select, filters: StatsFilter, organisations: set[int] | Non
         query = query.where(
             Event.local_month.between(f"{filters.year:04d}-01", f"{filters.year:04d}-12")
         )
+    elif filters.month is not None:  # the API's month alone: every year's
+        query = query.where(Event.local_month.like(f"%-{filters.month:02d}"))
     if filters.municipality_id is not None:
         query = query.where(Event.municipality_id == filters.municipality_id)
     if filters.campaign_id is not None:

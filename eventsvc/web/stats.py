@@ -74,6 +74,9 @@ class StatsFilterForm(FlaskForm):
     def validate_municipality(self, field):
         _database_id(field)
 
+    def validate_campaign(self, field):
+        _database_id(field)
+
     def validate_year(self, field):
         """The API's year is not checked against the list: a year we can hold, or refused."""
         value = field.data or ""
@@ -85,7 +88,7 @@ class StatsFilterForm(FlaskForm):
             raise ValidationError(_l("Not a valid choice."))
 
     def validate_month(self, field):
-        if field.data and not self.year.data:
+        if field.data and not self.year.data and not self.for_api:
             raise ValidationError(_l("Choose the year of the month too."))
 
 
@@ -98,9 +101,6 @@ def _years() -> list[int]:
 
 def month_name(month: int) -> str:
     return get_month_names("wide", "stand-alone", locale=get_locale())[month]
-
-    def validate_campaign(self, field):
-        _database_id(field)
 
 
 def _database_id(field) -> None:
@@ -395,7 +395,7 @@ def events():
         args=args,
         subtitle=subtitle(filters, _scope() is not None),
         back=url_for(".dashboard", **args),
-    )
+    ), 400 if form.errors else 200
 
 
 FEEDBACK_GROUPS = (GroupBy.MUNICIPALITY, GroupBy.CAMPAIGN, GroupBy.KIND, GroupBy.MONTH)

@@ -582,7 +582,8 @@ SPEC = {
                     {
                         "name": "month",
                         "in": "query",
-                        "description": "With year: events starting in this month (1-12)",
+                        "description": "Events starting in this month (1-12): of `year` when "
+                        "given, otherwise of every year",
                         "schema": {"type": "integer", "minimum": 1, "maximum": 12},
                     },
                     {

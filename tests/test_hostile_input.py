@@ -24,6 +24,7 @@ import pytest
 from flask_babel import force_locale, gettext
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.csrf.core import CSRFTokenField
+from wtforms.fields.choices import SelectFieldBase
 from wtforms.fields.datetime import DateTimeField, DateTimeLocalField, TimeField
 
 from eventsvc.extensions import db as _db
@@ -386,6 +387,39 @@ def test_hostile_values_in_every_form_field(app, client, scene, form_name):
                 problems.append(f"{where}: a resident's address refused")
             elif status >= 400 and snapshot() != before:
                 problems.append(f"{where}: refused, but the database changed")
+    assert not problems, "\n".join(problems)
+
+
+def choice_fields_of(app, form_class) -> list:
+    with app.test_request_context():
+        return [
+            f
+            for f in form_class(meta={"csrf": False})
+            if isinstance(f, SelectFieldBase) and f.name not in ("csrf_token",)
+        ]
+
+
+@pytest.mark.parametrize("form_name", sorted(FORMS))
+def test_unknown_choices_in_every_form_field(app, client, scene, form_name):
+    """A value no list offers (a target group that does not exist, a role, a kind): a 4xx
+    with a message, the database as it was; never a 500."""
+    case = FORMS[form_name]
+    _sign_in(client, scene, case.role)
+    page = client.get((case.page or case.url)(scene)).get_data(as_text=True)
+    token = CSRF_RE.search(page).group(1)
+    problems = []
+    for form_field in choice_fields_of(app, all_forms()[form_name]):
+        for value in ("no-such-value", "999999999999", "-1"):
+            before = snapshot()
+            data = {**case.data(scene), form_field.name: value, "csrf_token": token}
+            response = client.post(case.url(scene), data=data)
+            where = f"{form_name}.{form_field.name}={value}: {response.status_code}"
+            if not 400 <= response.status_code < 500:
+                problems.append(f"{where}: not refused")
+            elif snapshot() != before:
+                problems.append(f"{where}: refused, but the database changed")
+            elif "error-message" not in response.get_data(as_text=True):
+                problems.append(f"{where}: no message")
     assert not problems, "\n".join(problems)
 
 

@@ -28,7 +28,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from ..extensions import db, limiter
 from ..i18n import LANGUAGE_NAMES, choices, current_language
@@ -61,6 +61,7 @@ class RegistrationForm(FlaskForm):
     activity_ids = MultiCheckboxField(
         _l("Activities you want to take part in"), coerce=int, validate_choice=False
     )
+    # Shown only at a hybrid event; elsewhere it is absent, which is no error.
     attendance = RadioField(
         _l("How will you take part?"), choices=lambda: choices(Attendance), validate_choice=False
     )
@@ -78,6 +79,10 @@ class RegistrationForm(FlaskForm):
     # The honeypot: hidden from people (css .hp-field, aria-hidden, out of the tab order) and
     # shown only on the public form; a bot that fills every field fills this one too.
     website = StringField(_l("Leave this field empty"))
+
+    def validate_attendance(self, field):
+        if field.data and field.data not in Attendance._value2member_map_:
+            raise ValidationError(_l("Choose in person or online."))
 
 
 def registration_form(event, places) -> RegistrationForm:

@@ -216,20 +216,22 @@ def normalise_request(
         {"name": request.name, "email": request.email, "phone": request.phone},
         {"needs": request.needs},
     )
-    name = _clean_text(request.name) if "name" not in errors else "-"
+    name = _clean_text(request.name)
     if not name:
-        errors["name"] = _("Enter your name.")
+        errors.setdefault("name", _("Enter your name."))
     elif len(name) > MAX_NAME_LENGTH:
-        errors["name"] = _("The name is too long (at most %(n)d characters).", n=MAX_NAME_LENGTH)
+        errors.setdefault(
+            "name", _("The name is too long (at most %(n)d characters).", n=MAX_NAME_LENGTH)
+        )
 
-    email = (request.email or "").strip() or None if "email" not in errors else None
-    if email is not None:
-        email = _normalised_email(email)
+    email = None
+    if "email" not in errors and (request.email or "").strip():
+        email = _normalised_email(request.email.strip())
         if email is None:
             errors["email"] = _("Enter a valid email address, like name@example.lv.")
-    phone = _clean_text(request.phone) or None if "phone" not in errors else None
+    phone = _clean_text(request.phone) or None
     if phone is not None and not PHONE_RE.fullmatch(phone.replace(" ", "")):
-        errors["phone"] = _("Enter a phone number with digits only, like +371 20000000.")
+        errors.setdefault("phone", _("Enter a phone number with digits only, like +371 20000000."))
     if (
         contact_required
         and email is None
@@ -245,7 +247,7 @@ def normalise_request(
         or not 1 <= request.party_size <= MAX_PARTY_SIZE
     ):
         errors["party_size"] = _("A party is 1 to %(n)d people.", n=MAX_PARTY_SIZE)
-    needs = (request.needs or "").strip() if "needs" not in errors else ""
+    needs = (request.needs or "").strip()
     if len(needs) > MAX_NEEDS_LENGTH:
         errors["needs"] = _("Please keep this under %(n)d characters.", n=MAX_NEEDS_LENGTH)
     if request.language not in LANGUAGES:

@@ -661,6 +661,21 @@ def test_a_body_just_over_the_limit_is_refused_before_it_is_read(app, client, sc
     assert response.status_code == 413 and "1 MB" in response.get_data(as_text=True)
 
 
+def test_a_form_of_too_many_parts_is_refused(app, client, scene):
+    """Flask 3.1's MAX_FORM_PARTS: a multipart form of more fields than any page has."""
+    assert app.config["MAX_FORM_PARTS"] == 500  # Flask's default is 1,000
+    token = CSRF_RE.search(client.get(f"/events/{scene.event.id}").get_data(as_text=True))
+    parts = {f"x{i}": "1" for i in range(app.config["MAX_FORM_PARTS"] + 1)}
+    before = snapshot()
+    response = client.post(
+        f"/events/{scene.event.id}/register",
+        data={**_registration(scene), **parts, "csrf_token": token.group(1)},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    assert snapshot() == before
+
+
 def test_a_body_just_under_the_limit_is_read(app, client, scene):
     limit = app.config["MAX_CONTENT_LENGTH"]
     body = {"name": "Anna", "email": "a@example.lv", "consent": True, "needs": ""}

@@ -520,3 +520,50 @@ def test_the_totals_fit_1366_px_and_reflow_on_a_phone(language, demo, live_serve
     )
     assert label.strip('"') == {"lv": "Pasākumi", "ru": "Мероприятия"}[language]
     context.close()
+
+
+@on_sqlite
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_refused_input_passes_axe(language, demo, live_server, browser):
+    """What a person meets when a value is refused (tests/test_hostile_input.py): a control
+    character in a name, a description, a walk-in's name, a date outside 1900-2999 in a
+    filter. The message stands next to its field; the page still passes axe."""
+    festival, _ = demo
+    found: dict[str, list[str]] = {}
+
+    context, page = new_page(browser, live_server, language)
+    page.goto(f"{live_server}/events/{festival.id}")
+    page.fill("#name", "Anna\u001bBērziņa")  # an escape pasted with the name
+    page.fill("#email", "anna@example.lv")
+    page.check("#consent")
+    page.click("form.form button[type=submit]")
+    page.wait_for_selector("#name-error")
+    found["registration"] = axe_violations(page)
+    assert page.goto(f"{live_server}/?date_to=9999-12-31").status == 400
+    assert page.locator("#date_to-error").count() == 1
+    found["calendar"] = axe_violations(page)
+    context.close()
+
+    context, page = new_page(browser, live_server, language)
+    sign_in(page, live_server, ORGANISER)
+    page.goto(f"{live_server}/manage/events/{festival.id}/edit")
+    page.fill("#description", "Programma:\n\x0c12:00 Atklāšana")  # a form feed from a PDF
+    page.click("form.form button[type=submit]")
+    page.wait_for_selector("#description-error")
+    found["event form"] = axe_violations(page)
+    page.goto(f"{live_server}/manage/events/{festival.id}/checkin")
+    page.wait_for_selector("#door[data-list-size]")
+    page.fill("#walkin-name", "Pēteris\u0007")
+    page.click("#walkin-form button[type=submit]")
+    page.wait_for_selector("#walkin-name-error")
+    found["door"] = axe_violations(page)
+    context.close()
+
+    context, page = new_page(browser, live_server, language)
+    sign_in(page, live_server, MINISTRY)
+    assert page.goto(f"{live_server}/stats/events?date_from=0001-01-01").status == 400
+    assert page.locator(".error-summary").count() == 1
+    found["events behind the totals"] = axe_violations(page)
+    context.close()
+
+    assert {name: v for name, v in found.items() if v} == {}

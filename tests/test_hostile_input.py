@@ -24,6 +24,7 @@ import pytest
 from flask_babel import force_locale, gettext
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.csrf.core import CSRFTokenField
+from wtforms.fields.choices import SelectFieldBase
 from wtforms.fields.datetime import DateTimeField, DateTimeLocalField, TimeField
 
 from eventsvc.extensions import db as _db
@@ -427,6 +428,39 @@ def test_hostile_values_in_every_form_field(app, client, scene, form_name):
     assert not problems, "\n".join(problems)
 
 
+def choice_fields_of(app, form_class) -> list:
+    with app.test_request_context():
+        return [
+            f
+            for f in form_class(meta={"csrf": False})
+            if isinstance(f, SelectFieldBase) and f.name not in ("csrf_token",)
+        ]
+
+
+@pytest.mark.parametrize("form_name", sorted(FORMS))
+def test_unknown_choices_in_every_form_field(app, client, scene, form_name):
+    """A value no list offers (a target group that does not exist, a role, a kind): a 4xx
+    with a message, the database as it was; never a 500."""
+    case = FORMS[form_name]
+    _sign_in(client, scene, case.role)
+    page = client.get((case.page or case.url)(scene)).get_data(as_text=True)
+    token = CSRF_RE.search(page).group(1)
+    problems = []
+    for form_field in choice_fields_of(app, all_forms()[form_name]):
+        for value in ("no-such-value", "999999999999", "-1"):
+            before = snapshot()
+            data = {**case.data(scene), form_field.name: value, "csrf_token": token}
+            response = client.post(case.url(scene), data=data)
+            where = f"{form_name}.{form_field.name}={value}: {response.status_code}"
+            if not 400 <= response.status_code < 500:
+                problems.append(f"{where}: not refused")
+            elif snapshot() != before:
+                problems.append(f"{where}: refused, but the database changed")
+            elif "error-message" not in response.get_data(as_text=True):
+                problems.append(f"{where}: no message")
+    assert not problems, "\n".join(problems)
+
+
 def test_the_admin_user_form_refuses_an_email_with_a_line_break(client, scene):
     login(client, scene.world.admin.email)
     token = CSRF_RE.search(client.get("/admin/users/new").get_data(as_text=True)).group(1)
@@ -663,6 +697,21 @@ def test_a_body_just_over_the_limit_is_refused_before_it_is_read(app, client, sc
         content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 413 and "1 MB" in response.get_data(as_text=True)
+
+
+def test_a_form_of_too_many_parts_is_refused(app, client, scene):
+    """Flask 3.1's MAX_FORM_PARTS: a multipart form of more fields than any page has."""
+    assert app.config["MAX_FORM_PARTS"] == 500  # Flask's default is 1,000
+    token = CSRF_RE.search(client.get(f"/events/{scene.event.id}").get_data(as_text=True))
+    parts = {f"x{i}": "1" for i in range(app.config["MAX_FORM_PARTS"] + 1)}
+    before = snapshot()
+    response = client.post(
+        f"/events/{scene.event.id}/register",
+        data={**_registration(scene), **parts, "csrf_token": token.group(1)},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    assert snapshot() == before
 
 
 def test_a_body_just_under_the_limit_is_read(app, client, scene):

@@ -5,9 +5,9 @@ A single-line field (a name, title, venue, address, email, phone) is one line: n
 other control character (Unicode category Cc), no line or paragraph separator. Such values
 end up in mail headers, calendar files and CSV cells, where a line break is structure.
 A multi-line field (a description, needs) keeps its line breaks (CR, LF) and tabs, nothing
-else of the kind (not even U+2028/U+2029: no one types them, and they end lines where a
-reader of the text does not expect it). A lone surrogate (JSON can carry one as "\\ud800") is no character at all: nothing
-can store or send it, so it is refused in every field too.
+else of the kind (not U+2028/U+2029 either: no one types them, and they end lines where a
+reader does not expect it). A lone surrogate (JSON can carry one as "\\ud800") is no
+character at all: nothing can store or send it, so every field refuses it too.
 
 Dates are 1900 to 2999: far inside what Python, SQLite and PostgreSQL hold, so that the
 arithmetic around a date (a Riga day's bounds in UTC, a deadline's next midnight) never
@@ -51,8 +51,6 @@ DATE_TIME_PATTERN = (
 
 EARLIEST_YEAR = 1900
 LATEST_YEAR = 2999
-EARLIEST_DATE = date(EARLIEST_YEAR, 1, 1)
-LATEST_DATE = date(LATEST_YEAR, 12, 31)
 
 
 def text_problem(value: object, multiline: bool = False) -> str | None:

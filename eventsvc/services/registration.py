@@ -255,20 +255,22 @@ def normalise_request(
         {"name": request.name, "email": request.email, "phone": request.phone},
         {"needs": request.needs},
     )
-    name = _clean_text(request.name) if "name" not in errors else "-"
+    name = _clean_text(request.name)
     if not name:
-        errors["name"] = _("Enter your name.")
+        errors.setdefault("name", _("Enter your name."))
     elif len(name) > MAX_NAME_LENGTH:
-        errors["name"] = _("The name is too long (at most %(n)d characters).", n=MAX_NAME_LENGTH)
+        errors.setdefault(
+            "name", _("The name is too long (at most %(n)d characters).", n=MAX_NAME_LENGTH)
+        )
 
-    email = (request.email or "").strip() or None if "email" not in errors else None
-    if email is not None:
-        email = _normalised_email(email)
+    email = None
+    if "email" not in errors and (request.email or "").strip():
+        email = _normalised_email(request.email.strip())
         if email is None:
             errors["email"] = _("Enter a valid email address, like name@example.lv.")
     phone = _clean_text(request.phone) or None if "phone" not in errors else None
     if phone is not None and not is_phone_number(phone):
-        errors["phone"] = _("Enter a phone number with digits only, like +371 20000000.")
+        errors.setdefault("phone", _("Enter a phone number with digits only, like +371 20000000."))
     if (
         contact_required
         and email is None

@@ -6,7 +6,7 @@ import flask_babel
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm as _FlaskForm
-from flask_wtf.form import _Auto
+from flask_wtf.form import _Auto  # Flask-WTF's "read the request" marker
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields.choices import SelectChoice

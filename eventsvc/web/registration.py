@@ -30,7 +30,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from ..extensions import limiter
 from ..i18n import LANGUAGE_NAMES, choices, current_language
@@ -73,6 +73,7 @@ class RegistrationForm(FlaskForm):
             "frees up. You can also leave it out."
         ),
     )
+    # Shown only at a hybrid event; elsewhere it is absent, which is no error.
     attendance = RadioField(
         _l("How will you take part?"), choices=lambda: choices(Attendance), validate_choice=False
     )
@@ -90,6 +91,10 @@ class RegistrationForm(FlaskForm):
     # The honeypot: hidden from people (css .hp-field, aria-hidden, out of the tab order) and
     # shown only on the public form; a bot that fills every field fills this one too.
     website = StringField(_l("Leave this field empty"))
+
+    def validate_attendance(self, field):
+        if field.data and field.data not in Attendance._value2member_map_:
+            raise ValidationError(_l("Choose in person or online."))
 
 
 def registration_form(event, places) -> RegistrationForm:

@@ -105,7 +105,7 @@ MENU = {  # the header's links, and the permission that shows each
     "/admin/users": "administer",
     "/admin/organisations": "administer",
     "/admin/outbox": "administer",
-    "/account/tokens": "own_api_tokens",
+    "/account/": "own_api_tokens",  # my account: sign-ins, password, API tokens
 }
 
 

@@ -40,7 +40,7 @@ class Permissions:
     manage_events: bool = False  # their events, registrations, check-in, and the audit log
     administer: bool = False  # accounts, organisations, the outbox, the whole audit log
     read_totals: bool = False  # /stats/
-    own_api_tokens: bool = False  # /account/tokens: any signed-in staff member
+    own_api_tokens: bool = False  # /account/ (sign-ins, password, API tokens): any staff member
 
 
 def permissions(user: User | None) -> Permissions:

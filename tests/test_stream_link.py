@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from eventsvc.extensions import db as _db
 from eventsvc.models import Attendance, EventFormat
@@ -60,3 +61,30 @@ def test_a_public_stream_is_shown_to_everyone(client, hybrid):
     _db.session.commit()
     assert LINK in client.get(f"/events/{hybrid.id}").get_data(as_text=True)
     assert client.get(f"/api/v1/events/{hybrid.id}").json["stream_url"] == LINK
+
+
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+def test_moving_online_on_a_phone_brings_the_stream_link(hybrid, live_server, browser, now):
+    """A resident registered to come in person changes to watching online through the
+    private link, on a 390×844 phone: the page then shows the stream's link, and the
+    confirmation mail queued for the change carries it too."""
+    from eventsvc.models import OutboxMessage
+    from eventsvc.services.mailer import compose
+
+    resident = register(hybrid, now, Attendance.IN_PERSON, "zale@example.lv")
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server}/r/{resident.manage_token}")
+    assert LINK not in page.content()
+    page.check("input[name=attendance][value=online]")
+    page.click("form[action$='/change#change'] button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator(f"a[href='{LINK}']").is_visible()
+    context.close()
+    _db.session.expire_all()
+    change = _db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.registration_id == resident.id)
+        .order_by(OutboxMessage.id.desc())
+    ).first()
+    assert LINK in compose(change).body

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run test lint types install translations chromium bench-stats bench-load bench bench-profile extract-messages update-messages clean
+.PHONY: run test lint types install translations chromium fonts bench-stats bench-load bench bench-profile extract-messages update-messages clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed" or 0)'
@@ -27,7 +27,7 @@ run: translations
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # The whole suite: on SQLite, and also on PostgreSQL when EVENTSVC_TEST_DATABASE_URL is set.
-test: translations chromium
+test: translations chromium fonts
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Lint and format check (ruff; settings in pyproject.toml). `ruff format .` fixes the format.
@@ -39,6 +39,14 @@ lint: install
 # Not yet part of `lint`: services/ still has errors to fix.
 types: install
 	$(BIN)/mypy
+
+# Certificates (PDF) print with DejaVu Sans (Latvian and Cyrillic letters): Debian's
+# fonts-dejavu-core. As root we install it, otherwise we say how.
+FONT_DIR ?= /usr/share/fonts/truetype/dejavu
+fonts:
+	@test -f $(FONT_DIR)/DejaVuSans.ttf -a -f $(FONT_DIR)/DejaVuSans-Bold.ttf || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update && apt-get install -y fonts-dejavu-core; \
+	  else echo "Certificates need DejaVu Sans: sudo apt-get install fonts-dejavu-core" >&2; exit 1; fi; }
 
 # Browser tests need Debian's Chromium; as root we install it, otherwise we say how.
 chromium:

@@ -165,6 +165,11 @@ def load_config(
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "MAX_FORM_MEMORY_SIZE": 512 * 1024,  # one field of a multipart form
         "MAX_FORM_PARTS": 500,  # fields of a multipart form
+        # A folder with DejaVuSans.ttf and DejaVuSans-Bold.ttf for the certificates' PDF (they
+        # need Latvian and Cyrillic letters); by default Debian's fonts-dejavu-core.
+        "EVENTSVC_PDF_FONT_DIR": env.get(
+            "EVENTSVC_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"
+        ),
         "WTF_CSRF_TIME_LIMIT": None,  # a form left open for an hour must still submit
         # Our log lines (eventsvc/logs.py): DEBUG, INFO, WARNING or ERROR.
         "EVENTSVC_LOG_LEVEL": log_level,

@@ -74,7 +74,7 @@ def ticket_pdf(registration: Registration) -> bytes:
     pdf.set_font("DejaVu", "", 12)
     pdf.cell(width, 7, _("Ticket"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "B", 20)
-    pdf.multi_cell(width, 9, title, new_x="LMARGIN", new_y="NEXT", max_line_height=9)
+    pdf.multi_cell(width, 9, title, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
     top = pdf.get_y()
@@ -115,13 +115,14 @@ def ticket_pdf(registration: Registration) -> bytes:
         organiser.append(f"{_('Email:')} {organisation.email}")
     facts.append((_("Organiser"), "\n".join(organiser)))
 
-    label_width = 45
+    label_width = 52
     for label, value in facts:
-        y = pdf.get_y()
-        pdf.set_font("DejaVu", "B", 13)
-        pdf.multi_cell(label_width, 7, label, new_x="RIGHT", new_y="TOP")
-        pdf.set_xy(MARGIN_MM + label_width, y)
-        pdf.set_font("DejaVu", "", 13)
-        pdf.multi_cell(width - label_width, 7, value, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_y(max(pdf.get_y(), y + 7) + 2)
+        top = pdf.get_y()
+        pdf.set_font("DejaVu", "B", 12)
+        pdf.multi_cell(label_width - 3, 6.5, label, align="L", new_x="LMARGIN", new_y="NEXT")
+        label_bottom = pdf.get_y()
+        pdf.set_xy(MARGIN_MM + label_width, top)
+        pdf.set_font("DejaVu", "", 12)
+        pdf.multi_cell(width - label_width, 6.5, value, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_y(max(pdf.get_y(), label_bottom) + 2.5)
     return bytes(pdf.output())

@@ -143,3 +143,21 @@ def test_the_ticket_page_loads_its_script_without_inline_code(client, registrati
     assert re.search(r"<button[^>]*id=\"print-ticket\"[^>]*hidden", page)
     with client.get("/static/js/ticket.js") as script:
         assert script.status_code == 200 and "window.print()" in script.get_data(as_text=True)
+
+
+def test_the_booking_code_has_its_row_on_the_ticket_page(app, registration):
+    """The short booking code (another change adds the column) shows where it exists."""
+    from flask import render_template
+
+    def page():
+        with app.test_request_context("/"):
+            return render_template(
+                "registration/ticket.html",
+                registration=registration,
+                event=registration.event,
+                qr_url="/qr.png",
+            )
+
+    assert "booking-code" not in page()
+    registration.booking_code = "K7M4QX"
+    assert '<dd class="booking-code">K7M4QX</dd>' in page()

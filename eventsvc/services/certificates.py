@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from pathlib import Path
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -23,13 +21,9 @@ from ..i18n import local_date, local_time
 from ..models import Certificate, Event, EventKind, Registration, RegistrationStatus, User
 from . import NotFound, ServiceError, ValidationFailed, audit
 from .access import can_manage_organisation, require_organiser
+from .pdf_fonts import pdf_fonts
 
-FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
 MAX_HOURS = Decimal("99.5")
-
-
-class FontMissing(ServiceError):
-    """The server has no font for the PDF: an installation problem, said plainly."""
 
 
 def _require_manages(user: User, event: Event) -> None:
@@ -129,26 +123,13 @@ def certificate_of(registration: Registration) -> Certificate | None:
     )
 
 
-def _fonts() -> tuple[Path, Path]:
-    folder = Path(current_app.config["EVENTSVC_PDF_FONT_DIR"])
-    paths = tuple(folder / name for name in FONT_FILES)
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        raise FontMissing(
-            "certificates need the DejaVu Sans fonts: "
-            + ", ".join(missing)
-            + " not found (apt-get install fonts-dejavu-core, or set EVENTSVC_PDF_FONT_DIR)"
-        )
-    return paths
-
-
 def certificate_pdf(certificate: Certificate) -> bytes:
     """The certificate as a one-page A4 PDF in the registrant's language."""
     from fpdf import FPDF
 
     registration = certificate.registration
     event = registration.event
-    regular, bold = _fonts()
+    regular, bold = pdf_fonts("a certificate")
     with force_locale(registration.language):
         pdf = FPDF(orientation="L", unit="mm", format="A4")
         pdf.set_lang(registration.language)

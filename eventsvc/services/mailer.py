@@ -15,8 +15,8 @@ What a failure costs a message (the kinds are in mail_transport):
   the admins (/admin/outbox) and the event's organisers (its page) to see and phone the person.
 - anything else (a 4xx reply, a timeout or lost connection mid-message, a message that cannot
   be rendered): retried with exponential backoff, failed after MAX_ATTEMPTS.
-A part that cannot be built (the QR code, the calendar file) never stops a message: it goes
-without that part, and the traceback is logged.
+A part that cannot be built (the QR code, the PDF ticket, the calendar file) never stops a
+message: it goes without that part, and the traceback is logged.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from .mail_transport import (
     transport_for,
 )
 from .plain_text import one_line
+from .ticket_pdf import ticket_pdf
 from .tickets import qr_png
 
 log = logging.getLogger(__name__)
@@ -258,6 +259,12 @@ def compose(message: OutboxMessage) -> Outgoing | None:
             if with_ticket
             else None
         )
+        # The ticket to print (at a library, say), made in the registrant's language.
+        pdf = (
+            _optional_part(message.id, "PDF ticket", lambda: ticket_pdf(registration))
+            if with_ticket
+            else None
+        )
         ics = None
         if template not in WITHOUT_LINK:
             ics = _optional_part(
@@ -277,6 +284,7 @@ def compose(message: OutboxMessage) -> Outgoing | None:
         text = render_template("mail/message.txt", **context)
         html = render_template("mail/message.html", **context)
         ticket_name = _("ticket") + ".png"
+        pdf_name = _("ticket") + ".pdf"
 
     mail = EmailMessage()
     mail["Subject"] = context["subject"]
@@ -296,6 +304,8 @@ def compose(message: OutboxMessage) -> Outgoing | None:
             qr, "image", "png", cid="<qr>", filename="qr.png", disposition="inline"
         )
         mail.add_attachment(qr, "image", "png", filename=ticket_name)
+    if pdf is not None:
+        mail.add_attachment(pdf, "application", "pdf", filename=pdf_name)
     if ics is not None:
         mail.add_attachment(
             ics,

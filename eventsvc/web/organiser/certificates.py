@@ -15,6 +15,7 @@ from ...extensions import db
 from ...models import EventKind, Registration
 from ...services import ServiceError, ValidationFailed, access
 from ...services import certificates as service
+from ...services.pdf_fonts import FontMissing
 from ...timezones import utcnow
 from ..boundary import discard
 from ..forms import FlaskForm
@@ -35,7 +36,7 @@ def pdf_response(certificate, filename: str) -> Response:
     """The PDF, or a plain error page when the server cannot make one (no font)."""
     try:
         body = service.certificate_pdf(certificate)
-    except service.FontMissing as exc:
+    except FontMissing as exc:
         log.error("%s", exc.message)
         return render_template(
             "error.html",

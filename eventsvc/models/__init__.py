@@ -8,6 +8,8 @@ from .campaigns import Campaign, CampaignKind
 from .checkins import CheckIn, CheckInMethod
 from .event_stats import EventStats
 from .events import (
+    BASE_TEXT_LANGUAGE,
+    TEXT_LANGUAGES,
     Activity,
     ActivityKind,
     Event,
@@ -15,9 +17,11 @@ from .events import (
     EventKind,
     EventStatus,
     EventTargetGroup,
+    LocalText,
     Speaker,
     SpeakerRole,
     TargetGroup,
+    translation_columns,
 )
 from .organisations import Municipality, Organisation, OrganisationKind
 from .outbox import OutboxMessage, OutboxStatus
@@ -33,6 +37,8 @@ from .sessions import UserSession
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "BASE_TEXT_LANGUAGE",
+    "TEXT_LANGUAGES",
     "Activity",
     "ActivityKind",
     "ActorKind",
@@ -50,6 +56,7 @@ __all__ = [
     "EventStats",
     "EventStatus",
     "EventTargetGroup",
+    "LocalText",
     "Municipality",
     "Organisation",
     "OrganisationKind",
@@ -67,4 +74,5 @@ __all__ = [
     "UserSession",
     "memberships",
     "registration_activities",
+    "translation_columns",
 ]

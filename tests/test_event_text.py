@@ -123,6 +123,8 @@ def test_russian_page_shows_the_russian_text_marked_ru(client, event):
     assert '<span lang="ru">Мастерская украшений</span>' in body
     assert '<span lang="ru">Руководитель</span>' in body
     assert "Sociālais darbs kopienā" not in body
+    # The registration form names the activities the same way.
+    assert "Мастерская украшений (" in body and "Rotājumu darbnīca" not in body
 
 
 def test_english_page_falls_back_to_latvian_marked_lv(client, event):

@@ -95,9 +95,10 @@ def activity_label(activity, left) -> str:
     from ..i18n import local_time
 
     when = f"{local_time(activity.starts_at)}–{local_time(activity.ends_at)}"
+    title = activity.text("title", current_language()).text
     if left is None:
-        return f"{activity.title} ({when})"
-    return _("%(title)s (%(when)s, places left: %(n)d)", title=activity.title, when=when, n=left)
+        return f"{title} ({when})"
+    return _("%(title)s (%(when)s, places left: %(n)d)", title=title, when=when, n=left)
 
 
 def request_from_form(form: RegistrationForm) -> RegistrationRequest:

@@ -222,6 +222,12 @@ def local_datetime(value: datetime, fmt: str = "medium") -> str:
     return f"{local_date(value, fmt)}, {local_time(value)}"
 
 
+def local_text(item, name: str, language: str | None = None):
+    """`event|local_text("title")`: the field in the page's (or a mail's) language, falling
+    back to Latvian; print it as is, and its `.lang` in the lang attribute around it."""
+    return item.text(name, language or current_language())
+
+
 def tel_href(phone: str) -> str:
     """'+371 6400 0000' -> '+37164000000' for a tel: link (a phone dials digits only)."""
     return ("+" if phone.strip().startswith("+") else "") + "".join(c for c in phone if c.isdigit())
@@ -246,6 +252,7 @@ def init_app(app) -> None:
         local_time=local_time,
         local_datetime=local_datetime,
         tel_href=tel_href,
+        local_text=local_text,
         language_word=language_word,
         number=number,
         percent=percent,

@@ -379,14 +379,47 @@ def test_320px_wide_at_the_largest_text_needs_no_sideways_scrolling(
 
 @on_sqlite
 def test_event_text_keeps_its_own_language(demo, live_server, browser):
-    """Screen readers must read a Latvian title with Latvian rules on the English page."""
+    """Screen readers must read a Latvian title with Latvian rules on the English page: text
+    written in English is marked en, text that falls back to Latvian is marked lv."""
     festival, _ = demo
+    training = _db.session.scalar(select(Event).where(Event.title.like("Mācības%")))
+    assert training.title_en is None
     context, page = new_page(browser, live_server, "en")
     page.goto(f"{live_server}/events/{festival.id}")
     assert page.evaluate("document.documentElement.lang") == "en"
-    assert page.get_attribute("h1", "lang") == festival.language == "lv"
+    assert page.get_attribute("h1", "lang") == "en"
+    assert page.locator("h1").inner_text() == "Križi neighbourhood courtyard festival"
+    page.goto(f"{live_server}/events/{training.id}")
+    assert page.get_attribute("h1", "lang") == "lv"
     page.goto(f"{live_server}/")
-    assert page.locator(f'a[href="/events/{festival.id}"]').first.get_attribute("lang") == "lv"
+    assert page.locator(f'a[href="/events/{festival.id}"]').first.get_attribute("lang") == "en"
+    assert page.locator(f'a[href="/events/{training.id}"]').first.get_attribute("lang") == "lv"
+    context.close()
+
+
+@on_sqlite
+def test_a_russian_phone_reads_the_tume_discussion_in_russian(demo, live_server, browser):
+    """A first visit from a Russian phone (no language chosen yet): the page and the event's
+    own text in Russian, marked ru; the Ministry's A++ text size as a senior would set it."""
+    tume = _db.session.scalar(select(Event).where(Event.title.like("Sociālais darbs kopienā%")))
+    context = browser.new_context(
+        bypass_csp=True, locale="ru-RU", viewport={"width": 390, "height": 844}
+    )
+    context.add_cookies([{"name": "text_size", "value": "largest", "url": live_server}])
+    page = context.new_page()
+    page.goto(f"{live_server}/")
+    assert page.evaluate("document.documentElement.lang") == "ru"
+    page.get_by_role("link", name="Социальная работа в общине: как идти дальше вместе").click()
+    page.wait_for_url(f"{live_server}/events/{tume.id}")
+    heading = page.locator("h1")
+    assert heading.inner_text() == "Социальная работа в общине: как идти дальше вместе"
+    assert heading.get_attribute("lang") == "ru"
+    assert page.locator("p.lead").get_attribute("lang") == "ru"
+    assert "Заключительная дискуссия" in page.locator("p.lead").inner_text()
+    assert page.get_by_text("В доме культуры есть пандус").get_attribute("lang") == "ru"
+    assert page.get_by_text("старший эксперт").get_attribute("lang") == "ru"
+    assert "Sociālais darbs kopienā" not in page.locator("main").inner_text()
+    assert axe_violations(page) == []
     context.close()
 
 

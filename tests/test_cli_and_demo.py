@@ -107,6 +107,16 @@ def test_demo_loads_once_and_shows_tume_and_krizi(runner, client):
     )
     assert [a.capacity for a in festival.activities if a.kind.value == "workshop"] == [8, 20, 12]
     assert {a.kind.value for a in festival.activities} == {"workshop", "contest", "concert"}
+    # Russian and English text for both, the festival's activities and the panel's titles.
+    for event in (tume, festival):
+        for name in event.TRANSLATED:
+            assert event.text(name, "ru").lang == "ru" and event.text(name, "en").lang == "en"
+    assert all(a.title_ru and a.title_en for a in festival.activities)
+    assert all(s.title_ru and s.title_en for s in tume.speakers)
+    russian = client.get(f"/events/{tume.id}", headers={"Accept-Language": "ru"})
+    assert '<h1 lang="ru">Социальная работа в общине: как идти дальше вместе</h1>' in (
+        russian.get_data(as_text=True)
+    )
     formats = {
         e.format.value
         for e in _db.session.scalars(select(Event).where(Event.title.like("Mācības%")))

@@ -9,6 +9,8 @@ from .certificates import Certificate
 from .checkins import CheckIn, CheckInMethod
 from .event_stats import EventStats
 from .events import (
+    BASE_TEXT_LANGUAGE,
+    TEXT_LANGUAGES,
     Activity,
     ActivityKind,
     Event,
@@ -16,9 +18,11 @@ from .events import (
     EventKind,
     EventStatus,
     EventTargetGroup,
+    LocalText,
     Speaker,
     SpeakerRole,
     TargetGroup,
+    translation_columns,
 )
 from .feedback import FeedbackAnswer, FeedbackInvitation
 from .organisations import Municipality, Organisation, OrganisationKind
@@ -36,6 +40,8 @@ from .sessions import UserSession
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "BASE_TEXT_LANGUAGE",
+    "TEXT_LANGUAGES",
     "Activity",
     "ActivityKind",
     "ActivityWait",
@@ -57,6 +63,7 @@ __all__ = [
     "EventTargetGroup",
     "FeedbackAnswer",
     "FeedbackInvitation",
+    "LocalText",
     "Municipality",
     "Organisation",
     "OrganisationKind",
@@ -74,4 +81,5 @@ __all__ = [
     "UserSession",
     "memberships",
     "registration_activities",
+    "translation_columns",
 ]

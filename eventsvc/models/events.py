@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -49,7 +50,53 @@ class TargetGroup(enum.StrEnum):
     PROFESSIONALS = "professionals"  # social workers, municipal staff
 
 
-class Event(Base):
+# Event text: the plain columns (title, summary, …) hold the Latvian text, which is required;
+# each of these languages may add its own in a nullable column beside it (title_ru, title_en).
+# Columns rather than one JSON column: plain typed, length-limited strings that read, filter
+# and migrate the same on SQLite and PostgreSQL, and each edit is a named field in the audit.
+BASE_TEXT_LANGUAGE = "lv"
+TEXT_LANGUAGES = ("ru", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class LocalText:
+    """A text with the language it is written in (for the `lang` attribute around it)."""
+
+    text: str
+    lang: str
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __bool__(self) -> bool:
+        return bool(self.text)
+
+
+class Translated:
+    """Text fields kept in Latvian plus optional Russian and English columns."""
+
+    TRANSLATED: ClassVar[tuple[str, ...]] = ()
+
+    def text(self, name: str, language: str | None) -> LocalText:
+        """The field in `language` if it has been written there, else the Latvian text.
+
+        The only place the fallback rule lives: pages, mails, .ics and the API all call it."""
+        if name not in self.TRANSLATED:
+            raise AttributeError(f"{type(self).__name__}.{name} has no translations")
+        if language in TEXT_LANGUAGES:
+            own = getattr(self, f"{name}_{language}")
+            if own and own.strip():
+                return LocalText(own, language)
+        return LocalText(getattr(self, name) or "", BASE_TEXT_LANGUAGE)
+
+
+def translation_columns(name: str) -> list[str]:
+    """['title_ru', 'title_en'] for 'title'."""
+    return [f"{name}_{language}" for language in TEXT_LANGUAGES]
+
+
+class Event(Translated, Base):
+    TRANSLATED = ("title", "summary", "description", "accessibility")
     __tablename__ = "events"
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
@@ -69,6 +116,12 @@ class Event(Base):
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(String(500), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    title_ru: Mapped[str | None] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    summary_ru: Mapped[str | None] = mapped_column(String(500))
+    summary_en: Mapped[str | None] = mapped_column(String(500))
+    description_ru: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
 
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)
@@ -98,6 +151,9 @@ class Event(Base):
     # Ministry Facebook live is): then the event page and the public API show it too.
     stream_public: Mapped[bool] = mapped_column(default=False, server_default=false())
     accessibility: Mapped[str] = mapped_column(Text, default="")
+    accessibility_ru: Mapped[str | None] = mapped_column(Text)
+    accessibility_en: Mapped[str | None] = mapped_column(Text)
+    # The language the event is held in (not the language of its text: see Translated).
     language: Mapped[str] = mapped_column(String(5), default="lv")
     # The questions of the feedback form sent after the event (services/feedback.py), in
     # their order, comma-separated: the organiser picks 3 to 5 from a fixed set.
@@ -184,13 +240,16 @@ class SpeakerRole(enum.StrEnum):
     PANELLIST = "panellist"
 
 
-class Speaker(Base):
+class Speaker(Translated, Base):
+    TRANSLATED = ("title",)
     __tablename__ = "speakers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(200), default="")  # "Head of the social service"
+    title_ru: Mapped[str | None] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200))
     organisation: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[SpeakerRole] = mapped_column(enum_type(SpeakerRole), default=SpeakerRole.PANELLIST)
     position: Mapped[int] = mapped_column(default=0)
@@ -206,9 +265,10 @@ class ActivityKind(enum.StrEnum):
     OTHER = "other"
 
 
-class Activity(Base):
+class Activity(Translated, Base):
     """A festival's or programme's own session, with its own time, place and places."""
 
+    TRANSLATED = ("title", "description")
     __tablename__ = "activities"
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
@@ -222,6 +282,10 @@ class Activity(Base):
     )
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    title_ru: Mapped[str | None] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    description_ru: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     location: Mapped[str] = mapped_column(String(200), default="")

@@ -115,6 +115,41 @@ TUME_PANEL = [
     ),
 ]
 
+# The panel's job titles in Russian and English, by name.
+TUME_PANEL_TITLES = {
+    "Linda Medne": (
+        "руководитель проектов Латвийского сельского форума, председатель совета",
+        "project manager at the Latvian Rural Forum, chair of the board",
+    ),
+    "Inga Priede": ("заместитель председателя думы", "deputy chair of the municipal council"),
+    "Ina Balgalve": ("руководитель Социальной службы", "head of the Social Service"),
+    "Ārija Martukāne": ("председатель правления", "chair of the board"),
+    "Inese Šubēvica": (
+        "организатор общин, руководитель обучения и наставник",
+        "community builder, trainer and mentor",
+    ),
+    "Aivars Damroze": ("директор пансионата", "director of the care home"),
+    "Liesma Ose": ("старший эксперт", "senior expert"),
+}
+
+# The Križi festival's activities in Russian and English, by their Latvian titles.
+FESTIVAL_ACTIVITY_TITLES = {
+    "Ziemassvētku kartīšu darbnīca": (
+        "Мастерская рождественских открыток",
+        "Christmas card workshop",
+    ),
+    "Eglīšu rotājumu darbnīca": (
+        "Мастерская ёлочных украшений",
+        "Christmas tree decoration workshop",
+    ),
+    "Cigun nodarbība senioriem": ("Цигун для пожилых", "Qigong for seniors"),
+    "Viktorīna “Mana Daugavpils”": ("Викторина «Мой Даугавпилс»", "Quiz: “My Daugavpils”"),
+    "Koncerts: kolektīvs “Dialogs”": (
+        "Концерт ансамбля «Диалог»",
+        "Concert by the “Dialogs” ensemble",
+    ),
+}
+
 
 @dataclass(frozen=True)
 class DemoAccount:
@@ -247,10 +282,37 @@ def load_demo(now: datetime) -> list[DemoAccount]:
             stream_public=True,  # a Facebook live anyone may watch
             accessibility="Kultūras namā ir uzbrauktuve un pielāgota tualete. Diskusiju var skatīties arī tiešsaistē.",
             target_groups=[TargetGroup.PROFESSIONALS, TargetGroup.EVERYONE],
+            title_ru="Социальная работа в общине: как идти дальше вместе",
+            title_en="Community social work: how we go on together",
+            summary_ru="Заключительная дискуссия кампании «Savējais savējiem!» («Свои — своим!») об опыте и будущем социальной работы в общине.",
+            summary_en="The closing discussion of the “Savējais savējiem!” (“Our own for our own”) campaign on what community social work has taught us and where it goes next.",
+            description_ru=(
+                "Каковы главные выводы из опыта социальной работы в общинах латвийских самоуправлений? "
+                "Как откликнулись жители и местная власть и как применить ценный опыт пилотного проекта "
+                "в будущем? В дискуссии мы оглянемся на то, как пилотный проект внедрялся в семи "
+                "самоуправлениях, на его главные трудности и возможности, и попробуем сформулировать, "
+                "что сильные общины дают самоуправлениям и жителям.\n\n"
+                "Трансляцию дискуссии можно будет смотреть и на странице Министерства благосостояния в Facebook."
+            ),
+            description_en=(
+                "What are the main lessons from community social work in Latvia's municipalities? How did "
+                "residents and local authorities respond, and how can the pilot project's valuable "
+                "experience be put to use in the future? We will look back at how the pilot was carried "
+                "out in seven municipalities, at its biggest challenges and opportunities, and try to "
+                "name what strong communities bring to municipalities and their residents.\n\n"
+                "The discussion will also be streamed live on the Ministry of Welfare's Facebook page."
+            ),
+            accessibility_ru="В доме культуры есть пандус и приспособленный туалет. Дискуссию можно смотреть и онлайн.",
+            accessibility_en="The culture house has a ramp and an accessible toilet. You can also watch the discussion online.",
         ),
     )
     for position, (name, title, organisation, role) in enumerate(TUME_PANEL, start=1):
-        save_speaker(organisers["lm"], tume, SpeakerData(name, title, organisation, role, position))
+        title_ru, title_en = TUME_PANEL_TITLES[name]
+        save_speaker(
+            organisers["lm"],
+            tume,
+            SpeakerData(name, title, organisation, role, position, title_ru, title_en),
+        )
     publish_event(organisers["lm"], tume, now)
 
     # Daugavpils: the Križi courtyard festival for all generations, on a Saturday.
@@ -282,6 +344,24 @@ def load_demo(now: datetime) -> list[DemoAccount]:
                 TargetGroup.SENIORS,
                 TargetGroup.FAMILIES_DISABILITY,
             ],
+            title_ru="Праздник двора в Крыжах",
+            title_en="Križi neighbourhood courtyard festival",
+            summary_ru="Праздник для всех поколений в Крыжах: творческие мастерские, конкурсы и концерт.",
+            summary_en="A festival for all generations in Križi: craft workshops, contests and a concert.",
+            description_ru=(
+                "В завершение пилотного проекта «Социальная работа в общине» приглашаем всех жителей "
+                "Крыжей — пожилых людей, семьи с детьми и соседей — на праздник двора. Число мест в "
+                "творческих мастерских ограничено, поэтому просим зарегистрироваться. На праздник "
+                "приглашены и депутаты Даугавпилсской городской думы."
+            ),
+            description_en=(
+                "To close the “Community social work” pilot project, we invite everyone living in "
+                "Križi – older people, families with children and neighbours – to a courtyard "
+                "festival. Places in the craft workshops are limited, so please register. Members of "
+                "Daugavpils City Council have been invited too."
+            ),
+            accessibility_ru="Праздник проходит на улице, на ровном покрытии. Есть скамейки для отдыха.",
+            accessibility_en="The festival is outdoors, on level ground. There are benches to rest on.",
         ),
     )
     for position, (title, kind, start, end, where, capacity) in enumerate(
@@ -341,6 +421,8 @@ def load_demo(now: datetime) -> list[DemoAccount]:
                 where,
                 capacity,
                 position,
+                title_ru=FESTIVAL_ACTIVITY_TITLES[title][0],
+                title_en=FESTIVAL_ACTIVITY_TITLES[title][1],
             ),
             None,
             now,

@@ -30,6 +30,7 @@ from ..models import (
     SpeakerRole,
     TargetGroup,
     User,
+    translation_columns,
 )
 from ..timezones import end_of_riga_day, riga_local_to_utc
 from . import NotFound, ServiceError, ValidationFailed, audit
@@ -65,6 +66,15 @@ class EventData:
     accessibility: str = ""
     language: str = "lv"
     target_groups: list[TargetGroup] = field(default_factory=list)
+    # Optional Russian and English text; None: the Latvian is shown (models.events.Translated).
+    title_ru: str | None = None
+    title_en: str | None = None
+    summary_ru: str | None = None
+    summary_en: str | None = None
+    description_ru: str | None = None
+    description_en: str | None = None
+    accessibility_ru: str | None = None
+    accessibility_en: str | None = None
 
     @classmethod
     def from_event(cls, event: Event) -> EventData:
@@ -96,11 +106,17 @@ def validate_event_data(user: User, data: EventData) -> None:
             "venue_name": data.venue_name,
             "venue_address": data.venue_address,
             "stream_url": data.stream_url,
+            **{name: getattr(data, name) for name in translation_columns("title")},
         },
         {
             "summary": data.summary,
             "description": data.description,
             "accessibility": data.accessibility,
+            **{
+                name: getattr(data, name)
+                for field_name in ("summary", "description", "accessibility")
+                for name in translation_columns(field_name)
+            },
         },
     )
     check_dates(
@@ -382,6 +398,8 @@ class SpeakerData:
     organisation: str = ""
     role: SpeakerRole = SpeakerRole.PANELLIST
     position: int = 0
+    title_ru: str | None = None
+    title_en: str | None = None
 
 
 def save_speaker(
@@ -389,7 +407,15 @@ def save_speaker(
 ) -> Speaker:
     _require_manages(user, event)
     errors: dict[str, str] = {}
-    check_text(errors, {"name": data.name, "title": data.title, "organisation": data.organisation})
+    check_text(
+        errors,
+        {
+            "name": data.name,
+            "title": data.title,
+            "organisation": data.organisation,
+            **{name: getattr(data, name) for name in translation_columns("title")},
+        },
+    )
     if not data.name.strip():
         errors.setdefault("name", _("Enter the speaker's name."))
     if errors:
@@ -430,6 +456,10 @@ class ActivityData:
     location: str = ""
     capacity: int | None = None
     position: int = 0
+    title_ru: str | None = None
+    title_en: str | None = None
+    description_ru: str | None = None
+    description_en: str | None = None
 
 
 def save_activity(
@@ -439,7 +469,16 @@ def save_activity(
     _require_manages(user, event)
     errors: dict[str, str] = {}
     check_text(
-        errors, {"title": data.title, "location": data.location}, {"description": data.description}
+        errors,
+        {
+            "title": data.title,
+            "location": data.location,
+            **{name: getattr(data, name) for name in translation_columns("title")},
+        },
+        {
+            "description": data.description,
+            **{name: getattr(data, name) for name in translation_columns("description")},
+        },
     )
     check_dates(errors, {"starts_at": data.starts_at, "ends_at": data.ends_at})
     if not data.title.strip():

@@ -18,15 +18,18 @@ from .plain_text import multi_line, one_line
 PRODID = "-//eventsvc//Community events//LV"
 
 
-def _vevent(event: Event, url: str, uid_domain: str, stamp: datetime) -> VEvent:
+def _vevent(event: Event, url: str, uid_domain: str, stamp: datetime, language: str) -> VEvent:
     vevent = VEvent()
     vevent.add("uid", f"event-{event.id}@{uid_domain}")
     vevent.add("dtstamp", stamp)
     vevent.add("dtstart", event.starts_at)  # aware UTC: written as ...Z
     vevent.add("dtend", event.ends_at)
     vevent.add("last-modified", event.updated_at)
-    vevent.add("summary", vText(one_line(event.title)))
-    description = "\n\n".join(part for part in (event.summary, event.description, url) if part)
+    # RFC 5545's LANGUAGE parameter: the text's own, which may be the Latvian fallback.
+    title = event.text("title", language)
+    vevent.add("summary", vText(one_line(title.text)), parameters={"LANGUAGE": title.lang})
+    summary, about = event.text("summary", language), event.text("description", language)
+    description = "\n\n".join(part for part in (summary.text, about.text, url) if part)
     vevent.add("description", vText(multi_line(description)))
     location = ", ".join(one_line(part) for part in (event.venue_name, event.venue_address) if part)
     if location:
@@ -42,7 +45,9 @@ def calendar_bytes(
     uid_domain: str,
     name: str,
     now: datetime,
+    language: str,
 ) -> bytes:
+    """The events' text in `language` where they have it, else in Latvian."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -51,5 +56,5 @@ def calendar_bytes(
     cal.add("x-wr-calname", vText(one_line(name)))
     cal.add("x-wr-timezone", "Europe/Riga")
     for event in events:
-        cal.add_component(_vevent(event, url_for_event(event), uid_domain, now))
+        cal.add_component(_vevent(event, url_for_event(event), uid_domain, now, language))
     return cal.to_ical()

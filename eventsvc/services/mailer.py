@@ -274,8 +274,9 @@ def compose(message: OutboxMessage) -> Outgoing | None:
                     [event],
                     url_for_event=lambda e: context["event_url"],
                     uid_domain=host,
-                    name=event.title,
+                    name=event.text("title", message.language).text,
                     now=message.created_at,
+                    language=message.language,
                 ),
             )
         context["with_qr"] = qr is not None

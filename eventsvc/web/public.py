@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
+from ..i18n import current_language
 from ..models import EventKind, TargetGroup
 from ..services import calendar as calendar_service
 from ..services.calendar import CalendarFilter
@@ -123,7 +124,9 @@ def render_event_page(event, form=None, status: int = 200, refusal: str | None =
 @bp.get("/events/<int:event_id>.ics")
 def event_ics(event_id: int):
     event = calendar_service.public_event(event_id)
-    return _ics_response([event], event.title, f"event-{event.id}.ics", utcnow())
+    # In the page's language, like the page it is linked from.
+    title = event.text("title", current_language()).text
+    return _ics_response([event], title, f"event-{event.id}.ics", utcnow())
 
 
 def _ics_response(events, name: str, filename: str, now) -> Response:
@@ -133,6 +136,7 @@ def _ics_response(events, name: str, filename: str, now) -> Response:
         uid_domain=request.host.split(":")[0],
         name=name,
         now=now,
+        language=current_language(),
     )
     return Response(
         body,

@@ -117,13 +117,12 @@ def activity_label(activity, places) -> str:
     from ..i18n import local_time
 
     when = f"{local_time(activity.starts_at)}–{local_time(activity.ends_at)}"
+    title = activity.text("title", current_language()).text
     if places.left is None:
-        return f"{activity.title} ({when})"
+        return f"{title} ({when})"
     if places.is_full:
-        return _("%(title)s (%(when)s, full – waiting list)", title=activity.title, when=when)
-    return _(
-        "%(title)s (%(when)s, places left: %(n)d)", title=activity.title, when=when, n=places.left
-    )
+        return _("%(title)s (%(when)s, full – waiting list)", title=title, when=when)
+    return _("%(title)s (%(when)s, places left: %(n)d)", title=title, when=when, n=places.left)
 
 
 def request_from_form(form: RegistrationForm) -> RegistrationRequest:

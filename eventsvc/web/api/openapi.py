@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from ...models import Attendance, EventKind, TargetGroup
+from ...models import TEXT_LANGUAGES, Activity, Attendance, Event, EventKind, Speaker, TargetGroup
 from ...services.checkin import NONCE
 from ...services.input_rules import (
     BLANK_PATTERN,
@@ -83,6 +83,44 @@ _NONCE = {
     "pattern": f"^{NONCE.pattern}$",
     "description": "makes a retry idempotent",
 }
+_LOCAL_TEXT = {
+    "type": "object",
+    "required": ["text", "lang"],
+    "properties": {
+        "text": {"type": "string"},
+        "lang": {
+            "type": "string",
+            "enum": ["lv", *TEXT_LANGUAGES],
+            "description": "the language the text is written in (for a lang attribute): the "
+            "requested one, or lv where it has no text of its own",
+        },
+    },
+}
+
+
+def _texts(names: tuple[str, ...]) -> dict:
+    """`text`: each field in the language of Accept-Language (lv, ru, en), falling back to
+    the Latvian; `translations`: the Russian and English as written (null: none)."""
+    return {
+        "text": {
+            "type": "object",
+            "required": list(names),
+            "properties": {name: _LOCAL_TEXT for name in names},
+        },
+        "translations": {
+            "type": "object",
+            "required": list(TEXT_LANGUAGES),
+            "properties": {
+                lang: {
+                    "type": "object",
+                    "properties": {name: {"type": ["string", "null"]} for name in names},
+                }
+                for lang in TEXT_LANGUAGES
+            },
+        },
+    }
+
+
 _EVENT_SUMMARY = {
     "type": "object",
     "required": [
@@ -96,10 +134,12 @@ _EVENT_SUMMARY = {
         "places_left",
         "full",
         "url",
+        "text",
+        "translations",
     ],
     "properties": {
         "id": {"type": "integer"},
-        "title": {"type": "string"},
+        "title": {"type": "string", "description": "in Latvian; see `text` for the localised"},
         "kind": {"type": "string", "enum": [k.value for k in EventKind]},
         "status": {"type": "string", "enum": ["published", "cancelled"]},
         "summary": {"type": "string"},
@@ -125,6 +165,7 @@ _EVENT_SUMMARY = {
             "description": "No place left: a new registration goes on the waiting list.",
         },
         "url": {"type": "string"},
+        **_texts(("title", "summary")),
     },
 }
 _PLACES = {"type": ["integer", "null"], "minimum": 0, "description": "null: no limit"}
@@ -195,7 +236,9 @@ SPEC = {
         "title": "eventsvc API",
         "version": "1",
         "description": "Public community events: the calendar, one event, and registering for it. "
-        "Messages are in the language of the Accept-Language header (lv, en).",
+        "Messages, and each event's `text`, are in the language of the Accept-Language header "
+        "(lv, ru, en); an event's text not written in it is given in Latvian, with `lang` "
+        "saying so. The plain text fields (title, summary, …) are always the Latvian.",
     },
     "servers": [{"url": "/api/v1"}],
     "paths": {
@@ -769,7 +812,11 @@ SPEC = {
                                 "(GET /registrations/{token}) and their mails.",
                             },
                             "accessibility": {"type": "string"},
-                            "language": {"type": "string"},
+                            **_texts(Event.TRANSLATED),
+                            "language": {
+                                "type": "string",
+                                "description": "the language the event is held in",
+                            },
                             "campaign": {"type": ["string", "null"]},
                             "registration": {
                                 "type": "object",
@@ -805,6 +852,7 @@ SPEC = {
                                             "type": "string",
                                             "enum": ["moderator", "panellist"],
                                         },
+                                        **_texts(Speaker.TRANSLATED),
                                     },
                                 },
                             },
@@ -827,6 +875,7 @@ SPEC = {
                                             "minimum": 0,
                                             "description": "parties on its own waiting list",
                                         },
+                                        **_texts(Activity.TRANSLATED),
                                     },
                                 },
                             },
@@ -945,6 +994,10 @@ SPEC = {
                     "language": {"type": "string"},
                     "event_id": {"type": "integer"},
                     "event_title": {"type": "string"},
+                    "event_title_text": {
+                        **_LOCAL_TEXT,
+                        "description": "the title in the registrant's language, or Latvian",
+                    },
                     "starts_at": {"type": "string", "format": "date-time"},
                     "stream_url": {
                         "type": ["string", "null"],

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import url_for
 
-from ...models import Event, Registration
+from ...i18n import current_language
+from ...models import TEXT_LANGUAGES, Event, Registration
 from ...services.registration import (
     ActivityChoice,
     Availability,
@@ -17,6 +18,24 @@ from ...services.registration import (
 
 def _time(value):
     return value.isoformat() if value else None
+
+
+def texts(item, names: tuple[str, ...], language: str | None = None) -> dict:
+    """The localised text (Accept-Language, or a registrant's language) with the language
+    it is in: the Latvian where the requested one is not written (models.events.Translated).
+    The plain fields stay the Latvian; `translations` carries the other languages as written."""
+    language = language or current_language()
+    return {
+        "text": {
+            name: {"text": local.text, "lang": local.lang}
+            for name in names
+            for local in [item.text(name, language)]
+        },
+        "translations": {
+            lang: {name: getattr(item, f"{name}_{lang}") for name in names}
+            for lang in TEXT_LANGUAGES
+        },
+    }
 
 
 def event_summary(event: Event, window: RegistrationWindow, places_left: int | None) -> dict:
@@ -39,12 +58,14 @@ def event_summary(event: Event, window: RegistrationWindow, places_left: int | N
         # No place left now: a new registration goes on the waiting list.
         "full": places_left == 0,
         "url": url_for("public.event", event_id=event.id, _external=True),
+        **texts(event, ("title", "summary")),
     }
 
 
 def event_detail(event: Event, window: RegistrationWindow, places: Availability) -> dict:
     return {
         **event_summary(event, window, places.places_left),
+        **texts(event, Event.TRANSLATED),
         "description": event.description,
         "venue_name": event.venue_name,
         "venue_address": event.venue_address,
@@ -63,7 +84,13 @@ def event_detail(event: Event, window: RegistrationWindow, places: Availability)
             "waitlisted_people": places.waitlisted_people,
         },
         "speakers": [
-            {"name": s.name, "title": s.title, "organisation": s.organisation, "role": s.role.value}
+            {
+                "name": s.name,
+                "title": s.title,
+                "organisation": s.organisation,
+                "role": s.role.value,
+                **texts(s, s.TRANSLATED),
+            }
             for s in event.speakers
         ],
         "activities": [
@@ -77,6 +104,7 @@ def event_detail(event: Event, window: RegistrationWindow, places: Availability)
                 "capacity": a.capacity,
                 "places_left": places.activities[a.id].left,
                 "waiting_parties": places.activities[a.id].waiting_parties,
+                **texts(a, a.TRANSLATED),
             }
             for a in event.activities
         ],
@@ -107,6 +135,8 @@ def registration(item: Registration) -> dict:
         "language": item.language,
         "event_id": item.event_id,
         "event_title": item.event.title,
+        # In the registrant's language, like their mails and ticket.
+        "event_title_text": texts(item.event, ("title",), item.language)["text"]["title"],
         "starts_at": _time(item.event.starts_at),
         "stream_url": stream_link(item),
     }

@@ -27,6 +27,30 @@ def _optional_int(value):
     return int(value) if value not in (None, "", "None") else None
 
 
+# The optional Russian and English text of an event, activity or speaker (the plain fields
+# are the Latvian, which is required). lang= lets spell checkers and screen readers follow.
+TRANSLATION_LABELS = {
+    ("title", "ru"): _l("Title in Russian"),
+    ("title", "en"): _l("Title in English"),
+    ("summary", "ru"): _l("Short summary in Russian"),
+    ("summary", "en"): _l("Short summary in English"),
+    ("description", "ru"): _l("Description in Russian"),
+    ("description", "en"): _l("Description in English"),
+    ("accessibility", "ru"): _l("Accessibility in Russian"),
+    ("accessibility", "en"): _l("Accessibility in English"),
+    ("position", "ru"): _l("Position in Russian"),
+    ("position", "en"): _l("Position in English"),
+}
+
+
+def _translation(kind, name: str, language: str, max_length: int, label: str | None = None):
+    return kind(
+        TRANSLATION_LABELS[(label or name, language)],
+        validators=[Optional(), Length(max=max_length)],
+        render_kw={"lang": language},
+    )
+
+
 class EventForm(FlaskForm):
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=200)]
@@ -125,6 +149,14 @@ class EventForm(FlaskForm):
         choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
         validators=[InputRequired()],
     )
+    title_ru = _translation(StringField, "title", "ru", 200)
+    summary_ru = _translation(TextAreaField, "summary", "ru", 500)
+    description_ru = _translation(TextAreaField, "description", "ru", 20000)
+    accessibility_ru = _translation(TextAreaField, "accessibility", "ru", 5000)
+    title_en = _translation(StringField, "title", "en", 200)
+    summary_en = _translation(TextAreaField, "summary", "en", 500)
+    description_en = _translation(TextAreaField, "description", "en", 20000)
+    accessibility_en = _translation(TextAreaField, "accessibility", "en", 5000)
 
 
 class SpeakerForm(FlaskForm):
@@ -136,6 +168,8 @@ class SpeakerForm(FlaskForm):
         description=_l("e.g. Head of the social service"),
         validators=[Length(max=200)],
     )
+    title_ru = _translation(StringField, "title", "ru", 200, label="position")
+    title_en = _translation(StringField, "title", "en", 200, label="position")
     organisation = StringField(_l("Organisation"), validators=[Length(max=200)])
     role = SelectField(
         _l("Role"), choices=lambda: choices(SpeakerRole), validators=[InputRequired()]
@@ -156,6 +190,10 @@ class ActivityForm(FlaskForm):
         _l("Kind"), choices=lambda: choices(ActivityKind), validators=[InputRequired()]
     )
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    title_ru = _translation(StringField, "title", "ru", 200)
+    description_ru = _translation(TextAreaField, "description", "ru", 5000)
+    title_en = _translation(StringField, "title", "en", 200)
+    description_en = _translation(TextAreaField, "description", "en", 5000)
     starts_at = DateTimeLocalField(
         _l("Starts"),
         format=DATETIME_FORMAT,

@@ -16,6 +16,7 @@ from ...models import (
     Activity,
     ActivityKind,
     Campaign,
+    Event,
     EventFormat,
     EventKind,
     EventStatus,
@@ -23,6 +24,7 @@ from ...models import (
     Speaker,
     SpeakerRole,
     TargetGroup,
+    translation_columns,
 )
 from ...services import ServiceError, ValidationFailed, access, measures, notifications
 from ...services import events as event_service
@@ -103,6 +105,7 @@ def _fill(form: EventForm, event) -> None:
         "capacity",
         "accessibility",
         "language",
+        *(column for field in Event.TRANSLATED for column in translation_columns(field)),
     ):
         form[name].data = getattr(event, name)
     form.kind.data = event.kind.value
@@ -159,7 +162,17 @@ def _event_data(form: EventForm) -> EventData:
         accessibility=(form.accessibility.data or "").strip(),
         language=form.language.data,
         target_groups=[TargetGroup(v) for v in form.target_groups.data or []],
+        **_translations(form, Event.TRANSLATED),
     )
+
+
+def _translations(form, names) -> dict[str, str | None]:
+    """The form's Russian and English text; empty means none (the Latvian is shown)."""
+    return {
+        column: (form[column].data or "").strip() or None
+        for name in names
+        for column in translation_columns(name)
+    }
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
@@ -314,6 +327,7 @@ def _speaker_data(form: SpeakerForm) -> SpeakerData:
         organisation=(form.organisation.data or "").strip(),
         role=SpeakerRole(form.role.data),
         position=form.position.data or 0,
+        **_translations(form, Speaker.TRANSLATED),
     )
 
 
@@ -327,6 +341,7 @@ def _activity_data(form: ActivityForm) -> ActivityData:
         location=(form.location.data or "").strip(),
         capacity=form.capacity.data,
         position=form.position.data or 0,
+        **_translations(form, Activity.TRANSLATED),
     )
 
 

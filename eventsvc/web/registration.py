@@ -317,6 +317,8 @@ class ChangeForm(FlaskForm):
     phone = TelField(_l("Phone"))
     language = RegistrationForm.language
 
+    validate_attendance = RegistrationForm.validate_attendance
+
 
 def _change_form(registration) -> ChangeForm:
     """The change form: as posted, or filled in from the registration."""

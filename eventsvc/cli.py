@@ -28,7 +28,7 @@ from .services.privacy import purge, purge_due
 from .services.stats import counter_drift, mend_event_counters
 from .timezones import utcnow
 
-users = AppGroup("users", help="Staff accounts (organisers, ministry, admins).")
+users = AppGroup("users", help="Staff accounts (organisers, door staff, ministry, admins).")
 
 
 @users.command("create")

@@ -25,8 +25,11 @@ from .registrations import (
     ACTIVE_STATUSES,
     Attendance,
     Registration,
+    RegistrationSearchTerm,
     RegistrationSource,
     RegistrationStatus,
+    new_booking_code,
+    normalise_booking_code,
     registration_activities,
 )
 
@@ -55,6 +58,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Registration",
+    "RegistrationSearchTerm",
     "RegistrationSource",
     "RegistrationStatus",
     "Role",
@@ -64,5 +68,7 @@ __all__ = [
     "UTCDateTime",
     "User",
     "memberships",
+    "new_booking_code",
+    "normalise_booking_code",
     "registration_activities",
 ]

@@ -35,7 +35,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import CheckIn, Event, OutboxMessage, Registration, User
+from ..models import CheckIn, Event, OutboxMessage, Registration, RegistrationSearchTerm, User
 from ..models.registrations import new_token
 from . import NotFound, ValidationFailed, access, audit
 from .locking import sqlite_write_lock
@@ -226,6 +226,11 @@ def purge(
                 {"b_id": i, "b_manage_token": new_token(), "b_ticket_secret": new_token()}
                 for i in ids
             ],
+        )
+        # The folded words of their names and phones (the model's listener does this for an
+        # erasure through the ORM; this is SQL).
+        db.session.execute(
+            delete(RegistrationSearchTerm).where(RegistrationSearchTerm.registration_id.in_(ids))
         )
         message_ids = _outbox_ids(ids)
         _delete_outbox(message_ids)

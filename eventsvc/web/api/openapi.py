@@ -74,10 +74,15 @@ _STAFF_ERRORS = {
     "403": _error("The account may not check people in"),
     "404": _error("No such event among the caller's organisations"),
 }
+_TITLES = {"type": "array", "items": {"type": "string"}, "description": "activity titles"}
 _CHECKIN_REQUEST = {
     "type": "object",
     "properties": {
-        "code": {"type": "string", "description": "the scanned or typed ticket code"},
+        "code": {
+            "type": "string",
+            "description": "the scanned or typed ticket code, or the ticket's short booking"
+            " code (6 characters, unique within the event; case, spaces and dashes ignored)",
+        },
         "registration_id": {
             "type": "integer",
             "description": "instead of a code: someone found in the list",
@@ -311,7 +316,11 @@ SPEC = {
                             "properties": {
                                 "checkin_id": {"type": "integer"},
                                 "undone": {"type": "boolean"},
+                                "registration_id": {"type": "integer"},
+                                "name": {"type": "string", "description": "whose check-in"},
+                                "people": {"type": "integer"},
                                 "checked_in_people": {"type": "integer"},
+                                "message": {"type": "string"},
                             },
                         }
                     ),
@@ -346,7 +355,7 @@ SPEC = {
             "parameters": _EVENT_ID,
             "get": {
                 "operationId": "offlineTicketList",
-                "summary": "The event's tickets for working offline: SHA-256 of each code, name, party, state (staff)",
+                "summary": "The event's tickets for working offline: SHA-256 of each code, booking code, name, party, state, activities and needs (staff)",
                 "security": _STAFF,
                 "responses": {
                     "200": _json(
@@ -362,11 +371,19 @@ SPEC = {
                                         "type": "object",
                                         "properties": {
                                             "ticket": {"type": "string"},
+                                            "booking_code": {"type": "string"},
                                             "registration_id": {"type": "integer"},
                                             "name": {"type": "string"},
                                             "party_size": {"type": "integer"},
                                             "status": {"type": "string"},
                                             "checked_in_people": {"type": "integer"},
+                                            "activities": _TITLES,
+                                            "needs": {"type": "string"},
+                                            "search": {
+                                                "type": "string",
+                                                "description": "the folded words it is found"
+                                                " by, each after a space",
+                                            },
                                         },
                                     },
                                 },
@@ -384,7 +401,7 @@ SPEC = {
             ],
             "get": {
                 "operationId": "findAttendees",
-                "summary": "Registrations by name or phone, with people checked in (staff)",
+                "summary": "Registrations whose words begin with those of q (name, phone digits or booking code; case and diacritics ignored), with people checked in (staff)",
                 "security": _STAFF,
                 "responses": {
                     "200": _json(
@@ -398,10 +415,16 @@ SPEC = {
                                         "properties": {
                                             "registration_id": {"type": "integer"},
                                             "name": {"type": "string"},
-                                            "phone": {"type": ["string", "null"]},
+                                            "phone": {
+                                                "type": ["string", "null"],
+                                                "description": "null for door-only accounts",
+                                            },
                                             "party_size": {"type": "integer"},
                                             "status": {"type": "string"},
                                             "checked_in_people": {"type": "integer"},
+                                            "activities": _TITLES,
+                                            "needs": {"type": "string"},
+                                            "booking_code": {"type": "string"},
                                         },
                                     },
                                 }
@@ -626,6 +649,9 @@ SPEC = {
                             "party_size": {"type": "integer"},
                             "checked_in_people": {"type": "integer"},
                             "walk_in": {"type": "boolean"},
+                            "activities": _TITLES,
+                            "needs": {"type": "string", "description": "accessibility needs"},
+                            "booking_code": {"type": "string"},
                         },
                     },
                     "previous": {

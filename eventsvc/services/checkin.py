@@ -172,14 +172,23 @@ def _locked(query, event_id: int):
     return db.session.scalar(query.with_for_update())
 
 
-def _locked_with_activities(query, event_id: int) -> tuple[Registration | None, list[str]]:
-    """As _locked, with the registration's activity titles."""
+def _door_query(query) -> tuple:
+    """`query` for one registration with its activity titles, re-read; as it is (SQLite, under
+    the database's write lock) and locking the row (PostgreSQL). Built once: a statement made
+    anew per scan would cost its cache key every time."""
     query = query.add_columns(_ACTIVITY_TITLES).execution_options(populate_existing=True)
+    return query, query.with_for_update(of=Registration)
+
+
+def _locked_with_activities(
+    queries: tuple, params: dict, event_id: int
+) -> tuple[Registration | None, list[str]]:
+    """As _locked, with the registration's activity titles."""
     if sqlite_write_lock():
-        row = db.session.execute(query).first()
+        row = db.session.execute(queries[0], params).first()
     else:
         db.session.execute(_SHARE_EVENT, {"event_id": event_id})
-        row = db.session.execute(query.with_for_update(of=Registration)).first()
+        row = db.session.execute(queries[1], params).first()
     if row is None:
         return None, []
     registration, titles = row
@@ -218,11 +227,16 @@ def _validate_nonce(nonce: str | None) -> None:
         )
 
 
-_BY_TICKET = select(Registration).where(Registration.ticket_secret == bindparam("code"))
-_BY_BOOKING_CODE = select(Registration).where(
-    Registration.event_id == bindparam("event_id"),
-    Registration.booking_code == bindparam("code"),
+_BY_TICKET = _door_query(
+    select(Registration).where(Registration.ticket_secret == bindparam("code"))
 )
+_BY_BOOKING_CODE = _door_query(
+    select(Registration).where(
+        Registration.event_id == bindparam("event_id"),
+        Registration.booking_code == bindparam("code"),
+    )
+)
+_BY_ID = _door_query(select(Registration).where(Registration.id == bindparam("registration_id")))
 
 
 def check_in_ticket(
@@ -242,7 +256,7 @@ def check_in_ticket(
     if TICKET_CODE.match(code):
         # Found and locked in one step (a ticket of another event is let go with the
         # transaction).
-        registration, titles = _locked_with_activities(_BY_TICKET.params(code=code), event.id)
+        registration, titles = _locked_with_activities(_BY_TICKET, {"code": code}, event.id)
         if registration is None:
             return Outcome(Result.UNKNOWN)
         if registration.event_id != event.id:
@@ -253,7 +267,7 @@ def check_in_ticket(
             return Outcome(Result.MALFORMED)
         # Unique within an event only: another event's code is simply not found here.
         registration, titles = _locked_with_activities(
-            _BY_BOOKING_CODE.params(event_id=event.id, code=booking_code), event.id
+            _BY_BOOKING_CODE, {"event_id": event.id, "code": booking_code}, event.id
         )
         if registration is None:
             return Outcome(Result.UNKNOWN, booking_code=booking_code)
@@ -280,9 +294,7 @@ def check_in_registration(
     _validate_nonce(nonce)
     # An id the database cannot hold (an API body can send any number) is simply not found.
     registration, titles = (
-        _locked_with_activities(
-            select(Registration).where(Registration.id == registration_id), event.id
-        )
+        _locked_with_activities(_BY_ID, {"registration_id": registration_id}, event.id)
         if 0 < registration_id < 2**31
         else (None, [])
     )

@@ -60,7 +60,8 @@ def run_migrations_online():
         # SQLite: a batch migration rebuilds a table (copy, drop, rename), and with foreign
         # keys enforced the drop deletes the rows of every table that refers to it (check-ins,
         # memberships …). Off while migrating (set outside any transaction, where SQLite
-        # honours it), on again for the pooled connection afterwards.
+        # honours it), on again for the pooled connection afterwards. So a migration that
+        # deletes rows deletes or unlinks what refers to them itself (no ON DELETE here).
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")

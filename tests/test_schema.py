@@ -134,9 +134,22 @@ def test_migrating_a_sqlite_database_keeps_the_rows_that_refer_to_a_rebuilt_tabl
         code = _db.session.scalar(text("SELECT booking_code FROM registrations"))
         terms = _db.session.scalars(text("SELECT term FROM registration_search_terms")).all()
         assert sorted(terms) == sorted(["anna", "berzina", "37120000001", "20000001", code.lower()])
+        # A door account with a token, a membership and a check-in: the downgrade removes the
+        # account and what belongs to it, and keeps the check-in (by nobody).
+        for sql in (
+            "INSERT INTO users (id, email, name, password_hash, role, is_active_account,"
+            " created_at) VALUES (2, 'd@x.lv', 'D', 'x', 'door', 1, '2026-01-01')",
+            "INSERT INTO memberships (user_id, organisation_id) VALUES (2, 1)",
+            "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at)"
+            " VALUES (2, 'tālrunis', 'h', 'p', '2026-01-01')",
+            "UPDATE checkins SET created_by_id = 2",
+        ):
+            _db.session.execute(text(sql))
         _db.session.commit()
         downgrade(revision="0011")
         assert counts() == before
+        assert _db.session.scalar(text("SELECT count(*) FROM api_tokens")) == 0
+        assert _db.session.scalar(text("SELECT created_by_id FROM checkins")) is None
         assert _db.session.scalar(text("PRAGMA foreign_keys")) == 1  # on again afterwards
         _db.session.commit()
         _db.engine.dispose()

@@ -158,8 +158,22 @@ def downgrade():
         batch_op.drop_constraint("uq_registrations_event_booking_code", type_="unique")
         batch_op.drop_column("booking_code")
 
-    # Without the role there are no door accounts: they go (with their tokens and
-    # memberships); their check-ins and audit entries stay, by nobody.
+    # Without the role there are no door accounts: they go with what belongs to them (tokens,
+    # memberships: ON DELETE CASCADE); their check-ins, walk-ins and audit entries stay, by
+    # nobody (SET NULL). Done by hand, as the foreign keys say, for every table that refers
+    # to users: SQLite migrates with foreign keys off (migrations/env.py).
+    bind = op.get_bind()
+    inspector = sa.inspect(bind)
+    door = "(SELECT id FROM users WHERE role = 'door')"
+    for table in inspector.get_table_names():
+        for fk in inspector.get_foreign_keys(table):
+            if fk["referred_table"] != "users":
+                continue
+            (column,) = fk["constrained_columns"]
+            if (fk.get("options") or {}).get("ondelete", "").upper() == "CASCADE":
+                op.execute(f"DELETE FROM {table} WHERE {column} IN {door}")
+            else:
+                op.execute(f"UPDATE {table} SET {column} = NULL WHERE {column} IN {door}")
     op.execute("DELETE FROM users WHERE role = 'door'")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_users_role"), type_="check")

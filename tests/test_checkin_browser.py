@@ -213,7 +213,7 @@ def test_scan_again_offline_and_back(door, world, now):
 
 
 def test_the_page_loads_offline_after_a_single_visit(door):
-    open_page, _event, (anna, *_) = door
+    open_page, _event, (anna, _janis, zane) = door
     context, page = open_page()
     page.wait_for_selector("#door[data-cached='yes']")  # the service worker kept the page
     context.set_offline(True)
@@ -224,6 +224,13 @@ def test_the_page_loads_offline_after_a_single_visit(door):
     scan(page, anna.ticket_secret)  # and works from the list kept in IndexedDB
     page.wait_for_selector("#connection[data-waiting='1']")
     assert "Anna Bērziņa" in page.inner_text("#result") and count(page, "checked_in") == "2"
+    page.fill("#q", "kalnina")  # found in the phone's own list, diacritics folded
+    page.wait_for_selector("#found li >> text=Zane Kalniņa")
+    page.click("#code")
+    scan(page, zane.booking_code.lower())  # the short code works offline too
+    page.wait_for_selector("#connection[data-waiting='2']")
+    assert count(page, "checked_in") == "5"
+    page.wait_for_selector("#found li >> text=3/3")  # the row follows
     context.set_offline(False)
     page.wait_for_selector("#connection.is-online[data-waiting='0']")
     page.wait_for_selector("#result.result-ok")

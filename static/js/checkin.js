@@ -171,7 +171,6 @@
           } else {
             show("synced", texts.sent.replace("{n}", String(sent.length)));
           }
-          door.dataset.synced = String(Number(door.dataset.synced || 0) + 1);
         });
       });
     }).then(function () {

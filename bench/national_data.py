@@ -63,15 +63,24 @@ INSERT INTO event_target_groups (event_id, target_group)
   SELECT id, (ARRAY['everyone','seniors','families_disability','children','youth','functional_impairments','professionals'])[1 + id % 7]
   FROM events;
 INSERT INTO registrations (id, event_id, status, name, email, phone, party_size, attendance, needs, language,
-                           manage_token, ticket_secret, source, consent_at, created_at, updated_at)
+                           manage_token, ticket_secret, booking_code, source, consent_at, created_at,
+                           updated_at)
   SELECT i, 1 + i % :events,
          CASE WHEN i % 20 = 0 THEN 'cancelled' WHEN i % 20 = 1 THEN 'waitlisted' ELSE 'confirmed' END,
          'Dalībnieks ' || i, NULL, '+371 2' || lpad(i::text, 7, '0'), 1 + i % 3,
          CASE WHEN i % 9 = 0 THEN 'online' ELSE 'in_person' END, '', 'lv',
-         md5(i::text || 'manage'), md5(i::text || 'ticket'),
+         md5(i::text || 'manage'), md5(i::text || 'ticket'), c.code,
          CASE WHEN i % 97 = 0 THEN 'walk_in' ELSE 'web' END,
          now(), now(), now()
-  FROM generate_series(1, :registrations) i;
+  FROM generate_series(1, :registrations) i,
+       -- unique booking codes: the id in hex, its 0 and 1 (not in the alphabet) as W and X
+       LATERAL (SELECT translate(lpad(upper(to_hex(i)), 6, '0'), '01', 'WX') AS code) c;
+-- The words each is found by, as folding.terms_for folds them: name, phone digits (also without
+-- +371), booking code.
+INSERT INTO registration_search_terms (registration_id, term, event_id)
+  SELECT r.id, t.term, r.event_id FROM registrations r,
+    LATERAL (VALUES ('dalibnieks'), (r.id::text), ('3712' || lpad(r.id::text, 7, '0')),
+                    ('2' || lpad(r.id::text, 7, '0')), (lower(r.booking_code))) AS t (term);
 INSERT INTO checkins (event_id, registration_id, people, method, device, created_at, scanned_at)
   SELECT event_id, id, party_size, 'scan', '', now(), now() FROM registrations
   WHERE status = 'confirmed' AND attendance = 'in_person' AND id % 10 < 6;

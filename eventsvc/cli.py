@@ -35,7 +35,7 @@ from .services.stats import counter_drift, mend_event_counters
 from .timezones import utcnow
 from .transactions import unit_of_work
 
-users = AppGroup("users", help="Staff accounts (organisers, ministry, admins).")
+users = AppGroup("users", help="Staff accounts (organisers, door staff, ministry, admins).")
 
 
 @users.command("create")

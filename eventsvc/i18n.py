@@ -117,6 +117,7 @@ LABELS: dict[type, dict] = {
         Role.ORGANISER: _l("Organiser"),
         Role.MINISTRY: _l("Ministry (totals only)"),
         Role.ADMIN: _l("Administrator"),
+        Role.DOOR: _l("Door (check-in only)"),
     },
     OrganisationKind: {
         OrganisationKind.SOCIAL_SERVICE: _l("Municipal social service"),

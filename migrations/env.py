@@ -57,9 +57,24 @@ def run_migrations_online():
     conf_args.setdefault("compare_type", True)
 
     with target_db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        # SQLite: a batch migration rebuilds a table (copy, drop, rename), and with foreign
+        # keys enforced the drop deletes the rows of every table that refers to it (check-ins,
+        # memberships …). Off while migrating (set outside any transaction, where SQLite
+        # honours it), on again for the pooled connection afterwards. So a migration that
+        # deletes rows deletes or unlinks what refers to them itself (no ON DELETE here).
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(
+                connection=connection, target_metadata=target_db.metadata, **conf_args
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.commit()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -105,7 +105,8 @@ MENU = {  # the header's links, and the permission that shows each
     "/admin/users": "administer",
     "/admin/organisations": "administer",
     "/admin/outbox": "administer",
-    "/account/": "own_api_tokens",  # my account: sign-ins, password, API tokens
+    "/account/": "own_api_tokens",
+    "/manage/door": "door_home",  # my account: sign-ins, password, API tokens
 }
 
 

@@ -32,6 +32,7 @@ LANGUAGES = ("lv", "ru", "en")
 # The organiser of the festival and the Ministry's reader, as the demo data creates them.
 ORGANISER = "daugavpils-sd@demo.eventsvc.lv"
 MINISTRY = "ministrija@demo.eventsvc.lv"
+DOOR = "durvis@demo.eventsvc.lv"  # a volunteer at the festival's door (check-in only)
 
 # Browser pages look the same whichever database is behind them: these run once, on SQLite.
 on_sqlite = pytest.mark.parametrize("app", ["sqlite"], indirect=True)
@@ -186,6 +187,16 @@ def test_every_page_passes_axe(language, demo, live_server, browser):
     page.goto(f"{live_server}/manage/events/{festival.id}/checkin")
     page.wait_for_selector("#door[data-list-size]")
     check("check-in")
+    page.fill("#code", confirmed.booking_code)
+    page.press("#code", "Enter")
+    page.wait_for_selector("#result .result-title")
+    page.fill("#q", confirmed.name.split()[0])
+    page.wait_for_selector("#found li")
+    page.click(".door-menu summary")
+    check("check-in: a scan, names found, the menu open")
+    page.fill("#q", "zzzz")
+    page.wait_for_selector("#found-status:not(:empty)")
+    check("check-in: nothing found")
     page.goto(f"{live_server}/account/")
     check("account: sessions and password")
     page.click("form[action*='/account/password'] button[type=submit]")
@@ -193,6 +204,15 @@ def test_every_page_passes_axe(language, demo, live_server, browser):
     check("password change with errors")
     page.goto(f"{live_server}/manage/events/{festival.id}/feedback")
     check("organiser's feedback page")
+    context.close()
+
+    context, page = new_page(browser, live_server, language)
+    sign_in(page, live_server, DOOR)
+    assert page.url.endswith("/manage/door")
+    check("door: coming events")
+    page.click(f'a[href="/manage/events/{festival.id}/checkin"]')
+    page.wait_for_selector("#door[data-list-size]")
+    check("check-in as door staff")
     context.close()
 
     context, page = new_page(browser, live_server, language)
@@ -371,6 +391,9 @@ def test_320px_wide_at_the_largest_text_needs_no_sideways_scrolling(
     }.items():
         page.goto(live_server + path)
         measure(name)
+    page.click(".site-header .link-button")  # sign out
+    sign_in(page, live_server, DOOR)
+    measure("door: coming events")
     context.close()
     assert too_wide == {}, "\n".join(
         f"{name}: {width}px; {culprits}" for name, (width, culprits) in too_wide.items()

@@ -54,6 +54,9 @@ def test_session_with_csrf_header_checks_in(client, world, event, family):
         "party_size": 3,
         "checked_in_people": 3,
         "walk_in": False,
+        "activities": [],
+        "needs": "",
+        "booking_code": family.booking_code,
     }
     retry = client.post(
         url,
@@ -75,6 +78,7 @@ def test_session_with_csrf_header_checks_in(client, world, event, family):
         headers={"X-CSRFToken": token},
     )
     assert undo.status_code == 200 and undo.json["checked_in_people"] == 0
+    assert undo.json["name"] == "Anna Bērziņa" and "Anna Bērziņa" in undo.json["message"]
 
 
 def test_personal_token_works_and_can_be_revoked(client, runner, world, event, family):

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eventsvc.extensions import db as _db
-from eventsvc.models import CheckIn, CheckInMethod, Registration, RegistrationSource
+from eventsvc.models import CheckIn, CheckInMethod, Registration, RegistrationSource, Role
 from eventsvc.services import NotFound, ValidationFailed
 from eventsvc.services import checkin as door
 from eventsvc.services import registration as rules
@@ -128,19 +128,31 @@ def test_walk_ins_count_against_capacity(db, world, event, now):
 
 
 def test_offline_list_holds_hashes_not_codes(db, world, event, now):
-    family = register(event, now, name="Anna", party_size=2)
-    rows = door.offline_list(event)
+    family = register(event, now, name="Anna Bērziņa", party_size=2, phone="+371 2000 0001")
+    family.needs = "ratiņkrēsls"
+    _db.session.commit()
+    rows = door.offline_list(event, world.organiser_a)
     assert rows == [
         {
             "ticket": door.ticket_hash(family.ticket_secret),
+            "booking_code": family.booking_code,
             "registration_id": family.id,
-            "name": "Anna",
+            "name": "Anna Bērziņa",
             "party_size": 2,
             "status": "confirmed",
             "checked_in_people": 0,
+            "activities": [],
+            "needs": "ratiņkrēsls",
+            "search": f" anna berzina 37120000001 20000001 {family.booking_code.lower()}",
         }
     ]
     assert family.ticket_secret not in str(rows)
+    # The door role's phone is found by name and booking code offline, never holds a number.
+    door_user = factories.user("durvis@example.lv", Role.DOOR, [world.org_a])
+    _db.session.commit()
+    (row,) = door.offline_list(event, door_user)
+    assert row["search"] == f" anna berzina {family.booking_code.lower()}"
+    assert "2000" not in str(row)
 
 
 @pytest.mark.parametrize("threads", [20])

@@ -24,6 +24,7 @@ from eventsvc.models import (
     OutboxMessage,
     OutboxStatus,
     Registration,
+    RegistrationSearchTerm,
     RegistrationSource,
     RegistrationStatus,
 )
@@ -53,9 +54,11 @@ KEPT = {
     "confirmed_at",
     "cancelled_at",
     "reminded_at",
+    "booking_code",  # a random code, no personal data (unique within the event)
 }
 PERSONAL_TABLES = (
     "registrations",
+    "registration_search_terms",  # the folded words of names and phones
     "outbox_messages",
     "checkins",
     "registration_activities",
@@ -339,6 +342,14 @@ def test_purge_erases_every_personal_column_and_keeps_the_totals(db, history, no
             select(OutboxMessage.id).where(OutboxMessage.registration_id.in_(old_ids))
         ).all()
     )
+    assert {
+        t.registration_id
+        for t in _db.session.scalars(
+            select(RegistrationSearchTerm).where(
+                RegistrationSearchTerm.registration_id.in_(old_ids)
+            )
+        )
+    } == set(old_ids)  # every one is found by its words before
 
     report = privacy.purge(now, 90)
 
@@ -363,6 +374,9 @@ def test_purge_erases_every_personal_column_and_keeps_the_totals(db, history, no
     ).all()
 
     everything = dump()
+    assert not _db.session.scalars(
+        select(RegistrationSearchTerm).where(RegistrationSearchTerm.registration_id.in_(old_ids))
+    ).all()
     for p in history.old:
         for value in p.strings:
             assert value not in everything, value
@@ -647,6 +661,7 @@ def test_resident_erases_their_registration_through_the_manage_link(
         "zelma@example.lv" not in dump()
         and "Zelma Kalniņa" not in dump()
         and "asistents" not in dump()
+        and "kalnina" not in dump()  # nor the folded words it was found by
     )
 
     for url in (

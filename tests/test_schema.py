@@ -254,3 +254,83 @@ def _insert_audit_details(details: list[str]) -> None:
 def _stored_details() -> list[str]:
     with _db.engine.connect() as conn:
         return list(conn.scalars(text("SELECT detail FROM audit_log ORDER BY id")))
+
+
+def test_migrating_a_sqlite_database_keeps_the_rows_that_refer_to_a_rebuilt_table(tmp_path):
+    """SQLite batch migrations rebuild a table (copy, drop, rename); the drop must not take
+    the rows of other tables with it (migrations/env.py turns foreign keys off meanwhile).
+    0014 rebuilds users and registrations: memberships, check-ins and activity choices stay."""
+    from flask_migrate import downgrade, upgrade
+
+    from eventsvc import create_app
+    from eventsvc.models import Organisation
+    from eventsvc.timezones import utcnow
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-of-sufficient-length-123456",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite'}",
+            "EVENTSVC_INPROCESS_MAIL_WORKER": False,
+        }
+    )
+    tables = ("users", "memberships", "registrations", "checkins", "registration_activities")
+    with app.app_context():
+        upgrade(revision="0011")
+        now = utcnow()
+        for sql in (
+            "INSERT INTO municipalities (id, name, slug) VALUES (1, 'Tukuma novads', 'tukums')",
+            "INSERT INTO organisations (id, name, slug, kind, municipality_id)"
+            " VALUES (1, 'Tukuma SD', 'tukums-sd', 'social_service', 1)",
+            "INSERT INTO users (id, email, name, password_hash, role, is_active_account, created_at)"
+            " VALUES (1, 'a@x.lv', 'A', 'x', 'organiser', 1, '2026-01-01')",
+            "INSERT INTO memberships (user_id, organisation_id) VALUES (1, 1)",
+        ):
+            _db.session.execute(text(sql))
+        _db.session.commit()
+        event = factories.event(_db.session.get(Organisation, 1), now + timedelta(days=3))
+        for sql in (
+            "INSERT INTO activities (event_id, kind, title, description, starts_at, ends_at,"
+            " location, position) VALUES (:e, 'workshop', 'Darbnīca', '', :s, :t, '', 0)",
+            "INSERT INTO registrations (event_id, status, name, phone, party_size,"
+            " checked_in_people, attendance, needs, language, manage_token, ticket_secret, source,"
+            " created_at, updated_at) VALUES (:e, 'confirmed', 'Anna Bērziņa', '+371 20000001',"
+            " 2, 2, 'in_person', '', 'lv', 'm', 't', 'web', :s, :s)",
+            "INSERT INTO registration_activities SELECT r.id, a.id FROM registrations r, activities a",
+            "INSERT INTO checkins (event_id, registration_id, people, method, device, created_at,"
+            " scanned_at) SELECT event_id, id, 2, 'scan', '', :s, :s FROM registrations",
+        ):
+            _db.session.execute(
+                text(sql), {"e": event.id, "s": event.starts_at, "t": event.ends_at}
+            )
+        _db.session.commit()
+
+        def counts():
+            return {t: _db.session.scalar(text(f"SELECT count(*) FROM {t}")) for t in tables}
+
+        before = counts()
+        _db.session.commit()
+        upgrade()
+        assert counts() == before == dict.fromkeys(tables, 1)
+        code = _db.session.scalar(text("SELECT booking_code FROM registrations"))
+        terms = _db.session.scalars(text("SELECT term FROM registration_search_terms")).all()
+        assert sorted(terms) == sorted(["anna", "berzina", "37120000001", "20000001", code.lower()])
+        # A door account with a token, a membership and a check-in: the downgrade removes the
+        # account and what belongs to it, and keeps the check-in (by nobody).
+        for sql in (
+            "INSERT INTO users (id, email, name, password_hash, role, is_active_account,"
+            " created_at) VALUES (2, 'd@x.lv', 'D', 'x', 'door', 1, '2026-01-01')",
+            "INSERT INTO memberships (user_id, organisation_id) VALUES (2, 1)",
+            "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at)"
+            " VALUES (2, 'tālrunis', 'h', 'p', '2026-01-01')",
+            "UPDATE checkins SET created_by_id = 2",
+        ):
+            _db.session.execute(text(sql))
+        _db.session.commit()
+        downgrade(revision="0011")
+        assert counts() == before
+        assert _db.session.scalar(text("SELECT count(*) FROM api_tokens")) == 0
+        assert _db.session.scalar(text("SELECT created_by_id FROM checkins")) is None
+        assert _db.session.scalar(text("PRAGMA foreign_keys")) == 1  # on again afterwards
+        _db.session.commit()
+        _db.engine.dispose()

@@ -32,8 +32,11 @@ from .registrations import (
     ActivityWait,
     Attendance,
     Registration,
+    RegistrationSearchTerm,
     RegistrationSource,
     RegistrationStatus,
+    new_booking_code,
+    normalise_booking_code,
     registration_activities,
 )
 from .sessions import UserSession
@@ -70,6 +73,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Registration",
+    "RegistrationSearchTerm",
     "RegistrationSource",
     "RegistrationStatus",
     "Role",
@@ -80,6 +84,8 @@ __all__ = [
     "User",
     "UserSession",
     "memberships",
+    "new_booking_code",
+    "normalise_booking_code",
     "registration_activities",
     "translation_columns",
 ]

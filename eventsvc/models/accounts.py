@@ -19,6 +19,7 @@ class Role(enum.StrEnum):
     ORGANISER = "organiser"  # acts within their organisations
     MINISTRY = "ministry"  # read-only aggregates, never a person
     ADMIN = "admin"  # manages organisations and users
+    DOOR = "door"  # checks people in at their organisations' events, and nothing else
 
 
 memberships = Table(

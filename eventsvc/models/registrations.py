@@ -15,10 +15,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from ..folding import TERM_LENGTH, terms_for
 from ..timezones import utcnow
 from .base import Base, UTCDateTime, enum_type
 from .events import Activity, Event
@@ -48,6 +51,26 @@ class RegistrationSource(enum.StrEnum):
 def new_token() -> str:
     """256 random bits, URL-safe: the key to a registration's manage page."""
     return secrets.token_urlsafe(32)
+
+
+# The short code on a ticket, for typing at the door: no 0/O, 1/I/L to confuse.
+BOOKING_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+BOOKING_CODE_LENGTH = 6  # 31**6: some 900 million codes per event
+
+
+def new_booking_code() -> str:
+    """A random booking code; unique per event only once checked (services/registration.py
+    checks it under the event's lock; the unique constraint catches anything else)."""
+    return "".join(secrets.choice(BOOKING_CODE_ALPHABET) for _ in range(BOOKING_CODE_LENGTH))
+
+
+def normalise_booking_code(typed: str) -> str | None:
+    """A typed booking code as stored (upper case, without spaces or dashes), or None if it
+    cannot be one."""
+    code = "".join(typed.split()).replace("-", "").upper()
+    if len(code) == BOOKING_CODE_LENGTH and all(c in BOOKING_CODE_ALPHABET for c in code):
+        return code
+    return None
 
 
 # The activities a party holds a place in. While the party itself waits for a place at the
@@ -84,6 +107,7 @@ class Registration(Base):
             postgresql_where=text("status != 'cancelled' AND email IS NOT NULL"),
         ),
         Index("ix_registrations_event_status", "event_id", "status"),
+        UniqueConstraint("event_id", "booking_code", name="uq_registrations_event_booking_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -106,6 +130,8 @@ class Registration(Base):
     # lets its holder in. Showing a ticket at the door must not hand over the manage link.
     manage_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     ticket_secret: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    # Short enough to read out and type at the door; unique within the event.
+    booking_code: Mapped[str] = mapped_column(String(BOOKING_CODE_LENGTH))
     source: Mapped[RegistrationSource] = mapped_column(
         enum_type(RegistrationSource), default=RegistrationSource.WEB
     )
@@ -129,6 +155,9 @@ class Registration(Base):
     # Full activities this (confirmed) party waits for, each on that activity's waiting list.
     activity_waits: Mapped[list[ActivityWait]] = relationship(
         back_populates="registration", cascade="all, delete-orphan", order_by="ActivityWait.id"
+    )
+    search_terms: Mapped[list[RegistrationSearchTerm]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan", passive_deletes=True
     )
 
     @property
@@ -164,3 +193,70 @@ class ActivityWait(Base):
 
     def __repr__(self) -> str:
         return f"<ActivityWait {self.id} r{self.registration_id} a{self.activity_id}>"
+
+
+class RegistrationSearchTerm(Base):
+    """One word a registration is found by (folding.py: its name's words folded, its phone's
+    digits, its booking code), kept by the listener below on every write.
+
+    One row per word rather than a text column, so that "a word beginning with what was
+    typed" is one range of the (event_id, term) index on SQLite and PostgreSQL alike: the
+    door's search reads the matching entries, never all of a big event's rows. The term is
+    compared byte by byte (PostgreSQL's "C" collation; SQLite's binary one), as the range
+    of folding.prefix_range needs.
+    """
+
+    __tablename__ = "registration_search_terms"
+    __table_args__ = (
+        Index("ix_registration_search_terms_event_term", "event_id", "term", "registration_id"),
+    )
+
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    term: Mapped[str] = mapped_column(
+        String(TERM_LENGTH).with_variant(String(TERM_LENGTH, collation="C"), "postgresql"),
+        primary_key=True,
+    )
+    event_id: Mapped[int] = mapped_column()  # the registration's, copied: the index leads with it
+
+    registration: Mapped[Registration] = relationship(back_populates="search_terms")
+
+
+_SEARCHED = ("name", "phone", "booking_code", "anonymised_at")
+
+
+def _terms(registration: Registration) -> list[str]:
+    if registration.anonymised_at is not None:
+        return []  # erased: found by nothing any more
+    return terms_for(registration.name, registration.phone, registration.booking_code)
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_search_terms(session, flush_context, instances) -> None:
+    """A new registration gets its booking code (unless the service chose one) and its search
+    terms; a changed name, phone or code, or an erasure, changes the terms. Scans and other
+    changes cost nothing here."""
+    for registration in list(session.new):
+        if isinstance(registration, Registration):
+            if registration.booking_code is None:
+                registration.booking_code = new_booking_code()
+            registration.search_terms = [
+                RegistrationSearchTerm(term=t) for t in _terms(registration)
+            ]
+    for registration in list(session.dirty):
+        if not isinstance(registration, Registration):
+            continue
+        state = inspect(registration)
+        if not any(state.attrs[name].history.has_changes() for name in _SEARCHED):
+            continue
+        wanted = _terms(registration)
+        kept = {t.term: t for t in registration.search_terms if t.term in wanted}
+        registration.search_terms = [kept.get(t) or RegistrationSearchTerm(term=t) for t in wanted]
+
+
+@event.listens_for(RegistrationSearchTerm, "before_insert")
+def _term_event(mapper, connection, term: RegistrationSearchTerm) -> None:
+    # The registration is inserted first (the foreign key orders the flush), so its event is
+    # known here even when the registration was made with `event=` alone.
+    term.event_id = term.registration.event_id

@@ -41,6 +41,7 @@ class Permissions:
     administer: bool = False  # accounts, organisations, the outbox, the whole audit log
     read_totals: bool = False  # /stats/
     own_api_tokens: bool = False  # /account/ (sign-ins, password, API tokens): any staff member
+    door_home: bool = False  # /manage/door: a door-only account's list of events to check in at
 
 
 def permissions(user: User | None) -> Permissions:
@@ -49,6 +50,7 @@ def permissions(user: User | None) -> Permissions:
         administer=is_admin(user),
         read_totals=may_read_totals(user),
         own_api_tokens=is_staff(user),
+        door_home=is_staff(user) and user.role is Role.DOOR,
     )
 
 
@@ -93,6 +95,43 @@ def event_for_manager(user: User, event_id: int) -> Event:
     if event is None or not can_manage_event(user, event):
         raise NotFound()
     return event
+
+
+# --- the door ------------------------------------------------------------------------------
+# Door volunteers (Role.DOOR) check people in, register walk-ins and find names at their
+# organisations' events, and nothing else: no event editing, exports, audit log or totals
+# (every check above refuses them), and of a registrant they see the name, the party and
+# the needs to be met at the door, never the contact details.
+
+DOOR_ROLES = (Role.ORGANISER, Role.ADMIN, Role.DOOR)
+
+
+def require_door(user: User) -> None:
+    if not is_staff(user) or user.role not in DOOR_ROLES:
+        raise PermissionDenied()
+
+
+def door_organisation_ids(user: User) -> set[int] | None:
+    """Organisations at whose events `user` works the door; None means all (admin)."""
+    require_door(user)
+    if user.role is Role.ADMIN:
+        return None
+    return {org.id for org in user.organisations}
+
+
+def event_for_door(user: User, event_id: int) -> Event:
+    """The event, if `user` may check people in there; another organisation's event is
+    reported as missing, as for managers."""
+    allowed = door_organisation_ids(user)
+    event = db.session.get(Event, event_id)
+    if event is None or (allowed is not None and event.organisation_id not in allowed):
+        raise NotFound()
+    return event
+
+
+def sees_contacts(user: User) -> bool:
+    """Whether `user` may see a registrant's email and phone (the door role may not)."""
+    return is_staff(user) and user.role in (Role.ORGANISER, Role.ADMIN)
 
 
 def require_admin(user: User) -> None:

@@ -50,8 +50,12 @@ def _check(
         errors.setdefault("password", _("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
     if data.role is Role.ORGANISER and not data.organisations:
         errors["organisations"] = _("An organiser belongs to at least one organisation.")
-    if data.role is not Role.ORGANISER and data.organisations:
-        errors["organisations"] = _("Only organisers belong to organisations.")
+    if data.role is Role.DOOR and not data.organisations:
+        errors["organisations"] = _(
+            "Door staff belong to at least one organisation: they check people in at its events."
+        )
+    if data.role not in (Role.ORGANISER, Role.DOOR) and data.organisations:
+        errors["organisations"] = _("Only organisers and door staff belong to organisations.")
     # An administrator cannot lock themselves out (someone must be left to manage accounts).
     if existing is not None and actor is not None and existing.id == actor.id:
         if data.role is not Role.ADMIN:

@@ -1,4 +1,5 @@
-"""Check-in at the door: tickets scanned or typed, people found by name, walk-ins, undo.
+"""Check-in at the door: tickets scanned or typed (the QR code, or the short booking code),
+people found by name, phone or booking code, walk-ins, undo.
 
 A party's people are let in at most once: the check-ins of a registration never add up to
 more than its party size. Each check-in finds its registration and locks the row in one step
@@ -18,21 +19,27 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, case, func, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..folding import search_text
 from ..models import (
+    Activity,
     Attendance,
     CheckIn,
     CheckInMethod,
     Event,
+    EventStatus,
     Registration,
     RegistrationSource,
     RegistrationStatus,
     User,
+    normalise_booking_code,
+    registration_activities,
 )
-from . import NotFound, ValidationFailed, audit
-from .input_rules import text_problem, without_controls
-from .locking import lock_event, lock_registration_at_door
+from . import NotFound, ValidationFailed, access, audit, name_search
+from .input_rules import text_problem
+from .locking import door_queries, lock_door_registration, lock_event, lock_registration_at_door
 from .registration import RegistrationRequest, availability, register
 
 TICKET_CODE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
@@ -59,6 +66,14 @@ class Outcome:
     previous: CheckIn | None = None  # for "already": the check-in that let them in
     checked_in_people: int = 0
     other_event: Event | None = None
+    activities: list[str] | None = None  # titles; None: ask the registration
+    booking_code: str | None = None  # the code typed, when it was a booking code
+
+    @property
+    def activity_titles(self) -> list[str]:
+        if self.activities is not None:
+            return self.activities
+        return [a.title for a in self.registration.activities] if self.registration else []
 
     @property
     def ok(self) -> bool:
@@ -87,7 +102,11 @@ class Outcome:
             )
         return {
             Result.MALFORMED: lambda: _("This is not a ticket code."),
-            Result.UNKNOWN: lambda: _("Not valid: no such ticket."),
+            Result.UNKNOWN: lambda: (
+                _("No booking with the code %(code)s at this event.", code=self.booking_code)
+                if self.booking_code
+                else _("Not valid: no such ticket.")
+            ),
             Result.OTHER_EVENT: lambda: _(
                 "This ticket is for another event: %(title)s.", title=self.other_event.title
             ),
@@ -119,6 +138,17 @@ def checked_in_people(registration_id: int) -> int:
         )
         or 0
     )
+
+
+# The titles of a registration's activities, read with the registration itself (the door
+# shows them with every result; a second query per scan would cost a round trip).
+_ACTIVITY_TITLES = (
+    select(func.aggregate_strings(Activity.title, "\x1f"))
+    .select_from(registration_activities)
+    .join(Activity, Activity.id == registration_activities.c.activity_id)
+    .where(registration_activities.c.registration_id == Registration.id)
+    .scalar_subquery()
+)
 
 
 def _lock_registration(event_id: int, registration_id: int) -> Registration | None:
@@ -156,7 +186,20 @@ def _validate_nonce(nonce: str | None) -> None:
         )
 
 
-_BY_TICKET = select(Registration).where(Registration.ticket_secret == bindparam("code"))
+# Each built once, plain and locking (services/locking.py): a statement made anew per scan
+# would cost its cache key every time.
+_BY_TICKET = door_queries(
+    select(Registration, _ACTIVITY_TITLES).where(Registration.ticket_secret == bindparam("code"))
+)
+_BY_BOOKING_CODE = door_queries(
+    select(Registration, _ACTIVITY_TITLES).where(
+        Registration.event_id == bindparam("event_id"),
+        Registration.booking_code == bindparam("code"),
+    )
+)
+_BY_ID = door_queries(
+    select(Registration, _ACTIVITY_TITLES).where(Registration.id == bindparam("registration_id"))
+)
 
 
 def check_in_ticket(
@@ -170,20 +213,32 @@ def check_in_ticket(
     device: str = "",
     scanned_at: datetime | None = None,
 ) -> Outcome:
-    """A scanned or typed ticket code."""
+    """A scanned or typed ticket code: the QR code's, or the ticket's short booking code."""
     _validate_nonce(nonce)
     code = (code or "").strip()
-    if not TICKET_CODE.match(code):
-        return Outcome(Result.MALFORMED)
-    # Found and locked in one step (a ticket of another event is let go with the transaction).
-    registration = lock_registration_at_door(_BY_TICKET.params(code=code), event.id)
-    if registration is None:
-        return Outcome(Result.UNKNOWN)
-    if registration.event_id != event.id:
-        return Outcome(Result.OTHER_EVENT, other_event=registration.event)
-    return _check_in(
+    if TICKET_CODE.match(code):
+        # Found and locked in one step (a ticket of another event is let go with the
+        # transaction).
+        registration, titles = lock_door_registration(_BY_TICKET, {"code": code}, event.id)
+        if registration is None:
+            return Outcome(Result.UNKNOWN)
+        if registration.event_id != event.id:
+            return Outcome(Result.OTHER_EVENT, other_event=registration.event)
+    else:
+        booking_code = normalise_booking_code(code)
+        if booking_code is None:
+            return Outcome(Result.MALFORMED)
+        # Unique within an event only: another event's code is simply not found here.
+        registration, titles = lock_door_registration(
+            _BY_BOOKING_CODE, {"event_id": event.id, "code": booking_code}, event.id
+        )
+        if registration is None:
+            return Outcome(Result.UNKNOWN, booking_code=booking_code)
+    outcome = _check_in(
         event, registration, user, now, people, nonce, device, scanned_at, CheckInMethod.SCAN
     )
+    outcome.activities = titles
+    return outcome
 
 
 def check_in_registration(
@@ -201,12 +256,16 @@ def check_in_registration(
     """Someone found by name or phone in the list."""
     _validate_nonce(nonce)
     # An id the database cannot hold (an API body can send any number) is simply not found.
-    registration = (
-        _lock_registration(event.id, registration_id) if 0 < registration_id < 2**31 else None
+    registration, titles = (
+        lock_door_registration(_BY_ID, {"registration_id": registration_id}, event.id)
+        if 0 < registration_id < 2**31
+        else (None, [])
     )
     if registration is None or registration.event_id != event.id:
         return Outcome(Result.NOT_FOUND)
-    return _check_in(event, registration, user, now, people, nonce, device, scanned_at, method)
+    outcome = _check_in(event, registration, user, now, people, nonce, device, scanned_at, method)
+    outcome.activities = titles
+    return outcome
 
 
 def _validate_people(people) -> None:
@@ -272,6 +331,15 @@ def _check_in(event, registration, user, now, people, nonce, device, scanned_at,
     )
     return Outcome(
         Result.CHECKED_IN, registration, checkin, checked_in_people=registration.checked_in_people
+    )
+
+
+def undone_message(checkin: CheckIn) -> str:
+    """What the door hears after an undo: whose check-in it was."""
+    return _(
+        "Undone: the check-in of %(name)s (people: %(n)d).",
+        name=checkin.registration.name,
+        n=checkin.people,
     )
 
 
@@ -364,32 +432,57 @@ def door_counts(event: Event) -> DoorCounts:
 
 
 def door_list(event: Event, search: str = "", limit: int = 50) -> list[tuple[Registration, int]]:
-    """Registrations with people checked in so far; by name or phone when searching."""
+    """Registrations with people checked in so far; when searching, those with a word that
+    begins with each word typed (name, phone digits or booking code, case and diacritics
+    ignored: services/name_search.py)."""
     query = (
         select(Registration, Registration.checked_in_people)
         .where(Registration.event_id == event.id)
+        .options(selectinload(Registration.activities))
         .order_by(Registration.name, Registration.id)
         .limit(limit)
     )
-    for word in without_controls(search).lower().split()[:5]:
-        pattern = f"%{word.replace('%', '').replace('_', '')}%"
-        query = query.where(
-            func.lower(Registration.name).like(pattern)
-            | func.replace(func.coalesce(Registration.phone, ""), " ", "").like(pattern)
-        )
+    for _term, condition in name_search.conditions(event.id, search):
+        query = query.where(condition)
     return [(registration, int(n)) for registration, n in db.session.execute(query)]
 
 
-def offline_list(event: Event) -> list[dict]:
-    """What a door device keeps to work without a connection: ticket hashes, not codes."""
+def offline_list(event: Event, user: User) -> list[dict]:
+    """What a door device keeps to work without a connection: ticket hashes, not codes, and
+    what the door shows of each party (contact details only to those who may see them)."""
+    contacts = access.sees_contacts(user)
     return [
         {
             "ticket": ticket_hash(registration.ticket_secret),
+            "booking_code": registration.booking_code,
             "registration_id": registration.id,
             "name": registration.name,
             "party_size": registration.party_size,
             "status": registration.status.value,
             "checked_in_people": n,
+            "activities": [a.title for a in registration.activities],
+            "needs": registration.needs,
+            # What the phone searches offline: as the server's search text, the phone's
+            # digits only for those who may see them.
+            "search": search_text(
+                registration.name,
+                registration.phone if contacts else None,
+                registration.booking_code,
+            ),
         }
         for registration, n in door_list(event, limit=100_000)
     ]
+
+
+def door_events(user: User, now: datetime, limit: int = 50) -> list[Event]:
+    """The events whose door `user` may work that have not ended yet, soonest first."""
+    allowed = access.door_organisation_ids(user)
+    query = (
+        select(Event)
+        .where(Event.ends_at > now, Event.status == EventStatus.PUBLISHED)
+        .order_by(Event.starts_at, Event.id)
+        .limit(limit)
+    )
+    if allowed is not None:
+        query = query.where(Event.organisation_id.in_(allowed))
+    return list(db.session.scalars(query))

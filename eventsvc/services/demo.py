@@ -220,6 +220,12 @@ def load_demo(now: datetime) -> list[DemoAccount]:
     accounts.append(DemoAccount("ministrija@demo.eventsvc.lv", DEMO_PASSWORD, Role.MINISTRY, ""))
     create_user("admin@demo.eventsvc.lv", "Administrators", Role.ADMIN, DEMO_PASSWORD)
     accounts.append(DemoAccount("admin@demo.eventsvc.lv", DEMO_PASSWORD, Role.ADMIN, ""))
+    # A volunteer at the door of the Križi courtyard festival: check-in only.
+    door_org = orgs["daugavpils-sd"]
+    create_user(
+        "durvis@demo.eventsvc.lv", "Brīvprātīgā pie ieejas", Role.DOOR, DEMO_PASSWORD, [door_org]
+    )
+    accounts.append(DemoAccount("durvis@demo.eventsvc.lv", DEMO_PASSWORD, Role.DOOR, door_org.name))
 
     campaign = Campaign(
         name="Savējais savējiem!",

@@ -146,6 +146,31 @@ def lock_registrations(query: Select) -> list[Registration]:
     return list(db.session.scalars(_for_update(query)))
 
 
+def door_queries(query: Select) -> tuple[Select, Select]:
+    """`query` (one registration, with whatever columns the door shows) as the door runs it:
+    re-read as it is (SQLite, under the database's write lock) and locking the registration's
+    row (PostgreSQL). Built once, at import: for `lock_door_registration`."""
+    query = query.execution_options(populate_existing=True)
+    return query, query.with_for_update(of=Registration)
+
+
+def lock_door_registration(
+    queries: tuple[Select, Select], params: dict, event_id: int
+) -> tuple[Registration | None, list[str]]:
+    """For the door: `event_id` shared, then the one registration the `door_queries` select,
+    found and locked in one step and re-read, with its activity titles (joined by \x1f). A
+    ticket of another event is locked too, and let go when the transaction ends."""
+    if sqlite_write_lock():
+        row = db.session.execute(queries[0], params).first()
+    else:
+        share_event(event_id)
+        row = db.session.execute(queries[1], params).first()
+    if row is None:
+        return None, []
+    registration, titles = row
+    return registration, sorted(titles.split("\x1f")) if titles else []
+
+
 def lock_waiting_list(event_id: int) -> list[Registration]:
     """The event's waiting registrations, oldest first, locked and re-read: a party is not
     confirmed with a size or a state it no longer has. The caller holds the event's lock."""

@@ -37,7 +37,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import CheckIn, Event, OutboxMessage, Registration, User
+from ..models import CheckIn, Event, OutboxMessage, Registration, RegistrationSearchTerm, User
 from ..models.registrations import new_token
 from ..transactions import unit_of_work
 from . import NotFound, ValidationFailed, access, audit
@@ -218,6 +218,13 @@ def purge(
                     {"b_id": i, **{f"b_{name}": v for name, v in anonymous_values(now).items()}}
                     for i in ids
                 ],
+            )
+            # The folded words of their names and phones (the model's listener does this for
+            # an erasure through the ORM; this is SQL).
+            db.session.execute(
+                delete(RegistrationSearchTerm).where(
+                    RegistrationSearchTerm.registration_id.in_(ids)
+                )
             )
             message_ids = _outbox_ids(ids)
             _delete_outbox(message_ids)

@@ -61,6 +61,7 @@ from ..models import (
     RegistrationSource,
     RegistrationStatus,
     User,
+    new_booking_code,
     registration_activities,
 )
 from ..models.event_stats import counted
@@ -425,6 +426,16 @@ _EXISTING = (
     )
     .scalar_subquery()
 )
+# Whether the booking code drawn for a new registration is the event's already (a NULL code
+# matches nothing): asked in the same round trip too.
+_CODE_TAKEN = (
+    select(Registration.id)
+    .where(
+        Registration.event_id == bindparam("event_id"),
+        Registration.booking_code == bindparam("booking_code"),
+    )
+    .exists()
+)
 # The event's counters (models/event_stats.py, moved by every flush that changes a
 # registration, in the same transaction): one row, however many registrations the event has.
 # No row means nobody has registered yet, or registrations were loaded by SQL without
@@ -438,6 +449,7 @@ _PLACES = (
         func.coalesce(EventStats.people_waitlisted, 0),
         func.coalesce(EventStats.waiting_parties, 0),
         _EXISTING,
+        _CODE_TAKEN,
     )
     .select_from(Event)
     .outerjoin(EventStats, EventStats.event_id == Event.id)
@@ -471,12 +483,17 @@ _WAITING_BY_ACTIVITY = (
 
 
 def _places(
-    event: Event, email: str | None = None, activities: list[Activity] | None = None
-) -> tuple[Availability, int | None]:
-    """The event's places and waiting list (and those of `activities`, if given), and the id
-    of `email`'s active registration."""
-    has_counters, in_person, online, waiting_people, waiting_parties, existing_id = (
-        db.session.execute(_PLACES, {"event_id": event.id, "email": email}).one()
+    event: Event,
+    email: str | None = None,
+    activities: list[Activity] | None = None,
+    booking_code: str | None = None,
+) -> tuple[Availability, int | None, bool]:
+    """The event's places and waiting list (and those of `activities`, if given), the id of
+    `email`'s active registration, and whether `booking_code` is taken."""
+    has_counters, in_person, online, waiting_people, waiting_parties, existing_id, code_taken = (
+        db.session.execute(
+            _PLACES, {"event_id": event.id, "email": email, "booking_code": booking_code}
+        ).one()
     )
     if has_counters is None:  # the next flush writes the counted row
         count = counted(db.session, event.id)
@@ -510,7 +527,16 @@ def _places(
         },
         waiting_parties=waiting_parties,
     )
-    return places, existing_id
+    return places, existing_id, bool(code_taken)
+
+
+def _free_booking_code(event_id: int, code: str, taken: bool) -> str:
+    """`code`, or (if the event has it already) another one that is free. Asked under the
+    event's lock, so no registration can take it meanwhile."""
+    while taken:
+        code = new_booking_code()
+        taken = db.session.scalar(select(_CODE_TAKEN), {"event_id": event_id, "booking_code": code})
+    return code
 
 
 def places_left_by_event(events: list[Event]) -> dict[int, int | None]:
@@ -681,7 +707,10 @@ def register(
     if unknown:
         raise ValidationFailed({"activity_ids": _("Choose activities of this event.")})
 
-    places, existing_id = _places(event, request.email, list(activities.values()))
+    code = new_booking_code()
+    places, existing_id, code_taken = _places(
+        event, request.email, list(activities.values()), booking_code=code
+    )
     takes_place = attendance is Attendance.IN_PERSON or event.format is EventFormat.ONLINE
     fits = _fits(places, request.party_size, takes_place)
     status = RegistrationStatus.CONFIRMED if fits else RegistrationStatus.WAITLISTED
@@ -738,6 +767,7 @@ def register(
         needs=request.needs,
         language=request.language,
         source=source,
+        booking_code=_free_booking_code(event.id, code, code_taken),
         created_by_id=by_user.id if by_user else None,
         consent_at=now,
         consent_notice_version=PRIVACY_NOTICE_VERSION,

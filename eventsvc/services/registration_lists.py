@@ -8,8 +8,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Event, Registration, RegistrationStatus
 from ..timezones import to_riga
-from . import NotFound
-from .input_rules import without_controls
+from . import NotFound, name_search
 from .spreadsheet import csv_bytes
 
 
@@ -25,18 +24,10 @@ def registrations_query(
     )
     if status is not None:
         query = query.where(Registration.status == status)
-    words = without_controls(search).lower().split()
-    for word in words[:5]:
-        pattern = f"%{word.replace('%', '').replace('_', '')}%"
-        query = query.where(
-            or_(
-                func.lower(Registration.name).like(pattern),
-                func.lower(func.coalesce(Registration.email, "")).like(pattern),
-                func.replace(func.coalesce(Registration.phone, ""), " ", "").like(
-                    pattern.replace(" ", "")
-                ),
-            )
-        )
+    # As at the door: each word typed begins a word of the name, the phone's digits or the
+    # booking code, case and diacritics ignored; or it is part of the email address.
+    for term, condition in name_search.conditions(event.id, search):
+        query = query.where(or_(condition, func.coalesce(Registration.email, "").like(f"%{term}%")))
     return query
 
 

@@ -99,7 +99,11 @@ class UserForm(FlaskForm):
     organisations = MultiCheckboxField(
         _l("Organisations"),
         coerce=int,
-        description=_l("An organiser manages the events of these organisations."),
+        validate_choice=False,
+        description=_l(
+            "An organiser manages the events of these organisations; door staff check people"
+            " in at them."
+        ),
     )
     password = PasswordField(_l("Password"), validators=[Optional(), Length(max=200)])
     active = BooleanField(_l("The account may sign in"), default=True)

@@ -93,6 +93,8 @@ def _throttled(limit):
 def home_for(user) -> str:
     if user.role in (Role.ORGANISER, Role.ADMIN):
         return url_for("organiser.events")
+    if user.role is Role.DOOR:
+        return url_for("organiser.door_events")  # their coming events, a door each
     return url_for("stats.dashboard")  # the Ministry reads totals
 
 

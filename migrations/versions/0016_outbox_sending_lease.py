@@ -1,7 +1,7 @@
 """outbox: a "sending" state with a lease (claimed_until), so no row lock spans SMTP
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-27 12:00:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0016"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

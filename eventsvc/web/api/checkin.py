@@ -20,9 +20,10 @@ from .errors import api_error, refusal
 
 
 def _staff_event(event_id: int):
-    """The caller (session with CSRF header, or Bearer token) and the event they manage."""
+    """The caller (session with CSRF header, or Bearer token) and the event whose door they
+    may work (organisers, admins and the door role; services/access.py)."""
     user = api_user()
-    return user, access.event_for_manager(user, event_id)
+    return user, access.event_for_door(user, event_id)
 
 
 def _time(value: datetime | None):
@@ -46,6 +47,10 @@ def outcome_json(outcome: door.Outcome) -> dict:
             "party_size": r.party_size,
             "checked_in_people": outcome.checked_in_people,
             "walk_in": r.source.value == "walk_in",
+            # What the door must know of the party: where they go, what they need.
+            "activities": outcome.activity_titles,
+            "needs": r.needs,
+            "booking_code": r.booking_code,
         }
     if outcome.previous is not None:
         body["previous"] = {
@@ -184,11 +189,16 @@ def sync_checkins(event_id: int):
 def undo_checkin(event_id: int, checkin_id: int):
     user, event = _staff_event(event_id)
     checkin = door.undo_checkin(event, checkin_id, user, utcnow())
-    return jsonify(
-        checkin_id=checkin.id,
-        undone=True,
-        checked_in_people=door.checked_in_people(checkin.registration_id),
-    )
+    body = {
+        "checkin_id": checkin.id,
+        "undone": True,
+        "registration_id": checkin.registration_id,
+        "name": checkin.registration.name,
+        "people": checkin.people,
+        "checked_in_people": checkin.registration.checked_in_people,
+        "message": door.undone_message(checkin),
+    }
+    return jsonify(body)
 
 
 @bp.get("/events/<int:event_id>/checkins/state")
@@ -207,7 +217,7 @@ def checkin_state(event_id: int):
 @same_origin_only
 def checkin_offline_list(event_id: int):
     user, event = _staff_event(event_id)
-    tickets = door.offline_list(event)
+    tickets = door.offline_list(event, user)
     # Names of everyone registered leave the server for a phone: that is an export.
     audit.record_export(user, audit.Action.EXPORT_DOOR_LIST, event=event, rows=len(tickets))
     response = jsonify(event_id=event.id, generated_at=utcnow().isoformat(), tickets=tickets)
@@ -217,20 +227,24 @@ def checkin_offline_list(event_id: int):
 
 @bp.get("/events/<int:event_id>/attendees")
 def attendees(event_id: int):
-    _user, event = _staff_event(event_id)
+    user, event = _staff_event(event_id)
     search = request.args.get("q", "")
     if len(search) > 100:
         return api_error(400, "bad_search", _("Search with at most 100 characters."))
     rows = door.door_list(event, search)
+    contacts = access.sees_contacts(user)  # the door role finds by phone, sees the name only
     return jsonify(
         attendees=[
             {
                 "registration_id": r.id,
                 "name": r.name,
-                "phone": r.phone,
+                "phone": r.phone if contacts else None,
                 "party_size": r.party_size,
                 "status": r.status.value,
                 "checked_in_people": n,
+                "activities": [a.title for a in r.activities],
+                "needs": r.needs,
+                "booking_code": r.booking_code,
             }
             for r, n in rows
         ]

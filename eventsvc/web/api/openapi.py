@@ -184,6 +184,7 @@ def _or_null(schema: dict) -> dict:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
+_TITLES = {"type": "array", "items": {"type": "string"}, "description": "activity titles"}
 _CHECKIN_REQUEST = {
     "type": "object",
     "description": "a ticket `code`, or the `registration_id` of someone found in the list; "
@@ -198,8 +199,9 @@ _CHECKIN_REQUEST = {
             {
                 "type": "string",
                 "pattern": SINGLE_LINE_PATTERN,
-                "description": "the scanned or typed ticket code; a wrong one is answered in "
-                "`result`",
+                "description": "the scanned or typed ticket code, or the ticket's short booking "
+                "code (6 characters, unique within the event; case, spaces and dashes ignored); "
+                "a wrong one is answered in `result`",
             }
         ),
         "registration_id": _or_null(
@@ -441,7 +443,11 @@ SPEC = {
                             "properties": {
                                 "checkin_id": {"type": "integer"},
                                 "undone": {"type": "boolean"},
+                                "registration_id": {"type": "integer"},
+                                "name": {"type": "string", "description": "whose check-in"},
+                                "people": {"type": "integer"},
                                 "checked_in_people": {"type": "integer"},
+                                "message": {"type": "string"},
                             },
                         }
                     ),
@@ -485,7 +491,7 @@ SPEC = {
             "parameters": _EVENT_ID,
             "get": {
                 "operationId": "offlineTicketList",
-                "summary": "The event's tickets for working offline: SHA-256 of each code, name, party, state (staff)",
+                "summary": "The event's tickets for working offline: SHA-256 of each code, booking code, name, party, state, activities and needs (staff)",
                 "security": _STAFF,
                 "responses": {
                     "200": _json(
@@ -501,11 +507,19 @@ SPEC = {
                                         "type": "object",
                                         "properties": {
                                             "ticket": {"type": "string"},
+                                            "booking_code": {"type": "string"},
                                             "registration_id": {"type": "integer"},
                                             "name": {"type": "string"},
                                             "party_size": {"type": "integer"},
                                             "status": {"type": "string"},
                                             "checked_in_people": {"type": "integer"},
+                                            "activities": _TITLES,
+                                            "needs": {"type": "string"},
+                                            "search": {
+                                                "type": "string",
+                                                "description": "the folded words it is found"
+                                                " by, each after a space",
+                                            },
                                         },
                                     },
                                 },
@@ -528,7 +542,7 @@ SPEC = {
             ],
             "get": {
                 "operationId": "findAttendees",
-                "summary": "Registrations by name or phone, with people checked in (staff)",
+                "summary": "Registrations whose words begin with those of q (name, phone digits or booking code; case and diacritics ignored), with people checked in (staff)",
                 "security": _STAFF,
                 "responses": {
                     "200": _json(
@@ -542,10 +556,16 @@ SPEC = {
                                         "properties": {
                                             "registration_id": {"type": "integer"},
                                             "name": {"type": "string"},
-                                            "phone": {"type": ["string", "null"]},
+                                            "phone": {
+                                                "type": ["string", "null"],
+                                                "description": "null for door-only accounts",
+                                            },
                                             "party_size": {"type": "integer"},
                                             "status": {"type": "string"},
                                             "checked_in_people": {"type": "integer"},
+                                            "activities": _TITLES,
+                                            "needs": {"type": "string"},
+                                            "booking_code": {"type": "string"},
                                         },
                                     },
                                 }
@@ -780,6 +800,9 @@ SPEC = {
                             "party_size": {"type": "integer"},
                             "checked_in_people": {"type": "integer"},
                             "walk_in": {"type": "boolean"},
+                            "activities": _TITLES,
+                            "needs": {"type": "string", "description": "accessibility needs"},
+                            "booking_code": {"type": "string"},
                         },
                     },
                     "previous": {

@@ -1,5 +1,6 @@
-"""The door: the check-in page. It works as plain forms; static/js/checkin.js adds the
-camera, live counts and the offline queue on top, through the JSON API."""
+"""The door: the check-in page, and the door role's list of events. It works as plain forms;
+static/js/checkin.js adds the camera, live counts, search as one types and the offline
+queue on top, through the JSON API."""
 
 from __future__ import annotations
 
@@ -20,6 +21,16 @@ from ...timezones import utcnow
 from ..forms import FlaskForm
 from . import bp
 
+# Views the door role may open too (organiser/views.py lets it past the blueprint's check;
+# each view asks services/access.py about its event).
+DOOR_ENDPOINTS = {
+    "organiser.door_events",
+    "organiser.checkin",
+    "organiser.checkin_submit",
+    "organiser.checkin_undo",
+    "organiser.checkin_service_worker",
+}
+
 
 class CodeForm(FlaskForm):
     code = StringField("code", validators=[InputRequired()])
@@ -39,7 +50,7 @@ class WalkInForm(FlaskForm):
 
 def _page(event, outcome=None, status=200, refused=None):
     """The door page; `refused` is a submitted form that failed, shown with its messages."""
-    search = request.args.get("q", "")[:100]
+    search = request.args.get("q", "")[:100].strip()
     return render_template(
         "organiser/checkin.html",
         event=event,
@@ -47,6 +58,8 @@ def _page(event, outcome=None, status=200, refused=None):
         counts=door.door_counts(event),
         search=search,
         found=door.door_list(event, search) if search else [],
+        manages=access.can_manage_event(current_user, event),
+        sees_contacts=access.sees_contacts(current_user),
         nonce=secrets.token_urlsafe(12),  # a reloaded form (F5) replays, not repeats
         code_form=refused if isinstance(refused, CodeForm) else CodeForm(formdata=None),
         people_form=PeopleForm(formdata=None),
@@ -55,15 +68,23 @@ def _page(event, outcome=None, status=200, refused=None):
     ), status
 
 
+@bp.get("/door")
+def door_events():
+    """Where the door role lands: the coming events of their organisations, a door each."""
+    return render_template(
+        "organiser/door_events.html", events=door.door_events(current_user, utcnow())
+    )
+
+
 @bp.get("/events/<int:event_id>/checkin")
 def checkin(event_id: int):
-    return _page(access.event_for_manager(current_user, event_id))
+    return _page(access.event_for_door(current_user, event_id))
 
 
 @bp.post("/events/<int:event_id>/checkin")
 def checkin_submit(event_id: int):
     """Without JavaScript: a typed or scanned code, a person from the list, or a walk-in."""
-    event = access.event_for_manager(current_user, event_id)
+    event = access.event_for_door(current_user, event_id)
     now = utcnow()
     kind = request.form.get("action")
     nonce = request.form.get("nonce") or None
@@ -115,10 +136,11 @@ def _invalid(event, form):
 
 @bp.post("/events/<int:event_id>/checkin/<int:checkin_id>/undo")
 def checkin_undo(event_id: int, checkin_id: int):
-    event = access.event_for_manager(current_user, event_id)
+    event = access.event_for_door(current_user, event_id)
     if FlaskForm().validate_on_submit():
-        door.undo_checkin(event, checkin_id, current_user, utcnow())
-        flash(_("The check-in is undone."), "success")
+        checkin = door.undo_checkin(event, checkin_id, current_user, utcnow())
+        message = door.undone_message(checkin)
+        flash(message, "success")
     return redirect(url_for(".checkin", event_id=event.id))
 
 

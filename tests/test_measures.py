@@ -147,7 +147,7 @@ def test_hybrid_people_read_the_same_on_every_page(client, runner, world, now):
     row = listing.split(event.title)[1].split("</tr>")[0]
     assert [c.split(">")[-1] for c in row.split("</td>")][2:6] == ["2", "2", "3", "0"]
     door_page = client.get(f"/manage/events/{event.id}/checkin").get_data(as_text=True)
-    assert '<span data-count="confirmed">2</span> aizņemtas vietas' in door_page
+    assert '<strong data-count="confirmed">2</strong> aizņemtas vietas' in door_page
     state = client.get(f"/api/v1/events/{event.id}/checkins/state").json
     assert state["confirmed_people"] == 2
 

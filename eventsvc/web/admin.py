@@ -99,7 +99,6 @@ class UserForm(FlaskForm):
     organisations = MultiCheckboxField(
         _l("Organisations"),
         coerce=int,
-        validate_choice=False,
         description=_l(
             "An organiser manages the events of these organisations; door staff check people"
             " in at them."

@@ -77,6 +77,31 @@ def test_a_synced_queue_keeps_each_good_scan_whatever_comes_after_it(client, wor
     assert set(_db.session.scalars(select(CheckIn.registration_id))) == {anna.id, janis.id}
 
 
+def test_a_nul_byte_in_one_queued_item_costs_only_that_item(client, world, event, parties):
+    """Elsewhere a NUL byte refuses the whole request (400); a door's queue answers the item
+    that holds one as invalid and keeps the scans queued with it."""
+    anna, janis = parties
+    login(client, world.organiser_a.email)
+    page = client.get(f"/manage/events/{event.id}/checkin").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    queue = [
+        {"code": anna.ticket_secret, "nonce": "dev4:00000001"},
+        {"code": "abc\u0000", "nonce": "dev4:00000002"},
+        {"registration_id": janis.id, "nonce": "dev4:00000003", "device": "durvis\u0000"},
+        {"registration_id": janis.id, "nonce": "dev4:00000004"},
+    ]
+    synced = client.post(
+        f"/api/v1/events/{event.id}/checkins/sync",
+        json={"checkins": queue},
+        headers={"X-CSRFToken": token},
+    )
+    assert synced.status_code == 200
+    results = [r["result"] for r in synced.json["results"]]
+    assert results[0] == results[3] == "checked_in" and results[1] != "checked_in"
+    assert results[2] == "invalid"
+    assert set(_db.session.scalars(select(CheckIn.registration_id))) == {anna.id, janis.id}
+
+
 def test_a_refused_call_still_records_that_its_token_was_used(client, world, event, now):
     token, plain = create_token(world.organiser_a, "door", now)
     _db.session.commit()

@@ -92,6 +92,7 @@ MAX_NEEDS_LENGTH = 2000
 LANGUAGES = ("lv", "en", "ru")
 # A phone number: 6 to 25 digits, ( ) and -, after an optional +, with spaces anywhere.
 PHONE_RE = re.compile(r"\+?[0-9()\-]{6,25}")  # the number without its spaces
+MAX_PHONE_LENGTH = 40  # the column's size (models/registrations.py)
 PHONE_PATTERN = rf"^[{WHITESPACE}]*\+?[{WHITESPACE}]*([0-9()\-][{WHITESPACE}]*){{6,25}}$"
 
 
@@ -270,6 +271,11 @@ def normalise_request(
         if email is None:
             errors["email"] = _("Enter a valid email address, like name@example.lv.")
     phone = _clean_text(request.phone) or None if "phone" not in errors else None
+    if phone is not None and len(request.phone or "") > MAX_PHONE_LENGTH:
+        errors.setdefault(
+            "phone",
+            _("The phone number is too long (at most %(n)d characters).", n=MAX_PHONE_LENGTH),
+        )
     if phone is not None and not is_phone_number(phone):
         errors.setdefault("phone", _("Enter a phone number with digits only, like +371 20000000."))
     if (

@@ -21,6 +21,7 @@ from ...services.registration import (
     MAX_NAME_LENGTH,
     MAX_NEEDS_LENGTH,
     MAX_PARTY_SIZE,
+    MAX_PHONE_LENGTH,
     PHONE_PATTERN,
     Refusal,
     WindowState,
@@ -75,6 +76,7 @@ _EMAIL = {
 _PHONE = {
     "type": "string",
     "pattern": PHONE_PATTERN,
+    "maxLength": MAX_PHONE_LENGTH,
     "description": "6 to 25 digits, ( ) and -, after an optional +; spaces anywhere",
 }
 _BLANK = {"type": "string", "pattern": BLANK_PATTERN, "description": "none"}

@@ -182,6 +182,8 @@ def test_every_page_passes_axe(language, demo, live_server, browser):
     check("organiser's event list")
     page.goto(f"{live_server}/manage/events/{festival.id}/edit")
     check("event editor")
+    page.goto(f"{live_server}/manage/organisations/{festival.organisation_id}")
+    check("the organisation's public contacts")
     page.goto(f"{live_server}/manage/events/{festival.id}/registrations")
     check("registrations list")
     page.goto(f"{live_server}/manage/events/{festival.id}/checkin")

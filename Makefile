@@ -26,9 +26,11 @@ run: translations
 	$(BIN)/flask demo --if-empty
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-# The whole suite: on SQLite, and also on PostgreSQL when EVENTSVC_TEST_DATABASE_URL is set.
+# The whole suite: on SQLite, and also on PostgreSQL when EVENTSVC_TEST_DATABASE_URL is set;
+# one pytest-xdist worker per core (TEST_WORKERS=0 runs it in one process).
+TEST_WORKERS ?= auto
 test: translations chromium fonts
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Lint and format check (ruff; settings in pyproject.toml). `ruff format .` fixes the format.
 lint: install
@@ -39,14 +41,6 @@ lint: install
 # Not yet part of `lint`: services/ still has errors to fix.
 types: install
 	$(BIN)/mypy
-# Certificates (PDF) print with DejaVu Sans (Latvian and Cyrillic letters): Debian's
-# fonts-dejavu-core. As root we install it, otherwise we say how.
-FONT_DIR ?= /usr/share/fonts/truetype/dejavu
-fonts:
-	@test -f $(FONT_DIR)/DejaVuSans.ttf -a -f $(FONT_DIR)/DejaVuSans-Bold.ttf || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update && apt-get install -y fonts-dejavu-core; \
-	  else echo "Certificates need DejaVu Sans: sudo apt-get install fonts-dejavu-core" >&2; exit 1; fi; }
-
 # Certificates (PDF) print with DejaVu Sans (Latvian and Cyrillic letters): Debian's
 # fonts-dejavu-core. As root we install it, otherwise we say how.
 FONT_DIR ?= /usr/share/fonts/truetype/dejavu

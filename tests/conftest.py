@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from eventsvc import create_app
 from eventsvc.extensions import db as _db
@@ -29,6 +29,23 @@ TEST_RATE_LIMIT = "100000 per second"
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets a database of its own (`test_gw0`, `test_gw1`, …),
+    created on first use, so that workers never empty each other's tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 def _reset_postgres(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -40,7 +57,7 @@ def _reset_postgres(url: str) -> None:
 @pytest.fixture(scope="session", params=BACKENDS)
 def app(request, tmp_path_factory):
     if request.param == "postgresql":
-        url = POSTGRES_URL
+        url = _worker_database(POSTGRES_URL)
         _reset_postgres(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"

@@ -22,6 +22,7 @@ from datetime import date, timedelta
 
 import pytest
 from flask_babel import force_locale, gettext
+from sqlalchemy import select
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields.choices import SelectFieldBase
@@ -80,11 +81,21 @@ ADDRESSES = ["jānis@piemērs.lv", "jānis@xn--piemrs-8ya.lv", "андрей@п�
 EXTREME_DATES = ["0001-01-01", "1899-12-31", "3000-01-01", "9999-12-31"]
 
 
+# A signed-in session's "last seen" moves on once a minute whatever the request does; a
+# form with many fields takes longer than that on a busy machine.
+NOT_COMPARED = {("user_sessions", "last_seen_at")}
+
+
 def snapshot() -> dict[str, list[str]]:
     """Every row of every table, to compare before and after a refused request."""
     with _db.engine.connect() as conn:
         return {
-            table.name: sorted(repr(tuple(row)) for row in conn.execute(table.select()))
+            table.name: sorted(
+                repr(tuple(row))
+                for row in conn.execute(
+                    select(*(c for c in table.c if (table.name, c.name) not in NOT_COMPARED))
+                )
+            )
             for table in Base.metadata.sorted_tables
         }
 

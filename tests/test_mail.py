@@ -226,7 +226,7 @@ def test_two_workers_deliver_200_messages_exactly_once(app, world, in_days, smtp
 
     def worker():
         with app.app_context():
-            barrier.wait(timeout=10)
+            barrier.wait(timeout=60)  # both start together, even on a busy machine
             reports.append(mailer.deliver_due(now))
             _db.session.remove()
 
@@ -235,6 +235,7 @@ def test_two_workers_deliver_200_messages_exactly_once(app, world, in_days, smtp
         t.start()
     for t in threads:
         t.join(timeout=120)
+    assert len(reports) == 2, "a worker did not finish"
     assert sum(r.sent for r in reports) == 200
     ids = [m["X-Eventsvc-Message"] for m in smtp_server.inbox.parsed()]
     assert len(ids) == 200 and len(set(ids)) == 200

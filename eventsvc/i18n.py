@@ -163,7 +163,7 @@ MESSAGE_KINDS = {
     "registration_changed": _l("Registration changed"),
     "event_changed": _l("Change to the event"),
     "event_cancelled": _l("Event cancelled"),
-    "event_reminder": _l("Reminder the day before"),
+    "event_reminder": _l("Reminder before the event"),
 }
 
 

@@ -89,6 +89,8 @@ NAMES: dict[str, dict[str, LazyString]] = {
         "description_en": _l("Description in English"),
         "accessibility_ru": _l("Accessibility in Russian"),
         "accessibility_en": _l("Accessibility in English"),
+        "remind_day_before": _l("Reminder the day before"),
+        "remind_two_hours": _l("Reminder two hours before"),
     },
     "user_field": {  # a staff account's fields (services.accounts)
         "email": _l("Email"),

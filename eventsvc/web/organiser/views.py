@@ -106,6 +106,8 @@ def _fill(form: EventForm, event) -> None:
         "venue_address",
         "stream_url",
         "stream_public",
+        "remind_day_before",
+        "remind_two_hours",
         "capacity",
         "accessibility",
         "language",
@@ -166,6 +168,8 @@ def _event_data(form: EventForm) -> EventData:
         accessibility=(form.accessibility.data or "").strip(),
         language=form.language.data,
         target_groups=[TargetGroup(v) for v in form.target_groups.data or []],
+        remind_day_before=bool(form.remind_day_before.data),
+        remind_two_hours=bool(form.remind_two_hours.data),
         **_translations(form, Event.TRANSLATED),
     )
 

@@ -27,6 +27,7 @@ from .models import (
     EventFormat,
     EventKind,
     EventStatus,
+    FollowUpOutcome,
     OrganisationKind,
     OutboxStatus,
     RegistrationSource,
@@ -135,6 +136,10 @@ LABELS: dict[type, dict] = {
         RegistrationSource.API: _l("through another website"),
         RegistrationSource.ORGANISER: _l("by the organiser (e.g. by phone)"),
         RegistrationSource.WALK_IN: _l("at the door"),
+    },
+    FollowUpOutcome: {
+        FollowUpOutcome.REACHED: _l("Reached"),
+        FollowUpOutcome.NOT_REACHED: _l("Not reached"),
     },
     OutboxStatus: {
         OutboxStatus.PENDING: _l("Waiting to be sent"),

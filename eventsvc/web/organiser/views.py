@@ -26,7 +26,14 @@ from ...models import (
     TargetGroup,
     translation_columns,
 )
-from ...services import ServiceError, ValidationFailed, access, measures, notifications
+from ...services import (
+    ServiceError,
+    ValidationFailed,
+    access,
+    follow_up,
+    measures,
+    notifications,
+)
 from ...services import events as event_service
 from ...services.events import ActivityData, EventData, SpeakerData
 from ...services.registration import registration_window
@@ -240,6 +247,7 @@ def event(event_id: int):
         window=registration_window(event, now),
         now=now,
         undelivered=notifications.undelivered(event.id),
+        follow_up=follow_up.follow_up_counts(event, now),
     )
 
 

@@ -28,8 +28,8 @@ from .services.accounts import (
 from .services.api_tokens import create_token
 from .services.demo import database_is_empty, load_demo
 from .services.mailer import deliver_due, due_count
-from .services.notifications import queue_reminder, reminders_due
 from .services.privacy import purge, purge_due
+from .services.reminders import queue_reminder, reminders_due
 from .services.sessions import purge_expired as purge_expired_sessions
 from .services.stats import counter_drift, mend_event_counters
 from .timezones import utcnow
@@ -112,9 +112,7 @@ def demo_command(if_empty):
         )
 
 
-mail_cli = AppGroup(
-    "mail", help="The mail outbox: the worker, the day-before reminders, the feedback forms."
-)
+mail_cli = AppGroup("mail", help="The mail outbox: the worker, the reminders, the feedback forms.")
 
 
 @mail_cli.command("worker")
@@ -152,14 +150,15 @@ def _print_report(report) -> None:
 
 @mail_cli.command("reminders")
 def mail_reminders_command():
-    """Queue the day-before reminders (run daily from cron; running twice sends once)."""
+    """Queue the reminders that are due: the day before (from 10:00 Riga time) and two hours
+    before, as each event chose (run every 15 minutes from a timer; running twice sends once)."""
     now = utcnow()
     queued = 0
     with unit_of_work():
         due = reminders_due(now)
         with click.progressbar(due, label="Queueing reminders", file=sys.stderr) as bar:
-            for registration in bar:
-                queued += queue_reminder(registration, now)
+            for item in bar:
+                queued += queue_reminder(item.registration, now, item.reminder)
     click.echo(f"queued {queued} reminders")
 
 

@@ -27,6 +27,7 @@ from .models import (
     EventFormat,
     EventKind,
     EventStatus,
+    FollowUpOutcome,
     OrganisationKind,
     OutboxStatus,
     RegistrationSource,
@@ -136,6 +137,10 @@ LABELS: dict[type, dict] = {
         RegistrationSource.ORGANISER: _l("by the organiser (e.g. by phone)"),
         RegistrationSource.WALK_IN: _l("at the door"),
     },
+    FollowUpOutcome: {
+        FollowUpOutcome.REACHED: _l("Reached"),
+        FollowUpOutcome.NOT_REACHED: _l("Not reached"),
+    },
     OutboxStatus: {
         OutboxStatus.PENDING: _l("Waiting to be sent"),
         OutboxStatus.SENDING: _l("Being sent"),
@@ -163,7 +168,7 @@ MESSAGE_KINDS = {
     "registration_changed": _l("Registration changed"),
     "event_changed": _l("Change to the event"),
     "event_cancelled": _l("Event cancelled"),
-    "event_reminder": _l("Reminder the day before"),
+    "event_reminder": _l("Reminder before the event"),
 }
 
 

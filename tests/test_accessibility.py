@@ -206,6 +206,18 @@ def test_every_page_passes_axe(language, demo, live_server, browser):
     check("password change with errors")
     page.goto(f"{live_server}/manage/events/{festival.id}/feedback")
     check("organiser's feedback page")
+    concert = _db.session.scalar(
+        select(Event).where(Event.title == "Senioru dienas koncerts Križos")
+    )
+    page.goto(f"{live_server}/manage/events/{concert.id}")
+    check("an ended event's page, with its follow-up list")
+    page.click(f'a[href="/manage/events/{concert.id}/follow-up"]')
+    page.wait_for_selector("#follow-up-caption")
+    check("follow-up list after the event")
+    page.select_option("form.call-form select >> nth=1", index=2)
+    page.click("form.call-form button >> nth=1")
+    page.wait_for_selector(".flash-success")
+    check("follow-up list: a call marked")
     context.close()
 
     context, page = new_page(browser, live_server, language)

@@ -127,6 +127,8 @@ class Scene:
     speaker: Speaker
     registration: object
     token: str
+    ended: object = None  # last week's event, with `absent` on its follow-up list
+    absent: object = None
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def unique(self) -> int:
@@ -158,8 +160,14 @@ def scene(world, in_days, now) -> Scene:
         event.id, factories.registration_request(name="Anna Bērziņa"), now
     ).registration
     _, token = create_token(world.organiser_a, "door", now)
+    ended = factories.event(world.org_a, now - timedelta(days=7))
+    absent = rules.register(
+        ended.id,
+        factories.registration_request(name="Ārija Ozola", follow_up_consent=True),
+        ended.starts_at - timedelta(days=3),
+    ).registration
     _db.session.commit()
-    return Scene(world, event, festival, activity, speaker, registration, token)
+    return Scene(world, event, festival, activity, speaker, registration, token, ended, absent)
 
 
 def local(moment) -> str:
@@ -334,6 +342,19 @@ FORMS: dict[str, FormCase] = {
         "organiser",
         lambda s: f"/manage/events/{s.event.id}/checkin",
         lambda s: {"action": "person", "registration_id": str(s.registration.id), "people": "1"},
+    ),
+    # A call marked on the follow-up list after the event (services/follow_up.py).
+    "CallForm": FormCase(
+        "organiser",
+        lambda s: f"/manage/events/{s.ended.id}/follow-up",
+        lambda s: {"registration_id": str(s.absent.id), "outcome": "reached"},
+    ),
+    # The resident's agreement to be called after the event, through the private link.
+    "FollowUpConsentForm": FormCase(
+        None,
+        lambda s: f"/r/{s.registration.manage_token}/follow-up",
+        lambda s: {"follow_up_consent": "y"},
+        page=lambda s: f"/r/{s.registration.manage_token}",
     ),
     "WalkInForm": FormCase(
         "organiser",

@@ -296,32 +296,6 @@ def test_changing_the_time_tells_each_active_registrant_once(world, smtp_server,
     assert not [p for m in cancelled for p in m.walk() if p.get_content_type() == "image/png"]
 
 
-def test_reminders_run_twice_send_once(app, world, smtp_server, now):
-    from eventsvc.timezones import RIGA, to_riga
-
-    tomorrow = to_riga(now).date() + timedelta(days=1)
-    from datetime import datetime, time
-
-    event = factories.event(
-        world.org_a, datetime.combine(tomorrow, time(13, 0), tzinfo=RIGA), capacity=1
-    )
-    later = factories.event(world.org_a, now + timedelta(days=5))
-    register(event, now, email="a@example.lv")
-    register(event, now, email="waiting@example.lv")  # waitlisted: no reminder
-    register(later, now, email="later@example.lv")
-    mailer.deliver_due(now)
-    smtp_server.inbox.messages.clear()
-
-    runner = app.test_cli_runner()
-    first = runner.invoke(args=["mail", "reminders"])
-    second = runner.invoke(args=["mail", "reminders"])
-    assert first.exit_code == 0 and "queued 1 reminders" in first.output
-    assert second.exit_code == 0 and "queued 0 reminders" in second.output
-    worker = runner.invoke(args=["mail", "worker", "--once"])
-    assert worker.exit_code == 0 and "sent 1" in worker.output
-    assert [m["To"] for m in smtp_server.inbox.parsed()] == ["a@example.lv"]
-
-
 def test_printable_ticket_page_and_qr(client, event, now):
     confirmed = register(event, now, party_size=3)
     waiting = register(event, now, party_size=1)
@@ -376,24 +350,6 @@ def test_no_smtp_connection_without_asking(app, event, now):
         mailer.deliver_due(now)
 
 
-def test_moving_the_event_makes_the_reminder_due_again(world, in_days, now):
-    from eventsvc.services.events import EventData, update_event
-    from eventsvc.services.notifications import queue_reminder
-
-    event = factories.event(world.org_a, in_days(1), capacity=5)
-    registration = register(event, now, email="a@example.lv")
-    assert queue_reminder(registration, now) is True
-    assert queue_reminder(registration, now) is False  # claimed once, even by a second runner
-    _db.session.commit()
-    data = EventData.from_event(event)
-    data.starts_at += timedelta(days=7)
-    data.ends_at += timedelta(days=7)
-    update_event(world.organiser_a, event, data, now)
-    _db.session.commit()
-    _db.session.refresh(registration)
-    assert registration.reminded_at is None
-
-
 def test_a_message_that_breaks_the_connection_is_charged_not_the_queue(
     event, smtp_server, now, monkeypatch
 ):
@@ -412,24 +368,3 @@ def test_a_message_that_breaks_the_connection_is_charged_not_the_queue(
     report = mailer.deliver_due(now)
     assert (report.retried, report.sent) == (1, 1)
     assert [m["To"] for m in smtp_server.inbox.parsed()] == ["fine@example.lv"]
-
-
-def test_a_registration_erased_after_the_reminders_were_listed_gets_none(world, in_days, now):
-    from eventsvc.services import privacy
-    from eventsvc.services.notifications import queue_reminder, reminders_due
-
-    event = factories.event(world.org_a, in_days(1), capacity=5)
-    register(event, now, email="stays@example.lv")
-    gone = register(event, now, email="erased@example.lv")
-    _db.session.commit()
-    listed = reminders_due(now)
-    assert {r.email for r in listed} == {"stays@example.lv", "erased@example.lv"}
-    privacy.erase_registration(gone, now)  # the resident erases while the cron run is going
-    _db.session.commit()
-    assert [queue_reminder(r, now) for r in listed] == [True, False]
-    _db.session.commit()
-    assert set(
-        _db.session.scalars(
-            select(OutboxMessage.recipient).where(OutboxMessage.kind == "event_reminder")
-        )
-    ) == {"stays@example.lv"}

@@ -36,7 +36,20 @@ from .conftest import csrf_from, login
 
 # Every column of a registration is either erased by anonymisation or kept as it was: a new
 # column fails test_purge_erases_every_personal_column until it is put in one of the two.
-ERASED = {"name", "email", "phone", "needs", "manage_token", "ticket_secret", "anonymised_at"}
+ERASED = {
+    "name",
+    "email",
+    "phone",
+    "needs",
+    "manage_token",
+    "ticket_secret",
+    "anonymised_at",
+    # The follow-up list (services/follow_up.py): the consent and the last call's marks.
+    "follow_up_consent_at",
+    "follow_up_called_at",
+    "follow_up_called_by_id",
+    "follow_up_outcome",
+}
 KEPT = {
     "id",
     "event_id",
@@ -54,6 +67,8 @@ KEPT = {
     "confirmed_at",
     "cancelled_at",
     "reminded_at",
+    "reminded_two_hours_at",
+    "follow_up_calls",  # a number of calls made, counted in the totals
     "booking_code",  # a random code, no personal data (unique within the event)
 }
 PERSONAL_TABLES = (

@@ -78,16 +78,16 @@ def test_a_registration_keeps_the_privacy_notice_version_its_resident_agreed_to(
     from eventsvc.services import privacy_notice, registration
 
     first = register(event, now, name="A").registration
-    assert first.consent_notice_version == privacy_notice.PRIVACY_NOTICE_VERSION == "2026-11-27"
+    assert first.consent_notice_version == privacy_notice.PRIVACY_NOTICE_VERSION == "2026-11-28"
     # A new notice: new registrations record it, earlier ones keep what they agreed to.
     monkeypatch.setattr(registration, "PRIVACY_NOTICE_VERSION", "2027-03-01")
     second = register(event, now, name="B").registration
     assert (first.consent_notice_version, second.consent_notice_version) == (
-        "2026-11-27",
+        "2026-11-28",
         "2027-03-01",
     )
     page = client.get("/privacy").get_data(as_text=True)
-    assert "Šī versija: 2026. gada 27. novembris" in page
+    assert "Šī versija: 2026. gada 28. novembris" in page
 
 
 def test_a_party_that_wants_no_waiting_list_is_refused_when_full(db, event, now):

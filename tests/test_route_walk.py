@@ -121,6 +121,7 @@ ROUTES: dict[str, str] = {
     "registration.ticket": "RESIDENT_TOKEN",
     "registration.ticket_qr": "RESIDENT_TOKEN",
     "registration.certificate": "RESIDENT_TOKEN",
+    "registration.follow_up_consent": "RESIDENT_TOKEN",
     "feedback.form": "FEEDBACK_TOKEN",
     "feedback.thanks": "PUBLIC",
     "auth.login": "SIGN_IN",
@@ -159,6 +160,7 @@ ROUTES: dict[str, str] = {
     "organiser.checkin_submit": "DOOR_OWN_EVENT",
     "organiser.checkin_undo": "DOOR_OWN_EVENT",
     "organiser.feedback": "ORGANISER_OWN_EVENT",
+    "organiser.follow_up": "ORGANISER_OWN_EVENT",
     "organiser.certificates": "ORGANISER_OWN_EVENT",
     "organiser.certificate_pdf": "ORGANISER_OWN_EVENT",
     "stats.dashboard": "STATS_READER",
@@ -215,6 +217,10 @@ WRITE_ORDER = {
 }
 # Writes after which the walker is signed out (and signs in again to go on).
 SIGNS_OUT = {"auth.logout", "account.end_sessions"}
+# Routes walked on another of the seeded events than the default one (event_id): the follow-up
+# list exists once an event has ended, so it is walked on organisation A's ended event, where
+# the resident agreed to a call and did not come.
+EVENT_FOR = {"organiser.follow_up": "ended_event_id"}
 # Which of the seeded check-ins each undo uses (each must find its own still active).
 CHECKIN_FOR = {
     "organiser.checkin_undo": "checkin_1",
@@ -247,6 +253,19 @@ def seed(now) -> dict:
         now,
     ).registration
     rules.register(other.id, factories.registration_request(name="Pēteris Bē"), now)
+    # Organisation A's event of last week: the resident agreed to a call and did not come, so
+    # the follow-up list shows them (to organisation A's organisers and admins only).
+    ended = factories.event(world.org_a, now - timedelta(days=7), title="A pagājušais")
+    rules.register(
+        ended.id,
+        factories.registration_request(
+            name=RESIDENT_NAME,
+            email=RESIDENT_EMAIL,
+            phone=RESIDENT_PHONE,
+            follow_up_consent=True,
+        ),
+        ended.starts_at - timedelta(days=3),
+    )
     _db.session.commit()
     first, second, third = (
         door.check_in_registration(event, resident.id, world.organiser_a, now, people=1).checkin
@@ -284,6 +303,7 @@ def seed(now) -> dict:
         "resident": resident,
         "values": {
             "event_id": event.id,
+            "ended_event_id": ended.id,
             "registration_id": resident.id,
             "speaker_id": event.speakers[0].id,
             "activity_id": event.activities[0].id,
@@ -338,6 +358,8 @@ def url_for_rule(rule, endpoint: str, values: dict, role: str, how: str) -> str:
             value = values[
                 CHECKIN_FOR.get(f"{endpoint} {how}", CHECKIN_FOR.get(endpoint, "checkin_1"))
             ]
+        elif arg == "event_id" and endpoint in EVENT_FOR:
+            value = values[EVENT_FOR[endpoint]]
         elif arg in ("token", "feedback_token") and role != "resident":
             value = "guessed-" + values[arg][8:]  # only the resident holds the real link
         else:
@@ -471,6 +493,7 @@ def test_every_category_is_used_and_known():
     assert set(WRITE_ORDER) <= set(ROUTES) and {key.split()[0] for key in CHECKIN_FOR} <= set(
         ROUTES
     )
+    assert set(EVENT_FOR) <= set(ROUTES)
 
 
 def test_bearer_tokens_open_no_pages(app, db, now):

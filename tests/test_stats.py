@@ -408,7 +408,7 @@ def _migration(name: str):
 def test_every_definition_of_the_counters_agrees_on_real_rows(db, world, in_days):
     """models/event_stats.py defines each counter twice (contribution() in Python, for the
     running counters; COUNT_EVENT_STATS in SQL, for checks and rebuilds), migrations 0008 and
-    0011 filled them with SQL of their own, and services count people in SQL too. Every
+    0011 filled them with SQL of their own (0022's follow-up calls start at 0), and services count people in SQL too. Every
     combination of status, source, attendance, party size and people let in, on two events,
     before and after changes: all of them must give the same numbers."""
     import itertools
@@ -436,6 +436,7 @@ def test_every_definition_of_the_counters_agrees_on_real_rows(db, world, in_days
             attendance=attendance,
             party_size=size,
             checked_in_people={"none": 0, "some": 1, "all": size}[checked],
+            follow_up_calls=i % 3,  # calls made after the event: a count, whatever the state
         )
         _db.session.add(registration)
         rows.append(registration)
@@ -446,14 +447,20 @@ def test_every_definition_of_the_counters_agrees_on_real_rows(db, world, in_days
     assert [c.strip() for c in columns_0008.split(",")] == ["event_id", *COUNTERS[:9]]
     select_0008 = text(rebuild_0008[rebuild_0008.index("SELECT") :])
     migration_0011 = _migration("0011_event_places_counters")
-    assert tuple(COUNTERS[9:]) == migration_0011.NEW_COUNTERS
+    assert tuple(COUNTERS[9:12]) == migration_0011.NEW_COUNTERS
+    assert COUNTERS[12:] == ("follow_up_calls",)  # migration 0022
     fill_0011 = text(migration_0011.FILL)
 
     def agree():
         expected = {e.id: dict.fromkeys(COUNTERS, 0) for e in events}
         for r in rows:
             added = contribution(
-                r.status, r.source, r.attendance, r.party_size, r.checked_in_people
+                r.status,
+                r.source,
+                r.attendance,
+                r.party_size,
+                r.checked_in_people,
+                r.follow_up_calls,
             )
             for name, n in added.items():
                 expected[r.event_id][name] += n
@@ -477,9 +484,9 @@ def test_every_definition_of_the_counters_agrees_on_real_rows(db, world, in_days
             )
             conn.execute(fill_0011)
             by_0011 = {
-                row[0]: dict(zip(COUNTERS[9:], row[1:], strict=True))
+                row[0]: dict(zip(COUNTERS[9:12], row[1:], strict=True))
                 for row in conn.execute(
-                    text(f"SELECT event_id, {', '.join(COUNTERS[9:])} FROM event_stats")
+                    text(f"SELECT event_id, {', '.join(COUNTERS[9:12])} FROM event_stats")
                 )
             }
             conn.rollback()
@@ -496,7 +503,7 @@ def test_every_definition_of_the_counters_agrees_on_real_rows(db, world, in_days
             assert counted(_db.session, event.id) == want
             assert running[event.id] == want
             assert by_0008[event.id] == {name: want[name] for name in COUNTERS[:9]}
-            assert by_0011[event.id] == {name: want[name] for name in COUNTERS[9:]}
+            assert by_0011[event.id] == {name: want[name] for name in COUNTERS[9:12]}
             assert people[event.id].confirmed_people == (
                 want["confirmed_in_person_people"] + want["confirmed_online_people"]
             )
@@ -516,6 +523,8 @@ def test_every_definition_of_the_counters_agrees_on_real_rows(db, world, in_days
         r.attendance = Attendance.ONLINE
     for r in rows[2::4]:
         r.checked_in_people = 0
+    for r in rows[3::6]:
+        r.follow_up_calls += 2
     _db.session.delete(rows.pop(3))
     _db.session.commit()
     agree()

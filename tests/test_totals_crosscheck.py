@@ -20,17 +20,19 @@ from sqlalchemy import func, select
 from eventsvc.extensions import db as _db
 from eventsvc.models import (
     Attendance,
+    AuditEntry,
     CheckIn,
     Event,
     EventFormat,
     EventKind,
     EventStatus,
+    FollowUpOutcome,
     Registration,
     RegistrationSource,
     RegistrationStatus,
     TargetGroup,
 )
-from eventsvc.services import ServiceError, measures, privacy, stats
+from eventsvc.services import ServiceError, follow_up, measures, privacy, stats
 from eventsvc.services import checkin as door
 from eventsvc.services import events as event_service
 from eventsvc.services import registration as rules
@@ -111,13 +113,14 @@ class Histories(RuleBasedStateMachine):
 
     # --- what people and staff do ----------------------------------------------------
 
-    @rule(event=INDEX, size=SIZE, online=st.booleans(), wait=st.booleans())
-    def register(self, event, size, online, wait):
+    @rule(event=INDEX, size=SIZE, online=st.booleans(), wait=st.booleans(), agree=st.booleans())
+    def register(self, event, size, online, wait, agree):
         target = self._event(event)
         request = factories.registration_request(
             party_size=size,
             attendance=Attendance.ONLINE if online else Attendance.IN_PERSON,
             join_waitlist=wait,
+            follow_up_consent=agree,
         )
         self._do(lambda: rules.register(target.id, request, self.now))
 
@@ -179,6 +182,20 @@ class Histories(RuleBasedStateMachine):
             lambda: door.register_walk_in(target, "Ienācējs", people, self.organiser, self.now)
         )
 
+    @rule(index=INDEX, reached=st.booleans())
+    def follow_up_call(self, index, reached):
+        # Someone who agreed and was not let in, called once their event has ended (the time
+        # passes to then if it must).
+        registration = self._pick(Registration, index, follow_up.ON_THE_LIST)
+        if registration is not None:
+            self.now = max(self.now, registration.event.ends_at + timedelta(minutes=1))
+            outcome = FollowUpOutcome.REACHED if reached else None
+            self._do(
+                lambda: follow_up.mark_called(
+                    self.world.admin, registration.event_id, registration.id, outcome, self.now
+                )
+            )
+
     @rule(hours=st.sampled_from([1, 6, 30, 24 * 20]))
     def time_passes(self, hours):
         self.now += timedelta(hours=hours)
@@ -201,6 +218,14 @@ class Histories(RuleBasedStateMachine):
             ).all()
         )
         per_event: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        # Calls made after an event, from the audit log (each call is an entry; the log keeps
+        # them when the registrations are anonymised).
+        for event_id, calls in _db.session.execute(
+            select(AuditEntry.event_id, func.count(AuditEntry.id))
+            .where(AuditEntry.action == "registration.follow_up_call")
+            .group_by(AuditEntry.event_id)
+        ):
+            per_event[event_id]["follow_up_calls"] = calls
         for r in _db.session.scalars(select(Registration)):
             counts = per_event[r.event_id]
             came = int(let_in.get(r.id, 0))
@@ -247,6 +272,7 @@ class Histories(RuleBasedStateMachine):
                         "people_checked_in",
                         "checked_in_registered",
                         "walk_ins",
+                        "follow_up_calls",
                     )
                 },
             }

@@ -34,6 +34,9 @@ COUNTERS = (
     "confirmed_in_person_people",
     "confirmed_online_people",
     "waiting_parties",
+    # Calls social workers made after the event to people who agreed and did not come
+    # (services/follow_up.py): kept on the registration when its personal data is erased.
+    "follow_up_calls",
 )
 
 
@@ -55,6 +58,7 @@ class EventStats(Base):
     confirmed_in_person_people: Mapped[int] = mapped_column(default=0, server_default="0")
     confirmed_online_people: Mapped[int] = mapped_column(default=0, server_default="0")
     waiting_parties: Mapped[int] = mapped_column(default=0, server_default="0")
+    follow_up_calls: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 # The per-event counters from scratch, out of the registrations (kept in step incrementally
@@ -73,7 +77,8 @@ SELECT event_id,
        sum(CASE WHEN status = 'waitlisted' THEN party_size ELSE 0 END),
        sum(CASE WHEN status = 'confirmed' AND attendance = 'in_person' THEN party_size ELSE 0 END),
        sum(CASE WHEN status = 'confirmed' AND attendance = 'online' THEN party_size ELSE 0 END),
-       sum(CASE WHEN status = 'waitlisted' THEN 1 ELSE 0 END)
+       sum(CASE WHEN status = 'waitlisted' THEN 1 ELSE 0 END),
+       sum(follow_up_calls)
 FROM registrations GROUP BY event_id
 """
 
@@ -94,6 +99,7 @@ def contribution(
     attendance: Attendance | None,
     party_size: int | None,
     checked_in: int | None,
+    follow_up_calls: int | None = 0,
 ) -> dict[str, int]:
     """What one registration adds to its event's counters."""
     # Column defaults are not applied yet to a registration that is about to be inserted.
@@ -121,10 +127,11 @@ def contribution(
         if confirmed and attendance == Attendance.ONLINE
         else 0,
         "waiting_parties": int(waiting),
+        "follow_up_calls": follow_up_calls or 0,
     }
 
 
-FIELDS = ("status", "source", "attendance", "party_size", "checked_in_people")
+FIELDS = ("status", "source", "attendance", "party_size", "checked_in_people", "follow_up_calls")
 
 
 def _values(registration: Registration, old: bool) -> dict[str, Any]:
@@ -145,6 +152,7 @@ def _as_contribution(values: dict[str, Any]) -> dict[str, int]:
         values["attendance"],
         values["party_size"],
         values["checked_in_people"],
+        values["follow_up_calls"],
     )
 
 

@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, event, false
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+    false,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..timezones import to_riga, utcnow
@@ -162,6 +172,9 @@ class Event(Translated, Base):
         default="usefulness,come_again,needs_met,improve",
         server_default="usefulness,come_again,needs_met,improve",
     )
+    # When the reminders go (services/reminders.py): the day before, and/or two hours before.
+    remind_day_before: Mapped[bool] = mapped_column(default=True, server_default=true())
+    remind_two_hours: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..folding import TERM_LENGTH, terms_for
 from ..timezones import utcnow
+from .accounts import User
 from .base import Base, UTCDateTime, enum_type
 from .events import Activity, Event
 
@@ -39,6 +40,13 @@ ACTIVE_STATUSES = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
 class Attendance(enum.StrEnum):
     IN_PERSON = "in_person"
     ONLINE = "online"
+
+
+class FollowUpOutcome(enum.StrEnum):
+    """What a social worker's call after the event came to (services/follow_up.py)."""
+
+    REACHED = "reached"
+    NOT_REACHED = "not_reached"
 
 
 class RegistrationSource(enum.StrEnum):
@@ -90,6 +98,7 @@ class Registration(Base):
     __table_args__ = (
         CheckConstraint("party_size >= 1", name="party_size_positive"),
         CheckConstraint("checked_in_people >= 0", name="checked_in_people_not_negative"),
+        CheckConstraint("follow_up_calls >= 0", name="follow_up_calls_not_negative"),
         # Residents leave a way to reach them; a walk-in at the door need not, nor an
         # anonymised registration (its contact details are erased).
         CheckConstraint(
@@ -144,11 +153,23 @@ class Registration(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the day-before reminder
+    reminded_two_hours_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # After the event (services/follow_up.py): when the resident agreed that the social
+    # service contacts them if they could not come (None: not agreed), and the last call made.
+    # All erased with the personal data, except the number of calls, which the totals count.
+    follow_up_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    follow_up_calls: Mapped[int] = mapped_column(default=0, server_default="0")
+    follow_up_called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    follow_up_called_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    follow_up_outcome: Mapped[FollowUpOutcome | None] = mapped_column(enum_type(FollowUpOutcome))
     # Set when the personal fields were erased (retention purge or the resident's own request);
     # the row stays, with its counts, for the totals.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship()
+    follow_up_called_by: Mapped[User | None] = relationship(foreign_keys=[follow_up_called_by_id])
     activities: Mapped[list[Activity]] = relationship(
         secondary=registration_activities, order_by=(Activity.starts_at, Activity.id)
     )

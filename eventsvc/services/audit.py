@@ -87,6 +87,7 @@ class Action(enum.StrEnum):
     REGISTRATION_PROMOTE = "registration.promote"
     REGISTRATION_UPDATE = "registration.update"  # contact, needs, activities … (not the size)
     REGISTRATION_ACTIVITY_PROMOTE = "registration.activity_promote"
+    FOLLOW_UP_CALL = "registration.follow_up_call"  # a social worker's call after the event
     CERTIFICATE_ISSUE = "certificate.issue"  # attendance certificates of a training
     CHECKIN = "checkin.create"
     CHECKIN_UNDO = "checkin.undo"
@@ -121,6 +122,7 @@ ACTION_LABELS = {
     Action.REGISTRATION_PROMOTE: _l("Place from the waiting list"),
     Action.REGISTRATION_UPDATE: _l("Registration changed"),
     Action.REGISTRATION_ACTIVITY_PROMOTE: _l("Place in an activity from its waiting list"),
+    Action.FOLLOW_UP_CALL: _l("Called after the event"),
     Action.CERTIFICATE_ISSUE: _l("Attendance certificates issued"),
     Action.CHECKIN: _l("Checked in"),
     Action.CHECKIN_UNDO: _l("Check-in undone"),

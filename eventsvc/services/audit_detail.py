@@ -23,7 +23,14 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from ..i18n import label as enum_label
-from ..models import CheckInMethod, EventKind, EventStatus, RegistrationStatus, Role
+from ..models import (
+    CheckInMethod,
+    EventKind,
+    EventStatus,
+    FollowUpOutcome,
+    RegistrationStatus,
+    Role,
+)
 
 # What a new entry's detail may take: the notes 200 characters held with two-letter kinds
 # (migration 0013). Longer ones lose names from their lists, then parts.
@@ -48,6 +55,7 @@ ENUM_KINDS: dict[str, type[enum.Enum]] = {
     "registration_status": RegistrationStatus,
     "role": Role,
     "event_kind": EventKind,
+    "follow_up_outcome": FollowUpOutcome,
 }
 _KIND_OF_ENUM = {enum_cls: kind for kind, enum_cls in ENUM_KINDS.items()}
 
@@ -89,6 +97,8 @@ NAMES: dict[str, dict[str, LazyString]] = {
         "description_en": _l("Description in English"),
         "accessibility_ru": _l("Accessibility in Russian"),
         "accessibility_en": _l("Accessibility in English"),
+        "remind_day_before": _l("Reminder the day before"),
+        "remind_two_hours": _l("Reminder two hours before"),
     },
     "user_field": {  # a staff account's fields (services.accounts)
         "email": _l("Email"),
@@ -106,6 +116,7 @@ NAMES: dict[str, dict[str, LazyString]] = {
         "phone": _l("Phone"),
         "email": _l("Email"),
         "language": _l("Language for messages"),
+        "follow_up_consent": _l("Contact after the event"),
     },
     "organisation_field": {  # an organisation's fields (services.organisations)
         "name": _l("Name"),

@@ -17,9 +17,11 @@ from ..models import (
     Event,
     EventFormat,
     EventKind,
+    FollowUpOutcome,
     Municipality,
     Organisation,
     OrganisationKind,
+    Registration,
     Role,
     SpeakerRole,
     TargetGroup,
@@ -368,6 +370,7 @@ def load_demo(now: datetime) -> list[DemoAccount]:
             ),
             accessibility_ru="Праздник проходит на улице, на ровном покрытии. Есть скамейки для отдыха.",
             accessibility_en="The festival is outdoors, on level ground. There are benches to rest on.",
+            remind_two_hours=True,  # the day before, and two hours before
         ),
     )
     for position, (title, kind, start, end, where, capacity) in enumerate(
@@ -548,6 +551,7 @@ def load_demo(now: datetime) -> list[DemoAccount]:
         ),
     )
     _demo_registrations(tume, festival, now)
+    _seniors_day(organisers["daugavpils-sd"], orgs, municipalities, pilot, today, now)
     db.session.flush()
     return accounts
 
@@ -595,3 +599,71 @@ def _demo_registrations(tume: Event, festival: Event, now: datetime) -> None:
             ),
             now,
         )
+
+
+# The Seniors' Day concert in Križi, five days ago: who came, and the follow-up list of those
+# who had agreed to be called if they could not come (services/follow_up.py).
+SENIORS_DAY_PEOPLE = [
+    # name, email, phone, language, came, agreed to a follow-up call
+    ("Valentīna Sokolova", None, "+371 2600 0101", "ru", False, True),
+    ("Jānis Bērziņš", "janis.berzins@demo.eventsvc.lv", "+371 2600 0102", "lv", False, True),
+    ("Anna Ivanova", "anna.ivanova@demo.eventsvc.lv", None, "ru", False, True),
+    ("Zenta Kalniņa", None, "+371 2600 0104", "lv", True, True),
+    ("Boriss Petrovs", "boriss.petrovs@demo.eventsvc.lv", None, "ru", False, False),
+    ("Skaidrīte Ozola", "skaidrite.ozola@demo.eventsvc.lv", "+371 2600 0106", "lv", True, False),
+]
+
+
+def _seniors_day(organiser: User, orgs, municipalities, pilot, today: date, now: datetime) -> None:
+    from .checkin import check_in_registration
+    from .follow_up import mark_called
+    from .registration import RegistrationRequest, register
+
+    day = today - timedelta(days=5)
+    concert = create_event(
+        organiser,
+        EventData(
+            kind=EventKind.CONCERT,
+            title="Senioru dienas koncerts Križos",
+            summary="Koncerts un tējas pēcpusdiena Križu apkaimes senioriem.",
+            organisation_id=orgs["daugavpils-sd"].id,
+            municipality_id=municipalities["daugavpils"].id,
+            campaign_id=pilot.id,
+            venue_name="Dienas centrs “Saskarsme”",
+            venue_address="Križi, Daugavpils",
+            starts_at=_at(day, 14),
+            ends_at=_at(day, 16),
+            capacity=40,
+            target_groups=[TargetGroup.SENIORS],
+            title_ru="Концерт ко Дню пожилых людей в Крыжах",
+            title_en="Seniors' Day concert in Križi",
+        ),
+    )
+    before = concert.starts_at - timedelta(days=14)
+    publish_event(organiser, concert, before)
+    came = []
+    for name, email, phone, language, attended, agreed in SENIORS_DAY_PEOPLE:
+        registration = register(
+            concert.id,
+            RegistrationRequest(
+                name=name,
+                email=email,
+                phone=phone,
+                language=language,
+                consent=True,
+                follow_up_consent=agreed,
+            ),
+            before,
+        ).registration
+        if attended:
+            came.append(registration)
+    db.session.flush()
+    for registration in came:
+        check_in_registration(concert, registration.id, organiser, concert.starts_at)
+    # A social worker has called the first one on the list already; the others wait.
+    called = db.session.scalar(
+        select(Registration).where(
+            Registration.event_id == concert.id, Registration.name == SENIORS_DAY_PEOPLE[0][0]
+        )
+    )
+    mark_called(organiser, concert.id, called.id, FollowUpOutcome.REACHED, now - timedelta(days=3))

@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from urllib.parse import urlparse
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -39,6 +39,7 @@ from .input_rules import check_dates, check_text
 from .locking import lock_activities, lock_event
 from .notifications import notify_registrants
 from .registration import effective_close, follow_format, promote_waitlist
+from .reminders import rearm
 
 
 @dataclass
@@ -75,6 +76,9 @@ class EventData:
     description_en: str | None = None
     accessibility_ru: str | None = None
     accessibility_en: str | None = None
+    # When the reminders go (services/reminders.py).
+    remind_day_before: bool = True
+    remind_two_hours: bool = False
 
     @classmethod
     def from_event(cls, event: Event) -> EventData:
@@ -236,12 +240,8 @@ def update_event(user: User, event: Event, data: EventData, now: datetime) -> se
         changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
         if changes:
             notify_registrants(event, "event_changed", now, {"changes": changes})
-        if "time" in changes:  # the day-before reminder is due again, for the new day
-            db.session.execute(
-                update(Registration)
-                .where(Registration.event_id == event.id)
-                .values(reminded_at=None)
-            )
+        if "time" in changes:  # reminders still ahead go again, for the new time
+            rearm(event, now)
         if changed & {"capacity", "format"}:  # a new format can free places too
             promote_waitlist(event.id, now)
     return changed

@@ -51,6 +51,7 @@ from .mail_transport import (
     transport_for,
 )
 from .plain_text import one_line
+from .reminders import relative_day
 from .ticket_pdf import ticket_pdf
 from .tickets import qr_png
 
@@ -190,15 +191,18 @@ def _host(url: str) -> str:
     return url.split("//")[-1].split(":")[0].split("/")[0]
 
 
-def compose(message: OutboxMessage) -> Outgoing | None:
-    """The mail for a queued message, in its recipient's language; None if moot now.
-    PermanentFailure for an address no mail server could carry."""
+def compose(message: OutboxMessage, now: datetime | None = None) -> Outgoing | None:
+    """The mail for a queued message, in its recipient's language, as sent at `now` (default:
+    the clock); None if moot now. PermanentFailure for an address no mail server could carry."""
+    now = now or utcnow()
     registration = message.registration
     if registration is None or not (registration.email or message.kind in _TO_A_FORMER_ADDRESS):
         return None
     template = _template_for(message, registration)
     if template is None:
         return None
+    if template == "reminder" and registration.event.starts_at <= now:
+        return None  # held up until the event began: a reminder is no use any more
     config = current_app.config
     recipient, smtputf8 = smtp_address(message.recipient)
     sender_name, sender_address = parseaddr(config["MAIL_DEFAULT_SENDER"])
@@ -253,6 +257,8 @@ def compose(message: OutboxMessage) -> Outgoing | None:
             feedback_until=datetime.fromisoformat(message.payload["expires"])
             if template == "feedback"
             else None,
+            # "today" / "tomorrow" / "later", in Riga, as the mail leaves (not as it was queued).
+            starts=relative_day(event.starts_at, now) if template == "reminder" else None,
         )
         qr = (
             _optional_part(message.id, "QR code", lambda: qr_png(registration.ticket_secret))
@@ -460,7 +466,7 @@ def _deliver_one(claim: Claim, transport, now: datetime, report: DeliveryReport)
     cannot be reached (the pass stops)."""
     message = db.session.get(OutboxMessage, claim.id)
     try:
-        outgoing = compose(message)
+        outgoing = compose(message, now)
         data = outgoing.as_bytes() if outgoing is not None else b""
     except PermanentFailure as exc:
         transactions.rollback()

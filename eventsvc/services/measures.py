@@ -15,6 +15,9 @@ transaction as the registrations they count:
 - places taken: what the capacity is measured against: people of confirmed registrations in
   person (walk-ins included), and at an online-only event the online ones too (at a hybrid
   event watching online takes no place);
+- follow-up calls: calls made after an event to people who agreed and did not come
+  (services/follow_up.py), counted on their registrations, which keep the number when their
+  personal data is erased;
 - no-shows, waited in vain and the attendance rate are about events that have ended only: an
   event still ahead has had no chance to be attended. The rate is the share of people
   registered in person (for ended events) who were let in, and there is none for a group
@@ -111,6 +114,15 @@ GLOSSARY: tuple[Measure, ...] = (
         ),
         ended_only=True,
         percent=True,
+    ),
+    _measure(
+        "follow_up_calls",
+        _l("Follow-up calls"),
+        _l(
+            "Calls social workers made after an event to people who had registered, agreed to be "
+            "contacted if they could not come, and were not let in. A number of calls, never a "
+            "person; it stays when personal data is erased."
+        ),
     ),
     _measure(
         "upcoming_events",

@@ -3,7 +3,7 @@
 State-changing services call notify(kind, registration) inside their transaction; it
 writes the message to the outbox in that same transaction, so nothing is sent for a change
 that rolled back and nothing is lost when the mail server is down. The worker
-(eventsvc.services.mailer) renders and sends it later.
+(eventsvc.services.mailer) renders and sends it later. When reminders go: services/reminders.py.
 """
 
 from __future__ import annotations
@@ -13,19 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select
 
 from ..extensions import db
 from ..models import (
     ACTIVE_STATUSES,
-    Event,
-    EventStatus,
     OutboxMessage,
     OutboxStatus,
     Registration,
-    RegistrationStatus,
 )
-from ..timezones import riga_day_bounds, to_riga
 
 KINDS = frozenset(
     {
@@ -39,7 +35,7 @@ KINDS = frozenset(
         "activity_promoted",  # payload: activity_id
         "event_changed",
         "event_cancelled",
-        "event_reminder",
+        "event_reminder",  # payload: reminder (services/reminders.py)
         "event_feedback",  # after the event: the feedback form (services/feedback.py)
     }
 )
@@ -154,47 +150,6 @@ def notify_registrants(event, kind: str, now: datetime, payload: dict | None = N
         if notify(kind, registration, now, payload) is not None:
             queued += 1
     return queued
-
-
-def reminders_due(now: datetime) -> list[Registration]:
-    """Confirmed registrations for events that start tomorrow (Riga time), not yet reminded."""
-    tomorrow = to_riga(now).date() + timedelta(days=1)
-    start, end = riga_day_bounds(tomorrow)
-    return list(
-        db.session.scalars(
-            select(Registration)
-            .join(Event, Event.id == Registration.event_id)
-            .where(
-                Event.status == EventStatus.PUBLISHED,
-                Event.starts_at >= start,
-                Event.starts_at < end,
-                Registration.status == RegistrationStatus.CONFIRMED,
-                Registration.reminded_at.is_(None),
-            )
-            .order_by(Registration.id)
-        )
-    )
-
-
-def queue_reminder(registration: Registration, now: datetime) -> bool:
-    """Claim the reminder with a conditional update first, so that a second run (or a second
-    cron host at the same moment) finds nothing left to remind. True if this run queued it."""
-    claimed = db.session.execute(
-        update(Registration)
-        .where(
-            Registration.id == registration.id,
-            Registration.reminded_at.is_(None),
-            Registration.status == RegistrationStatus.CONFIRMED,
-            Registration.anonymised_at.is_(None),  # erased since it was listed: nothing to send
-        )
-        .values(reminded_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed:
-        db.session.refresh(registration)  # its address as it is now, not as it was listed
-        notify("event_reminder", registration, now)
-        db.session.flush()
-    return bool(claimed)
 
 
 @dataclass(frozen=True)

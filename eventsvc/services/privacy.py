@@ -3,11 +3,12 @@ it over (a data-subject request).
 
 Anonymising a registration erases what names or reaches a person — name, email, phone,
 accessibility needs, and the two secrets of its links (replaced by fresh random values, so
-old links and tickets stop working) — and the messages addressed to it in the mail outbox.
-It keeps everything the totals count (status, party size, attendance, source, people let
-in, activities, times), so eventsvc.services.stats answers the same before and after. Check-ins
-hold no personal data (counts, times, the staff account and a random door-device id), and
-the audit log never does.
+old links and tickets stop working), its consent to a follow-up call after the event and the
+marks of the calls made (so it leaves the follow-up list) — and the messages addressed to it
+in the mail outbox. It keeps everything the totals count (status, party size, attendance,
+source, people let in, activities, times, the number of follow-up calls made), so
+eventsvc.services.stats answers the same before and after. Check-ins hold no personal data
+(counts, times, the staff account and a random door-device id), and the audit log never does.
 
 The purge works in batches, each its own short transaction: the batch's rows are locked
 (FOR UPDATE SKIP LOCKED on PostgreSQL, so a row another transaction holds waits for the next
@@ -58,7 +59,9 @@ AUDIT_EXPORT = audit.Action.EXPORT_DATA_SUBJECT
 
 
 def anonymous_values(now: datetime) -> dict:
-    """The personal columns of a registration, erased; fresh secrets, so old links die."""
+    """The personal columns of a registration, erased; fresh secrets, so old links die. The
+    follow-up list goes too (services/follow_up.py): the consent and the last call's marks;
+    the number of calls made (follow_up_calls) stays, for the totals."""
     return {
         "name": ANONYMOUS_NAME,
         "email": None,
@@ -66,6 +69,10 @@ def anonymous_values(now: datetime) -> dict:
         "needs": "",
         "manage_token": new_token(),
         "ticket_secret": new_token(),
+        "follow_up_consent_at": None,
+        "follow_up_called_at": None,
+        "follow_up_called_by_id": None,
+        "follow_up_outcome": None,
         "anonymised_at": now,
     }
 
@@ -427,6 +434,11 @@ def data_subject_export(user, email: str, now: datetime) -> dict:
             "cancelled_at": _when(r.cancelled_at),
             "updated_at": _when(r.updated_at),
             "reminded_at": _when(r.reminded_at),
+            "reminded_two_hours_at": _when(r.reminded_two_hours_at),
+            "follow_up_consent_at": _when(r.follow_up_consent_at),
+            "follow_up_calls": r.follow_up_calls,
+            "follow_up_called_at": _when(r.follow_up_called_at),
+            "follow_up_outcome": r.follow_up_outcome.value if r.follow_up_outcome else None,
             "checked_in_people": r.checked_in_people,
             "check_ins": [
                 {

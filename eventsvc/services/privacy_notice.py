@@ -9,5 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 
-PRIVACY_NOTICE_DATE = date(2026, 11, 27)
+# 2026-11-28: the optional follow-up call after an event (services/follow_up.py).
+PRIVACY_NOTICE_DATE = date(2026, 11, 28)
 PRIVACY_NOTICE_VERSION = PRIVACY_NOTICE_DATE.isoformat()

@@ -209,6 +209,8 @@ class RegistrationRequest:
     language: str = "lv"
     consent: bool = False
     join_waitlist: bool = True  # False: refuse instead of waiting
+    # Optional: the social service may contact them if they could not come (services/follow_up.py).
+    follow_up_consent: bool = False
 
 
 def party_size_error(party_size: object) -> str | None:
@@ -311,6 +313,7 @@ def normalise_request(
         language=request.language,
         consent=True,
         join_waitlist=request.join_waitlist,
+        follow_up_consent=request.follow_up_consent is True,
     )
 
 
@@ -349,7 +352,7 @@ def request_from_json(payload) -> RegistrationRequest:
     if not isinstance(language, str):
         errors["language"] = _("Choose a language from the list.")
         language = "lv"
-    for flag in ("consent", "join_waitlist"):
+    for flag in ("consent", "join_waitlist", "follow_up_consent"):
         if flag in payload and not isinstance(payload[flag], bool):
             errors[flag] = _("This must be true or false.")
     request = RegistrationRequest(
@@ -363,6 +366,7 @@ def request_from_json(payload) -> RegistrationRequest:
         language=language,
         consent=payload.get("consent") is True,
         join_waitlist=payload.get("join_waitlist", True) is not False,
+        follow_up_consent=payload.get("follow_up_consent") is True,
     )
     try:
         normalise_request(request)
@@ -777,6 +781,7 @@ def register(
         created_by_id=by_user.id if by_user else None,
         consent_at=now,
         consent_notice_version=PRIVACY_NOTICE_VERSION,
+        follow_up_consent_at=now if request.follow_up_consent else None,
         created_at=now,
         confirmed_at=now if fits else None,
         activities=held,

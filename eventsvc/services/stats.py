@@ -76,6 +76,7 @@ class Totals:
     people_in_person_ended: int = 0
     upcoming_events: int = 0
     upcoming_people_registered: int = 0
+    follow_up_calls: int = 0
 
     @property
     def attendance_rate(self) -> float | None:
@@ -207,6 +208,7 @@ def _stats_columns(now: datetime):
         total(EventStats.people_checked_in).label("people_checked_in"),
         total(EventStats.checked_in_registered).label("checked_in_registered"),
         total(EventStats.walk_ins).label("walk_ins"),
+        total(EventStats.follow_up_calls).label("follow_up_calls"),
         total_ended(EventStats.people_in_person - EventStats.checked_in_in_person).label(
             "no_shows"
         ),

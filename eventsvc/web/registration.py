@@ -35,7 +35,7 @@ from wtforms.validators import InputRequired, NumberRange, ValidationError
 from ..extensions import limiter
 from ..i18n import LANGUAGE_NAMES, choices, current_language
 from ..models import Attendance, RegistrationSource
-from ..services import ServiceError, ValidationFailed, access, privacy
+from ..services import ServiceError, ValidationFailed, access, follow_up, privacy
 from ..services import registration as rules
 from ..services.calendar import public_event
 from ..services.registration import RegistrationChange, RegistrationRequest
@@ -88,6 +88,17 @@ class RegistrationForm(FlaskForm):
         choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in rules.LANGUAGES],
     )
     consent = BooleanField(_l("I agree that my data is processed to register me for this event."))
+    # Optional and unticked: services/follow_up.py.
+    follow_up_consent = BooleanField(
+        _l(
+            "If I cannot come, the social service may contact me afterwards to ask how I am "
+            "(optional)."
+        ),
+        description=_l(
+            "Only if you were not at the event. You can withdraw this at any time through the "
+            "private link to your registration."
+        ),
+    )
     # The honeypot: hidden from people (css .hp-field, aria-hidden, out of the tab order) and
     # shown only on the public form; a bot that fills every field fills this one too.
     website = StringField(_l("Leave this field empty"))
@@ -138,6 +149,7 @@ def request_from_form(form: RegistrationForm) -> RegistrationRequest:
         needs=form.needs.data or "",
         language=form.language.data or "lv",
         consent=bool(form.consent.data),
+        follow_up_consent=bool(form.follow_up_consent.data),
     )
 
 
@@ -292,6 +304,25 @@ class ConfirmForm(FlaskForm):
     """A button and a CSRF token."""
 
 
+class FollowUpConsentForm(FlaskForm):
+    """The resident's agreement to be contacted after the event, on its own (any time)."""
+
+    follow_up_consent = BooleanField(
+        _l("If I cannot come, the social service may contact me afterwards to ask how I am.")
+    )
+
+
+def _follow_up_form(registration) -> FollowUpConsentForm:
+    agreed = registration.follow_up_consent_at is not None
+    form = FollowUpConsentForm(follow_up_consent=agreed)
+    form.follow_up_consent.description = (
+        _("Untick it and save to withdraw your agreement.")
+        if agreed
+        else _("Optional: tick it and save if you agree. You can withdraw it the same way.")
+    )
+    return form
+
+
 class ChangeForm(FlaskForm):
     """Everything a resident may change through the private link (services: change_registration)."""
 
@@ -353,6 +384,7 @@ def _manage_page(registration, change_form=None, status=200):
         choices=rules.activity_choices(registration),
         language_name=LANGUAGE_NAMES.get(registration.language, registration.language),
         change_form=change_form or (_change_form(registration) if can_change else None),
+        follow_up_form=_follow_up_form(registration),
         cancel_form=ConfirmForm(),
         can_change=can_change,
     ), status
@@ -415,6 +447,35 @@ def change(token: str):
             flash(_("Your registration is changed."), "success")
     # To the top, where the message is (not the form's #change, which the browser would keep).
     return redirect(url_for(".manage", token=token, _anchor="main"))
+
+
+@bp.post("/r/<token>/follow-up")
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTRATION"])
+def follow_up_consent(token: str):
+    """Agree, or no longer agree, to be contacted after the event (also after it has ended)."""
+    registration = rules.registration_by_token(token)
+    form = FollowUpConsentForm()
+    if not form.validate_on_submit():
+        abort(400)
+    agree = bool(form.follow_up_consent.data)
+    try:
+        changed = follow_up.set_consent(
+            registration, agree, utcnow(), by_user=_staff_acting_on(registration)
+        )
+    except ServiceError as exc:
+        discard()  # refused, answered with a flash and a redirect: keep nothing of it
+        flash(exc.message, "error")
+    else:
+        if not changed:
+            flash(_("Nothing was changed."), "success")
+        elif agree:
+            flash(_("Thank you: the social service may contact you if you cannot come."), "success")
+        else:
+            flash(
+                _("Your agreement is withdrawn: nobody will contact you after the event."),
+                "success",
+            )
+    return redirect(url_for(".manage", token=token, _anchor="follow-up-title"))
 
 
 @bp.post("/r/<token>/party-size")

@@ -954,6 +954,13 @@ SPEC = {
                         "description": "false: answer 409 `full` (or `activity_full`) instead of"
                         " waiting for the event (or for an activity)",
                     },
+                    "follow_up_consent": {
+                        "type": "boolean",
+                        "default": False,
+                        "description": "optional: true if the resident agrees that the social "
+                        "service contacts them after the event if they could not come (ask; "
+                        "never preset). They can withdraw it through their private link.",
+                    },
                 },
             },
             "ActivityChoice": {
@@ -1028,6 +1035,11 @@ SPEC = {
                         "type": ["string", "null"],
                         "description": "The online stream's link, for a party that holds a "
                         "place online; null otherwise.",
+                    },
+                    "follow_up_consent": {
+                        "type": "boolean",
+                        "description": "whether the resident agrees to be contacted after the "
+                        "event if they could not come",
                     },
                 },
             },

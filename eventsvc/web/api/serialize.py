@@ -139,4 +139,5 @@ def registration(item: Registration) -> dict:
         "event_title_text": texts(item.event, ("title",), item.language)["text"]["title"],
         "starts_at": _time(item.event.starts_at),
         "stream_url": stream_link(item),
+        "follow_up_consent": item.follow_up_consent_at is not None,
     }

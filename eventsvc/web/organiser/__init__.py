@@ -8,6 +8,7 @@ from . import (  # noqa: E402,F401  (routes register on import)
     certificates,
     checkin,
     feedback,
+    follow_up,
     organisation,
     privacy,
     registrations,

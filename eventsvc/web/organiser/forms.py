@@ -139,6 +139,15 @@ class EventForm(FlaskForm):
         validators=[Optional()],
     )
     target_groups = MultiCheckboxField(_l("Who it is for"), choices=lambda: choices(TargetGroup))
+    # When the reminders go (services/reminders.py); a new event reminds the day before.
+    remind_day_before = BooleanField(
+        _l("The day before (from 10:00)"),
+        default=True,
+        description=_l("It says “tomorrow at 13:00”."),
+    )
+    remind_two_hours = BooleanField(
+        _l("Two hours before"), description=_l("It says “today at 13:00”.")
+    )
     accessibility = TextAreaField(
         _l("Accessibility"),
         description=_l("Step-free access, hearing loop, sign language, seating, parking…"),

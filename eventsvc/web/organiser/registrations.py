@@ -56,6 +56,13 @@ class PhoneRegistrationForm(RegistrationForm):
     consent = BooleanField(
         _l("The person agreed that their data is processed for this registration.")
     )
+    follow_up_consent = BooleanField(
+        _l(
+            "The person agrees that the social service contacts them afterwards if they cannot "
+            "come (optional; ask them)."
+        ),
+        description=_l("They can withdraw it at any time, also by calling you."),
+    )
 
 
 @bp.get("/events/<int:event_id>/registrations")

@@ -26,7 +26,14 @@ from ...models import (
     TargetGroup,
     translation_columns,
 )
-from ...services import ServiceError, ValidationFailed, access, measures, notifications
+from ...services import (
+    ServiceError,
+    ValidationFailed,
+    access,
+    follow_up,
+    measures,
+    notifications,
+)
 from ...services import events as event_service
 from ...services.events import ActivityData, EventData, SpeakerData
 from ...services.registration import registration_window
@@ -106,6 +113,8 @@ def _fill(form: EventForm, event) -> None:
         "venue_address",
         "stream_url",
         "stream_public",
+        "remind_day_before",
+        "remind_two_hours",
         "capacity",
         "accessibility",
         "language",
@@ -166,6 +175,8 @@ def _event_data(form: EventForm) -> EventData:
         accessibility=(form.accessibility.data or "").strip(),
         language=form.language.data,
         target_groups=[TargetGroup(v) for v in form.target_groups.data or []],
+        remind_day_before=bool(form.remind_day_before.data),
+        remind_two_hours=bool(form.remind_two_hours.data),
         **_translations(form, Event.TRANSLATED),
     )
 
@@ -236,6 +247,7 @@ def event(event_id: int):
         window=registration_window(event, now),
         now=now,
         undelivered=notifications.undelivered(event.id),
+        follow_up=follow_up.follow_up_counts(event, now),
     )
 
 

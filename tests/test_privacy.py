@@ -55,6 +55,7 @@ KEPT = {
     "cancelled_at",
     "reminded_at",
     "booking_code",  # a random code, no personal data (unique within the event)
+    "needs_mask",  # needs ticked from the fixed list: counted in the totals, names nobody
 }
 PERSONAL_TABLES = (
     "registrations",

@@ -410,7 +410,8 @@ def test_every_definition_of_the_counters_agrees_on_real_rows(db, world, in_days
     running counters; COUNT_EVENT_STATS in SQL, for checks and rebuilds), migrations 0008 and
     0011 filled them with SQL of their own, and services count people in SQL too. Every
     combination of status, source, attendance, party size and people let in, on two events,
-    before and after changes: all of them must give the same numbers."""
+    with ticked needs of every kind, before and after changes: all of them must give the same
+    numbers."""
     import itertools
 
     from sqlalchemy import select, text
@@ -436,6 +437,7 @@ def test_every_definition_of_the_counters_agrees_on_real_rows(db, world, in_days
             attendance=attendance,
             party_size=size,
             checked_in_people={"none": 0, "some": 1, "all": size}[checked],
+            needs_mask=(i * 37) % 128,  # every need ticked by some, with others or alone
         )
         _db.session.add(registration)
         rows.append(registration)
@@ -446,14 +448,15 @@ def test_every_definition_of_the_counters_agrees_on_real_rows(db, world, in_days
     assert [c.strip() for c in columns_0008.split(",")] == ["event_id", *COUNTERS[:9]]
     select_0008 = text(rebuild_0008[rebuild_0008.index("SELECT") :])
     migration_0011 = _migration("0011_event_places_counters")
-    assert tuple(COUNTERS[9:]) == migration_0011.NEW_COUNTERS
+    assert tuple(COUNTERS[9:12]) == migration_0011.NEW_COUNTERS
+    assert tuple(COUNTERS[12:]) == _migration("0023_structured_needs").NEED_COUNTERS
     fill_0011 = text(migration_0011.FILL)
 
     def agree():
         expected = {e.id: dict.fromkeys(COUNTERS, 0) for e in events}
         for r in rows:
             added = contribution(
-                r.status, r.source, r.attendance, r.party_size, r.checked_in_people
+                r.status, r.source, r.attendance, r.party_size, r.checked_in_people, r.needs_mask
             )
             for name, n in added.items():
                 expected[r.event_id][name] += n
@@ -477,9 +480,9 @@ def test_every_definition_of_the_counters_agrees_on_real_rows(db, world, in_days
             )
             conn.execute(fill_0011)
             by_0011 = {
-                row[0]: dict(zip(COUNTERS[9:], row[1:], strict=True))
+                row[0]: dict(zip(COUNTERS[9:12], row[1:], strict=True))
                 for row in conn.execute(
-                    text(f"SELECT event_id, {', '.join(COUNTERS[9:])} FROM event_stats")
+                    text(f"SELECT event_id, {', '.join(COUNTERS[9:12])} FROM event_stats")
                 )
             }
             conn.rollback()
@@ -496,7 +499,7 @@ def test_every_definition_of_the_counters_agrees_on_real_rows(db, world, in_days
             assert counted(_db.session, event.id) == want
             assert running[event.id] == want
             assert by_0008[event.id] == {name: want[name] for name in COUNTERS[:9]}
-            assert by_0011[event.id] == {name: want[name] for name in COUNTERS[9:]}
+            assert by_0011[event.id] == {name: want[name] for name in COUNTERS[9:12]}
             assert people[event.id].confirmed_people == (
                 want["confirmed_in_person_people"] + want["confirmed_online_people"]
             )
@@ -516,6 +519,8 @@ def test_every_definition_of_the_counters_agrees_on_real_rows(db, world, in_days
         r.attendance = Attendance.ONLINE
     for r in rows[2::4]:
         r.checked_in_people = 0
+    for r in rows[3::5]:
+        r.needs_mask ^= 0b1010101  # some needs ticked, some unticked
     _db.session.delete(rows.pop(3))
     _db.session.commit()
     agree()

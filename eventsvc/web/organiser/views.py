@@ -29,6 +29,7 @@ from ...models import (
 from ...services import ServiceError, ValidationFailed, access, measures, notifications
 from ...services import events as event_service
 from ...services.events import ActivityData, EventData, SpeakerData
+from ...services.needs_digest import event_needs
 from ...services.registration import registration_window
 from ...timezones import inclusive_deadline_day, riga_local_to_utc, to_riga, utcnow
 from ..boundary import discard
@@ -236,6 +237,7 @@ def event(event_id: int):
         window=registration_window(event, now),
         now=now,
         undelivered=notifications.undelivered(event.id),
+        needs=event_needs(event.id),
     )
 
 

@@ -119,6 +119,9 @@ def test_the_registration_form_stores_ticks_and_refuses_an_unknown_one(client, e
     assert refused.status_code == 422
     page = refused.get_data(as_text=True)
     assert 'id="access_needs-error"' in page
+    assert (
+        'href="#access_needs"' in page and '<fieldset id="access_needs"' in page
+    )  # summary → field
     assert _db.session.scalar(select(func.count(Registration.id))) == 0
     done = client.post(
         f"/events/{event.id}/register",
@@ -540,3 +543,17 @@ def test_the_totals_are_counted_per_event_not_per_registration(national, now):
     assert tuple(counted) == (by_rows, 6)
     stats.rebuild_event_stats()
     assert stats.summary(StatsFilter(), None, now)[1][W] == 8
+
+
+def test_moving_the_event_makes_the_digest_due_again(world, tomorrow, organisers, now):
+    from eventsvc.services.events import EventData, update_event
+
+    assert queue_digest(tomorrow, now) == 2
+    _db.session.commit()
+    data = EventData.from_event(tomorrow)
+    data.starts_at += timedelta(days=7)
+    data.ends_at += timedelta(days=7)
+    update_event(world.organiser_a, tomorrow, data, now)
+    _db.session.commit()
+    assert tomorrow.needs_digest_at is None
+    assert queue_digest(tomorrow, now + timedelta(days=7)) == 2  # the day before the new day

@@ -236,7 +236,8 @@ def update_event(user: User, event: Event, data: EventData, now: datetime) -> se
         changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
         if changes:
             notify_registrants(event, "event_changed", now, {"changes": changes})
-        if "time" in changes:  # the day-before reminder is due again, for the new day
+        if "time" in changes:  # the day-before reminder and needs digest are due again
+            event.needs_digest_at = None
             db.session.execute(
                 update(Registration)
                 .where(Registration.event_id == event.id)

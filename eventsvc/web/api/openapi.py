@@ -1049,8 +1049,12 @@ SPEC = {
             "RegistrationChange": {
                 "type": "object",
                 "additionalProperties": False,
-                "description": "What to change; a field left out (or null) stays as it is. An "
-                "email or a phone number must remain.",
+                "description": "What to change; a field left out (or null) stays as it is. What "
+                "the registration and its event allow is checked as for a new one (422 for the "
+                "field): an email or a phone number must remain, and an address may not be "
+                "another registration's of the event; `activity_ids` are ids of the event's "
+                "activities, `attendance` changes only at a hybrid event, and `party_size` is "
+                "not below the people already let in.",
                 "properties": {
                     "party_size": {
                         "type": ["integer", "null"],

@@ -112,7 +112,11 @@ def demo_command(if_empty):
         )
 
 
-mail_cli = AppGroup("mail", help="The mail outbox: the worker, the reminders, the feedback forms.")
+mail_cli = AppGroup(
+    "mail",
+    help="The mail outbox: the worker, the reminders, the day-before needs digests, the "
+    "feedback forms.",
+)
 
 
 @mail_cli.command("worker")
@@ -160,6 +164,21 @@ def mail_reminders_command():
             for item in bar:
                 queued += queue_reminder(item.registration, now, item.reminder)
     click.echo(f"queued {queued} reminders")
+
+
+@mail_cli.command("needs-digest")
+def mail_needs_digest_command():
+    """Queue the day-before digest of accessibility needs to each event's organisers (run
+    daily from cron, like the reminders; running twice sends once)."""
+    from .services.needs_digest import digests_due, queue_digest
+
+    now = utcnow()
+    events = queued = 0
+    with unit_of_work():
+        for event in digests_due(now):
+            events += 1
+            queued += queue_digest(event, now)
+    click.echo(f"queued {queued} needs digests for {events} events starting tomorrow")
 
 
 @mail_cli.command("feedback")

@@ -36,6 +36,8 @@ from .models import (
     SpeakerRole,
     TargetGroup,
 )
+from .needs import LABELS as NEED_LABELS
+from .needs import Need, needs_text
 from .timezones import to_riga
 
 LANGUAGE_COOKIE = "lang"
@@ -141,6 +143,7 @@ LABELS: dict[type, dict] = {
         FollowUpOutcome.REACHED: _l("Reached"),
         FollowUpOutcome.NOT_REACHED: _l("Not reached"),
     },
+    Need: NEED_LABELS,  # eventsvc/needs.py owns the list and its words
     OutboxStatus: {
         OutboxStatus.PENDING: _l("Waiting to be sent"),
         OutboxStatus.SENDING: _l("Being sent"),
@@ -169,6 +172,7 @@ MESSAGE_KINDS = {
     "event_changed": _l("Change to the event"),
     "event_cancelled": _l("Event cancelled"),
     "event_reminder": _l("Reminder before the event"),
+    "needs_digest": _l("Accessibility needs for tomorrow (to organisers)"),
 }
 
 
@@ -260,6 +264,7 @@ def init_app(app) -> None:
         tel_href=tel_href,
         local_text=local_text,
         language_word=language_word,
+        needs_text=needs_text,
         number=number,
         percent=percent,
     )

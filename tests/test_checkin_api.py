@@ -56,6 +56,8 @@ def test_session_with_csrf_header_checks_in(client, world, event, family):
         "walk_in": False,
         "activities": [],
         "needs": "",
+        "access_needs": [],
+        "needs_text": "",
         "booking_code": family.booking_code,
     }
     retry = client.post(

@@ -143,6 +143,8 @@ def test_offline_list_holds_hashes_not_codes(db, world, event, now):
             "checked_in_people": 0,
             "activities": [],
             "needs": "ratiņkrēsls",
+            "access_needs": [],
+            "needs_text": "ratiņkrēsls",
             "search": f" anna berzina 37120000001 20000001 {family.booking_code.lower()}",
         }
     ]

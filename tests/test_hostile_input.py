@@ -195,6 +195,7 @@ def _registration(s: Scene) -> dict:
         "email": f"anna{s.unique()}@example.lv",
         "phone": "",
         "party_size": "1",
+        "access_needs": ["wheelchair", "hearing_loop"],
         "language": "lv",
         "consent": "y",
     }
@@ -295,6 +296,7 @@ FORMS: dict[str, FormCase] = {
         lambda s: f"/r/{s.registration.manage_token}/change",
         lambda s: {
             "party_size": str(s.registration.party_size),
+            "access_needs": ["easy_read"],
             "needs": "",
             "email": s.registration.email or "",
             "phone": s.registration.phone or "",
@@ -572,6 +574,7 @@ class ApiCase:
     url: Callable[[Scene], str]
     body: Callable[[Scene], dict]
     staff: bool = True
+    method: str = "POST"
 
 
 API = {
@@ -591,6 +594,13 @@ API = {
     "walkIn": ApiCase(
         lambda s: f"/api/v1/events/{s.event.id}/walkins",
         lambda s: {"name": "Pēteris", "people": 1, "nonce": f"walk-{s.unique():04d}"},
+    ),
+    # The resident's own change through the private token (a clean body changes the needs).
+    "changeRegistration": ApiCase(
+        lambda s: f"/api/v1/registrations/{s.registration.manage_token}",
+        lambda s: {"access_needs": ["wheelchair"], "needs": "uzbrauktuve"},
+        staff=False,
+        method="PATCH",
     ),
 }
 # A queued check-in of the door's offline list is a check-in request (the document says so).
@@ -637,7 +647,7 @@ def test_hostile_values_in_every_api_field(app, client, scene, operation_id):
             target = body["checkins"][0] if item_of else body
             target[name] = value
             before = snapshot()
-            response = client.post(case.url(scene), json=body, headers=headers)
+            response = client.open(case.url(scene), method=case.method, json=body, headers=headers)
             where = f"{operation_id}.{name} with {label}: {response.status_code}"
             if response.status_code >= 500 or not response.is_json:
                 problems.append(f"{where}: server error")
@@ -697,20 +707,22 @@ def test_extreme_dates_and_unknown_values_in_api_queries(client, scene):
 # --- bodies: too large, too deep, files, not JSON ------------------------------------------
 
 
-def _all_json_urls(scene: Scene) -> list[tuple[str, dict]]:
+def _all_json_urls(scene: Scene) -> list[tuple[str, dict, str]]:
     staff = {"Authorization": f"Bearer {scene.token}"}
-    return [(case.url(scene), staff if case.staff else {}) for case in API.values()]
+    return [(case.url(scene), staff if case.staff else {}, case.method) for case in API.values()]
 
 
 def test_a_body_just_over_the_limit_is_refused_before_it_is_read(app, client, scene):
     limit = app.config["MAX_CONTENT_LENGTH"]
     assert limit == 1024 * 1024
-    for url, headers in _all_json_urls(scene):
+    for url, headers, method in _all_json_urls(scene):
         padding = "x" * (limit - len('{"name": ""}') + 1)
         body = json.dumps({"name": padding})
         assert len(body.encode()) == limit + 1
         before = snapshot()
-        response = client.post(url, data=body, content_type="application/json", headers=headers)
+        response = client.open(
+            url, method=method, data=body, content_type="application/json", headers=headers
+        )
         assert response.status_code == 413, url
         assert (
             response.json["error"]["code"] == "too_large"
@@ -761,11 +773,11 @@ def test_a_body_just_under_the_limit_is_read(app, client, scene):
 def test_a_deep_json_body_is_refused_with_a_message(app, client, scene):
     message = translated(app, "The JSON body is nested too deeply.")
     token = CSRF_RE.search(client.get(f"/events/{scene.event.id}").get_data(as_text=True))
-    form = (f"/events/{scene.event.id}/register", {"X-CSRFToken": token.group(1)})
-    for url, headers in [*_all_json_urls(scene), form]:
+    form = (f"/events/{scene.event.id}/register", {"X-CSRFToken": token.group(1)}, "POST")
+    for url, headers, method in [*_all_json_urls(scene), form]:
         before = snapshot()
-        response = client.post(
-            url, data="[" * 100_000, content_type="application/json", headers=headers
+        response = client.open(
+            url, method=method, data="[" * 100_000, content_type="application/json", headers=headers
         )
         assert response.status_code == 422, url
         text = response.json["error"]["message"] if response.is_json else response.text

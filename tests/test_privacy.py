@@ -70,6 +70,7 @@ KEPT = {
     "reminded_two_hours_at",
     "follow_up_calls",  # a number of calls made, counted in the totals
     "booking_code",  # a random code, no personal data (unique within the event)
+    "needs_mask",  # needs ticked from the fixed list: counted in the totals, names nobody
 }
 PERSONAL_TABLES = (
     "registrations",

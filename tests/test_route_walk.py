@@ -2,9 +2,9 @@
 
 ROUTES classifies every endpoint of app.url_map; an endpoint missing from it fails the test
 (classify new routes there). Each role walks every rule on fresh data: every GET, then the
-POSTs and DELETEs (with a valid CSRF token, or the X-CSRFToken header for the API; staff API
-calls also once more with the role's Bearer token). An allowed GET is a 200; an allowed write
-is anything but a refusal (an empty form answers 422, which is fine); a refusal is exactly
+POSTs, PATCHes and DELETEs (with a valid CSRF token, or the X-CSRFToken header for the API;
+staff API calls also once more with the role's Bearer token). An allowed GET is a 200; an
+allowed write is anything but a refusal (an empty form answers 422, which is fine); a refusal is exactly
 what the category says: 404 for another organisation's things (ids cannot be probed), 403
 for a role that may not, 401 for the API without credentials, the sign-in page otherwise.
 After the refused roles' writes nothing has changed. No page shows the Ministry or another
@@ -170,6 +170,7 @@ ROUTES: dict[str, str] = {
     "stats.events_xlsx": "STATS_READER",
     "stats.table_xlsx": "STATS_READER",
     "stats.feedback": "STATS_READER",
+    "stats.needs": "STATS_READER",
     "admin.outbox": "ADMIN_ONLY",
     "admin.retry_message": "ADMIN_ONLY",
     "admin.users": "ADMIN_ONLY",
@@ -187,6 +188,7 @@ ROUTES: dict[str, str] = {
     "api.get_event": "API_PUBLIC",
     "api.create_registration": "API_PUBLIC",
     "api.get_registration": "API_RESIDENT_TOKEN",
+    "api.change_registration": "API_RESIDENT_TOKEN",
     "api.delete_registration": "API_RESIDENT_TOKEN",
     "api.create_checkin": "API_DOOR_OWN_EVENT",
     "api.sync_checkins": "API_DOOR_OWN_EVENT",
@@ -410,7 +412,7 @@ def walk(app, role: str, data: dict, problems: list[str]) -> int:
     calls = []
     for rule in app.url_map.iter_rules():
         category = ROUTES[rule.endpoint]
-        for method in sorted(rule.methods & {"GET", "POST", "DELETE"}):
+        for method in sorted(rule.methods & {"GET", "POST", "PATCH", "DELETE"}):
             calls.append(
                 (
                     0 if method == "GET" else 1 + WRITE_ORDER.get(rule.endpoint, 0),

@@ -410,7 +410,8 @@ def test_every_definition_of_the_counters_agrees_on_real_rows(db, world, in_days
     running counters; COUNT_EVENT_STATS in SQL, for checks and rebuilds), migrations 0008 and
     0011 filled them with SQL of their own (0022's follow-up calls start at 0), and services count people in SQL too. Every
     combination of status, source, attendance, party size and people let in, on two events,
-    before and after changes: all of them must give the same numbers."""
+    with ticked needs of every kind, before and after changes: all of them must give the same
+    numbers."""
     import itertools
 
     from sqlalchemy import select, text
@@ -437,6 +438,7 @@ def test_every_definition_of_the_counters_agrees_on_real_rows(db, world, in_days
             party_size=size,
             checked_in_people={"none": 0, "some": 1, "all": size}[checked],
             follow_up_calls=i % 3,  # calls made after the event: a count, whatever the state
+            needs_mask=(i * 37) % 128,  # every need ticked by some, with others or alone
         )
         _db.session.add(registration)
         rows.append(registration)
@@ -448,7 +450,8 @@ def test_every_definition_of_the_counters_agrees_on_real_rows(db, world, in_days
     select_0008 = text(rebuild_0008[rebuild_0008.index("SELECT") :])
     migration_0011 = _migration("0011_event_places_counters")
     assert tuple(COUNTERS[9:12]) == migration_0011.NEW_COUNTERS
-    assert COUNTERS[12:] == ("follow_up_calls",)  # migration 0022
+    assert COUNTERS[12] == "follow_up_calls"  # migration 0022
+    assert tuple(COUNTERS[13:]) == _migration("0023_structured_needs").NEED_COUNTERS
     fill_0011 = text(migration_0011.FILL)
 
     def agree():
@@ -461,6 +464,7 @@ def test_every_definition_of_the_counters_agrees_on_real_rows(db, world, in_days
                 r.party_size,
                 r.checked_in_people,
                 r.follow_up_calls,
+                r.needs_mask,
             )
             for name, n in added.items():
                 expected[r.event_id][name] += n
@@ -525,6 +529,8 @@ def test_every_definition_of_the_counters_agrees_on_real_rows(db, world, in_days
         r.checked_in_people = 0
     for r in rows[3::6]:
         r.follow_up_calls += 2
+    for r in rows[3::5]:
+        r.needs_mask ^= 0b1010101  # some needs ticked, some unticked
     _db.session.delete(rows.pop(3))
     _db.session.commit()
     agree()

@@ -40,6 +40,9 @@ class User(UserMixin, Base):  # type: ignore[misc]  # Flask-Login has no types: 
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(enum_type(Role))
     is_active_account: Mapped[bool] = mapped_column(default=True)
+    # The language the service writes to them in (lv, ru, en): the one they last chose on
+    # the site's language switch while signed in. None until then: Latvian.
+    language: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

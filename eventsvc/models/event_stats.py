@@ -15,8 +15,14 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, ForeignKey, Table, bindparam, event, insert, text, update
 from sqlalchemy.orm import Mapped, Session, UOWTransaction, attributes, mapped_column
 
+from ..needs import BITS, NEEDS, counter
 from .base import Base
 from .registrations import Attendance, Registration, RegistrationSource, RegistrationStatus
+
+# Of the registrations counted in `registrations` (confirmed, made before the door), those
+# that ticked each need of eventsvc/needs.py: needs_wheelchair, needs_hearing_loop, … A
+# party counts once, whatever its size (the organiser plans one ramp, one interpreter).
+NEED_COUNTERS = tuple(counter(need) for need in NEEDS)
 
 COUNTERS = (
     "registrations",  # confirmed, made before the door
@@ -37,6 +43,7 @@ COUNTERS = (
     # Calls social workers made after the event to people who agreed and did not come
     # (services/follow_up.py): kept on the registration when its personal data is erased.
     "follow_up_calls",
+    *NEED_COUNTERS,
 )
 
 
@@ -59,12 +66,24 @@ class EventStats(Base):
     confirmed_online_people: Mapped[int] = mapped_column(default=0, server_default="0")
     waiting_parties: Mapped[int] = mapped_column(default=0, server_default="0")
     follow_up_calls: Mapped[int] = mapped_column(default=0, server_default="0")
+    needs_wheelchair: Mapped[int] = mapped_column(default=0, server_default="0")
+    needs_hearing_loop: Mapped[int] = mapped_column(default=0, server_default="0")
+    needs_sign_language: Mapped[int] = mapped_column(default=0, server_default="0")
+    needs_easy_read: Mapped[int] = mapped_column(default=0, server_default="0")
+    needs_assistant: Mapped[int] = mapped_column(default=0, server_default="0")
+    needs_transport: Mapped[int] = mapped_column(default=0, server_default="0")
+    needs_childcare: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 # The per-event counters from scratch, out of the registrations (kept in step incrementally
 # by the hook below; this is for bulk-loaded data, for checking, and for a row that is
 # missing). The columns are in the order of COUNTERS.
-COUNT_EVENT_STATS = """
+_COUNT_NEEDS = "".join(
+    ",\n       sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in'"
+    f" AND (needs_mask & {BITS[need]}) <> 0 THEN 1 ELSE 0 END)"
+    for need in NEEDS
+)
+COUNT_EVENT_STATS = f"""
 SELECT event_id,
        sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' THEN 1 ELSE 0 END),
        sum(CASE WHEN status = 'confirmed' AND source <> 'walk_in' THEN party_size ELSE 0 END),
@@ -78,7 +97,7 @@ SELECT event_id,
        sum(CASE WHEN status = 'confirmed' AND attendance = 'in_person' THEN party_size ELSE 0 END),
        sum(CASE WHEN status = 'confirmed' AND attendance = 'online' THEN party_size ELSE 0 END),
        sum(CASE WHEN status = 'waitlisted' THEN 1 ELSE 0 END),
-       sum(follow_up_calls)
+       sum(follow_up_calls){_COUNT_NEEDS}
 FROM registrations GROUP BY event_id
 """
 
@@ -100,6 +119,7 @@ def contribution(
     party_size: int | None,
     checked_in: int | None,
     follow_up_calls: int | None = 0,
+    needs_mask: int | None = 0,
 ) -> dict[str, int]:
     """What one registration adds to its event's counters."""
     # Column defaults are not applied yet to a registration that is about to be inserted.
@@ -128,10 +148,22 @@ def contribution(
         else 0,
         "waiting_parties": int(waiting),
         "follow_up_calls": follow_up_calls or 0,
+        **{
+            counter(need): int(registered and bool((needs_mask or 0) & BITS[need]))
+            for need in NEEDS
+        },
     }
 
 
-FIELDS = ("status", "source", "attendance", "party_size", "checked_in_people", "follow_up_calls")
+FIELDS = (
+    "status",
+    "source",
+    "attendance",
+    "party_size",
+    "checked_in_people",
+    "follow_up_calls",
+    "needs_mask",
+)
 
 
 def _values(registration: Registration, old: bool) -> dict[str, Any]:
@@ -153,6 +185,7 @@ def _as_contribution(values: dict[str, Any]) -> dict[str, int]:
         values["party_size"],
         values["checked_in_people"],
         values["follow_up_calls"],
+        values["needs_mask"],
     )
 
 

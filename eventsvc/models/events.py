@@ -176,6 +176,10 @@ class Event(Translated, Base):
     remind_day_before: Mapped[bool] = mapped_column(default=True, server_default=true())
     remind_two_hours: Mapped[bool] = mapped_column(default=False, server_default=false())
 
+    # When the day-before digest of accessibility needs went to its organisers (or was found
+    # to have nothing to say): once per event (services/needs_digest.py).
+    needs_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..folding import TERM_LENGTH, terms_for
+from ..needs import ALL_BITS, Need, needs_of
 from ..timezones import utcnow
 from .accounts import User
 from .base import Base, UTCDateTime, enum_type
@@ -117,6 +118,8 @@ class Registration(Base):
         ),
         Index("ix_registrations_event_status", "event_id", "status"),
         UniqueConstraint("event_id", "booking_code", name="uq_registrations_event_booking_code"),
+        # Bits of eventsvc/needs.py only (a bit no need has would be counted nowhere).
+        CheckConstraint(f"needs_mask >= 0 AND needs_mask <= {ALL_BITS}", name="needs_mask_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -134,6 +137,9 @@ class Registration(Base):
         enum_type(Attendance), default=Attendance.IN_PERSON
     )
     needs: Mapped[str] = mapped_column(Text, default="")  # accessibility needs, free text
+    # The needs ticked from the list organisers plan for, one bit each (eventsvc/needs.py
+    # says why a mask); counted in event_stats, kept when the registration is anonymised.
+    needs_mask: Mapped[int] = mapped_column(default=0, server_default="0")
     language: Mapped[str] = mapped_column(String(5), default="lv")
     # Two secrets: the manage link changes the registration; the ticket (the QR code) only
     # lets its holder in. Showing a ticket at the door must not hand over the manage link.
@@ -184,6 +190,11 @@ class Registration(Base):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def access_needs(self) -> list[Need]:
+        """The ticked needs, in the order of eventsvc/needs.py."""
+        return needs_of(self.needs_mask)
 
     @property
     def takes_a_place(self) -> bool:

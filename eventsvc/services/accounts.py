@@ -215,3 +215,14 @@ def organisation_by_slug_or_name(key: str) -> Organisation | None:
             (Organisation.slug == key) | (func.lower(Organisation.name) == key.lower())
         )
     )
+
+
+STAFF_LANGUAGES = ("lv", "ru", "en")
+
+
+def remember_language(user: User, language: str) -> None:
+    """The language a staff member chose on the site's language switch: the service writes
+    to them in it from now on (the needs digest, services/needs_digest.py)."""
+    if language in STAFF_LANGUAGES and user.language != language:
+        user.language = language
+        db.session.flush()

@@ -37,6 +37,7 @@ from ..models import (
     normalise_booking_code,
     registration_activities,
 )
+from ..needs import needs_text
 from . import NotFound, ValidationFailed, access, audit, name_search
 from .input_rules import text_problem
 from .locking import door_queries, lock_door_registration, lock_event, lock_registration_at_door
@@ -462,6 +463,9 @@ def offline_list(event: Event, user: User) -> list[dict]:
             "checked_in_people": n,
             "activities": [a.title for a in registration.activities],
             "needs": registration.needs,
+            # The ticked needs, and everything it needs as words of the page's language.
+            "access_needs": [need.value for need in registration.access_needs],
+            "needs_text": needs_text(registration),
             # What the phone searches offline: as the server's search text, the phone's
             # digits only for those who may see them.
             "search": search_text(

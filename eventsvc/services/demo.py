@@ -27,6 +27,7 @@ from ..models import (
     TargetGroup,
     User,
 )
+from ..needs import Need
 from ..timezones import end_of_riga_day, riga_local_to_utc, to_riga
 from .accounts import create_user
 from .events import (
@@ -568,6 +569,17 @@ DEMO_PEOPLE = [
 ]
 
 
+# What some of them need (eventsvc/needs.py), ticked and in words: the door, the lists and
+# the event page's counts have something to show.
+DEMO_NEEDS = {
+    1: ([Need.WHEELCHAIR], ""),
+    2: ([Need.HEARING_LOOP], "Lūdzu vietu tuvāk skatuvei."),
+    4: ([Need.WHEELCHAIR, Need.ASSISTANT], ""),
+    6: ([Need.SIGN_LANGUAGE], ""),
+    7: ([Need.WHEELCHAIR, Need.TRANSPORT], ""),
+}
+
+
 def _demo_registrations(tume: Event, festival: Event, now: datetime) -> None:
     """A few residents already registered, so organisers' lists are not empty."""
     from .registration import RegistrationRequest, register
@@ -575,6 +587,7 @@ def _demo_registrations(tume: Event, festival: Event, now: datetime) -> None:
     workshop = festival.activities[0]
     for number, (name, party) in enumerate(DEMO_PEOPLE, start=1):
         email = f"iedzivotajs{number}@demo.eventsvc.lv"
+        ticked, written = DEMO_NEEDS.get(number, ([], ""))
         register(
             tume.id,
             RegistrationRequest(
@@ -583,6 +596,8 @@ def _demo_registrations(tume: Event, festival: Event, now: datetime) -> None:
                 party_size=party,
                 consent=True,
                 attendance=Attendance.IN_PERSON if number % 3 else Attendance.ONLINE,
+                access_needs=ticked,
+                needs=written,
             ),
             now,
         )
@@ -596,6 +611,8 @@ def _demo_registrations(tume: Event, festival: Event, now: datetime) -> None:
                 # The first five fill the card workshop; the sixth party waits for it, keeping
                 # its place at the festival.
                 activity_ids=[workshop.id] if number <= 6 else [],
+                access_needs=ticked,
+                needs=written,
             ),
             now,
         )

@@ -240,8 +240,11 @@ def update_event(user: User, event: Event, data: EventData, now: datetime) -> se
         changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
         if changes:
             notify_registrants(event, "event_changed", now, {"changes": changes})
-        if "time" in changes:  # reminders still ahead go again, for the new time
+        if (
+            "time" in changes
+        ):  # reminders and the needs digest still ahead go again, for the new time
             rearm(event, now)
+            event.needs_digest_at = None
         if changed & {"capacity", "format"}:  # a new format can free places too
             promote_waitlist(event.id, now)
     return changed

@@ -9,8 +9,9 @@
   so that nothing joins an answer to a person (models/feedback.py).
 - The Ministry and organisers see totals by municipality, campaign, kind and month; a figure
   resting on fewer than MIN_GROUP answers is hidden, and so is the next smallest where one
-  hidden figure could be worked out from the total (secondary suppression). Free text is
-  shown only to the event's own organisers.
+  hidden figure could be worked out from the total (secondary suppression: the rule of
+  services/disclosure.py, which the needs totals follow too). Free text is shown only to the
+  event's own organisers.
 """
 
 from __future__ import annotations
@@ -39,12 +40,15 @@ from ..models import (
 from ..timezones import to_riga
 from . import NotFound, ServiceError, ValidationFailed, audit
 from .access import can_manage_organisation, require_organiser
+from .disclosure import MIN_GROUP as MIN_GROUP  # the pages read it from here too
+from .disclosure import Figure
+from .disclosure import hide_small as _hide_small
+from .disclosure import suppress as _suppress
 from .notifications import notify
 from .stats import GroupBy, StatsFilter, filtered
 
 FEEDBACK_LINK_DAYS = 30  # the link expires
 SEND_WITHIN = timedelta(days=7)  # events that ended longer ago get no invitation (first run)
-MIN_GROUP = 5  # fewer answers than this: the figure is hidden
 MIN_QUESTIONS, MAX_QUESTIONS = 3, 5
 MAX_TEXT = 2000
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
@@ -283,15 +287,6 @@ def submit(token: str, answers: dict, now: datetime) -> None:
 
 
 @dataclass(frozen=True)
-class Figure:
-    """A share or a mean and how many answers it rests on; `value` None when hidden."""
-
-    n: int
-    value: float | None
-    hidden: bool = False
-
-
-@dataclass(frozen=True)
 class FeedbackRow:
     key: str
     label: str
@@ -334,25 +329,6 @@ def _figures(row) -> dict[str, Figure]:
         "needs_met": Figure(n_needs, yes_needs / n_needs if n_needs else None),
         "information": Figure(n_info, yes_info / n_info if n_info else None),
     }
-
-
-def _suppress(figures: list[Figure], total: Figure) -> list[Figure]:
-    """Hide each figure resting on fewer than MIN_GROUP answers; if the hidden ones together
-    rest on fewer (so the total minus the shown ones would give them away), hide the next
-    smallest too, until they rest on MIN_GROUP or more, or all are hidden."""
-    hidden = {i for i, f in enumerate(figures) if f.n < MIN_GROUP}
-    shown = sorted((i for i in range(len(figures)) if i not in hidden), key=lambda i: figures[i].n)
-
-    def hidden_n():
-        return sum(figures[i].n for i in hidden)
-
-    while shown and hidden and 0 < hidden_n() < MIN_GROUP and total.n >= MIN_GROUP:
-        hidden.add(shown.pop(0))
-    return [Figure(f.n, None, True) if i in hidden and f.n else f for i, f in enumerate(figures)]
-
-
-def _hide_small(figure: Figure) -> Figure:
-    return Figure(figure.n, None, True) if 0 < figure.n < MIN_GROUP else figure
 
 
 def feedback_headline(filters: StatsFilter, organisations: set[int] | None) -> dict[str, Figure]:

@@ -50,6 +50,7 @@ from .mail_transport import (
     smtp_address,
     transport_for,
 )
+from .notifications import STAFF_KINDS
 from .plain_text import one_line
 from .reminders import relative_day
 from .ticket_pdf import ticket_pdf
@@ -194,6 +195,8 @@ def _host(url: str) -> str:
 def compose(message: OutboxMessage, now: datetime | None = None) -> Outgoing | None:
     """The mail for a queued message, in its recipient's language, as sent at `now` (default:
     the clock); None if moot now. PermanentFailure for an address no mail server could carry."""
+    if message.kind in STAFF_KINDS:
+        return compose_to_staff(message)
     now = now or utcnow()
     registration = message.registration
     if registration is None or not (registration.email or message.kind in _TO_A_FORMER_ADDRESS):
@@ -204,11 +207,7 @@ def compose(message: OutboxMessage, now: datetime | None = None) -> Outgoing | N
     if template == "reminder" and registration.event.starts_at <= now:
         return None  # held up until the event began: a reminder is no use any more
     config = current_app.config
-    recipient, smtputf8 = smtp_address(message.recipient)
-    sender_name, sender_address = parseaddr(config["MAIL_DEFAULT_SENDER"])
-    envelope = Envelope(
-        sender=smtp_address(sender_address)[0], recipient=recipient, smtputf8=smtputf8
-    )
+    envelope, sender_name = _envelope(message)
     event = registration.event
     host = _host(config["EVENTSVC_PUBLIC_URL"])
     with (
@@ -293,18 +292,7 @@ def compose(message: OutboxMessage, now: datetime | None = None) -> Outgoing | N
         ticket_name = _("ticket") + ".png"
         pdf_name = _("ticket") + ".pdf"
 
-    mail = EmailMessage()
-    mail["Subject"] = context["subject"]
-    mail["From"] = Address(display_name=one_line(sender_name), addr_spec=envelope.sender)
-    # As text: Address() refuses a local part beyond ASCII, which SMTPUTF8 carries as it is.
-    mail["To"] = envelope.recipient
-    mail["Date"] = format_datetime(utcnow())
-    mail["Message-ID"] = make_msgid(domain=host)
-    mail["Auto-Submitted"] = "auto-generated"
-    mail["X-Eventsvc-Message"] = str(message.id)
-    # Quoted-printable keeps the body 7-bit: no server needs 8BITMIME for it.
-    mail.set_content(text, cte="quoted-printable")
-    mail.add_alternative(html, subtype="html", cte="quoted-printable")
+    mail = _mail(message, envelope, sender_name, host, context["subject"], text, html)
     if qr is not None:
         html_part = mail.get_payload()[1]
         html_part.add_related(
@@ -322,6 +310,80 @@ def compose(message: OutboxMessage, now: datetime | None = None) -> Outgoing | N
             params={"charset": "utf-8", "method": "PUBLISH"},
         )
     return Outgoing(envelope=envelope, message=mail)
+
+
+def _envelope(message: OutboxMessage) -> tuple[Envelope, str]:
+    """The envelope for `message`'s recipient, and the sender's display name."""
+    recipient, smtputf8 = smtp_address(message.recipient)
+    sender_name, sender_address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    envelope = Envelope(
+        sender=smtp_address(sender_address)[0], recipient=recipient, smtputf8=smtputf8
+    )
+    return envelope, sender_name
+
+
+def _mail(
+    message: OutboxMessage,
+    envelope: Envelope,
+    sender_name: str,
+    host: str,
+    subject: str,
+    text: str,
+    html: str,
+) -> EmailMessage:
+    """The message with its headers and its text and HTML parts."""
+    mail = EmailMessage()
+    mail["Subject"] = subject
+    mail["From"] = Address(display_name=one_line(sender_name), addr_spec=envelope.sender)
+    # As text: Address() refuses a local part beyond ASCII, which SMTPUTF8 carries as it is.
+    mail["To"] = envelope.recipient
+    mail["Date"] = format_datetime(utcnow())
+    mail["Message-ID"] = make_msgid(domain=host)
+    mail["Auto-Submitted"] = "auto-generated"
+    mail["X-Eventsvc-Message"] = str(message.id)
+    # Quoted-printable keeps the body 7-bit: no server needs 8BITMIME for it.
+    mail.set_content(text, cte="quoted-printable")
+    mail.add_alternative(html, subtype="html", cte="quoted-printable")
+    return mail
+
+
+def compose_to_staff(message: OutboxMessage) -> Outgoing | None:
+    """A message to a staff member (notifications.STAFF_KINDS), in their language; None if
+    moot now: the event is gone, cancelled or under way, or the account no longer gets it."""
+    from ..models import Event, EventStatus, User
+    from .needs_digest import event_needs, receives_digest
+
+    payload = message.payload or {}
+    event = db.session.get(Event, payload.get("event_id") or 0)
+    user = db.session.get(User, payload.get("user_id") or 0)
+    if (
+        event is None
+        or event.status is not EventStatus.PUBLISHED
+        or event.starts_at <= utcnow()  # too late to prepare: not worth a mail any more
+        or not receives_digest(user, event)
+    ):
+        return None
+    config = current_app.config
+    envelope, sender_name = _envelope(message)
+    host = _host(config["EVENTSVC_PUBLIC_URL"])
+    with (
+        force_locale(message.language),
+        current_app.test_request_context("/", base_url=config["EVENTSVC_PUBLIC_URL"]),
+    ):
+        context = dict(
+            user=user,
+            event=event,
+            needs=event_needs(event.id),
+            registrations_url=url_for("organiser.registrations", event_id=event.id, _external=True),
+            event_url=url_for("organiser.event", event_id=event.id, _external=True),
+        )
+        subject = one_line(render_template("mail/needs_digest_subject.txt", **context))
+        context["subject"] = subject
+        text = render_template("mail/needs_digest.txt", **context)
+        html = render_template("mail/needs_digest.html", **context)
+    return Outgoing(
+        envelope=envelope, message=_mail(message, envelope, sender_name, host, subject, text, html)
+    )
 
 
 def describe_changes(changes: dict[str, list]) -> list[tuple[str, str, str]]:

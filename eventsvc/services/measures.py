@@ -21,7 +21,11 @@ transaction as the registrations they count:
 - no-shows, waited in vain and the attendance rate are about events that have ended only: an
   event still ahead has had no chance to be attended. The rate is the share of people
   registered in person (for ended events) who were let in, and there is none for a group
-  without such people.
+  without such people;
+- accessibility needs: per need of eventsvc/needs.py, the registrations counted in
+  "registrations" that ticked it (a party once, whatever its size). The organiser's event page
+  and the digest show an event's; the totals show them under the minimum group size
+  (services/disclosure.py): a count under 5 is hidden.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Event, EventFormat, EventStats
+from .disclosure import MIN_GROUP
 
 
 @dataclass(frozen=True)
@@ -172,12 +177,34 @@ EXTRA: tuple[Measure, ...] = (
         ended_only=True,
     ),
 )
-EVERY_MEASURE = {m.key: m for m in (*GLOSSARY, *EXTRA)}
+# Anonymous counts of the accessibility needs ticked, one per need (eventsvc/needs.py names
+# them): the organiser's event page and digest (services/needs_digest.py), and the totals,
+# where services/disclosure.py hides a count under its minimum group size.
+NEEDS = _measure(
+    "needs",
+    _l("Accessibility needs"),
+    _l(
+        "For each need, the confirmed registrations made before the door that ticked it. A "
+        "party counts once, however many people it brings; the waiting list is not counted."
+    ),
+)
+# How the totals hide small counts of needs (the page's hint and the API's description).
+NEEDS_HIDDEN = _l(
+    "A count under %(n)d is hidden (‹%(n)d), and so is the next smallest where the total "
+    "would give it away, so that no one can be singled out.",
+    n=MIN_GROUP,
+)
+EVERY_MEASURE = {m.key: m for m in (*GLOSSARY, *EXTRA, NEEDS)}
 
 
 def english(key: str) -> str:
     """The definition in the source language (for the OpenAPI document)."""
     return EVERY_MEASURE[key].definition._args[0]
+
+
+def english_needs_hidden() -> str:
+    """NEEDS_HIDDEN in the source language, filled in (for the OpenAPI document)."""
+    return NEEDS_HIDDEN._args[0] % NEEDS_HIDDEN._kwargs
 
 
 # --- one event ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from ..models import (
     OutboxMessage,
     OutboxStatus,
     Registration,
+    User,
 )
 
 KINDS = frozenset(
@@ -37,6 +38,13 @@ KINDS = frozenset(
         "event_cancelled",
         "event_reminder",  # payload: reminder (services/reminders.py)
         "event_feedback",  # after the event: the feedback form (services/feedback.py)
+    }
+)
+# Messages to staff, not about a registration (registration_id is NULL): the payload names
+# what they are about, the recipient is the account's address.
+STAFF_KINDS = frozenset(
+    {
+        "needs_digest",  # the day before: accessibility needs (services/needs_digest.py)
     }
 )
 
@@ -134,6 +142,24 @@ def notify(
         payload=payload or {},
         created_at=now,
         next_attempt_at=due,
+    )
+    db.session.add(message)
+    return message
+
+
+def notify_staff(kind: str, user: User, now: datetime, payload: dict) -> OutboxMessage:
+    """Queue a message to a staff member, in their language (Latvian while they have none),
+    due at `now`. Never capped: the system sends it, not a public request."""
+    if kind not in STAFF_KINDS:
+        raise ValueError(f"unknown staff notification {kind!r}")
+    message = OutboxMessage(
+        kind=kind,
+        registration=None,
+        recipient=user.email,
+        language=user.language or "lv",
+        payload=payload,
+        created_at=now,
+        next_attempt_at=now,
     )
     db.session.add(message)
     return message

@@ -2,13 +2,15 @@
 it over (a data-subject request).
 
 Anonymising a registration erases what names or reaches a person — name, email, phone,
-accessibility needs, and the two secrets of its links (replaced by fresh random values, so
-old links and tickets stop working), its consent to a follow-up call after the event and the
-marks of the calls made (so it leaves the follow-up list) — and the messages addressed to it
-in the mail outbox. It keeps everything the totals count (status, party size, attendance,
-source, people let in, activities, times, the number of follow-up calls made), so
-eventsvc.services.stats answers the same before and after. Check-ins hold no personal data
-(counts, times, the staff account and a random door-device id), and the audit log never does.
+accessibility needs written in words, and the two secrets of its links (replaced by fresh
+random values, so old links and tickets stop working), its consent to a follow-up call after
+the event and the marks of the calls made (so it leaves the follow-up list) — and the
+messages addressed to it in the mail outbox. It keeps everything the totals count (status,
+party size, attendance, source, people let in, activities, the needs ticked from the fixed
+list, times, the number of follow-up calls made), so eventsvc.services.stats answers the same
+before and after: with nothing left that names or reaches the person, a ticked "hearing loop"
+is a count of an anonymous party. Check-ins hold no personal data (counts, times, the staff
+account and a random door-device id), and the audit log never does.
 
 The purge works in batches, each its own short transaction: the batch's rows are locked
 (FOR UPDATE SKIP LOCKED on PostgreSQL, so a row another transaction holds waits for the next
@@ -425,6 +427,7 @@ def data_subject_export(user, email: str, now: datetime) -> dict:
             "activities": [a.title for a in r.activities],
             "activity_waiting_lists": [w.activity.title for w in r.activity_waits],
             "accessibility_needs": r.needs,
+            "accessibility_needs_ticked": [need.value for need in r.access_needs],
             "language": r.language,
             "registered_via": r.source.value,
             "consent_at": _when(r.consent_at),

@@ -47,6 +47,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 
+from .. import needs as need_list
 from ..extensions import db
 from ..i18n import local_date, local_time, until_day_month
 from ..models import (
@@ -65,6 +66,7 @@ from ..models import (
     registration_activities,
 )
 from ..models.event_stats import counted
+from ..needs import Need
 from ..timezones import inclusive_deadline_day, to_riga
 from . import NotFound, ServiceError, ValidationFailed, audit
 from .input_rules import (
@@ -205,12 +207,39 @@ class RegistrationRequest:
     party_size: int = 1
     activity_ids: list[int] = field(default_factory=list)
     attendance: Attendance | None = None  # None: whatever the event's format implies
-    needs: str = ""
+    needs: str = ""  # other needs, in words
     language: str = "lv"
     consent: bool = False
     join_waitlist: bool = True  # False: refuse instead of waiting
     # Optional: the social service may contact them if they could not come (services/follow_up.py).
     follow_up_consent: bool = False
+    access_needs: list[Need] = field(default_factory=list)  # ticked (eventsvc/needs.py)
+
+
+class UnknownNeeds(ValidationFailed):
+    """A value sent as a ticked need that is none of eventsvc/needs.py's (the API answers 400:
+    the client's list is out of date, not a field a person typed)."""
+
+    def __init__(self, values: list[str]):
+        super().__init__(
+            {
+                "access_needs": _(
+                    "Unknown accessibility need: %(values)s. Known needs: %(known)s.",
+                    values=", ".join(values) or "–",
+                    known=", ".join(need_list.NEEDS),
+                )
+            }
+        )
+
+
+def _known_needs(values) -> list[Need]:
+    """Ticked needs as sent (a form's values, the API's list), each once, in the list's order;
+    UnknownNeeds for anything else."""
+    values = list(values or [])
+    strange = need_list.unknown(values)
+    if strange:
+        raise UnknownNeeds(strange)
+    return need_list.needs_of(need_list.mask_of(values))
 
 
 def party_size_error(party_size: object) -> str | None:
@@ -291,6 +320,11 @@ def normalise_request(
 
     if (party_error := party_size_error(request.party_size)) is not None:
         errors["party_size"] = party_error
+    try:
+        access_needs = _known_needs(request.access_needs)
+    except UnknownNeeds as exc:
+        errors.update(exc.errors)
+        access_needs = []
     needs = (request.needs or "").strip() if "needs" not in errors else ""
     if len(needs) > MAX_NEEDS_LENGTH:
         errors["needs"] = _("Please keep this under %(n)d characters.", n=MAX_NEEDS_LENGTH)
@@ -314,6 +348,7 @@ def normalise_request(
         consent=True,
         join_waitlist=request.join_waitlist,
         follow_up_consent=request.follow_up_consent is True,
+        access_needs=access_needs,
     )
 
 
@@ -355,6 +390,7 @@ def request_from_json(payload) -> RegistrationRequest:
     for flag in ("consent", "join_waitlist", "follow_up_consent"):
         if flag in payload and not isinstance(payload[flag], bool):
             errors[flag] = _("This must be true or false.")
+    access_needs = _needs_from_json(payload, errors)
     request = RegistrationRequest(
         name=text("name") or "",
         email=text("email"),
@@ -367,6 +403,7 @@ def request_from_json(payload) -> RegistrationRequest:
         consent=payload.get("consent") is True,
         join_waitlist=payload.get("join_waitlist", True) is not False,
         follow_up_consent=payload.get("follow_up_consent") is True,
+        access_needs=access_needs,
     )
     try:
         normalise_request(request)
@@ -375,6 +412,61 @@ def request_from_json(payload) -> RegistrationRequest:
     if errors:
         raise ValidationFailed(errors)
     return request
+
+
+def change_from_json(payload) -> RegistrationChange:
+    """The API's change (PATCH) → a RegistrationChange: the fields sent change, the others
+    stay; wrong types are field errors. change_registration checks the values."""
+    if not isinstance(payload, Mapping):
+        raise ValidationFailed({"body": _("Send a JSON object.")})
+    errors: dict[str, str] = dict(unknown_fields(payload, CHANGE_FIELDS))
+    change = RegistrationChange()
+    for key in ("needs", "phone", "email", "language"):
+        value = payload.get(key)
+        if value is not None and not isinstance(value, str):
+            errors[key] = _("This must be text.")
+        elif value is not None:
+            setattr(change, key, value)
+    if payload.get("party_size") is not None:
+        party_size = whole_number(payload["party_size"])
+        problem = party_size_error(payload["party_size"] if party_size is None else party_size)
+        if problem is not None:
+            errors["party_size"] = problem
+        else:
+            change.party_size = party_size
+    attendance = payload.get("attendance")
+    if attendance is not None:
+        if isinstance(attendance, str) and attendance in Attendance._value2member_map_:
+            change.attendance = Attendance(attendance)
+        else:
+            errors["attendance"] = _("Choose in person or online.")
+    if payload.get("activity_ids") is not None:
+        activity_ids = payload["activity_ids"]
+        if isinstance(activity_ids, list):
+            activity_ids = [whole_number(i) for i in activity_ids]
+        if not isinstance(activity_ids, list) or None in activity_ids:
+            errors["activity_ids"] = _("Choose activities of this event.")
+        else:
+            change.activity_ids = activity_ids
+    if payload.get("access_needs") is not None:  # [] unticks them all
+        needs = _needs_from_json(payload, errors)
+        if "access_needs" not in errors:
+            change.access_needs = needs
+    if errors:
+        raise ValidationFailed(errors)
+    return change
+
+
+def _needs_from_json(payload: Mapping, errors: dict[str, str]) -> list[Need]:
+    """The API's `access_needs`: a list of the needs' names (null or absent: none). A value
+    that names no need raises UnknownNeeds (400); anything but a list is a field error."""
+    value = payload.get("access_needs")
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        errors["access_needs"] = _('Send a list of needs, e.g. ["wheelchair"].')
+        return []
+    return _known_needs(value)
 
 
 # --- places ---------------------------------------------------------------------------
@@ -775,6 +867,7 @@ def register(
         party_size=request.party_size,
         attendance=attendance,
         needs=request.needs,
+        needs_mask=need_list.mask_of(request.access_needs),
         language=request.language,
         source=source,
         booking_code=_free_booking_code(event.id, code, code_taken),
@@ -966,10 +1059,23 @@ class RegistrationChange:
     phone: str | None = None
     email: str | None = None
     language: str | None = None
+    access_needs: list[Need] | None = None  # ticked needs (all of them: [] ticks none)
 
 
-# The fields in the order they are reported (mail, audit log).
+# The fields in the order they are reported (mail, audit log). "needs" is the ticked needs
+# and the free text together: what the person needs.
 CHANGEABLE = ("party_size", "attendance", "activities", "needs", "phone", "email", "language")
+# What the API's change takes (the names of RegistrationChange).
+CHANGE_FIELDS = (
+    "party_size",
+    "attendance",
+    "activity_ids",
+    "needs",
+    "access_needs",
+    "phone",
+    "email",
+    "language",
+)
 
 
 @dataclass(frozen=True)
@@ -992,6 +1098,9 @@ def _check_change(registration: Registration, change: RegistrationChange) -> Reg
         needs=registration.needs if change.needs is None else change.needs,
         language=registration.language if change.language is None else change.language,
         consent=True,
+        access_needs=registration.access_needs
+        if change.access_needs is None
+        else change.access_needs,
     )
     return normalise_request(
         merged, contact_required=registration.source is not RegistrationSource.WALK_IN
@@ -1111,6 +1220,7 @@ def change_registration(
         "party_size": size,
         "attendance": attendance,
         "needs": clean.needs,
+        "needs_mask": need_list.mask_of(clean.access_needs),
         "phone": clean.phone if change.phone is not None else registration.phone,
         "email": email,
         "language": clean.language,
@@ -1123,6 +1233,7 @@ def change_registration(
             _activity_state(registration) != before
             if name == "activities"
             else old_values[name] != new_values[name]
+            or (name == "needs" and old_values["needs_mask"] != new_values["needs_mask"])
         )
     )
     if not changed:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Event, Registration, RegistrationStatus
+from ..needs import needs_text
 from ..timezones import to_riga
 from . import NotFound, name_search
 from .spreadsheet import csv_bytes
@@ -86,7 +87,7 @@ def registrations_csv(event: Event, labels) -> bytes:
                         if r.status is RegistrationStatus.CONFIRMED
                     ]
                 ),
-                r.needs,
+                needs_text(r),  # ticked needs as words, then the free text
                 r.language,
                 r.source.value,
                 # Riga time, as organisers read it

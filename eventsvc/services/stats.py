@@ -7,13 +7,17 @@ attendance rate count only events that have ended (an event still ahead has had 
 be attended), and the rate is None for a group without such people; upcoming events and
 their people are counted apart. Nothing here reads a name, an email, a phone or needs text,
 so the totals stay the same after personal data is anonymised.
+
+Beside them, anonymous counts of the accessibility needs ticked (measures.NEEDS), summed from
+the same per-event counters in the same query: a count under the minimum group size is never
+returned (services/disclosure.py's rule, the feedback totals' one): None stands for it.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
 from sqlalchemy import Select, case, delete, func, literal, select, text
@@ -31,9 +35,11 @@ from ..models import (
     User,
 )
 from ..models.event_stats import COUNT_EVENT_STATS, COUNTERS, counted
+from ..needs import NEEDS, Need, counter
 from ..timezones import end_of_riga_day, riga_day_bounds
 from . import PermissionDenied
 from .access import managed_organisation_ids, may_read_totals
+from .disclosure import Figure, hide_small, suppress
 from .locking import lock_event
 
 log = logging.getLogger(__name__)
@@ -92,11 +98,17 @@ METRICS = [f.name for f in fields(Totals)]
 EVENT_COUNTS = ("events", "ended_events", "upcoming_events")
 
 
+# A group's counts of accessibility needs: registrations that ticked each need, or None where
+# the count is hidden under the minimum group size. Nothing else leaves this module.
+NeedCounts = dict[Need, int | None]
+
+
 @dataclass(frozen=True)
 class Row:
     key: str  # stable id for links and the API (municipality id, kind value, "2026-11" …)
     label: str  # a name for people; never a person's
     totals: Totals
+    needs: NeedCounts = field(default_factory=dict)
 
 
 def require_stats_reader(user: User) -> set[int] | None:
@@ -217,6 +229,7 @@ def _stats_columns(now: datetime):
         func.coalesce(
             func.sum(case((ended, literal(0)), else_=EventStats.people_registered)), 0
         ).label("upcoming_people_registered"),
+        *(total(getattr(EventStats, counter(need))).label(counter(need)) for need in NEEDS),
     ]
 
 
@@ -265,7 +278,8 @@ def _grouped(
     now: datetime,
     target_groups: bool = False,
 ):
-    """{group key: Totals}: events, and the sums of their per-event counters."""
+    """{group key: (Totals, {need: registrations})}: events, and the sums of their per-event
+    counters. The needs' counts are as counted: the callers hide the small ones."""
     events = _filtered(
         select(*keys, *_event_columns(now)).select_from(Event),
         filters,
@@ -288,7 +302,10 @@ def _grouped(
     sums = {tuple(row[:width]): row for row in db.session.execute(people)}
     result = {}
     for key in counts.keys() | sums.keys():
-        result[key] = Totals(**_values(counts.get(key), EVENT_COUNTS), **_values(sums.get(key)))
+        totals = Totals(**_values(counts.get(key), EVENT_COUNTS), **_values(sums.get(key)))
+        row = sums.get(key)
+        needs = {n: int(getattr(row, counter(n)) or 0) if row else 0 for n in NEEDS}
+        result[key] = (totals, needs)
     return result
 
 
@@ -298,7 +315,36 @@ def _values(row, names=None) -> dict[str, int]:
 
 
 def headline(filters: StatsFilter, organisations: set[int] | None, now: datetime) -> Totals:
-    return _grouped([], filters, organisations, now).get((), Totals())
+    return summary(filters, organisations, now)[0]
+
+
+def summary(
+    filters: StatsFilter, organisations: set[int] | None, now: datetime
+) -> tuple[Totals, NeedCounts]:
+    """The totals of every event in the filter, and their counts of needs (small ones hidden)."""
+    totals, needs = _grouped([], filters, organisations, now).get((), (Totals(), {}))
+    return totals, _shown([hide_small(_figure(needs.get(n, 0))) for n in NEEDS])
+
+
+def _figure(n: int) -> Figure:
+    return Figure(n, float(n))
+
+
+def _shown(figures: list[Figure]) -> NeedCounts:
+    """The figures of NEEDS, in order, as counts or None where hidden."""
+    return {need: None if f.hidden else f.n for need, f in zip(NEEDS, figures, strict=True)}
+
+
+def _hide_needs(groups: list[dict[Need, int]]) -> list[NeedCounts]:
+    """Each group's counts of needs under the minimum group size: per need, the column of
+    groups by the rule of services/disclosure.py. The total it guards is the column's sum:
+    the headline's count, or more where a group of events overlaps another (target groups),
+    which only hides more."""
+    columns = {}
+    for need in NEEDS:
+        figures = [_figure(group[need]) for group in groups]
+        columns[need] = suppress(figures, _figure(sum(f.n for f in figures)))
+    return [_shown([columns[need][i] for need in NEEDS]) for i in range(len(groups))]
 
 
 def breakdown(
@@ -321,7 +367,11 @@ def breakdown(
     )
     keys = [_plain(k[0]) for k in totals]
     labels = _labels(group_by, keys)
-    result = [Row(str(_plain(k[0])), labels[_plain(k[0])], t) for k, t in totals.items()]
+    hidden = _hide_needs([needs for _totals, needs in totals.values()])
+    result = [
+        Row(str(_plain(k[0])), labels[_plain(k[0])], t, counts)
+        for (k, (t, _needs)), counts in zip(totals.items(), hidden, strict=True)
+    ]
     return sorted(result, key=lambda r: r.key if group_by is GroupBy.MONTH else r.label.lower())
 
 

@@ -1,7 +1,8 @@
 """A visitor's reading preferences: language and text size, each kept in a cookie for a year.
 
 Both switchers are plain links (they work without JavaScript and on every page); following
-one sets the cookie and returns to the page the visitor was on.
+one sets the cookie and returns to the page the visitor was on. A signed-in staff member's
+choice of language is also kept on their account, for the mail the service sends them.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from ..i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES, supported_languages
+from ..services.accounts import remember_language
 from .auth import safe_next
 
 bp = Blueprint("preferences", __name__)
@@ -34,6 +37,8 @@ def language(code: str):
     response = _back()
     if code in supported_languages():
         response.set_cookie(LANGUAGE_COOKIE, code, max_age=ONE_YEAR, samesite="Lax", httponly=True)
+        if current_user.is_authenticated:  # staff: their mail (the needs digest) follows it
+            remember_language(current_user, code)
     return response
 
 

@@ -32,6 +32,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
+from .. import needs as need_list
 from ..extensions import limiter
 from ..i18n import LANGUAGE_NAMES, choices, current_language
 from ..models import Attendance, RegistrationSource
@@ -77,11 +78,18 @@ class RegistrationForm(FlaskForm):
     attendance = RadioField(
         _l("How will you take part?"), choices=lambda: choices(Attendance), validate_choice=False
     )
-    needs = TextAreaField(
+    # The needs organisers plan for (eventsvc/needs.py), as tick boxes in a fieldset; a value
+    # that is none of them is refused next to the field.
+    access_needs = MultiCheckboxField(
         _l("Accessibility needs (optional)"),
+        choices=lambda: [SelectChoice(n.value, need_list.LABELS[n]) for n in need_list.NEEDS],
         description=_l(
-            "e.g. wheelchair access, sign language interpreter, an assistant comes along."
+            "Tick what you or anyone coming with you needs, so that the organiser can prepare."
         ),
+    )
+    needs = TextAreaField(
+        _l("Other needs (optional)"),
+        description=_l("Anything else the organiser should know, e.g. a seat near the exit."),
     )
     language = SelectField(
         _l("Language for messages"),
@@ -150,7 +158,14 @@ def request_from_form(form: RegistrationForm) -> RegistrationRequest:
         language=form.language.data or "lv",
         consent=bool(form.consent.data),
         follow_up_consent=bool(form.follow_up_consent.data),
+        access_needs=ticked_needs(form),
     )
+
+
+def ticked_needs(form) -> list[need_list.Need]:
+    """The form's ticked needs that are needs (the field's own check reports the others)."""
+    values = form.access_needs.data or []
+    return [need_list.Need(v) for v in values if not need_list.unknown([v])]
 
 
 def form_is_valid(form, check) -> bool:
@@ -337,6 +352,7 @@ class ChangeForm(FlaskForm):
         _l("How will you take part?"), choices=lambda: choices(Attendance), validate_choice=False
     )
     activity_ids = RegistrationForm.activity_ids
+    access_needs = RegistrationForm.access_needs
     needs = RegistrationForm.needs
     email = EmailField(
         _l("Email"),
@@ -361,6 +377,7 @@ def _change_form(registration) -> ChangeForm:
             party_size=registration.party_size,
             attendance=registration.attendance.value,
             activity_ids=[c.activity.id for c in rules.activity_choices(registration)],
+            access_needs=[n.value for n in registration.access_needs],
             needs=registration.needs,
             email=registration.email or "",
             phone=registration.phone or "",
@@ -412,6 +429,7 @@ def change(token: str):
         else None,
         activity_ids=list(form.activity_ids.data or []),
         needs=form.needs.data or "",
+        access_needs=ticked_needs(form),
         phone=form.phone.data or "",
         email=form.email.data or "",
         language=form.language.data,

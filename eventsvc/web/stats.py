@@ -402,6 +402,35 @@ def events():
     ), 400 if form.errors else 200
 
 
+@bp.get("/needs")
+def needs():
+    """Anonymous counts of the accessibility needs ticked, per group; a count under the
+    minimum group size is hidden (services/stats.py never hands it out)."""
+    from .. import needs as need_list
+    from ..services.measures import NEEDS, NEEDS_HIDDEN
+
+    form, filters = parse_filters(request.args)
+    filters = filters or StatsFilter()
+    now, scope = utcnow(), _scope()
+    totals, counts = stats.summary(filters, scope, now)
+    return render_template(
+        "stats/needs.html",
+        form=form,
+        args=_filter_args(),
+        subtitle=subtitle(filters, scope is not None),
+        totals=totals,
+        counts=counts,
+        needs=[(need, need_list.LABELS[need]) for need in need_list.NEEDS],
+        tables=[(g, stats.breakdown(g, filters, scope, now)) for g in GroupBy],
+        group_labels=GROUP_LABELS,
+        row_labels=ROW_LABELS,
+        caption=lambda group_by: caption(group_by, filters),
+        measures=EVERY_MEASURE,
+        definition=NEEDS.definition,
+        hidden_rule=NEEDS_HIDDEN,
+    ), 400 if form.errors else 200
+
+
 FEEDBACK_GROUPS = (GroupBy.MUNICIPALITY, GroupBy.CAMPAIGN, GroupBy.KIND, GroupBy.MONTH)
 
 

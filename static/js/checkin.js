@@ -23,7 +23,7 @@
   var device = localStorage.getItem("door-device") || ("d" + Math.random().toString(36).slice(2, 12));
   localStorage.setItem("door-device", device);
   var offline = !navigator.onLine;
-  var list = [];  // this event's tickets: {ticket (sha256), booking_code, registration_id, name, party_size, status, checked_in_people, activities, needs, search}
+  var list = [];  // this event's tickets: {ticket (sha256), booking_code, registration_id, name, party_size, status, checked_in_people, activities, needs, access_needs, needs_text, search}
   var counts = null;  // the server's last counts: {checked_in_people, confirmed_people, walk_in_people}
   var waitingPeople = 0;  // people in the queue, not yet in the server's counts
   var TICKET = /^[A-Za-z0-9_-]{43}$/;
@@ -98,10 +98,11 @@
     if (attendee.activities && attendee.activities.length) {
       parent.appendChild(element("p", "party-activities", texts.activities + ": " + attendee.activities.join(", ")));
     }
-    if (attendee.needs) {
+    var needsText = attendee.needs_text || attendee.needs;  // ticked needs as words, then the free text
+    if (needsText) {
       var needs = element("p", "party-needs");
       needs.appendChild(element("strong", "", texts.needs + ":"));
-      needs.appendChild(document.createTextNode(" " + attendee.needs));
+      needs.appendChild(document.createTextNode(" " + needsText));
       parent.appendChild(needs);
     }
   }

@@ -8,6 +8,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from ...i18n import local_time
+from ...needs import needs_text
 from ...services import ServiceError, ValidationFailed, access, audit
 from ...services import checkin as door
 from ...services.input_rules import date_problem, text_problem, unknown_fields, whole_number
@@ -50,6 +51,8 @@ def outcome_json(outcome: door.Outcome) -> dict:
             # What the door must know of the party: where they go, what they need.
             "activities": outcome.activity_titles,
             "needs": r.needs,
+            "access_needs": [need.value for need in r.access_needs],
+            "needs_text": needs_text(r),  # ticked needs as words, then the free text
             "booking_code": r.booking_code,
         }
     if outcome.previous is not None:
@@ -244,6 +247,8 @@ def attendees(event_id: int):
                 "checked_in_people": n,
                 "activities": [a.title for a in r.activities],
                 "needs": r.needs,
+                "access_needs": [need.value for need in r.access_needs],
+                "needs_text": needs_text(r),
                 "booking_code": r.booking_code,
             }
             for r, n in rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from ...models import TEXT_LANGUAGES, Activity, Attendance, Event, EventKind, Speaker, TargetGroup
+from ...needs import NEEDS
 from ...services.checkin import NONCE
 from ...services.input_rules import (
     BLANK_PATTERN,
@@ -14,7 +15,7 @@ from ...services.input_rules import (
     NAME_PATTERN,
     SINGLE_LINE_PATTERN,
 )
-from ...services.measures import english
+from ...services.measures import english, english_needs_hidden
 from ...services.registration import (
     EMAIL_PATTERN,
     LANGUAGES,
@@ -55,6 +56,22 @@ def _error(description: str) -> dict:
 
 
 _TIME = {"type": ["string", "null"], "format": "date-time"}
+# The needs organisers plan for (eventsvc/needs.py), by name.
+_NEED_NAMES = [need.value for need in NEEDS]
+_ACCESS_NEEDS = {
+    "type": "array",
+    "items": {"type": "string", "enum": _NEED_NAMES},
+    "description": "Accessibility needs the organiser can plan for, ticked from a fixed list: "
+    + ", ".join(_NEED_NAMES)
+    + ". Anything else goes into `needs` as words. A value not on the list is answered with "
+    "400 `unknown_need`.",
+}
+# How the door and the lists show a party's needs: the ticked ones as words of the request's
+# language, then the free text.
+_NEEDS_TEXT = {
+    "type": "string",
+    "description": "the ticked needs as words (Accept-Language or the page's language), then the free text",
+}
 # What the server takes: ids as the database holds them, dates within the years it keeps,
 # text without control characters (services/input_rules.py).
 _ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
@@ -352,6 +369,10 @@ SPEC = {
                             }
                         },
                     },
+                    "400": _error(
+                        "An accessibility need not on the list (`unknown_need`), or a request "
+                        "that could not be read"
+                    ),
                     "404": _error("No such public event"),
                     "409": _error(
                         "Registration not possible now; `code` is one of: "
@@ -517,6 +538,11 @@ SPEC = {
                                             "checked_in_people": {"type": "integer"},
                                             "activities": _TITLES,
                                             "needs": {"type": "string"},
+                                            "access_needs": {
+                                                "type": "array",
+                                                "items": {"type": "string", "enum": _NEED_NAMES},
+                                            },
+                                            "needs_text": _NEEDS_TEXT,
                                             "search": {
                                                 "type": "string",
                                                 "description": "the folded words it is found"
@@ -567,6 +593,11 @@ SPEC = {
                                             "checked_in_people": {"type": "integer"},
                                             "activities": _TITLES,
                                             "needs": {"type": "string"},
+                                            "access_needs": {
+                                                "type": "array",
+                                                "items": {"type": "string", "enum": _NEED_NAMES},
+                                            },
+                                            "needs_text": _NEEDS_TEXT,
                                             "booking_code": {"type": "string"},
                                         },
                                     },
@@ -716,6 +747,44 @@ SPEC = {
                     "429": _error("Too many requests"),
                 },
             },
+            "patch": {
+                "operationId": "changeRegistration",
+                "summary": "Change the registration, as its private link does; the fields sent change",
+                "description": "Until the event starts, under the rules a new registration meets: "
+                "more people, or coming in person instead of watching online, need free places "
+                "(409 `no_room` otherwise); an activity that is full puts the party on its waiting "
+                "list. `access_needs` replaces the ticked needs (`[]` unticks them all). Every "
+                "change is confirmed by mail.",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/RegistrationChange"}
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "Changed (or nothing to change)",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Registration"}
+                            }
+                        },
+                    },
+                    "400": _error(
+                        "An accessibility need not on the list (`unknown_need`), or a request "
+                        "that could not be read"
+                    ),
+                    "404": _error("Unknown token"),
+                    "409": _error(
+                        "Cancelled, too late to change online (`not_changeable`), or no room "
+                        "(`no_room`)"
+                    ),
+                    "422": _error("Invalid fields; `fields` has a message per field"),
+                    "429": _error("Too many requests"),
+                },
+            },
             "delete": {
                 "operationId": "cancelRegistration",
                 "summary": "Cancel the registration; its places go to the waiting list",
@@ -756,7 +825,7 @@ SPEC = {
                 "description": "Every number is defined once (services/measures.py); no-shows, "
                 "waited in vain and the attendance rate count only events that have ended, and "
                 "upcoming events are counted apart.",
-                "required": [*METRICS, "attendance_rate"],
+                "required": [*METRICS, "attendance_rate", "needs"],
                 "properties": {
                     **{
                         name: {"type": "integer", "minimum": 0, "description": english(name)}
@@ -768,6 +837,17 @@ SPEC = {
                         "maximum": 1,
                         "description": english("attendance_rate")
                         + " A fraction from 0 to 1; null where there is none.",
+                    },
+                    "needs": {
+                        "type": "object",
+                        "description": f"{english('needs')} {english_needs_hidden()} "
+                        "A hidden count is null.",
+                        "required": _NEED_NAMES,
+                        "additionalProperties": False,
+                        "properties": {
+                            name: {"type": ["integer", "null"], "minimum": 0}
+                            for name in _NEED_NAMES
+                        },
                     },
                 },
             },
@@ -803,7 +883,15 @@ SPEC = {
                             "checked_in_people": {"type": "integer"},
                             "walk_in": {"type": "boolean"},
                             "activities": _TITLES,
-                            "needs": {"type": "string", "description": "accessibility needs"},
+                            "needs": {
+                                "type": "string",
+                                "description": "accessibility needs in words",
+                            },
+                            "access_needs": {
+                                "type": "array",
+                                "items": {"type": "string", "enum": _NEED_NAMES},
+                            },
+                            "needs_text": _NEEDS_TEXT,
                             "booking_code": {"type": "string"},
                         },
                     },
@@ -945,7 +1033,9 @@ SPEC = {
                         "type": ["string", "null"],
                         "maxLength": MAX_NEEDS_LENGTH,
                         "pattern": MULTI_LINE_PATTERN,
+                        "description": "other accessibility needs, in words",
                     },
+                    "access_needs": {"anyOf": [{"type": "null"}, _ACCESS_NEEDS]},
                     "language": {"type": "string", "enum": list(LANGUAGES), "default": "lv"},
                     "consent": {"const": True, "description": "must be true"},
                     "join_waitlist": {
@@ -961,6 +1051,42 @@ SPEC = {
                         "service contacts them after the event if they could not come (ask; "
                         "never preset). They can withdraw it through their private link.",
                     },
+                },
+            },
+            "RegistrationChange": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "What to change; a field left out (or null) stays as it is. What "
+                "the registration and its event allow is checked as for a new one (422 for the "
+                "field): an email or a phone number must remain, and an address may not be "
+                "another registration's of the event; `activity_ids` are ids of the event's "
+                "activities, `attendance` changes only at a hybrid event, and `party_size` is "
+                "not below the people already let in.",
+                "properties": {
+                    "party_size": {
+                        "type": ["integer", "null"],
+                        "minimum": 1,
+                        "maximum": MAX_PARTY_SIZE,
+                    },
+                    "attendance": {
+                        "type": ["string", "null"],
+                        "enum": [a.value for a in Attendance] + [None],
+                        "description": "only at a hybrid event",
+                    },
+                    "activity_ids": {
+                        "anyOf": [{"type": "null"}, {"type": "array", "items": _ID}],
+                        "description": "all the activities wanted (ids of this event's)",
+                    },
+                    "needs": {
+                        "type": ["string", "null"],
+                        "maxLength": MAX_NEEDS_LENGTH,
+                        "pattern": MULTI_LINE_PATTERN,
+                        "description": "other accessibility needs, in words",
+                    },
+                    "access_needs": {"anyOf": [{"type": "null"}, _ACCESS_NEEDS]},
+                    "email": {"anyOf": [{"type": "null"}, _EMAIL, _BLANK]},
+                    "phone": {"anyOf": [{"type": "null"}, _PHONE, _BLANK]},
+                    "language": {"type": ["string", "null"], "enum": [*LANGUAGES, None]},
                 },
             },
             "ActivityChoice": {
@@ -1022,6 +1148,12 @@ SPEC = {
                     "activities": {
                         "type": "array",
                         "items": {"$ref": "#/components/schemas/ActivityChoice"},
+                    },
+                    "needs": {"type": "string", "description": "other accessibility needs"},
+                    "access_needs": {
+                        "type": "array",
+                        "items": {"type": "string", "enum": _NEED_NAMES},
+                        "description": "the accessibility needs ticked from the list",
                     },
                     "language": {"type": "string"},
                     "event_id": {"type": "integer"},

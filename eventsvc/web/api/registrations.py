@@ -67,6 +67,22 @@ def get_registration(token: str):
     return jsonify(registration_json(rules.registration_by_token(token)))
 
 
+@bp.patch("/registrations/<token>")
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTRATION"])
+def change_registration(token: str):
+    """The resident's own change, as through the private link: the fields sent change, under
+    the rules a new registration meets; confirmed by mail."""
+    item = rules.registration_by_token(token)
+    try:
+        change = rules.change_from_json(request.get_json(silent=True))
+        rules.change_registration(item, change, utcnow())
+    except (ValidationFailed, RegistrationRefused) as exc:  # 400/422, or no room (409)
+        return refusal(exc)
+    except ServiceError as exc:  # cancelled, or too late to change online
+        return refusal(exc, "not_changeable")
+    return jsonify(registration_json(rules.registration_by_token(token)))
+
+
 @bp.delete("/registrations/<token>")
 @limiter.limit(lambda: current_app.config["RATELIMIT_REGISTRATION"])
 def delete_registration(token: str):

@@ -132,6 +132,8 @@ def registration(item: Registration) -> dict:
         # What it asked for; a cancelled registration: what it held.
         "activity_ids": [c.activity.id for c in choices] or [a.id for a in item.activities],
         "activities": [activity_choice(c) for c in choices],
+        "needs": item.needs,
+        "access_needs": [need.value for need in item.access_needs],
         "language": item.language,
         "event_id": item.event_id,
         "event_title": item.event.title,

@@ -15,9 +15,11 @@ from .auth import api_user
 from .errors import api_error
 
 
-def _json(totals) -> dict:
+def _json(totals, needs) -> dict:
     body = {name: getattr(totals, name) for name in METRICS}
     body["attendance_rate"] = totals.attendance_rate
+    # Per need, its count, or null where the minimum group size hides it (services/stats.py).
+    body["needs"] = {need.value: n for need, n in needs.items()}
     return body
 
 
@@ -45,12 +47,12 @@ def attendance():
     now = utcnow()
     body = {
         "filters": {k: v for k, v in request.args.items() if k != "group_by"},
-        "totals": _json(stats.headline(filters, scope, now)),
+        "totals": _json(*stats.summary(filters, scope, now)),
     }
     if group_by is not None:
         body["group_by"] = group_by
         body["groups"] = [
-            {"key": row.key, "label": row.label, **_json(row.totals)}
+            {"key": row.key, "label": row.label, **_json(row.totals, row.needs)}
             for row in stats.breakdown(GroupBy(group_by), filters, scope, now)
         ]
     return jsonify(body)

@@ -36,6 +36,7 @@ from ...services import (
 )
 from ...services import events as event_service
 from ...services.events import ActivityData, EventData, SpeakerData
+from ...services.needs_digest import event_needs
 from ...services.registration import registration_window
 from ...timezones import inclusive_deadline_day, riga_local_to_utc, to_riga, utcnow
 from ..boundary import discard
@@ -248,6 +249,7 @@ def event(event_id: int):
         now=now,
         undelivered=notifications.undelivered(event.id),
         follow_up=follow_up.follow_up_counts(event, now),
+        needs=event_needs(event.id),
     )
 
 

@@ -198,6 +198,15 @@ def test_the_organisers_event_page_counts_the_needs(event, world, live_server, b
         assert axe_violations(page) == []
         section.scroll_into_view_if_needed()
         page.screenshot(path=str(shots / f"organiser-event-needs-{language}-1366.png"))
+        # The other organiser pages that show or take needs.
+        janis = _db.session.scalar(select(Registration).where(Registration.name == "Jānis Ozols"))
+        for path in (
+            f"/manage/events/{event.id}/registrations",
+            f"/manage/events/{event.id}/registrations/new",
+            f"/manage/events/{event.id}/registrations/{janis.id}",
+        ):
+            page.goto(live_server + path)
+            assert axe_violations(page) == [], path
         context.close()
 
 

@@ -23,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from .models import (
     ActivityKind,
     Attendance,
+    CallReason,
     CampaignKind,
     EventFormat,
     EventKind,
@@ -136,6 +137,10 @@ LABELS: dict[type, dict] = {
         RegistrationSource.ORGANISER: _l("by the organiser (e.g. by phone)"),
         RegistrationSource.WALK_IN: _l("at the door"),
     },
+    CallReason: {
+        CallReason.NO_EMAIL: _l("No email address"),
+        CallReason.UNDELIVERED: _l("Our email was not delivered"),
+    },
     OutboxStatus: {
         OutboxStatus.PENDING: _l("Waiting to be sent"),
         OutboxStatus.SENDING: _l("Being sent"),
@@ -164,6 +169,10 @@ MESSAGE_KINDS = {
     "event_changed": _l("Change to the event"),
     "event_cancelled": _l("Event cancelled"),
     "event_reminder": _l("Reminder the day before"),
+    "activity_promoted": _l("A place in an activity (from its waiting list)"),
+    "registration_email_changed": _l("Email address changed (to the former address)"),
+    "event_feedback": _l("Feedback form after the event"),
+    "organiser_message": _l("Message from the organiser"),
 }
 
 

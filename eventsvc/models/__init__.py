@@ -27,6 +27,7 @@ from .events import (
 from .feedback import FeedbackAnswer, FeedbackInvitation
 from .organisations import Municipality, Organisation, OrganisationKind
 from .outbox import OutboxMessage, OutboxStatus
+from .phone_calls import CallReason, PhoneCall
 from .registrations import (
     ACTIVE_STATUSES,
     ActivityWait,
@@ -53,6 +54,7 @@ __all__ = [
     "Attendance",
     "AuditEntry",
     "Base",
+    "CallReason",
     "Campaign",
     "CampaignKind",
     "Certificate",
@@ -72,6 +74,7 @@ __all__ = [
     "OrganisationKind",
     "OutboxMessage",
     "OutboxStatus",
+    "PhoneCall",
     "Registration",
     "RegistrationSearchTerm",
     "RegistrationSource",

@@ -18,14 +18,15 @@ from sqlalchemy import bindparam, func, select, update
 from ..extensions import db
 from ..models import (
     ACTIVE_STATUSES,
+    CallReason,
     Event,
     EventStatus,
     OutboxMessage,
-    OutboxStatus,
     Registration,
     RegistrationStatus,
 )
 from ..timezones import riga_day_bounds, to_riga
+from . import phone_calls
 
 KINDS = frozenset(
     {
@@ -41,6 +42,7 @@ KINDS = frozenset(
         "event_cancelled",
         "event_reminder",
         "event_feedback",  # after the event: the feedback form (services/feedback.py)
+        "organiser_message",  # payload: subject, body (services/organiser_messages.py)
     }
 )
 
@@ -108,7 +110,11 @@ def notify(
         raise ValueError(f"unknown notification {kind!r}")
     address = recipient or registration.email
     if not address:
-        return None  # phone registrations: the organiser tells them; the ticket is printable
+        # Registered by phone: the organiser phones them (the ticket is printable); the notices
+        # they must hear of go onto the event's to-call list.
+        if kind in phone_calls.TOLD_BY_PHONE:
+            phone_calls.note(kind, registration, CallReason.NO_EMAIL, now, payload)
+        return None
     due = now
     if public and kind in CAPPED_KINDS:
         cap = max(
@@ -143,17 +149,33 @@ def notify(
     return message
 
 
-def notify_registrants(event, kind: str, now: datetime, payload: dict | None = None) -> int:
-    """Queue `kind` for every active registration of `event`; returns how many were queued."""
-    queued = 0
+@dataclass(frozen=True)
+class Told:
+    """How a notice to an event's registrants went out."""
+
+    emailed: int = 0  # messages queued
+    phoned: int = 0  # registrations without an email address: onto the to-call list
+
+
+def notify_registrants(
+    event, kind: str, now: datetime, payload: dict | None = None, statuses=ACTIVE_STATUSES
+) -> Told:
+    """Queue `kind` for every registration of `event` in `statuses` (the active ones)."""
+    emailed = phoned = 0
     for registration in db.session.scalars(
-        select(Registration).where(
-            Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES)
+        select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status.in_(statuses),
+            Registration.anonymised_at.is_(None),
         )
+        .order_by(Registration.id)
     ):
         if notify(kind, registration, now, payload) is not None:
-            queued += 1
-    return queued
+            emailed += 1
+        elif not registration.email:
+            phoned += 1
+    return Told(emailed=emailed, phoned=phoned)
 
 
 def reminders_due(now: datetime) -> list[Registration]:
@@ -195,37 +217,3 @@ def queue_reminder(registration: Registration, now: datetime) -> bool:
         notify("event_reminder", registration, now)
         db.session.flush()
     return bool(claimed)
-
-
-@dataclass(frozen=True)
-class Undelivered:
-    """A message that failed for good: whom the organiser should phone, and about what."""
-
-    message_id: int
-    kind: str
-    registration_id: int
-    name: str
-    phone: str | None
-
-
-def undelivered(event_id: int) -> list[Undelivered]:
-    """The event's failed messages (refused for good, or given up after the last retry), for
-    its organisers to phone the people instead; erased registrations have no one to call.
-    The caller checks that the reader manages the event."""
-    rows = db.session.execute(
-        select(
-            OutboxMessage.id,
-            OutboxMessage.kind,
-            Registration.id,
-            Registration.name,
-            Registration.phone,
-        )
-        .join(Registration, Registration.id == OutboxMessage.registration_id)
-        .where(
-            Registration.event_id == event_id,
-            OutboxMessage.status == OutboxStatus.FAILED,
-            Registration.anonymised_at.is_(None),
-        )
-        .order_by(OutboxMessage.id)
-    )
-    return [Undelivered(*row) for row in rows]

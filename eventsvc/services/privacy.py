@@ -3,7 +3,8 @@ it over (a data-subject request).
 
 Anonymising a registration erases what names or reaches a person — name, email, phone,
 accessibility needs, and the two secrets of its links (replaced by fresh random values, so
-old links and tickets stop working) — and the messages addressed to it in the mail outbox.
+old links and tickets stop working) — and the messages addressed to it in the mail outbox,
+and its entries on the event's to-call list (services/phone_calls.py).
 It keeps everything the totals count (status, party size, attendance, source, people let
 in, activities, times), so eventsvc.services.stats answers the same before and after. Check-ins
 hold no personal data (counts, times, the staff account and a random door-device id), and
@@ -37,10 +38,18 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import CheckIn, Event, OutboxMessage, Registration, RegistrationSearchTerm, User
+from ..models import (
+    CheckIn,
+    Event,
+    OutboxMessage,
+    PhoneCall,
+    Registration,
+    RegistrationSearchTerm,
+    User,
+)
 from ..models.registrations import new_token
 from ..transactions import unit_of_work
-from . import NotFound, ValidationFailed, access, audit
+from . import NotFound, ValidationFailed, access, audit, phone_calls
 from .locking import claim, lock_registration, sqlite_write_lock
 from .mailer import TEMPLATES as MAIL_TEMPLATES
 from .registration import cancel_registration, resident_may_change
@@ -228,6 +237,7 @@ def purge(
             )
             message_ids = _outbox_ids(ids)
             _delete_outbox(message_ids)
+            phone_calls.remove_for(ids)
             for organisation_id, count in sorted(
                 Counter(row.organisation_id for row in rows).items()
             ):
@@ -253,6 +263,14 @@ def purge(
         sqlite_write_lock()
         strays = list(db.session.scalars(_stray_outbox()))
         _delete_outbox(strays)
+        # Calls noted for them by a transaction that raced the purge (a late failed message).
+        phone_calls.remove_for(
+            db.session.scalars(
+                select(PhoneCall.registration_id)
+                .join(Registration, Registration.id == PhoneCall.registration_id)
+                .where(Registration.anonymised_at.is_not(None))
+            ).all()
+        )
     remove_mailbox_copies(strays)
     report.outbox_messages += len(strays)
     report.events = len(events)
@@ -288,6 +306,7 @@ def anonymise_registration(registration: Registration, now: datetime) -> list[in
     db.session.flush()  # counts are untouched, so the per-event counters do not move
     message_ids = _outbox_ids([registration.id])
     _delete_outbox(message_ids)
+    phone_calls.remove_for([registration.id])
     return message_ids
 
 
@@ -355,7 +374,7 @@ def _subject(message: OutboxMessage, event: Event) -> str:
         # The template alone (no request's context processors): the mail's own subject line.
         return (
             current_app.jinja_env.get_template("mail/subject.txt")
-            .render(template=template, event=event)
+            .render(template=template, event=event, payload=message.payload or {})
             .strip()
         )
 

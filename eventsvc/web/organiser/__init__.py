@@ -5,9 +5,11 @@ from flask import Blueprint
 bp = Blueprint("organiser", __name__, url_prefix="/manage")
 
 from . import (  # noqa: E402,F401  (routes register on import)
+    calls,
     certificates,
     checkin,
     feedback,
+    messages,
     organisation,
     privacy,
     registrations,

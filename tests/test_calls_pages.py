@@ -21,6 +21,7 @@ from eventsvc.models import (
     EventStatus,
     OutboxMessage,
     PhoneCall,
+    Registration,
     Role,
 )
 from eventsvc.services import registration as rules
@@ -265,6 +266,10 @@ def test_a_message_is_previewed_then_sent(client, world, event):
     assert "Valentīna Ivanova" in page and "Jānis Ozols" in page
     assert "Autobuss atiet plkst. 12:00" in page and "Autobuss uz Tumi – " in page
     assert outbox_kinds() == ["registration_confirmed"]  # nothing sent yet
+    anna_token = _db.session.scalar(
+        select(Registration.manage_token).where(Registration.name == "Anna Bērziņa")
+    )
+    assert anna_token not in page  # her private link stays hers
 
     fields = dict(carried(page))
     assert fields["text"].splitlines() == ["Autobuss atiet plkst. 12:00", "no Pasta ielas."]

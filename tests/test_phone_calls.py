@@ -126,6 +126,32 @@ def test_moving_online_emails_some_and_puts_phone_only_people_on_the_list(
     assert latvian.language == "lv" and latvian.lines[0].startswith(said("lv", "Format") + ": ")
 
 
+def test_moved_online_they_are_told_how_to_watch(world, in_days, now):
+    event = factories.event(
+        world.org_a,
+        in_days(10),
+        format=EventFormat.HYBRID,
+        stream_url="https://www.facebook.com/Labklajibas.ministrija",
+    )
+    register(
+        event,
+        now,
+        name="Valentīna Ivanova",
+        email=None,
+        phone="+371 2000 0001",
+        language="ru",
+        attendance=Attendance.IN_PERSON,
+    )
+    data = EventData.from_event(event)
+    data.format = EventFormat.ONLINE
+    update_event(world.organiser_a, event, data, now)
+    _db.session.commit()
+    (item,) = phone_calls.call_list(world.organiser_a, event).to_call
+    assert item.scripts[0].lines[-1] == (
+        said("ru", "Watch online") + ": https://www.facebook.com/Labklajibas.ministrija"
+    )
+
+
 def test_a_cancellation_replaces_what_else_was_to_be_said(world, event, people, now):
     _, valentina, janis = people
     update_event(world.organiser_a, event, moved_online(event), now)

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..folding import fold
 from ..models import (
     ACTIVE_STATUSES,
     Attendance,
@@ -28,7 +29,7 @@ from ..models import (
 )
 from . import NotFound, access
 from .phone_calls import Script, open_calls_by_registration, script, when_text, where_text
-from .registration import waitlist_position
+from .registration import stream_link, waitlist_position
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Letter:
     waiting: int | None = None  # on the waiting list, at this position
     when: str = ""
     where: str = ""
+    stream_url: str | None = None  # taking part online: the link to watch
 
 
 def letters(user: User, event: Event) -> list[Letter]:
@@ -64,7 +66,7 @@ def letters(user: User, event: Event) -> list[Letter]:
         )
         .options(selectinload(Registration.activities))
     ).all()
-    ordered = sorted(registrations, key=lambda r: (r.name.casefold(), r.id))
+    ordered = sorted(registrations, key=lambda r: (fold(r.name), r.id))
     return [_letter(event, r, calls.get(r.id, [])) for r in ordered]
 
 
@@ -91,4 +93,5 @@ def _letter(event: Event, registration: Registration, calls) -> Letter:
         waiting=None if news else waiting,
         when=when,
         where=where,
+        stream_url=stream_link(registration),
     )

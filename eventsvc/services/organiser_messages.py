@@ -159,7 +159,8 @@ def _sample(event: Event, data: MessageData) -> Sample | None:
                 name=registration.name,
                 language=registration.language,
                 subject=outgoing.subject,
-                mail_text=outgoing.body,
+                # The resident's private link is theirs: the organiser sees where it goes.
+                mail_text=outgoing.body.replace(registration.manage_token, "…"),
             )
     return Sample(
         name=registration.name,

@@ -31,6 +31,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..folding import fold
 from ..i18n import label, local_date, local_time
 from ..models import (
     ACTIVE_STATUSES,
@@ -170,14 +171,12 @@ class Reach:
 def reach(event_id: int, statuses=ACTIVE_STATUSES) -> Reach:
     """Whom a notice to the event's registrations in `statuses` reaches, and how."""
     rows = db.session.execute(
-        select(Registration.id, Registration.name, Registration.phone, Registration.language)
-        .where(
+        select(Registration.id, Registration.name, Registration.phone, Registration.language).where(
             Registration.event_id == event_id,
             Registration.status.in_(statuses),
             Registration.anonymised_at.is_(None),
             Registration.email.is_(None),
         )
-        .order_by(Registration.name, Registration.id)
     ).all()
     emailed = db.session.scalar(
         select(func.count(Registration.id)).where(
@@ -186,7 +185,8 @@ def reach(event_id: int, statuses=ACTIVE_STATUSES) -> Reach:
             Registration.email.is_not(None),
         )
     )
-    return Reach(emailed=emailed or 0, phoned=[Person(*row) for row in rows])
+    phoned = sorted((Person(*row) for row in rows), key=by_name)
+    return Reach(emailed=emailed or 0, phoned=phoned)
 
 
 # --- the list ---------------------------------------------------------------------------------
@@ -293,7 +293,7 @@ def call_list(user: User, event: Event) -> CallList:
         )
         for group in waiting.values()
     ]
-    to_call.sort(key=lambda item: (item.person.name.casefold(), item.person.registration_id))
+    to_call.sort(key=lambda item: by_name(item.person))
     called.sort(key=lambda item: item.done_at, reverse=True)
     return CallList(to_call=to_call, called=called)
 
@@ -313,6 +313,11 @@ def open_calls_by_registration(event_id: int) -> dict[int, list[PhoneCall]]:
     ):
         grouped[call.registration_id].append(call)
     return grouped
+
+
+def by_name(person: Person) -> tuple[str, int]:
+    """Alphabetical as people read a list (Ā with A, Č with C), whatever the database's order."""
+    return fold(person.name), person.registration_id
 
 
 def person_of(registration: Registration) -> Person:
@@ -392,7 +397,7 @@ def script(kind: str, registration: Registration, payload: dict | None = None) -
     the facts the mail is made of (its opening line, what changed, when and where, the booking
     code)."""
     from .mailer import describe_changes  # the mail's own words for what changed
-    from .registration import waitlist_position
+    from .registration import stream_link, waitlist_position
 
     payload = payload or {}
     event = registration.event
@@ -401,13 +406,19 @@ def script(kind: str, registration: Registration, payload: dict | None = None) -
         when = _fact(_("When"), when_text(event))
         where = _fact(_("Where"), where_text(event, registration))
         code = _fact(_("Booking code"), registration.booking_code)
+        link = stream_link(registration)  # taking part online: no ticket, a link
+        watch = _fact(_("Watch online"), link) if link else None
+        place = [when, watch] if watch else [when, where, code]
         message = None
         if kind == "event_changed":
             opening = _("The organiser has changed the event. Please note the new details below.")
+            changes = payload.get("changes") or {}
             lines = [
                 _fact(what, _("was %(old)s, now %(new)s", old=old, new=new))
-                for what, old, new in describe_changes(payload.get("changes") or {})
+                for what, old, new in describe_changes(changes)
             ]
+            if watch and "stream_url" not in changes:  # moved online: how to watch
+                lines.append(watch)
         elif kind == "event_cancelled":
             opening = _(
                 "We are sorry: the event has been cancelled. You do not need to do anything."
@@ -415,7 +426,7 @@ def script(kind: str, registration: Registration, payload: dict | None = None) -
             lines = [when]
         elif kind == "registration_promoted":
             opening = _("Good news: a place became free and it is yours now.")
-            lines = [when, where, code]
+            lines = place
         elif kind == "activity_promoted":
             activity = next(
                 (a for a in registration.activities if a.id == payload.get("activity_id")), None
@@ -436,7 +447,7 @@ def script(kind: str, registration: Registration, payload: dict | None = None) -
             lines = []
         elif kind in ("registration_confirmed", "registration_repeated"):
             opening = _("Your place is reserved.")
-            lines = [when, where, code]
+            lines = place
         elif kind == "registration_waitlisted":
             opening = _(
                 "All places are taken, so you are on the waiting list, position %(n)d. "

@@ -595,3 +595,48 @@ def test_the_retention_purge_removes_the_calls_of_old_events(world, in_days, now
     assert _db.session.scalar(select(func.count(PhoneCall.id))) == 2
     privacy.purge(now, retention_days=90)
     assert _db.session.scalar(select(func.count(PhoneCall.id))) == 0
+
+
+def test_two_organisers_marking_one_call_at_once_record_it_once(app, world, event, people, now):
+    """Two tabs, one person: the call is done once, by one of them, with one audit entry."""
+    import threading
+
+    from eventsvc.models import Event, User
+
+    from .conftest import run_at_once
+
+    _, valentina, _ = people
+    update_event(world.organiser_a, event, moved_online(event), now)
+    _db.session.commit()
+    shown = next(
+        i
+        for i in phone_calls.call_list(world.organiser_a, event).to_call
+        if i.person.registration_id == valentina.id
+    )
+    start = threading.Barrier(2)
+    done: list[int] = []
+
+    def marks(user_id):
+        def step():
+            start.wait(timeout=30)
+            user = _db.session.get(User, user_id)
+            done.append(
+                phone_calls.mark_done(
+                    user, _db.session.get(Event, event.id), valentina.id, shown.up_to, now
+                )
+            )
+            _db.session.commit()
+
+        return step
+
+    assert run_at_once(app, marks(world.organiser_a.id), marks(world.admin.id)) == []
+    assert sorted(done) == [0, 1]
+    _db.session.expire_all()
+    assert (
+        _db.session.scalar(
+            select(func.count(AuditEntry.id)).where(AuditEntry.action == "call.done")
+        )
+        == 1
+    )
+    call = _db.session.scalar(select(PhoneCall).where(PhoneCall.registration_id == valentina.id))
+    assert call.done_by_id in (world.organiser_a.id, world.admin.id)

@@ -640,3 +640,25 @@ def test_two_organisers_marking_one_call_at_once_record_it_once(app, world, even
     )
     call = _db.session.scalar(select(PhoneCall).where(PhoneCall.registration_id == valentina.id))
     assert call.done_by_id in (world.organiser_a.id, world.admin.id)
+
+
+def test_a_data_subject_request_hands_over_the_calls_and_the_message(
+    world, event, smtp_server, now
+):
+    anna = register(event, now, email="anna@example.lv", phone="+371 2000 0010")
+    smtp_server.inbox.refuse["anna@example.lv"] = "550 5.1.1 mailbox unavailable"
+    messages.send(
+        world.organiser_a, event, MessageData(Audience.EVERYONE, "Autobuss", "Plkst. 12"), now
+    )
+    _db.session.commit()
+    mailer.deliver_due(now)
+    document = privacy.data_subject_export(world.organiser_a, "anna@example.lv", now)
+    (entry,) = document["registrations"]
+    assert entry["registration_id"] == anna.id
+    assert [c["about"] for c in entry["phone_calls"]] == [
+        "registration_confirmed",
+        "organiser_message",
+    ]
+    assert entry["phone_calls"][1]["what_to_say"] == {"subject": "Autobuss", "body": "Plkst. 12"}
+    subjects = [m["subject"] for m in entry["messages"]]
+    assert subjects[1].startswith("Autobuss – ")

@@ -402,6 +402,7 @@ def data_subject_export(user, email: str, now: datetime) -> dict:
     ids = [r.id for r in registrations]
     checkins: dict[int, list[CheckIn]] = {}
     messages: dict[int, list[OutboxMessage]] = {}
+    calls: dict[int, list[PhoneCall]] = {}  # the event's to-call list (services/phone_calls.py)
     if ids:
         for checkin in db.session.scalars(
             select(CheckIn).where(CheckIn.registration_id.in_(ids)).order_by(CheckIn.id)
@@ -413,6 +414,10 @@ def data_subject_export(user, email: str, now: datetime) -> dict:
             .order_by(OutboxMessage.id)
         ):
             messages.setdefault(message.registration_id, []).append(message)
+        for call in db.session.scalars(
+            select(PhoneCall).where(PhoneCall.registration_id.in_(ids)).order_by(PhoneCall.id)
+        ):
+            calls.setdefault(call.registration_id, []).append(call)
 
     def describe(r: Registration) -> dict:
         event = r.event
@@ -468,6 +473,16 @@ def data_subject_export(user, email: str, now: datetime) -> dict:
                     "sent_at": _when(m.sent_at),
                 }
                 for m in messages.get(r.id, [])
+            ],
+            "phone_calls": [
+                {
+                    "about": c.kind,
+                    "why": c.reason.value,
+                    "what_to_say": c.payload,
+                    "noted_at": _when(c.created_at),
+                    "called_at": _when(c.done_at),
+                }
+                for c in calls.get(r.id, [])
             ],
         }
 

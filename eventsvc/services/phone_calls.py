@@ -451,7 +451,7 @@ def script(kind: str, registration: Registration, payload: dict | None = None) -
         elif kind == "registration_waitlisted":
             opening = _(
                 "All places are taken, so you are on the waiting list, position %(n)d. "
-                "We will write as soon as a place frees up for you.",
+                "We will call you as soon as a place frees up for you.",
                 n=waitlist_position(registration) or 0,
             )
             lines = [when]

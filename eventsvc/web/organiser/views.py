@@ -211,19 +211,10 @@ def edit_event(event_id: int):
     if form.validate_on_submit() and choice != "edit":
         data = _event_data(form)
         try:
-            changes = (
-                event_service.changes_to_tell(current_user, event, data)
-                if choice not in ("yes", "no")
-                else {}
-            )
-            if changes:  # nothing is saved before the organiser chooses
-                return render_template(
-                    "organiser/notify_preview.html",
-                    event=event,
-                    changes=describe_changes(changes),
-                    reach=phone_calls.reach(event.id),
-                    carried=_carried(request.form),
-                )
+            if choice not in ("yes", "no"):
+                changes = event_service.changes_to_tell(current_user, event, data)
+                if changes:  # nothing is saved before the organiser chooses
+                    return _ask_whether_to_tell(event, changes)
             changed = event_service.update_event(
                 current_user, event, data, utcnow(), notify=choice != "no"
             )
@@ -241,14 +232,22 @@ def edit_event(event_id: int):
     ), 422 if form.errors else 200
 
 
-def _carried(posted) -> list[tuple[str, str]]:
-    """The submitted form as hidden fields, to be posted again with the organiser's choice."""
-    return [
+def _ask_whether_to_tell(event, changes: dict[str, list]):
+    """What the change tells whom (by email, or by phone), and the choice; the submitted form
+    goes along as hidden fields, to be posted again with the answer (and a fresh CSRF token)."""
+    carried = [
         (name, value)
-        for name, values in posted.lists()
+        for name, values in request.form.lists()
         if name not in ("csrf_token", "notify")
         for value in values
     ]
+    return render_template(
+        "organiser/notify_preview.html",
+        event=event,
+        changes=describe_changes(changes),
+        reach=phone_calls.reach(event.id),
+        carried=carried,
+    )
 
 
 def _saved_message(changed: set[str], choice: str | None) -> str:

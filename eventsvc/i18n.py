@@ -23,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from .models import (
     ActivityKind,
     Attendance,
+    CallReason,
     CampaignKind,
     EventFormat,
     EventKind,
@@ -144,6 +145,10 @@ LABELS: dict[type, dict] = {
         FollowUpOutcome.NOT_REACHED: _l("Not reached"),
     },
     Need: NEED_LABELS,  # eventsvc/needs.py owns the list and its words
+    CallReason: {
+        CallReason.NO_EMAIL: _l("No email address"),
+        CallReason.UNDELIVERED: _l("Our email was not delivered"),
+    },
     OutboxStatus: {
         OutboxStatus.PENDING: _l("Waiting to be sent"),
         OutboxStatus.SENDING: _l("Being sent"),
@@ -173,6 +178,10 @@ MESSAGE_KINDS = {
     "event_cancelled": _l("Event cancelled"),
     "event_reminder": _l("Reminder before the event"),
     "needs_digest": _l("Accessibility needs for tomorrow (to organisers)"),
+    "activity_promoted": _l("A place in an activity (from its waiting list)"),
+    "registration_email_changed": _l("Email address changed (to the former address)"),
+    "event_feedback": _l("Feedback form after the event"),
+    "organiser_message": _l("Message from the organiser"),
 }
 
 

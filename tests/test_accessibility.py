@@ -24,6 +24,8 @@ from eventsvc.models import (
     RegistrationStatus,
 )
 from eventsvc.services.demo import DEMO_PASSWORD, load_demo
+from eventsvc.services.phone_calls import note_undelivered
+from eventsvc.timezones import utcnow
 
 AXE = Path(__file__).parent / "vendor/axe-core/axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -465,16 +467,17 @@ def test_a_russian_phone_reads_the_tume_discussion_in_russian(demo, live_server,
 def test_the_other_pages_pass_axe_too(demo, live_server, browser):
     """Beyond the resident's path: sign-in, privacy, the organiser's and the admin's pages (in Latvian)."""
     festival, confirmed = demo
-    # A message that could not be delivered: the event page lists it, to phone the person.
-    _db.session.add(
-        OutboxMessage(
-            kind="registration_confirmed",
-            registration_id=confirmed.id,
-            recipient=confirmed.email or "nobody@example.lv",
-            status=OutboxStatus.FAILED,
-            last_error="550 5.1.1 mailbox unavailable",
-        )
+    # A message that could not be delivered: on the event's to-call list, to phone the person.
+    message = OutboxMessage(
+        kind="registration_confirmed",
+        registration_id=confirmed.id,
+        recipient=confirmed.email or "nobody@example.lv",
+        status=OutboxStatus.FAILED,
+        last_error="550 5.1.1 mailbox unavailable",
     )
+    _db.session.add(message)
+    _db.session.flush()
+    note_undelivered(message.id, utcnow())
     _db.session.commit()
     found: dict[str, list[str]] = {}
 
@@ -507,7 +510,7 @@ def test_the_other_pages_pass_axe_too(demo, live_server, browser):
     ):
         visit(path)
     page.goto(f"{live_server}/manage/events/{festival.id}")
-    assert page.locator("#undelivered-title").inner_text() == "1 vēstuli nevarēja piegādāt"
+    assert page.locator("#to-call-title").inner_text() == "1 cilvēkam jāpiezvana"
     context.close()
 
     context, page = new_page(browser, live_server, "lv")

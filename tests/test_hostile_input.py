@@ -335,6 +335,17 @@ FORMS: dict[str, FormCase] = {
     "DataRequestForm": FormCase(
         "organiser", lambda s: "/manage/data-requests", lambda s: {"email": "x@example.lv"}
     ),
+    # The organisers' message: a clean one is previewed (nothing sent, nothing stored).
+    "MessageForm": FormCase(
+        "organiser",
+        lambda s: f"/manage/events/{s.event.id}/message",
+        lambda s: {
+            "audience": "everyone",
+            "subject": "Autobuss uz Tumi",
+            "text": "Autobuss atiet plkst. 12:00.",
+            "action": "preview",
+        },
+    ),
     "CodeForm": FormCase(
         "organiser",
         lambda s: f"/manage/events/{s.event.id}/checkin",

@@ -202,16 +202,20 @@ def test_without_smtputf8_such_an_address_fails_at_once_and_organisers_see_it(
 
 
 def _shows_one_undelivered(client, world, event, name, phone, address_start):
+    """The failed ticket lands on the event's to-call list: its page counts the person, the
+    list names them with their phone (not the address) and what to tell them."""
     login(client, world.organiser_a.email)
     page = client.get(f"/manage/events/{event.id}").get_data(as_text=True)
-    notice = page.split('id="undelivered-title"')[1].split("</section>")[0]
-    assert "1 vēstuli nevarēja piegādāt" in notice
-    assert name in notice and phone in notice
-    assert "Biļete (reģistrācija apstiprināta)" in notice
+    notice = page.split('id="to-call-title"')[1].split("</section>")[0]
+    assert "1 cilvēkam jāpiezvana" in notice
+    calls = client.get(f"/manage/events/{event.id}/calls").get_data(as_text=True)
+    assert name in calls and phone in calls and address_start not in calls
+    assert "Mūsu e-pasts netika piegādāts" in calls and "Jūsu vieta ir rezervēta." in calls
     client.get("/logout")
     other = client.application.test_client()
     login(other, world.organiser_b.email)
     assert other.get(f"/manage/events/{event.id}").status_code in (403, 404)
+    assert other.get(f"/manage/events/{event.id}/calls").status_code == 404
     admin = client.application.test_client()
     login(admin, world.admin.email)
     outbox_page = admin.get("/admin/outbox").get_data(as_text=True)

@@ -24,11 +24,13 @@ from eventsvc.extensions import db as _db
 from eventsvc.models import (
     Activity,
     ApiToken,
+    CallReason,
     Certificate,
     CheckIn,
     Event,
     FeedbackInvitation,
     OutboxMessage,
+    PhoneCall,
     Registration,
     Role,
     Speaker,
@@ -163,6 +165,10 @@ ROUTES: dict[str, str] = {
     "organiser.follow_up": "ORGANISER_OWN_EVENT",
     "organiser.certificates": "ORGANISER_OWN_EVENT",
     "organiser.certificate_pdf": "ORGANISER_OWN_EVENT",
+    "organiser.calls": "ORGANISER_OWN_EVENT",
+    "organiser.call_done": "ORGANISER_OWN_EVENT",
+    "organiser.print_letters": "ORGANISER_OWN_EVENT",
+    "organiser.message": "ORGANISER_OWN_EVENT",
     "stats.dashboard": "STATS_READER",
     "stats.events": "STATS_READER",
     "stats.events_csv": "STATS_READER",
@@ -285,6 +291,16 @@ def seed(now) -> dict:
     own_token = _db.session.scalar(select(ApiToken).where(ApiToken.user_id == world.organiser_a.id))
     message = _db.session.scalar(
         select(OutboxMessage).where(OutboxMessage.registration_id == resident.id)
+    )
+    # Their ticket mail bounced: the resident is on the event's to-call list (and gets a letter).
+    _db.session.add(
+        PhoneCall(
+            event_id=event.id,
+            registration_id=resident.id,
+            kind="registration_confirmed",
+            reason=CallReason.UNDELIVERED,
+            payload={},
+        )
     )
     # The resident's certificate (issued at a training; written straight to the table here).
     _db.session.add(Certificate(registration_id=resident.id, hours=2, issued_at=now))

@@ -27,6 +27,7 @@ from .events import (
 from .feedback import FeedbackAnswer, FeedbackInvitation
 from .organisations import Municipality, Organisation, OrganisationKind
 from .outbox import OutboxMessage, OutboxStatus
+from .phone_calls import CallReason, PhoneCall
 from .registrations import (
     ACTIVE_STATUSES,
     ActivityWait,
@@ -54,6 +55,7 @@ __all__ = [
     "Attendance",
     "AuditEntry",
     "Base",
+    "CallReason",
     "Campaign",
     "CampaignKind",
     "Certificate",
@@ -74,6 +76,7 @@ __all__ = [
     "OrganisationKind",
     "OutboxMessage",
     "OutboxStatus",
+    "PhoneCall",
     "Registration",
     "RegistrationSearchTerm",
     "RegistrationSource",

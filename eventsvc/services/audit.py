@@ -81,6 +81,8 @@ class Action(enum.StrEnum):
     EVENT_PUBLISH = "event.publish"
     EVENT_UNPUBLISH = "event.unpublish"
     EVENT_CANCEL = "event.cancel"
+    EVENT_MESSAGE = "event.message"  # the organisers' message to its registrants
+    CALL_DONE = "call.done"  # someone on the to-call list was phoned (services/phone_calls.py)
     REGISTRATION_CREATE = "registration.create"  # by an organiser (a phone call)
     REGISTRATION_CANCEL = "registration.cancel"
     REGISTRATION_PARTY_SIZE = "registration.party_size"
@@ -96,6 +98,7 @@ class Action(enum.StrEnum):
     EXPORT_ATTENDANCE_SHEET = "export.attendance_sheet"
     EXPORT_STATS = "export.stats_csv"
     EXPORT_DOOR_LIST = "export.door_list"  # the check-in page's offline list, onto a device
+    EXPORT_LETTERS = "export.letters"  # large-print letters to people without email
     TOKEN_CREATE = "api_token.create"
     TOKEN_REVOKE = "api_token.revoke"
     # Recorded by services/privacy.py:
@@ -116,6 +119,8 @@ ACTION_LABELS = {
     Action.EVENT_PUBLISH: _l("Event published"),
     Action.EVENT_UNPUBLISH: _l("Event unpublished"),
     Action.EVENT_CANCEL: _l("Event cancelled"),
+    Action.EVENT_MESSAGE: _l("Message sent to registrants"),
+    Action.CALL_DONE: _l("Phoned (to-call list)"),
     Action.REGISTRATION_CREATE: _l("Registered by an organiser"),
     Action.REGISTRATION_CANCEL: _l("Registration cancelled"),
     Action.REGISTRATION_PARTY_SIZE: _l("Number of people changed"),
@@ -131,6 +136,7 @@ ACTION_LABELS = {
     Action.EXPORT_ATTENDANCE_SHEET: _l("Attendance sheet opened"),
     Action.EXPORT_STATS: _l("Attendance totals downloaded (CSV or XLSX)"),
     Action.EXPORT_DOOR_LIST: _l("Door list taken onto a device (offline check-in)"),
+    Action.EXPORT_LETTERS: _l("Letters printed for people without email"),
     Action.TOKEN_CREATE: _l("API token created"),
     Action.TOKEN_REVOKE: _l("API token revoked"),
     Action.REGISTRATION_ERASE: _l("Personal data erased by the resident"),

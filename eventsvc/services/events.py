@@ -6,7 +6,7 @@ The same rules serve the organiser pages, the CLI (demo data) and, later, the JS
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from urllib.parse import urlparse
 
 from flask_babel import gettext as _
@@ -37,7 +37,7 @@ from . import NotFound, ServiceError, ValidationFailed, audit
 from .access import can_manage_organisation, managed_organisation_ids, require_organiser
 from .input_rules import check_dates, check_text
 from .locking import lock_activities, lock_event
-from .notifications import notify_registrants
+from .notifications import Told, notify_registrants
 from .registration import effective_close, follow_format, promote_waitlist
 from .reminders import rearm
 
@@ -202,22 +202,29 @@ def create_event(user: User, data: EventData) -> Event:
     return event
 
 
-def update_event(user: User, event: Event, data: EventData, now: datetime) -> set[str]:
+def update_event(
+    user: User, event: Event, data: EventData, now: datetime, *, notify: bool = True
+) -> set[str]:
     """Apply the organiser's changes; returns the names of the fields that changed.
 
-    More places give the waiting list its turn at once."""
+    Registrants are told of a change of time, place or format (by mail, or on the to-call
+    list) unless the organiser chose not to (`notify`, asked after changes_to_tell). More
+    places give the waiting list its turn at once."""
     require_organiser(user)
     _require_manages(user, event)
     if event.status is EventStatus.CANCELLED:
         raise ServiceError(_("A cancelled event cannot be changed."))
     validate_event_data(user, data)
-    before = notice_facts(event)
+    changes = _changes(event, data)
     old_capacity = event.capacity
     changed = _apply(event, data)
     db.session.flush()
     if "format" in changed:  # in person / online follow the event (and so do the counters)
         follow_format(event)
-    if changed:  # which fields, and the numbers that move the waiting list
+    told = None
+    if changes and notify:
+        told = notify_registrants(event, "event_changed", now, {"changes": changes})
+    if changed:  # which fields, the numbers that move the waiting list, and who was told
         note = [
             audit.part(
                 audit.N_("changed: %(fields)s"), fields=audit.names("event_field", sorted(changed))
@@ -227,6 +234,8 @@ def update_event(user: User, event: Event, data: EventData, now: datetime) -> se
             note.append(
                 audit.transition(old_capacity, event.capacity, audit.N_("places %(old)s → %(new)s"))
             )
+        if changes:
+            note.append(_told_note(told))
         audit.record(
             audit.Action.EVENT_UPDATE,
             actor=user,
@@ -236,10 +245,6 @@ def update_event(user: User, event: Event, data: EventData, now: datetime) -> se
             detail=note,
         )
     if event.status is EventStatus.PUBLISHED:
-        after = notice_facts(event)
-        changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
-        if changes:
-            notify_registrants(event, "event_changed", now, {"changes": changes})
         if (
             "time" in changes
         ):  # reminders and the needs digest still ahead go again, for the new time
@@ -250,10 +255,43 @@ def update_event(user: User, event: Event, data: EventData, now: datetime) -> se
     return changed
 
 
-def notice_facts(event: Event) -> dict[str, str | None]:
+def _changes(event: Event, data: EventData) -> dict[str, list]:
+    """What registrants are told of if `data` is saved: {fact: [before, after]}; none for an
+    event that is not published."""
+    if event.status is not EventStatus.PUBLISHED:
+        return {}
+    before, after = notice_facts(event), notice_facts(data)
+    return {key: [before[key], after[key]] for key in before if before[key] != after[key]}
+
+
+def changes_to_tell(user: User, event: Event, data: EventData) -> dict[str, list]:
+    """Before an edit is saved: what its registrants would be told of (time, place, format),
+    if anyone is registered; {} when saving tells nobody anything. Refuses `data` as
+    update_event would, so a form's errors come before the question."""
+    require_organiser(user)
+    _require_manages(user, event)
+    if event.status is EventStatus.CANCELLED:
+        raise ServiceError(_("A cancelled event cannot be changed."))
+    validate_event_data(user, data)
+    changes = _changes(event, data)
+    return changes if changes and active_registration_count(event) else {}
+
+
+def _told_note(told: Told | None) -> audit.Part:
+    if told is None:
+        return audit.part(audit.N_("registrants not told"))
+    return audit.part(
+        audit.N_("registrants told: %(emailed)d by email, %(phoned)d to phone"),
+        emailed=told.emailed,
+        phoned=told.phoned,
+    )
+
+
+def notice_facts(event: Event | EventData) -> dict[str, str | None]:
     """What registrants are told about when it changes (the Preiļi training moved online)."""
+    start, end = (moment.astimezone(UTC) for moment in (event.starts_at, event.ends_at))
     return {
-        "time": event.starts_at.isoformat() + "/" + event.ends_at.isoformat(),
+        "time": start.isoformat() + "/" + end.isoformat(),
         "place": ", ".join(p for p in (event.venue_name, event.venue_address) if p),
         "format": event.format.value,
         "stream_url": event.stream_url or "",
@@ -314,25 +352,32 @@ def unpublish_event(user: User, event: Event) -> None:
     )
 
 
-def cancel_event(user: User, event: Event, now: datetime) -> None:
-    """Cancel for good. The event stays visible, marked cancelled, if it was ever public."""
+def cancel_event(user: User, event: Event, now: datetime, *, notify: bool = True) -> None:
+    """Cancel for good. The event stays visible, marked cancelled, if it was ever public.
+    Its registrants are told (by mail, or on the to-call list) unless the organiser chose
+    not to (`notify`)."""
     _require_manages(user, event)
     if event.status is EventStatus.CANCELLED:
         raise ServiceError(_("This event is already cancelled."))
     was_public = event.status is EventStatus.PUBLISHED
+    old_status = event.status
+    event.status = EventStatus.CANCELLED
+    event.cancelled_at = now
+    db.session.flush()
+    told = None
+    if was_public and notify:
+        told = notify_registrants(event, "event_cancelled", now)
     audit.record(
         audit.Action.EVENT_CANCEL,
         actor=user,
         target_type="event",
         target_id=event.id,
         event=event,
-        detail=audit.transition(event.status, EventStatus.CANCELLED),
+        detail=[
+            audit.transition(old_status, EventStatus.CANCELLED),
+            was_public and _told_note(told),
+        ],
     )
-    event.status = EventStatus.CANCELLED
-    event.cancelled_at = now
-    db.session.flush()
-    if was_public:
-        notify_registrants(event, "event_cancelled", now)
 
 
 def _require_manages(user: User, event: Event) -> None:

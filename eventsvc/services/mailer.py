@@ -12,7 +12,8 @@ between the server's yes and its own note is sent twice; none is lost.
 What a failure costs a message (the kinds are in mail_transport):
 - the server cannot be reached: nothing; the claim is handed back and the pass stops.
 - a permanent refusal (a 5xx reply, an address the server cannot carry): failed at once, for
-  the admins (/admin/outbox) and the event's organisers (its page) to see and phone the person.
+  the admins (/admin/outbox) to see, and onto the event's to-call list for its organisers to
+  phone the person (services/phone_calls.py), in the unit of work that records the failure.
 - anything else (a 4xx reply, a timeout or lost connection mid-message, a message that cannot
   be rendered): retried with exponential backoff, failed after MAX_ATTEMPTS.
 A part that cannot be built (the QR code, the PDF ticket, the calendar file) never stops a
@@ -51,6 +52,7 @@ from .mail_transport import (
     transport_for,
 )
 from .notifications import STAFF_KINDS
+from .phone_calls import note_undelivered
 from .plain_text import one_line
 from .reminders import relative_day
 from .ticket_pdf import ticket_pdf
@@ -100,6 +102,7 @@ TEMPLATES = {
     "event_cancelled": "event_cancelled",
     "event_reminder": "reminder",
     "event_feedback": "feedback",
+    "organiser_message": "organiser_message",
 }
 
 
@@ -115,7 +118,8 @@ def _template_for(message: OutboxMessage, registration: Registration) -> str | N
             RegistrationStatus.WAITLISTED: "waitlisted",
         }.get(status)
     if (
-        message.kind in ("event_changed", "event_reminder", "registration_changed")
+        message.kind
+        in ("event_changed", "event_reminder", "registration_changed", "organiser_message")
         and status is RegistrationStatus.CANCELLED
     ):
         return None
@@ -130,6 +134,8 @@ def _template_for(message: OutboxMessage, registration: Registration) -> str | N
 # Messages that carry neither the private link nor the calendar file: what ends the
 # registration, and the notice to an address the registration no longer uses.
 WITHOUT_LINK = {"cancelled", "event_cancelled", "email_changed", "feedback"}
+# Messages that carry the link but no calendar file: the event's date is not their news.
+WITHOUT_CALENDAR = WITHOUT_LINK | {"organiser_message"}
 
 
 @dataclass(frozen=True)
@@ -271,7 +277,7 @@ def compose(message: OutboxMessage, now: datetime | None = None) -> Outgoing | N
             else None
         )
         ics = None
-        if template not in WITHOUT_LINK:
+        if template not in WITHOUT_CALENDAR:
             ics = _optional_part(
                 message.id,
                 "calendar file",
@@ -479,6 +485,7 @@ def claim_next(now: datetime) -> Claim | None:
                 if message.attempts >= MAX_ATTEMPTS:
                     message.status = OutboxStatus.FAILED
                     message.claimed_until = None
+                    note_undelivered(message.id, now)  # someone phones the person instead
                     continue  # this one fails for good (committed); look for the next
             message.status = OutboxStatus.SENDING
             message.attempts += 1
@@ -487,10 +494,11 @@ def claim_next(now: datetime) -> Claim | None:
         return held
 
 
-def _record(claim: Claim, **values) -> bool:
-    """Write the outcome of a claim and commit; False (nothing written) if the claim is gone:
-    its lease expired and another worker claimed the message again, or the message was
-    erased with its registration meanwhile (services/privacy.py)."""
+def _record(claim: Claim, then: Callable[[], object] | None = None, **values) -> bool:
+    """Write the outcome of a claim and commit, with what `then` does in the same unit of
+    work; False (nothing written) if the claim is gone: its lease expired and another worker
+    claimed the message again, or the message was erased with its registration meanwhile
+    (services/privacy.py)."""
     with unit_of_work():
         done = db.session.execute(
             update(OutboxMessage)
@@ -502,6 +510,8 @@ def _record(claim: Claim, **values) -> bool:
             .values(claimed_until=None, **values)
             .execution_options(synchronize_session=False)
         ).rowcount
+        if done and then is not None:
+            then()
     if not done:
         log.warning("outbox message %s: its claim was gone before the outcome was noted", claim.id)
     return bool(done)
@@ -512,7 +522,12 @@ def _failed(claim: Claim, error: str, now: datetime, report: DeliveryReport, *, 
     report.errors.append(error)
     if permanent or claim.attempts >= MAX_ATTEMPTS:
         report.failed += 1
-        _record(claim, status=OutboxStatus.FAILED, last_error=error)
+        _record(
+            claim,
+            lambda: note_undelivered(claim.id, now),  # someone phones the person instead
+            status=OutboxStatus.FAILED,
+            last_error=error,
+        )
     else:
         report.retried += 1
         _record(

@@ -18,11 +18,12 @@ from sqlalchemy import bindparam, func, select
 from ..extensions import db
 from ..models import (
     ACTIVE_STATUSES,
+    CallReason,
     OutboxMessage,
-    OutboxStatus,
     Registration,
     User,
 )
+from . import phone_calls
 
 KINDS = frozenset(
     {
@@ -38,6 +39,7 @@ KINDS = frozenset(
         "event_cancelled",
         "event_reminder",  # payload: reminder (services/reminders.py)
         "event_feedback",  # after the event: the feedback form (services/feedback.py)
+        "organiser_message",  # payload: subject, body (services/organiser_messages.py)
     }
 )
 # Messages to staff, not about a registration (registration_id is NULL): the payload names
@@ -112,7 +114,11 @@ def notify(
         raise ValueError(f"unknown notification {kind!r}")
     address = recipient or registration.email
     if not address:
-        return None  # phone registrations: the organiser tells them; the ticket is printable
+        # Registered by phone: the organiser phones them (the ticket is printable); the notices
+        # they must hear of go onto the event's to-call list.
+        if kind in phone_calls.TOLD_BY_PHONE:
+            phone_calls.note(kind, registration, CallReason.NO_EMAIL, now, payload)
+        return None
     due = now
     if public and kind in CAPPED_KINDS:
         cap = max(
@@ -165,48 +171,30 @@ def notify_staff(kind: str, user: User, now: datetime, payload: dict) -> OutboxM
     return message
 
 
-def notify_registrants(event, kind: str, now: datetime, payload: dict | None = None) -> int:
-    """Queue `kind` for every active registration of `event`; returns how many were queued."""
-    queued = 0
-    for registration in db.session.scalars(
-        select(Registration).where(
-            Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES)
-        )
-    ):
-        if notify(kind, registration, now, payload) is not None:
-            queued += 1
-    return queued
-
-
 @dataclass(frozen=True)
-class Undelivered:
-    """A message that failed for good: whom the organiser should phone, and about what."""
+class Told:
+    """How a notice to an event's registrants went out."""
 
-    message_id: int
-    kind: str
-    registration_id: int
-    name: str
-    phone: str | None
+    emailed: int = 0  # messages queued
+    phoned: int = 0  # registrations without an email address: onto the to-call list
 
 
-def undelivered(event_id: int) -> list[Undelivered]:
-    """The event's failed messages (refused for good, or given up after the last retry), for
-    its organisers to phone the people instead; erased registrations have no one to call.
-    The caller checks that the reader manages the event."""
-    rows = db.session.execute(
-        select(
-            OutboxMessage.id,
-            OutboxMessage.kind,
-            Registration.id,
-            Registration.name,
-            Registration.phone,
-        )
-        .join(Registration, Registration.id == OutboxMessage.registration_id)
+def notify_registrants(
+    event, kind: str, now: datetime, payload: dict | None = None, statuses=ACTIVE_STATUSES
+) -> Told:
+    """Queue `kind` for every registration of `event` in `statuses` (the active ones)."""
+    emailed = phoned = 0
+    for registration in db.session.scalars(
+        select(Registration)
         .where(
-            Registration.event_id == event_id,
-            OutboxMessage.status == OutboxStatus.FAILED,
+            Registration.event_id == event.id,
+            Registration.status.in_(statuses),
             Registration.anonymised_at.is_(None),
         )
-        .order_by(OutboxMessage.id)
-    )
-    return [Undelivered(*row) for row in rows]
+        .order_by(Registration.id)
+    ):
+        if notify(kind, registration, now, payload) is not None:
+            emailed += 1
+        elif not registration.email:
+            phoned += 1
+    return Told(emailed=emailed, phoned=phoned)

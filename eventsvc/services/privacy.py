@@ -5,12 +5,13 @@ Anonymising a registration erases what names or reaches a person — name, email
 accessibility needs written in words, and the two secrets of its links (replaced by fresh
 random values, so old links and tickets stop working), its consent to a follow-up call after
 the event and the marks of the calls made (so it leaves the follow-up list) — and the
-messages addressed to it in the mail outbox. It keeps everything the totals count (status,
-party size, attendance, source, people let in, activities, the needs ticked from the fixed
-list, times, the number of follow-up calls made), so eventsvc.services.stats answers the same
-before and after: with nothing left that names or reaches the person, a ticked "hearing loop"
-is a count of an anonymous party. Check-ins hold no personal data (counts, times, the staff
-account and a random door-device id), and the audit log never does.
+messages addressed to it in the mail outbox, and its entries on the event's to-call list
+(services/phone_calls.py). It keeps everything the totals count (status, party size,
+attendance, source, people let in, activities, the needs ticked from the fixed list, times,
+the number of follow-up calls made), so eventsvc.services.stats answers the same before and
+after: with nothing left that names or reaches the person, a ticked "hearing loop" is a count
+of an anonymous party. Check-ins hold no personal data (counts, times, the staff account and
+a random door-device id), and the audit log never does.
 
 The purge works in batches, each its own short transaction: the batch's rows are locked
 (FOR UPDATE SKIP LOCKED on PostgreSQL, so a row another transaction holds waits for the next
@@ -40,10 +41,18 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import CheckIn, Event, OutboxMessage, Registration, RegistrationSearchTerm, User
+from ..models import (
+    CheckIn,
+    Event,
+    OutboxMessage,
+    PhoneCall,
+    Registration,
+    RegistrationSearchTerm,
+    User,
+)
 from ..models.registrations import new_token
 from ..transactions import unit_of_work
-from . import NotFound, ValidationFailed, access, audit
+from . import NotFound, ValidationFailed, access, audit, phone_calls
 from .locking import claim, lock_registration, sqlite_write_lock
 from .mailer import TEMPLATES as MAIL_TEMPLATES
 from .registration import cancel_registration, resident_may_change
@@ -237,6 +246,7 @@ def purge(
             )
             message_ids = _outbox_ids(ids)
             _delete_outbox(message_ids)
+            phone_calls.remove_for(ids)
             for organisation_id, count in sorted(
                 Counter(row.organisation_id for row in rows).items()
             ):
@@ -262,6 +272,14 @@ def purge(
         sqlite_write_lock()
         strays = list(db.session.scalars(_stray_outbox()))
         _delete_outbox(strays)
+        # Calls noted for them by a transaction that raced the purge (a late failed message).
+        phone_calls.remove_for(
+            db.session.scalars(
+                select(PhoneCall.registration_id)
+                .join(Registration, Registration.id == PhoneCall.registration_id)
+                .where(Registration.anonymised_at.is_not(None))
+            ).all()
+        )
     remove_mailbox_copies(strays)
     report.outbox_messages += len(strays)
     report.events = len(events)
@@ -297,6 +315,7 @@ def anonymise_registration(registration: Registration, now: datetime) -> list[in
     db.session.flush()  # counts are untouched, so the per-event counters do not move
     message_ids = _outbox_ids([registration.id])
     _delete_outbox(message_ids)
+    phone_calls.remove_for([registration.id])
     return message_ids
 
 
@@ -364,7 +383,7 @@ def _subject(message: OutboxMessage, event: Event) -> str:
         # The template alone (no request's context processors): the mail's own subject line.
         return (
             current_app.jinja_env.get_template("mail/subject.txt")
-            .render(template=template, event=event)
+            .render(template=template, event=event, payload=message.payload or {})
             .strip()
         )
 
@@ -392,6 +411,7 @@ def data_subject_export(user, email: str, now: datetime) -> dict:
     ids = [r.id for r in registrations]
     checkins: dict[int, list[CheckIn]] = {}
     messages: dict[int, list[OutboxMessage]] = {}
+    calls: dict[int, list[PhoneCall]] = {}  # the event's to-call list (services/phone_calls.py)
     if ids:
         for checkin in db.session.scalars(
             select(CheckIn).where(CheckIn.registration_id.in_(ids)).order_by(CheckIn.id)
@@ -403,6 +423,10 @@ def data_subject_export(user, email: str, now: datetime) -> dict:
             .order_by(OutboxMessage.id)
         ):
             messages.setdefault(message.registration_id, []).append(message)
+        for call in db.session.scalars(
+            select(PhoneCall).where(PhoneCall.registration_id.in_(ids)).order_by(PhoneCall.id)
+        ):
+            calls.setdefault(call.registration_id, []).append(call)
 
     def describe(r: Registration) -> dict:
         event = r.event
@@ -464,6 +488,16 @@ def data_subject_export(user, email: str, now: datetime) -> dict:
                     "sent_at": _when(m.sent_at),
                 }
                 for m in messages.get(r.id, [])
+            ],
+            "phone_calls": [
+                {
+                    "about": c.kind,
+                    "why": c.reason.value,
+                    "what_to_say": c.payload,
+                    "noted_at": _when(c.created_at),
+                    "called_at": _when(c.done_at),
+                }
+                for c in calls.get(r.id, [])
             ],
         }
 

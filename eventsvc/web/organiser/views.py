@@ -32,10 +32,11 @@ from ...services import (
     access,
     follow_up,
     measures,
-    notifications,
+    phone_calls,
 )
 from ...services import events as event_service
 from ...services.events import ActivityData, EventData, SpeakerData
+from ...services.mailer import describe_changes
 from ...services.needs_digest import event_needs
 from ...services.registration import registration_window
 from ...timezones import inclusive_deadline_day, riga_local_to_utc, to_riga, utcnow
@@ -75,6 +76,7 @@ def events():
         "organiser/events.html",
         events=items,
         people=measures.event_people([e.id for e in items]),
+        to_call=phone_calls.open_counts([e.id for e in items]),
         status=status,
         statuses=list(EventStatus),
         now=utcnow(),
@@ -217,9 +219,17 @@ def new_event():
 def edit_event(event_id: int):
     event = access.event_for_manager(current_user, event_id)
     form = _event_form(event)
-    if form.validate_on_submit():
+    choice = request.form.get("notify")  # asked before a change that registrants are told of
+    if form.validate_on_submit() and choice != "edit":
+        data = _event_data(form)
         try:
-            changed = event_service.update_event(current_user, event, _event_data(form), utcnow())
+            if choice not in ("yes", "no"):
+                changes = event_service.changes_to_tell(current_user, event, data)
+                if changes:  # nothing is saved before the organiser chooses
+                    return _ask_whether_to_tell(event, changes)
+            changed = event_service.update_event(
+                current_user, event, data, utcnow(), notify=choice != "no"
+            )
         except ServiceError as exc:
             discard()  # refused; the form comes again (with a 200 when no field is to blame)
             if isinstance(exc, ValidationFailed):
@@ -227,13 +237,39 @@ def edit_event(event_id: int):
             else:
                 flash(exc.message, "error")
         else:
-            flash(
-                _("Your changes were saved.") if changed else _("Nothing was changed."), "success"
-            )
+            flash(_saved_message(changed, choice), "success")
             return redirect(url_for(".event", event_id=event.id))
     return render_template(
         "organiser/event_form.html", form=form, event=event
     ), 422 if form.errors else 200
+
+
+def _ask_whether_to_tell(event, changes: dict[str, list]):
+    """What the change tells whom (by email, or by phone), and the choice; the submitted form
+    goes along as hidden fields, to be posted again with the answer (and a fresh CSRF token)."""
+    carried = [
+        (name, value)
+        for name, values in request.form.lists()
+        if name not in ("csrf_token", "notify")
+        for value in values
+    ]
+    return render_template(
+        "organiser/notify_preview.html",
+        event=event,
+        changes=describe_changes(changes),
+        reach=phone_calls.reach(event.id),
+        carried=carried,
+    )
+
+
+def _saved_message(changed: set[str], choice: str | None) -> str:
+    if not changed:
+        return _("Nothing was changed.")
+    if choice == "yes":
+        return _("Your changes were saved and registrants are being told.")
+    if choice == "no":
+        return _("Your changes were saved. Registrants were not told.")
+    return _("Your changes were saved.")
 
 
 @bp.get("/events/<int:event_id>")
@@ -247,9 +283,9 @@ def event(event_id: int):
         measures=measures.EVERY_MEASURE,
         window=registration_window(event, now),
         now=now,
-        undelivered=notifications.undelivered(event.id),
         follow_up=follow_up.follow_up_counts(event, now),
         needs=event_needs(event.id),
+        to_call=phone_calls.open_counts([event.id]).get(event.id, 0),
     )
 
 
@@ -294,14 +330,19 @@ def unpublish(event_id: int):
 def cancel(event_id: int):
     if request.method == "GET":
         event = access.event_for_manager(current_user, event_id)
-        counts = event_service.registration_counts([event.id]).get(
-            event.id, event_service.RegistrationCounts()
+        told = event.status is EventStatus.PUBLISHED  # a draft's cancellation tells nobody
+        return render_template(
+            "organiser/cancel.html",
+            event=event,
+            reach=phone_calls.reach(event.id) if told else phone_calls.Reach(),
         )
-        return render_template("organiser/cancel.html", event=event, counts=counts)
+    notify = request.form.get("notify") != "no"  # told unless the organiser chose otherwise
     return _state_change(
         event_id,
-        lambda e: event_service.cancel_event(current_user, e, utcnow()),
-        _("The event is cancelled."),
+        lambda e: event_service.cancel_event(current_user, e, utcnow(), notify=notify),
+        _("The event is cancelled.")
+        if notify
+        else _("The event is cancelled. Registrants were not told."),
     )
 
 

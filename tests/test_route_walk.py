@@ -148,6 +148,7 @@ ROUTES: dict[str, str] = {
     "organiser.delete_activity": "ORGANISER_OWN_EVENT",
     "organiser.registrations": "ORGANISER_OWN_EVENT",
     "organiser.registrations_export": "ORGANISER_OWN_EVENT",
+    "organiser.registrations_xlsx_export": "ORGANISER_OWN_EVENT",
     "organiser.attendance_sheet": "ORGANISER_OWN_EVENT",
     "organiser.add_registration": "ORGANISER_OWN_EVENT",
     "organiser.registration": "ORGANISER_OWN_EVENT",

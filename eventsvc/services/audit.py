@@ -125,7 +125,7 @@ ACTION_LABELS = {
     Action.CHECKIN: _l("Checked in"),
     Action.CHECKIN_UNDO: _l("Check-in undone"),
     Action.WALK_IN: _l("Walk-in registered and checked in"),
-    Action.EXPORT_REGISTRATIONS: _l("Registrations downloaded (CSV)"),
+    Action.EXPORT_REGISTRATIONS: _l("Registrations downloaded (CSV or XLSX)"),
     Action.EXPORT_ATTENDANCE_SHEET: _l("Attendance sheet opened"),
     Action.EXPORT_STATS: _l("Attendance totals downloaded (CSV or XLSX)"),
     Action.EXPORT_DOOR_LIST: _l("Door list taken onto a device (offline check-in)"),

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import enum
-
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -12,7 +10,6 @@ from flask_login import current_user
 from wtforms import BooleanField
 
 from ...extensions import db
-from ...i18n import label
 from ...models import RegistrationSource, RegistrationStatus
 from ...services import ServiceError, ValidationFailed, access, audit
 from ...services import registration as rules
@@ -21,7 +18,9 @@ from ...services.registration_lists import (
     registrations_count,
     registrations_csv,
     registrations_query,
+    registrations_xlsx,
 )
+from ...services.spreadsheet import COMMA, SEMICOLON, XLSX_TYPE
 from ...timezones import utcnow
 from ..boundary import discard
 from ..forms import add_errors, page_arg
@@ -34,22 +33,8 @@ from ..registration import (
     submit_registration,
 )
 from ..same_origin import same_origin_only
+from ..stats_exports import attachment
 from . import bp
-
-CSV_HEADERS = {
-    "id": _l("No."),
-    "status": _l("Status"),
-    "name": _l("Name"),
-    "email": _l("Email"),
-    "phone": _l("Phone"),
-    "party_size": _l("People"),
-    "attendance": _l("Taking part"),
-    "activities": _l("Activities"),
-    "needs": _l("Accessibility needs"),
-    "language": _l("Language"),
-    "source": _l("Registered via"),
-    "registered_at": _l("Registered at"),
-}
 
 
 class PhoneRegistrationForm(RegistrationForm):
@@ -183,27 +168,39 @@ def _cancelled_message(n: int) -> str:
     )
 
 
+# The CSV's separators: semicolons for Excel set to Latvian (or Russian), as an organiser's
+# computer here is; commas for other programs (and Excel in English).
+CSV_SEPARATORS = {"semicolon": SEMICOLON, "comma": COMMA}
+
+
 @bp.get("/events/<int:event_id>/registrations.csv")
 @same_origin_only
 def registrations_export(event_id: int):
+    """?separator=comma for the plain CSV; anything else gets Latvian Excel's semicolons."""
     event = access.event_for_manager(current_user, event_id)
+    separator = request.args.get("separator", "semicolon")
+    separator = separator if separator in CSV_SEPARATORS else "semicolon"
+    body = registrations_csv(event, CSV_SEPARATORS[separator])
+    _record_export(event, "CSV" if separator == "comma" else "CSV (;)")
+    return attachment(body, "text/csv", f"registrations-event-{event.id}.csv")
 
-    def labels(value):
-        return label(value) if isinstance(value, enum.Enum) else str(CSV_HEADERS[value])
 
-    body = registrations_csv(event, labels)
+@bp.get("/events/<int:event_id>/registrations.xlsx")
+@same_origin_only
+def registrations_xlsx_export(event_id: int):
+    event = access.event_for_manager(current_user, event_id)
+    body = registrations_xlsx(event, utcnow())
+    _record_export(event, "XLSX")
+    return attachment(body, XLSX_TYPE, f"registrations-event-{event.id}.xlsx")
+
+
+def _record_export(event, kind: str) -> None:
     audit.record_export(
         current_user,
         audit.Action.EXPORT_REGISTRATIONS,
         event=event,
         rows=registrations_count(event),
-    )
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="registrations-event-{event.id}.csv"'
-        },
+        detail=audit.part(audit.N_("file: %(kind)s"), kind=kind),
     )
 
 

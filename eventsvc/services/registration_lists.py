@@ -13,6 +13,7 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..folding import fold
 from ..i18n import label, language_word, local_date, local_datetime, local_time
 from ..models import ActivityWait, CheckIn, Event, Registration, RegistrationStatus
 from . import NotFound, name_search
@@ -54,6 +55,18 @@ def registration_of_event(event: Event, registration_id: int) -> Registration:
     if registration is None or registration.event_id != event.id:
         raise NotFound()
     return registration
+
+
+def attendance_rows(event: Event) -> list[Registration]:
+    """The confirmed registrations, by name, for the printed attendance sheet (with their
+    activities and the activities they wait for)."""
+    rows = db.session.scalars(
+        registrations_query(event, status=RegistrationStatus.CONFIRMED).options(
+            selectinload(Registration.activity_waits).selectinload(ActivityWait.activity)
+        )
+    ).all()
+    # Ā among the A's, not after Z (the door's folding: case and diacritics set aside).
+    return sorted(rows, key=lambda r: (fold(r.name), r.name.casefold(), r.id))
 
 
 # --- the export (CSV and XLSX, services/spreadsheet.py) ------------------------------------

@@ -14,6 +14,7 @@ from ...models import RegistrationSource, RegistrationStatus
 from ...services import ServiceError, ValidationFailed, access, audit
 from ...services import registration as rules
 from ...services.registration_lists import (
+    attendance_rows,
     registration_of_event,
     registrations_count,
     registrations_csv,
@@ -208,8 +209,7 @@ def _record_export(event, kind: str) -> None:
 @same_origin_only
 def attendance_sheet(event_id: int):
     event = access.event_for_manager(current_user, event_id)
-    rows = db.session.scalars(registrations_query(event, status=RegistrationStatus.CONFIRMED)).all()
-    rows.sort(key=lambda r: r.name.lower())
+    rows = attendance_rows(event)
     page = render_template(
         "organiser/attendance_sheet.html",
         event=event,

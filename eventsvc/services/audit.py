@@ -83,6 +83,7 @@ class Action(enum.StrEnum):
     EVENT_CANCEL = "event.cancel"
     REGISTRATION_CREATE = "registration.create"  # by an organiser (a phone call)
     REGISTRATION_CANCEL = "registration.cancel"
+    REGISTRATION_RESTORE = "registration.restore"  # a cancellation undone
     REGISTRATION_PARTY_SIZE = "registration.party_size"
     REGISTRATION_PROMOTE = "registration.promote"
     REGISTRATION_UPDATE = "registration.update"  # contact, needs, activities … (not the size)
@@ -117,6 +118,7 @@ ACTION_LABELS = {
     Action.EVENT_CANCEL: _l("Event cancelled"),
     Action.REGISTRATION_CREATE: _l("Registered by an organiser"),
     Action.REGISTRATION_CANCEL: _l("Registration cancelled"),
+    Action.REGISTRATION_RESTORE: _l("Cancellation undone"),
     Action.REGISTRATION_PARTY_SIZE: _l("Number of people changed"),
     Action.REGISTRATION_PROMOTE: _l("Place from the waiting list"),
     Action.REGISTRATION_UPDATE: _l("Registration changed"),

@@ -34,6 +34,7 @@ KINDS = frozenset(
         "registration_promoted",
         "registration_repeated",
         "registration_cancelled",
+        "registration_restored",  # the cancellation undone after its notice went out
         "registration_changed",
         "registration_email_changed",  # a notice to the address it had before
         "activity_promoted",  # payload: activity_id
@@ -62,6 +63,7 @@ CAPPED_KINDS = frozenset(
         "registration_waitlisted",
         "registration_repeated",
         "registration_cancelled",
+        "registration_restored",
         "registration_changed",
         "registration_email_changed",
     }

@@ -120,7 +120,10 @@ def registration(event_id: int, registration_id: int, party_form=None, status=20
         position=rules.waitlist_position(item),
         choices=rules.activity_choices(item),
         party_form=party_form or PartySizeForm(party_size=item.party_size),
-        cancel_form=ConfirmForm(),
+        restore=rules.restore_preview(item, utcnow(), by_user=current_user)
+        if item.status is RegistrationStatus.CANCELLED
+        else None,
+        restore_form=ConfirmForm(),
     ), status
 
 
@@ -142,11 +145,23 @@ def registration_party_size(event_id: int, registration_id: int):
     return registration(event_id, registration_id, party_form=form, status=422)
 
 
-@bp.post("/events/<int:event_id>/registrations/<int:registration_id>/cancel")
+@bp.route(
+    "/events/<int:event_id>/registrations/<int:registration_id>/cancel", methods=["GET", "POST"]
+)
 def cancel_registration(event_id: int, registration_id: int):
+    """GET asks first (what cancelling does to the places and who is told); POST cancels."""
     event = access.event_for_manager(current_user, event_id)
     item = registration_of_event(event, registration_id)
-    if not ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if request.method == "GET":
+        return render_template(
+            "organiser/cancel_registration.html",
+            event=event,
+            registration=item,
+            places=rules.availability(event),
+            form=form,
+        )
+    if not form.validate_on_submit():
         flash(_("The form had expired. Please send it again."), "error")
     else:
         try:
@@ -167,6 +182,58 @@ def _cancelled_message(n: int) -> str:
         "The registration is cancelled; %(num)d parties from the waiting list got a place.",
         n,
     )
+
+
+@bp.post("/events/<int:event_id>/registrations/<int:registration_id>/restore")
+def restore_registration(event_id: int, registration_id: int):
+    """Undo a cancellation, while places allow (services/registration.py says how)."""
+    event = access.event_for_manager(current_user, event_id)
+    item = registration_of_event(event, registration_id)
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form had expired. Please send it again."), "error")
+    else:
+        try:
+            outcome = rules.restore_registration(item, utcnow(), by_user=current_user)
+        except ServiceError as exc:
+            discard()
+            flash(exc.message, "error")
+        else:
+            flash(_restored_message(item, outcome), "success")
+    return redirect(url_for(".registration", event_id=event.id, registration_id=item.id))
+
+
+def _restored_message(item, outcome: rules.RestoreOutcome) -> str:
+    """One plain paragraph: where the party stands now, and what the person was told."""
+    if outcome.status is RegistrationStatus.CONFIRMED:
+        parts = [_("The cancellation is undone: the registration is confirmed again.")]
+    else:
+        parts = [
+            _(
+                "The cancellation is undone: the party is back on the waiting list, "
+                "position %(n)d.",
+                n=outcome.waitlist_position or 0,
+            )
+        ]
+    parts += [
+        _(
+            "“%(title)s” is full: on its waiting list, position %(n)d.",
+            title=choice.activity.title,
+            n=choice.position,
+        )
+        for choice in outcome.activities
+        if choice.position
+    ]
+    if outcome.notified:
+        parts.append(
+            _("%(email)s gets an email that the registration is valid again.", email=item.email)
+        )
+    elif outcome.withdrawn:
+        parts.append(_("The cancellation email had not gone out yet: nothing was sent."))
+    elif not item.email:
+        parts.append(
+            _("There is no email address: if you told them of the cancellation, phone them.")
+        )
+    return " ".join(parts)
 
 
 # The CSV's separators: semicolons for Excel set to Latvian (or Russian), as an organiser's

@@ -336,7 +336,7 @@ def test_the_organiser_is_asked_first_then_sees_cancelled_undo(client, world, ev
     question = client.get(page + "/cancel")
     assert question.status_code == 200
     body = text_of(question)
-    assert "Atcelt Anna Bērziņa reģistrāciju?" in body
+    assert "Atcelt šīs personas reģistrāciju: Anna Bērziņa?" in body
     assert "anna@example.lv" in body and "Jā, atcelt reģistrāciju" in body
     assert fresh(anna).status is CONFIRMED  # asking changed nothing
 
@@ -411,3 +411,21 @@ def test_the_residents_undo_needs_the_pages_token(client, event, now):
     cancel(anna, now)
     assert client.post(f"/r/{anna.manage_token}/restore", data={}).status_code == 400
     assert fresh(anna).status is CANCELLED
+
+
+def test_the_confirmation_names_the_activities_whose_places_go_at_once(client, world, in_days, now):
+    festival = factories.event(world.org_a, in_days(10), capacity=50, kind=EventKind.FESTIVAL)
+    workshop = Activity(
+        title="Keramika", starts_at=festival.starts_at, ends_at=festival.ends_at, capacity=2
+    )
+    festival.activities.append(workshop)
+    _db.session.commit()
+    anna = register(festival, now, party_size=2, activity_ids=[workshop.id])
+    login(client, world.organiser_a.email)
+    client.set_cookie("lang", "en")
+    url = f"/manage/events/{festival.id}/registrations/{anna.id}/cancel"
+    assert "Its places in the activities" not in text_of(client.get(url))
+    register(festival, now, party_size=1, activity_ids=[workshop.id])  # waits for the workshop
+    assert "Its places in the activities (Keramika) go to the parties waiting" in text_of(
+        client.get(url)
+    )

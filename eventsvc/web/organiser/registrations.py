@@ -154,11 +154,19 @@ def cancel_registration(event_id: int, registration_id: int):
     item = registration_of_event(event, registration_id)
     form = ConfirmForm()
     if request.method == "GET":
+        places = rules.availability(event)
         return render_template(
             "organiser/cancel_registration.html",
             event=event,
             registration=item,
-            places=rules.availability(event),
+            places=places,
+            # The activities whose places would go to their own waiting lists at once.
+            contested=[
+                a
+                for a in item.activities
+                if item.status is RegistrationStatus.CONFIRMED
+                and places.activities[a.id].waiting_parties
+            ],
             form=form,
         )
     if not form.validate_on_submit():

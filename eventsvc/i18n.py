@@ -173,6 +173,7 @@ MESSAGE_KINDS = {
     "registration_promoted": _l("Ticket (a place from the waiting list)"),
     "registration_waitlisted": _l("Placed on the waiting list"),
     "registration_cancelled": _l("Registration cancelled"),
+    "registration_restored": _l("Cancellation undone"),
     "registration_changed": _l("Registration changed"),
     "event_changed": _l("Change to the event"),
     "event_cancelled": _l("Event cancelled"),

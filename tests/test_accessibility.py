@@ -642,3 +642,61 @@ def test_refused_input_passes_axe(language, demo, live_server, browser):
     context.close()
 
     assert {name: v for name, v in found.items() if v} == {}
+
+
+@on_sqlite
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_cancelling_undoing_and_the_attendance_sheet_pass_axe(language, demo, live_server, browser):
+    """The organiser's question before cancelling, "Cancelled. Undo" (and why an undo is not
+    possible), the attendance sheet on screen; the resident's question and undo."""
+    from eventsvc.services import registration as rules
+    from eventsvc.timezones import utcnow
+
+    festival, confirmed = demo
+    others = _db.session.scalars(
+        select(Registration)
+        .where(
+            Registration.event_id == festival.id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+            Registration.id != confirmed.id,
+        )
+        .order_by(Registration.id)
+        .limit(2)
+    ).all()
+    found: dict[str, list[str]] = {}
+
+    def check(name: str) -> None:
+        assert page.evaluate("document.documentElement.lang") == language, name
+        found[name] = axe_violations(page)
+
+    context, page = new_page(browser, live_server, language)
+    sign_in(page, live_server, ORGANISER)
+    page.goto(f"{live_server}/manage/events/{festival.id}/attendance-sheet")
+    check("attendance sheet")
+    registration = f"{live_server}/manage/events/{festival.id}/registrations/{others[0].id}"
+    page.goto(registration + "/cancel")
+    check("organiser: cancel the registration?")
+    page.click("form.actions button[type=submit]")
+    page.wait_for_selector(".notice-undo button")
+    check("organiser: cancelled, undo")
+    page.click(".notice-undo button")
+    page.wait_for_selector(".flash-success")
+    check("organiser: undone")
+    # Its places gone to someone else: the page says why there is no undo.
+    rules.cancel_registration(_db.session.get(Registration, others[1].id), utcnow())
+    festival.capacity = rules.availability(festival).confirmed_people
+    _db.session.commit()
+    page.goto(f"{live_server}/manage/events/{festival.id}/registrations/{others[1].id}")
+    assert page.locator(".notice-undo button").count() == 0
+    check("organiser: cancelled, no undo")
+    context.close()
+
+    context, page = new_page(browser, live_server, language)
+    page.goto(f"{live_server}/r/{confirmed.manage_token}/cancel")
+    check("resident: cancel?")
+    page.click("form.actions button[type=submit]")
+    page.wait_for_selector(".notice-undo")
+    check("resident: cancelled, undo")
+    context.close()
+
+    assert {name: v for name, v in found.items() if v} == {}

@@ -348,9 +348,12 @@ def test_exports_are_recorded(client, world, in_days, now):
     assert (csv_entry.target_type, csv_entry.target_id, shown(csv_entry)) == (
         "event",
         event.id,
-        "rows: 2",
+        "file: CSV (;); rows: 2",
     )
-    assert json.loads(csv_entry.detail) == {"m": "rows: %(n)d", "a": {"n": 2}}
+    assert json.loads(csv_entry.detail) == [
+        {"m": "file: %(kind)s", "a": {"kind": "CSV (;)"}},
+        {"m": "rows: %(n)d", "a": {"n": 2}},
+    ]
     sheet_entry = only("export.attendance_sheet")
     assert (sheet_entry.organisation_id, sheet_entry.event_id, shown(sheet_entry)) == (
         world.org_a.id,

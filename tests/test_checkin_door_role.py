@@ -169,6 +169,7 @@ def test_the_door_role_finds_by_phone_but_sees_the_name_only(client, world, volu
         "/manage/events/{id}/edit",
         "/manage/events/{id}/registrations",
         "/manage/events/{id}/registrations.csv",
+        "/manage/events/{id}/registrations.xlsx",
         "/manage/events/{id}/attendance-sheet",
         "/manage/data-requests",
         "/manage/audit",

@@ -120,6 +120,8 @@ def audit_rows() -> int:
 def export_urls(event) -> list[str]:
     return [
         f"/manage/events/{event.id}/registrations.csv",
+        f"/manage/events/{event.id}/registrations.csv?separator=comma",
+        f"/manage/events/{event.id}/registrations.xlsx",
         f"/manage/events/{event.id}/attendance-sheet",
         "/stats/events.csv",
         "/stats/kind.csv",

@@ -85,6 +85,7 @@ class Action(enum.StrEnum):
     CALL_DONE = "call.done"  # someone on the to-call list was phoned (services/phone_calls.py)
     REGISTRATION_CREATE = "registration.create"  # by an organiser (a phone call)
     REGISTRATION_CANCEL = "registration.cancel"
+    REGISTRATION_RESTORE = "registration.restore"  # a cancellation undone
     REGISTRATION_PARTY_SIZE = "registration.party_size"
     REGISTRATION_PROMOTE = "registration.promote"
     REGISTRATION_UPDATE = "registration.update"  # contact, needs, activities … (not the size)
@@ -123,6 +124,7 @@ ACTION_LABELS = {
     Action.CALL_DONE: _l("Phoned (to-call list)"),
     Action.REGISTRATION_CREATE: _l("Registered by an organiser"),
     Action.REGISTRATION_CANCEL: _l("Registration cancelled"),
+    Action.REGISTRATION_RESTORE: _l("Cancellation undone"),
     Action.REGISTRATION_PARTY_SIZE: _l("Number of people changed"),
     Action.REGISTRATION_PROMOTE: _l("Place from the waiting list"),
     Action.REGISTRATION_UPDATE: _l("Registration changed"),
@@ -132,7 +134,7 @@ ACTION_LABELS = {
     Action.CHECKIN: _l("Checked in"),
     Action.CHECKIN_UNDO: _l("Check-in undone"),
     Action.WALK_IN: _l("Walk-in registered and checked in"),
-    Action.EXPORT_REGISTRATIONS: _l("Registrations downloaded (CSV)"),
+    Action.EXPORT_REGISTRATIONS: _l("Registrations downloaded (CSV or XLSX)"),
     Action.EXPORT_ATTENDANCE_SHEET: _l("Attendance sheet opened"),
     Action.EXPORT_STATS: _l("Attendance totals downloaded (CSV or XLSX)"),
     Action.EXPORT_DOOR_LIST: _l("Door list taken onto a device (offline check-in)"),

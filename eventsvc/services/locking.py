@@ -16,8 +16,12 @@ transactions can wait for each other but never in a circle (no deadlock):
 2. Registration rows, FOR UPDATE and re-read: the one being changed (`lock_registration`,
    `lock_registration_at_door`), or the waiting list in the order of its ids
    (`lock_waiting_list`).
-3. The event's counters row (event_stats). Not locked here: the flush's
-   UPDATE … SET n = n + delta takes it (models/event_stats.py), always after 1 and 2.
+3. A registration's messages still waiting in the outbox, FOR UPDATE (`lock_pending_messages`):
+   undoing a cancellation withdraws the cancellation notice that has not gone out. The mail
+   worker's claim skips them (SKIP LOCKED) while they are held, and a message a worker has
+   claimed is no longer pending, so the two never wait for each other.
+4. The event's counters row (event_stats). Not locked here: the flush's
+   UPDATE … SET n = n + delta takes it (models/event_stats.py), always after 1 to 3.
 
 Queue claims stand apart and never wait: the mail worker claims one due outbox message in a
 transaction that takes nothing else, and the retention purge claims its batch of
@@ -42,6 +46,8 @@ from ..models import (
     Activity,
     ActivityWait,
     Event,
+    OutboxMessage,
+    OutboxStatus,
     Registration,
     RegistrationStatus,
 )
@@ -201,6 +207,29 @@ def lock_activity_waits(event_id: int) -> list[ActivityWait]:
     )
     if db.session.connection().dialect.name != "sqlite":
         query = query.with_for_update(of=(ActivityWait, Registration))
+    return list(db.session.scalars(query))
+
+
+# --- 3. the outbox's waiting messages of a registration -----------------------------------
+
+
+def lock_pending_messages(registration_id: int, kind: str) -> list[OutboxMessage]:
+    """The registration's messages of `kind` that no worker has claimed yet, oldest first,
+    locked and re-read. The caller holds the registration's lock. A worker's claim skips them
+    until this transaction ends; one a worker claimed first is not returned (on PostgreSQL
+    the status is checked again once its claim commits)."""
+    query = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.registration_id == registration_id,
+            OutboxMessage.kind == kind,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .order_by(OutboxMessage.id)
+        .execution_options(populate_existing=True)
+    )
+    if not sqlite_write_lock():
+        query = query.with_for_update()
     return list(db.session.scalars(query))
 
 

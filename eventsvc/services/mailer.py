@@ -67,7 +67,7 @@ LONGEST_WAIT = timedelta(hours=6)
 # SMTP conversation is bounded by MAIL_TIMEOUT (at most 300 s, config.py), and a message is a
 # handful of steps.
 LEASE = timedelta(minutes=30)
-TICKET_KINDS = {"confirmation", "promoted", "changed", "event_changed", "reminder"}
+TICKET_KINDS = {"confirmation", "promoted", "restored", "changed", "event_changed", "reminder"}
 
 
 def backoff(attempts: int) -> timedelta:
@@ -95,6 +95,7 @@ TEMPLATES = {
     "registration_promoted": "promoted",
     "registration_waitlisted": "waitlisted",
     "registration_cancelled": "cancelled",
+    "registration_restored": "restored",
     "registration_changed": "changed",
     "registration_email_changed": "email_changed",
     "activity_promoted": "activity_promoted",
@@ -119,7 +120,13 @@ def _template_for(message: OutboxMessage, registration: Registration) -> str | N
         }.get(status)
     if (
         message.kind
-        in ("event_changed", "event_reminder", "registration_changed", "organiser_message")
+        in (
+            "event_changed",
+            "event_reminder",
+            "registration_changed",
+            "organiser_message",
+            "registration_restored",
+        )
         and status is RegistrationStatus.CANCELLED
     ):
         return None

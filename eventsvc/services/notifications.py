@@ -32,6 +32,7 @@ KINDS = frozenset(
         "registration_promoted",
         "registration_repeated",
         "registration_cancelled",
+        "registration_restored",  # the cancellation undone after its notice went out
         "registration_changed",
         "registration_email_changed",  # a notice to the address it had before
         "activity_promoted",  # payload: activity_id
@@ -68,6 +69,7 @@ CAPPED_KINDS = frozenset(
         "registration_waitlisted",
         "registration_repeated",
         "registration_cancelled",
+        "registration_restored",
         "registration_changed",
         "registration_email_changed",
     }

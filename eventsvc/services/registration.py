@@ -41,7 +41,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
@@ -58,6 +58,8 @@ from ..models import (
     EventFormat,
     EventStats,
     EventStatus,
+    OutboxMessage,
+    OutboxStatus,
     Registration,
     RegistrationSource,
     RegistrationStatus,
@@ -80,6 +82,7 @@ from .locking import (
     lock_activities,
     lock_activity_waits,
     lock_event,
+    lock_pending_messages,
     lock_registration,
     lock_registrations,
     lock_waiting_list,
@@ -1033,6 +1036,206 @@ def cancel_registration(
     db.session.flush()
     notify("registration_cancelled", registration, now, public=by_user is None)
     return promote_waitlist(registration.event_id, now) if freed else []
+
+
+# --- undoing a cancellation -----------------------------------------------------------------
+
+# How long after cancelling a resident may undo it through the private link: an undo of a
+# mistaken click, not a way around the registration deadline (to come after all, later, one
+# registers again). Staff may restore a registration until the event ends, as they may
+# register someone until then.
+RESIDENT_UNDO = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class RestoreOutcome:
+    """Where a restored registration stands, and what its registrant was told."""
+
+    status: RegistrationStatus
+    waitlist_position: int | None
+    activities: tuple[ActivityChoice, ...]
+    withdrawn: bool  # the cancellation notice had not gone out, and never will
+    notified: bool  # a notice that the registration is valid again was queued
+
+
+def resident_undo_until(registration: Registration) -> datetime | None:
+    """Until when the resident may undo their cancellation (None: not cancelled)."""
+    if registration.status is not RegistrationStatus.CANCELLED or not registration.cancelled_at:
+        return None
+    return min(registration.cancelled_at + RESIDENT_UNDO, registration.event.starts_at)
+
+
+def _restore_refused(registration: Registration, now: datetime, by_user: User | None) -> str | None:
+    """Why this registration cannot be restored by `by_user` (None: its resident) whatever the
+    places, or None. The places are counted under the lock (restore_registration)."""
+    if registration.status is not RegistrationStatus.CANCELLED:
+        return _("This registration is not cancelled.")
+    if registration.anonymised_at is not None:
+        return _("The personal data of this registration are erased, so it cannot be restored.")
+    event = registration.event
+    if event.status is not EventStatus.PUBLISHED or event.has_ended(now):
+        return registration_window(event, now).describe()
+    if by_user is None and now >= resident_undo_until(registration):
+        return _(
+            "A cancellation can be undone here only within %(n)d minutes, before the event "
+            "starts. To come after all, please register again.",
+            n=RESIDENT_UNDO.seconds // 60,
+        )
+    return None
+
+
+def _no_room(registration: Registration, left: int | None, by_user: User | None) -> str:
+    if by_user is None:
+        return _(
+            "Your place has been given to someone from the waiting list meanwhile, so the "
+            "cancellation cannot be undone. You can register again and join the waiting list."
+        )
+    return _(
+        "It cannot be restored: it needs %(n)d places and %(left)d are free now (its places "
+        "went to people on the waiting list). To let the party come, register them again: "
+        "they join the end of the waiting list.",
+        n=registration.party_size,
+        left=left or 0,
+    )
+
+
+@dataclass(frozen=True)
+class RestorePreview:
+    """Whether the page offers to undo a cancellation, and what it would give (counted without
+    a lock: restore_registration decides again)."""
+
+    possible: bool
+    status: RegistrationStatus | None = None  # CONFIRMED, or WAITLISTED back in its turn
+    reason: str | None = None  # why not
+
+
+def restore_preview(
+    registration: Registration, now: datetime, by_user: User | None = None
+) -> RestorePreview:
+    refused = _restore_refused(registration, now, by_user)
+    if refused is None:
+        refused = _other_active_registration(registration)
+    if refused is not None:
+        return RestorePreview(False, reason=refused)
+    places = availability(registration.event)
+    if _fits(places, registration.party_size, registration.takes_a_place):
+        return RestorePreview(True, RegistrationStatus.CONFIRMED)
+    if registration.confirmed_at is None:
+        return RestorePreview(True, RegistrationStatus.WAITLISTED)
+    return RestorePreview(False, reason=_no_room(registration, places.places_left, by_user))
+
+
+def _other_active_registration(registration: Registration) -> str | None:
+    if registration.email and db.session.scalar(
+        select(Registration.id).where(
+            Registration.event_id == registration.event_id,
+            Registration.email == registration.email,
+            Registration.status != RegistrationStatus.CANCELLED,
+            Registration.id != registration.id,
+        )
+    ):
+        return _(
+            "This email address has registered for the event again since, so this "
+            "registration cannot be restored."
+        )
+    return None
+
+
+def restore_registration(
+    registration: Registration, now: datetime, by_user: User | None = None
+) -> RestoreOutcome:
+    """Undo a cancellation, while places allow, by the rules a new registration meets:
+    - a party that fits in the places free now is confirmed (whether it held a place or was
+      waiting when it was cancelled); in each activity it had, a place if the activity still
+      has room for it, otherwise a turn at the end of that activity's waiting list;
+    - a party that was waiting when it was cancelled, and does not fit, is back on the
+      waiting list in its former turn: its cancellation gave nobody anything;
+    - a party that held places and does not fit is refused (RegistrationRefused NO_ROOM): its
+      places went to the waiting list, whose parties were told so by mail and keep them, and
+      putting it back in line in its old turn would pass everyone already waiting. Staff
+      register it again instead, at the end of the waiting list.
+    The cancellation notice that has not gone out yet is withdrawn, so the registrant hears
+    nothing of a cancellation undone at once; one that went out is followed by a notice that
+    the registration is valid again (with the ticket). Audited."""
+    locked = lock_registration(registration)
+    if locked is None:
+        raise NotFound()
+    registration = locked
+    refused = _restore_refused(registration, now, by_user) or _other_active_registration(
+        registration
+    )
+    if refused is not None:
+        raise ServiceError(refused)
+    event = registration.event
+    activities = lock_activities(event.id)  # held already: this reads them
+    places = _places(event, activities=list(activities.values()))[0]
+    size = registration.party_size
+    fits = _fits(places, size, registration.takes_a_place)
+    if not fits and registration.confirmed_at is not None:
+        raise RegistrationRefused(
+            Refusal.NO_ROOM, _no_room(registration, places.places_left, by_user)
+        )
+
+    status = RegistrationStatus.CONFIRMED if fits else RegistrationStatus.WAITLISTED
+    audit.record(
+        audit.Action.REGISTRATION_RESTORE,
+        actor=by_user or audit.RESIDENT,
+        target_type="registration",
+        target_id=registration.id,
+        event=event,
+        detail=audit.transition(
+            RegistrationStatus.CANCELLED,
+            status,
+            audit.N_("%(old)s → %(new)s, party size %(n)d"),
+            n=size,
+        ),
+    )
+    if fits:
+        # What the party had or waited for, in the programme's order; its turns on the
+        # activities' lists are new ones, at the end (the old ones were given up).
+        wanted = [a for a in activities.values() if a in registration.activities] + [
+            w.activity
+            for w in registration.activity_waits
+            if w.activity not in registration.activities
+        ]
+        held = [a for a in wanted if places.activities[a.id].fits(size)]
+        registration.activities = held
+        registration.activity_waits = []
+        db.session.flush()  # the old turns go before new ones (one per activity) come
+        registration.activity_waits = [
+            ActivityWait(activity=a, created_at=now) for a in wanted if a not in held
+        ]
+        registration.confirmed_at = registration.confirmed_at or now
+    registration.status = status
+    registration.cancelled_at = None
+    db.session.flush()  # the counters move with this flush
+
+    withdrawn = lock_pending_messages(registration.id, "registration_cancelled")
+    for message in withdrawn:
+        message.status = OutboxStatus.SKIPPED
+        message.last_error = "withdrawn: the cancellation was undone before it went out"
+    last_notice = db.session.scalar(
+        select(OutboxMessage.status)
+        .where(
+            OutboxMessage.registration_id == registration.id,
+            OutboxMessage.kind == "registration_cancelled",
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    notified = False
+    if last_notice in (OutboxStatus.SENT, OutboxStatus.SENDING):
+        notified = (
+            notify("registration_restored", registration, now, public=by_user is None) is not None
+        )
+    db.session.flush()
+    return RestoreOutcome(
+        status=status,
+        waitlist_position=waitlist_position(registration),
+        activities=tuple(activity_choices(registration)),
+        withdrawn=bool(withdrawn) and not notified,
+        notified=notified,
+    )
 
 
 def change_party_size(

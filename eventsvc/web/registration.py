@@ -35,7 +35,7 @@ from wtforms.validators import InputRequired, NumberRange, ValidationError
 from .. import needs as need_list
 from ..extensions import limiter
 from ..i18n import LANGUAGE_NAMES, choices, current_language
-from ..models import Attendance, RegistrationSource
+from ..models import Attendance, RegistrationSource, RegistrationStatus
 from ..services import ServiceError, ValidationFailed, access, follow_up, privacy
 from ..services import registration as rules
 from ..services.calendar import public_event
@@ -390,7 +390,9 @@ def _change_form(registration) -> ChangeForm:
 def _manage_page(registration, change_form=None, status=200):
     from ..services.certificates import certificate_of
 
-    can_change = rules.resident_may_change(registration, utcnow())
+    now = utcnow()
+    can_change = rules.resident_may_change(registration, now)
+    undo_until = rules.resident_undo_until(registration)
     return render_template(
         "registration/manage.html",
         registration=registration,
@@ -404,6 +406,11 @@ def _manage_page(registration, change_form=None, status=200):
         follow_up_form=_follow_up_form(registration),
         cancel_form=ConfirmForm(),
         can_change=can_change,
+        # Just cancelled: "Cancelled. Undo", while places allow.
+        undo=rules.restore_preview(registration, now, by_user=_staff_acting_on(registration))
+        if undo_until is not None and now < undo_until
+        else None,
+        undo_until=undo_until,
     ), status
 
 
@@ -545,8 +552,42 @@ def cancel(token: str):
             flash(_("Your registration is cancelled. Thank you for letting us know."), "success")
         return redirect(url_for(".manage", token=token))
     return render_template(
-        "registration/cancel.html", registration=registration, event=registration.event, form=form
+        "registration/cancel.html",
+        registration=registration,
+        event=registration.event,
+        form=form,
+        undo_minutes=rules.RESIDENT_UNDO.seconds // 60,
     )
+
+
+@bp.post("/r/<token>/restore")
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTRATION"])
+def restore(token: str):
+    """The resident's undo of their own cancellation, soon after it, while places allow."""
+    registration = rules.registration_by_token(token)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        outcome = rules.restore_registration(
+            registration, utcnow(), by_user=_staff_acting_on(registration)
+        )
+    except ServiceError as exc:
+        discard()
+        flash(exc.message, "error")
+    else:
+        if outcome.status is RegistrationStatus.CONFIRMED:
+            message = _("The cancellation is undone: your place is reserved again.")
+        else:
+            message = _(
+                "The cancellation is undone: you are back on the waiting list, position %(n)d.",
+                n=outcome.waitlist_position or 0,
+            )
+        if outcome.notified:
+            message += " " + _(
+                "We have sent a confirmation to %(email)s.", email=registration.email
+            )
+        flash(message, "success")
+    return redirect(url_for(".manage", token=token, _anchor="main"))
 
 
 @bp.route("/r/<token>/erase", methods=["GET", "POST"])

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import enum
-
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -12,16 +10,18 @@ from flask_login import current_user
 from wtforms import BooleanField
 
 from ...extensions import db
-from ...i18n import label
 from ...models import RegistrationSource, RegistrationStatus
 from ...services import ServiceError, ValidationFailed, access, audit
 from ...services import registration as rules
 from ...services.registration_lists import (
+    attendance_rows,
     registration_of_event,
     registrations_count,
     registrations_csv,
     registrations_query,
+    registrations_xlsx,
 )
+from ...services.spreadsheet import COMMA, SEMICOLON, XLSX_TYPE
 from ...timezones import utcnow
 from ..boundary import discard
 from ..forms import add_errors, page_arg
@@ -34,22 +34,8 @@ from ..registration import (
     submit_registration,
 )
 from ..same_origin import same_origin_only
+from ..stats_exports import attachment
 from . import bp
-
-CSV_HEADERS = {
-    "id": _l("No."),
-    "status": _l("Status"),
-    "name": _l("Name"),
-    "email": _l("Email"),
-    "phone": _l("Phone"),
-    "party_size": _l("People"),
-    "attendance": _l("Taking part"),
-    "activities": _l("Activities"),
-    "needs": _l("Accessibility needs"),
-    "language": _l("Language"),
-    "source": _l("Registered via"),
-    "registered_at": _l("Registered at"),
-}
 
 
 class PhoneRegistrationForm(RegistrationForm):
@@ -141,7 +127,10 @@ def registration(event_id: int, registration_id: int, party_form=None, status=20
         position=rules.waitlist_position(item),
         choices=rules.activity_choices(item),
         party_form=party_form or PartySizeForm(party_size=item.party_size),
-        cancel_form=ConfirmForm(),
+        restore=rules.restore_preview(item, utcnow(), by_user=current_user)
+        if item.status is RegistrationStatus.CANCELLED
+        else None,
+        restore_form=ConfirmForm(),
     ), status
 
 
@@ -163,11 +152,31 @@ def registration_party_size(event_id: int, registration_id: int):
     return registration(event_id, registration_id, party_form=form, status=422)
 
 
-@bp.post("/events/<int:event_id>/registrations/<int:registration_id>/cancel")
+@bp.route(
+    "/events/<int:event_id>/registrations/<int:registration_id>/cancel", methods=["GET", "POST"]
+)
 def cancel_registration(event_id: int, registration_id: int):
+    """GET asks first (what cancelling does to the places and who is told); POST cancels."""
     event = access.event_for_manager(current_user, event_id)
     item = registration_of_event(event, registration_id)
-    if not ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if request.method == "GET":
+        places = rules.availability(event)
+        return render_template(
+            "organiser/cancel_registration.html",
+            event=event,
+            registration=item,
+            places=places,
+            # The activities whose places would go to their own waiting lists at once.
+            contested=[
+                a
+                for a in item.activities
+                if item.status is RegistrationStatus.CONFIRMED
+                and places.activities[a.id].waiting_parties
+            ],
+            form=form,
+        )
+    if not form.validate_on_submit():
         flash(_("The form had expired. Please send it again."), "error")
     else:
         try:
@@ -190,27 +199,91 @@ def _cancelled_message(n: int) -> str:
     )
 
 
+@bp.post("/events/<int:event_id>/registrations/<int:registration_id>/restore")
+def restore_registration(event_id: int, registration_id: int):
+    """Undo a cancellation, while places allow (services/registration.py says how)."""
+    event = access.event_for_manager(current_user, event_id)
+    item = registration_of_event(event, registration_id)
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form had expired. Please send it again."), "error")
+    else:
+        try:
+            outcome = rules.restore_registration(item, utcnow(), by_user=current_user)
+        except ServiceError as exc:
+            discard()
+            flash(exc.message, "error")
+        else:
+            flash(_restored_message(item, outcome), "success")
+    return redirect(url_for(".registration", event_id=event.id, registration_id=item.id))
+
+
+def _restored_message(item, outcome: rules.RestoreOutcome) -> str:
+    """One plain paragraph: where the party stands now, and what the person was told."""
+    if outcome.status is RegistrationStatus.CONFIRMED:
+        parts = [_("The cancellation is undone: the registration is confirmed again.")]
+    else:
+        parts = [
+            _(
+                "The cancellation is undone: the party is back on the waiting list, "
+                "position %(n)d.",
+                n=outcome.waitlist_position or 0,
+            )
+        ]
+    parts += [
+        _(
+            "“%(title)s” is full: on its waiting list, position %(n)d.",
+            title=choice.activity.title,
+            n=choice.position,
+        )
+        for choice in outcome.activities
+        if choice.position
+    ]
+    if outcome.notified:
+        parts.append(
+            _("%(email)s gets an email that the registration is valid again.", email=item.email)
+        )
+    elif outcome.withdrawn:
+        parts.append(_("The cancellation email had not gone out yet: nothing was sent."))
+    elif not item.email:
+        parts.append(
+            _("There is no email address: if you told them of the cancellation, phone them.")
+        )
+    return " ".join(parts)
+
+
+# The CSV's separators: semicolons for Excel set to Latvian (or Russian), as an organiser's
+# computer here is; commas for other programs (and Excel in English).
+CSV_SEPARATORS = {"semicolon": SEMICOLON, "comma": COMMA}
+
+
 @bp.get("/events/<int:event_id>/registrations.csv")
 @same_origin_only
 def registrations_export(event_id: int):
+    """?separator=comma for the plain CSV; anything else gets Latvian Excel's semicolons."""
     event = access.event_for_manager(current_user, event_id)
+    separator = request.args.get("separator", "semicolon")
+    separator = separator if separator in CSV_SEPARATORS else "semicolon"
+    body = registrations_csv(event, CSV_SEPARATORS[separator])
+    _record_export(event, "CSV" if separator == "comma" else "CSV (;)")
+    return attachment(body, "text/csv", f"registrations-event-{event.id}.csv")
 
-    def labels(value):
-        return label(value) if isinstance(value, enum.Enum) else str(CSV_HEADERS[value])
 
-    body = registrations_csv(event, labels)
+@bp.get("/events/<int:event_id>/registrations.xlsx")
+@same_origin_only
+def registrations_xlsx_export(event_id: int):
+    event = access.event_for_manager(current_user, event_id)
+    body = registrations_xlsx(event, utcnow())
+    _record_export(event, "XLSX")
+    return attachment(body, XLSX_TYPE, f"registrations-event-{event.id}.xlsx")
+
+
+def _record_export(event, kind: str) -> None:
     audit.record_export(
         current_user,
         audit.Action.EXPORT_REGISTRATIONS,
         event=event,
         rows=registrations_count(event),
-    )
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="registrations-event-{event.id}.csv"'
-        },
+        detail=audit.part(audit.N_("file: %(kind)s"), kind=kind),
     )
 
 
@@ -218,8 +291,7 @@ def registrations_export(event_id: int):
 @same_origin_only
 def attendance_sheet(event_id: int):
     event = access.event_for_manager(current_user, event_id)
-    rows = db.session.scalars(registrations_query(event, status=RegistrationStatus.CONFIRMED)).all()
-    rows.sort(key=lambda r: r.name.lower())
+    rows = attendance_rows(event)
     page = render_template(
         "organiser/attendance_sheet.html",
         event=event,

@@ -97,9 +97,13 @@ def words(mask: int | None) -> list[str]:
     return [label(need) for need in needs_of(mask)]
 
 
-def needs_text(registration) -> str:
-    """Everything a registration asked for, in one cell or line: the ticked needs as words
-    and the free text after them ("Wheelchair access; Hearing loop; a seat near the door").
-    For exports (one line per registration): `needs_text(r)` is the column."""
-    written = " ".join((registration.needs or "").split())
+def needs_text(registration, one_line: bool = True) -> str:
+    """Everything a registration asked for: the ticked needs as words and the free text after
+    them ("Wheelchair access; Hearing loop; a seat near the door"). `one_line` folds the free
+    text's line breaks (a list, the door); the exports and the attendance sheet keep them."""
+    written = (
+        " ".join((registration.needs or "").split())
+        if one_line
+        else "\n".join(line.strip() for line in (registration.needs or "").strip().splitlines())
+    )
     return "; ".join([*words(registration.needs_mask), *([written] if written else [])])

@@ -115,7 +115,9 @@ EXPORT_COLUMNS: tuple[ExportColumn, ...] = (
     ExportColumn("email", _l("Email"), lambda x: x.registration.email or ""),
     ExportColumn("phone", _l("Phone"), lambda x: x.registration.phone or ""),
     ExportColumn("activities", _l("Activities"), _activities),
-    ExportColumn("needs", _l("Accessibility needs"), lambda x: needs_text(x.registration)),
+    ExportColumn(
+        "needs", _l("Accessibility needs"), lambda x: needs_text(x.registration, one_line=False)
+    ),
     ExportColumn("language", _l("Language"), lambda x: language_word(x.registration.language)),
     ExportColumn("source", _l("Registered via"), lambda x: label(x.registration.source)),
     ExportColumn("registered_at", _l("Registered at"), lambda x: x.registration.created_at),

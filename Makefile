@@ -47,14 +47,6 @@ fonts:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update && apt-get install -y fonts-dejavu-core; \
 	  else echo "Certificates need DejaVu Sans: sudo apt-get install fonts-dejavu-core" >&2; exit 1; fi; }
 
-# Certificates (PDF) print with DejaVu Sans (Latvian and Cyrillic letters): Debian's
-# fonts-dejavu-core. As root we install it, otherwise we say how.
-FONT_DIR ?= /usr/share/fonts/truetype/dejavu
-fonts:
-	@test -f $(FONT_DIR)/DejaVuSans.ttf -a -f $(FONT_DIR)/DejaVuSans-Bold.ttf || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update && apt-get install -y fonts-dejavu-core; \
-	  else echo "Certificates need DejaVu Sans: sudo apt-get install fonts-dejavu-core" >&2; exit 1; fi; }
-
 # Browser tests need Debian's Chromium; as root we install it, otherwise we say how.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \

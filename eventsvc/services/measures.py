@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -35,13 +36,13 @@ from ..models import Event, EventFormat, EventStats
 @dataclass(frozen=True)
 class Measure:
     key: str  # the name in Totals, the CSV/XLSX column and the API
-    label: str  # a short column header (lazy: shown in the page's language)
-    definition: str  # one or two sentences (lazy)
+    label: LazyString  # a short column header (shown in the page's language)
+    definition: LazyString  # one or two sentences
     ended_only: bool = False  # counts events that have ended only
     percent: bool = False
 
 
-def _measure(key, label, definition, **kw) -> Measure:
+def _measure(key: str, label: LazyString, definition: LazyString, **kw: bool) -> Measure:
     return Measure(key, label, definition, **kw)
 
 
@@ -165,7 +166,7 @@ EVERY_MEASURE = {m.key: m for m in (*GLOSSARY, *EXTRA)}
 
 def english(key: str) -> str:
     """The definition in the source language (for the OpenAPI document)."""
-    return EVERY_MEASURE[key].definition._args[0]
+    return str(EVERY_MEASURE[key].definition._args[0])  # lazy_gettext's message id
 
 
 # --- one event ---------------------------------------------------------------------------

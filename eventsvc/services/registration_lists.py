@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -14,7 +16,7 @@ from .spreadsheet import csv_bytes
 
 def registrations_query(
     event: Event, search: str = "", status: RegistrationStatus | None = None
-) -> Select:
+) -> Select[Registration]:
     """Registrations of `event`, waiting list in queue order after the confirmed ones."""
     query = (
         select(Registration)
@@ -64,7 +66,7 @@ CSV_COLUMNS = (
 )
 
 
-def registrations_csv(event: Event, labels) -> bytes:
+def registrations_csv(event: Event, labels: Callable[[object], str]) -> bytes:
     """The event's registrations for Excel (spreadsheet.csv_bytes: no cell runs as a formula);
     `labels` translates the header and enum values into the organiser's language."""
     return csv_bytes(

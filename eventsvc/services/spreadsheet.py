@@ -14,18 +14,26 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from typing import TypeVar, overload
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_cell(value):
+_Cell = TypeVar("_Cell")
+
+
+@overload
+def safe_cell(value: str) -> str: ...
+@overload
+def safe_cell(value: _Cell) -> _Cell: ...
+def safe_cell(value: object) -> object:
     """`value` as a spreadsheet should show it: text that could start a formula is quoted."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
 
-def csv_bytes(header: Iterable, rows: Iterable[Iterable]) -> bytes:
+def csv_bytes(header: Iterable[object], rows: Iterable[Iterable[object]]) -> bytes:
     """UTF-8 with a byte-order mark, so that Excel shows Latvian letters; every cell (the
     header's too) through safe_cell()."""
     out = io.StringIO()

@@ -160,7 +160,10 @@ class MailboxTransport:
         pass
 
 
-def transport_for(config: Mapping[str, Any]) -> SMTPTransport | MailboxTransport:
+Transport = SMTPTransport | MailboxTransport
+
+
+def transport_for(config: Mapping[str, Any]) -> Transport:
     if config["EVENTSVC_MAIL_BACKEND"] == "mailbox":
         return MailboxTransport(config["EVENTSVC_MAILBOX_DIR"])
     return SMTPTransport(config)

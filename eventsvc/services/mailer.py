@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
+from typing import Any
 
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
@@ -35,7 +36,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 
 from .. import transactions
-from ..extensions import db
+from ..extensions import db, rows_matched
 from ..models import Attendance, OutboxMessage, OutboxStatus, Registration, RegistrationStatus
 from ..timezones import utcnow
 from ..transactions import unit_of_work
@@ -46,6 +47,7 @@ from .mail_transport import (
     MailServerUnavailable,
     PermanentFailure,
     TemporaryFailure,
+    Transport,
     as_bytes,
     smtp_address,
     transport_for,
@@ -68,7 +70,8 @@ TICKET_KINDS = {"confirmation", "promoted", "changed", "event_changed", "reminde
 
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, 4 min … at most 6 hours."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
+    doublings: int = 2 ** max(attempts - 1, 0)  # int ** int is typed Any (it may be a float)
+    return min(FIRST_RETRY * doublings, LONGEST_WAIT)
 
 
 @dataclass
@@ -221,7 +224,7 @@ def compose(message: OutboxMessage) -> Outgoing | None:
             and not online
         )
         payload = message.payload or {}
-        context = dict(
+        context: dict[str, Any] = dict(  # what the templates are given
             template=template,
             registration=registration,
             event=event,
@@ -300,7 +303,7 @@ def compose(message: OutboxMessage) -> Outgoing | None:
     mail.set_content(text, cte="quoted-printable")
     mail.add_alternative(html, subtype="html", cte="quoted-printable")
     if qr is not None:
-        html_part = mail.get_payload()[1]
+        html_part = list(mail.iter_parts())[1]
         html_part.add_related(
             qr, "image", "png", cid="<qr>", filename="qr.png", disposition="inline"
         )
@@ -318,7 +321,7 @@ def compose(message: OutboxMessage) -> Outgoing | None:
     return Outgoing(envelope=envelope, message=mail)
 
 
-def describe_changes(changes: dict[str, list]) -> list[tuple[str, str, str]]:
+def describe_changes(changes: dict[str, list[Any]]) -> list[tuple[str, str, str]]:
     """(what, before, after) in the current language, for an event_changed notice."""
     from ..i18n import label, local_date, local_time
     from ..models import EventFormat
@@ -333,15 +336,24 @@ def describe_changes(changes: dict[str, list]) -> list[tuple[str, str, str]]:
         "format": _("Format"),
         "stream_url": _("Link to the online stream"),
     }
-    shown = {"time": when, "format": lambda v: label(EventFormat(v))}
+
+    def as_it_is(value: str | None) -> str:
+        return value or "–"
+
+    shown: dict[str, Callable[[str], str]] = {
+        "time": when,
+        "format": lambda v: label(EventFormat(v)),
+    }
     lines = []
     for key, (old, new) in changes.items():
-        show = shown.get(key, lambda v: v or "–")
+        show = shown.get(key, as_it_is)
         lines.append((names.get(key, key), show(old), show(new)))
     return lines
 
 
-def describe_registration_changes(fields: dict[str, list | None]) -> list[tuple[str, str | None]]:
+def describe_registration_changes(
+    fields: dict[str, list[Any] | None],
+) -> list[tuple[str, str | None]]:
     """(what, "was … now …" or None) in the current language, for a registration's change."""
     from ..i18n import LANGUAGE_NAMES, label
 
@@ -419,12 +431,12 @@ def claim_next(now: datetime) -> Claim | None:
         return held
 
 
-def _record(claim: Claim, **values) -> bool:
+def _record(claim: Claim, **values: object) -> bool:
     """Write the outcome of a claim and commit; False (nothing written) if the claim is gone:
     its lease expired and another worker claimed the message again, or the message was
     erased with its registration meanwhile (services/privacy.py)."""
     with unit_of_work():
-        done = db.session.execute(
+        done = rows_matched(
             update(OutboxMessage)
             .where(
                 OutboxMessage.id == claim.id,
@@ -433,13 +445,15 @@ def _record(claim: Claim, **values) -> bool:
             )
             .values(claimed_until=None, **values)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
     if not done:
         log.warning("outbox message %s: its claim was gone before the outcome was noted", claim.id)
     return bool(done)
 
 
-def _failed(claim: Claim, error: str, now: datetime, report: DeliveryReport, *, permanent: bool):
+def _failed(
+    claim: Claim, error: str, now: datetime, report: DeliveryReport, *, permanent: bool
+) -> None:
     error = error[:2000]
     report.errors.append(error)
     if permanent or claim.attempts >= MAX_ATTEMPTS:
@@ -455,10 +469,14 @@ def _failed(claim: Claim, error: str, now: datetime, report: DeliveryReport, *, 
         )
 
 
-def _deliver_one(claim: Claim, transport, now: datetime, report: DeliveryReport) -> bool:
+def _deliver_one(claim: Claim, transport: Transport, now: datetime, report: DeliveryReport) -> bool:
     """Compose and send one claimed message and record the outcome; False when the server
     cannot be reached (the pass stops)."""
     message = db.session.get(OutboxMessage, claim.id)
+    if message is None:  # erased with its registration since it was claimed: nothing to send
+        transactions.rollback()
+        report.skipped += 1
+        return True
     try:
         outgoing = compose(message)
         data = outgoing.as_bytes() if outgoing is not None else b""
@@ -501,7 +519,9 @@ def _deliver_one(claim: Claim, transport, now: datetime, report: DeliveryReport)
     return True
 
 
-def deliver_due(now: datetime, limit: int | None = None, progress=None) -> DeliveryReport:
+def deliver_due(
+    now: datetime, limit: int | None = None, progress: Callable[[int], object] | None = None
+) -> DeliveryReport:
     """Send what is due, each message claimed, sent and recorded on its own. `progress(n)` is
     told of each message handled (for the CLI's progress bar)."""
     report = DeliveryReport()

@@ -23,7 +23,7 @@ babel = Babel()
 
 
 def rows_matched(statement: Executable, params: Mapping[str, Any] | None = None) -> int:
-    """Run an UPDATE or DELETE in the session and return how many rows it matched. The
+    """Run an INSERT, UPDATE or DELETE in the session and return how many rows it matched. The
     session types every result as a Result; a statement without RETURNING gives a
     CursorResult, which has the count."""
     result = cast("CursorResult[Any]", db.session.execute(statement, params))

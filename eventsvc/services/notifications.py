@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select, update
 
-from ..extensions import db
+from ..extensions import db, rows_matched
 from ..models import (
     ACTIVE_STATUSES,
     Event,
@@ -94,7 +95,7 @@ def notify(
     kind: str,
     registration: Registration,
     now: datetime,
-    payload: dict | None = None,
+    payload: dict[str, Any] | None = None,
     *,
     public: bool = False,
     recent: tuple[int, datetime | None] | None = None,
@@ -122,6 +123,7 @@ def notify(
             if kind in DROPPED_OVER_CAP:
                 log.warning("mail cap: %s for registration %s dropped", kind, registration.id)
                 return None
+            assert latest is not None  # at least `cap` (>= 1) messages: the latest is known
             latest = latest.replace(tzinfo=now.tzinfo) if latest.tzinfo is None else latest
             due = max(now + CAP_WINDOW, latest + CAP_WINDOW / cap)
             log.warning(
@@ -143,7 +145,9 @@ def notify(
     return message
 
 
-def notify_registrants(event, kind: str, now: datetime, payload: dict | None = None) -> int:
+def notify_registrants(
+    event: Event, kind: str, now: datetime, payload: dict[str, Any] | None = None
+) -> int:
     """Queue `kind` for every active registration of `event`; returns how many were queued."""
     queued = 0
     for registration in db.session.scalars(
@@ -179,7 +183,7 @@ def reminders_due(now: datetime) -> list[Registration]:
 def queue_reminder(registration: Registration, now: datetime) -> bool:
     """Claim the reminder with a conditional update first, so that a second run (or a second
     cron host at the same moment) finds nothing left to remind. True if this run queued it."""
-    claimed = db.session.execute(
+    claimed = rows_matched(
         update(Registration)
         .where(
             Registration.id == registration.id,
@@ -189,7 +193,7 @@ def queue_reminder(registration: Registration, now: datetime) -> bool:
         )
         .values(reminded_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if claimed:
         db.session.refresh(registration)  # its address as it is now, not as it was listed
         notify("event_reminder", registration, now)

@@ -16,9 +16,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import ColumnElement, bindparam, case, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -80,7 +81,8 @@ class Outcome:
         return self.result is Result.CHECKED_IN
 
     def message(self) -> str:
-        r = self.registration
+        # Read only for the results about a party, which always have its registration.
+        r = cast(Registration, self.registration)
         if self.result is Result.CHECKED_IN:
             return _(
                 "Checked in: %(name)s, %(n)d of %(total)d people.",
@@ -108,7 +110,8 @@ class Outcome:
                 else _("Not valid: no such ticket.")
             ),
             Result.OTHER_EVENT: lambda: _(
-                "This ticket is for another event: %(title)s.", title=self.other_event.title
+                "This ticket is for another event: %(title)s.",
+                title=self.other_event.title if self.other_event else "?",
             ),
             Result.CANCELLED: lambda: _("This registration was cancelled: %(name)s.", name=r.name),
             Result.WAITLISTED: lambda: _(
@@ -127,7 +130,7 @@ def ticket_hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def _active(registration_id: int):
+def _active(registration_id: int) -> ColumnElement[bool]:
     return (CheckIn.registration_id == registration_id) & CheckIn.undone_at.is_(None)
 
 
@@ -235,7 +238,15 @@ def check_in_ticket(
         if registration is None:
             return Outcome(Result.UNKNOWN, booking_code=booking_code)
     outcome = _check_in(
-        event, registration, user, now, people, nonce, device, scanned_at, CheckInMethod.SCAN
+        event,
+        registration,
+        user,
+        now,
+        people=people,
+        nonce=nonce,
+        device=device,
+        scanned_at=scanned_at,
+        method=CheckInMethod.SCAN,
     )
     outcome.activities = titles
     return outcome
@@ -263,19 +274,40 @@ def check_in_registration(
     )
     if registration is None or registration.event_id != event.id:
         return Outcome(Result.NOT_FOUND)
-    outcome = _check_in(event, registration, user, now, people, nonce, device, scanned_at, method)
+    outcome = _check_in(
+        event,
+        registration,
+        user,
+        now,
+        people=people,
+        nonce=nonce,
+        device=device,
+        scanned_at=scanned_at,
+        method=method,
+    )
     outcome.activities = titles
     return outcome
 
 
-def _validate_people(people) -> None:
+def _validate_people(people: object) -> None:
     if people is not None and (
         not isinstance(people, int) or isinstance(people, bool) or people < 1
     ):
         raise ValidationFailed({"people": _("Check in at least 1 person.")})
 
 
-def _check_in(event, registration, user, now, people, nonce, device, scanned_at, method) -> Outcome:
+def _check_in(
+    event: Event,
+    registration: Registration,
+    user: User,
+    now: datetime,
+    *,
+    people: int | None,
+    nonce: str | None,
+    device: str,
+    scanned_at: datetime | None,
+    method: CheckInMethod,
+) -> Outcome:
     """Let the party of `registration` (locked by the caller) in."""
     _validate_people(people)
     problem = text_problem(device)
@@ -349,7 +381,7 @@ def undo_checkin(event: Event, checkin_id: int, user: User, now: datetime) -> Ch
         raise NotFound()
     registration = _lock_registration(event.id, checkin.registration_id)
     db.session.refresh(checkin)
-    if checkin.undone_at is not None:
+    if registration is None or checkin.undone_at is not None:
         raise NotFound()
     checkin.undone_at = now
     checkin.undone_by_id = user.id
@@ -396,7 +428,15 @@ def register_walk_in(
         by_user=user,
     )
     return _check_in(
-        event, outcome.registration, user, now, None, nonce, "", now, CheckInMethod.WALK_IN
+        event,
+        outcome.registration,
+        user,
+        now,
+        people=None,  # the whole party
+        nonce=nonce,
+        device="",
+        scanned_at=now,
+        method=CheckInMethod.WALK_IN,
     )
 
 
@@ -447,7 +487,22 @@ def door_list(event: Event, search: str = "", limit: int = 50) -> list[tuple[Reg
     return [(registration, int(n)) for registration, n in db.session.execute(query)]
 
 
-def offline_list(event: Event, user: User) -> list[dict]:
+class OfflineEntry(TypedDict):
+    """One party on a door device's offline list."""
+
+    ticket: str  # the ticket code's hash
+    booking_code: str
+    registration_id: int
+    name: str
+    party_size: int
+    status: str
+    checked_in_people: int
+    activities: list[str]
+    needs: str
+    search: str
+
+
+def offline_list(event: Event, user: User) -> list[OfflineEntry]:
     """What a door device keeps to work without a connection: ticket hashes, not codes, and
     what the door shows of each party (contact details only to those who may see them)."""
     contacts = access.sees_contacts(user)

@@ -39,9 +39,10 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from typing import TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
@@ -134,6 +135,7 @@ class RegistrationWindow:
         if self.state is WindowState.PAST:
             return _("This event has already taken place.")
         if self.state is WindowState.NOT_YET_OPEN:
+            assert self.opens_at is not None  # "not yet open" only with an opening time
             return _(
                 "Registration opens on %(day)s at %(time)s.",
                 day=local_date(self.opens_at, "long"),
@@ -267,7 +269,7 @@ def normalise_request(
 
     email = None
     if "email" not in errors and (request.email or "").strip():
-        email = _normalised_email(request.email.strip())
+        email = _normalised_email((request.email or "").strip())
         if email is None:
             errors["email"] = _("Enter a valid email address, like name@example.lv.")
     phone = _clean_text(request.phone) or None if "phone" not in errors else None
@@ -314,7 +316,7 @@ def normalise_request(
     )
 
 
-def request_from_json(payload) -> RegistrationRequest:
+def request_from_json(payload: object) -> RegistrationRequest:
     """The JSON API's body → a request. Wrong types are field errors, never exceptions."""
     if not isinstance(payload, Mapping):
         raise ValidationFailed({"body": _("Send a JSON object.")})
@@ -507,7 +509,8 @@ def _places(
         waiting_people, waiting_parties = count["people_waitlisted"], count["waiting_parties"]
     taking = places_taken(event.format, in_person, online)
     activities = activities or []
-    taken_by_activity, waiting_by_activity = {}, {}
+    taken_by_activity: dict[int, int] = {}
+    waiting_by_activity: dict[int, tuple[int, int]] = {}
     if activities:
         taken_by_activity = dict(
             db.session.execute(_TAKEN_BY_ACTIVITY, {"event_id": event.id}).all()
@@ -541,7 +544,9 @@ def _free_booking_code(event_id: int, code: str, taken: bool) -> str:
     event's lock, so no registration can take it meanwhile."""
     while taken:
         code = new_booking_code()
-        taken = db.session.scalar(select(_CODE_TAKEN), {"event_id": event_id, "booking_code": code})
+        taken = bool(
+            db.session.scalar(select(_CODE_TAKEN), {"event_id": event_id, "booking_code": code})
+        )
     return code
 
 
@@ -562,7 +567,12 @@ def _fits(places: Availability, party_size: int, takes_place: bool) -> bool:
     return not takes_place or places.places_left is None or party_size <= places.places_left
 
 
-def _in_turn(queue, left: int | None, need) -> list:
+_Party = TypeVar("_Party")  # a place in a waiting list: a registration, or its turn at an activity
+
+
+def _in_turn(
+    queue: Iterable[_Party], left: int | None, need: Callable[[_Party], int]
+) -> list[_Party]:
     """Who of a waiting list (in its order) gets places, `left` of them free (None: no limit):
     each party that fits entirely in what is still left takes its places; a party that does
     not fit keeps its turn, and a later, smaller party that fits may pass it. `need(item)`
@@ -751,7 +761,7 @@ def register(
             )
         # Say what a new registration would have heard; the owner of the address gets
         # their real ticket again by email.
-        existing = db.session.get(Registration, existing_id)
+        existing = db.session.get_one(Registration, existing_id)  # found under the event's lock
         # Counted again here, under the lock: repeats of one address for one event queue on
         # it, and "your ticket again" is what someone would repeat to flood an inbox.
         notify("registration_repeated", existing, now, public=True)
@@ -906,6 +916,14 @@ def resident_may_change(registration: Registration, now: datetime) -> bool:
     )
 
 
+def _locked(registration: Registration) -> Registration:
+    """`registration` locked and re-read (services/locking.py); NotFound if it is gone."""
+    locked = lock_registration(registration)
+    if locked is None:
+        raise NotFound()
+    return locked
+
+
 def _require_changeable(registration: Registration, now: datetime, by_user: User | None) -> None:
     if not registration.is_active:
         raise ServiceError(_("This registration is cancelled."))
@@ -919,7 +937,7 @@ def cancel_registration(
     registration: Registration, now: datetime, by_user: User | None = None
 ) -> list[Registration]:
     """Cancel; the places it held go to the waiting list. Returns those promoted."""
-    registration = lock_registration(registration)
+    registration = _locked(registration)
     _require_changeable(registration, now, by_user)
     freed = registration.status is RegistrationStatus.CONFIRMED
     audit.record(
@@ -1009,7 +1027,7 @@ def change_registration(
     numbers, never contents) and confirmed by mail in the registration's (new) language;
     a new email address gets the confirmation again, the old one a notice."""
     _check_change(registration, change)  # before waiting for any lock
-    registration = lock_registration(registration)
+    registration = _locked(registration)
     _require_changeable(registration, now, by_user)
     # Again, on the row as it is under the lock: the fields not changed here keep the values
     # they have now, not the ones read before (another change may have come in between).
@@ -1245,7 +1263,9 @@ def promote_waitlist(event_id: int, now: datetime) -> list[Registration]:
     return promoted
 
 
-def _promote_activity_waits(event: Event, activity_left: dict[int, int | None], now) -> None:
+def _promote_activity_waits(
+    event: Event, activity_left: dict[int, int | None], now: datetime
+) -> None:
     """Freed places of activities to the parties on their waiting lists (locked, in order);
     `activity_left` is updated."""
     queues: dict[int, list[ActivityWait]] = {}

@@ -60,7 +60,9 @@ class Result(enum.StrEnum):
 
 
 @dataclass
-class Outcome:
+class CheckInOutcome:
+    """What the door is told after a scan, a check-in from the list or a walk-in."""
+
     result: Result
     registration: Registration | None = None
     checkin: CheckIn | None = None
@@ -166,7 +168,7 @@ _EARLIER = select(CheckIn).where(
 )
 
 
-def _replay(event: Event, nonce: str | None) -> Outcome | None:
+def _replay(event: Event, nonce: str | None) -> CheckInOutcome | None:
     """The first answer to a request with this nonce, if there was one. Asked while holding
     the registration's lock, so that a twin request that got there first is seen."""
     if not nonce:
@@ -174,7 +176,7 @@ def _replay(event: Event, nonce: str | None) -> Outcome | None:
     earlier = db.session.scalar(_EARLIER, {"event_id": event.id, "nonce": nonce})
     if earlier is None:
         return None
-    return Outcome(
+    return CheckInOutcome(
         Result.CHECKED_IN,
         earlier.registration,
         earlier,
@@ -215,7 +217,7 @@ def check_in_ticket(
     nonce: str | None = None,
     device: str = "",
     scanned_at: datetime | None = None,
-) -> Outcome:
+) -> CheckInOutcome:
     """A scanned or typed ticket code: the QR code's, or the ticket's short booking code."""
     _validate_nonce(nonce)
     code = (code or "").strip()
@@ -224,19 +226,19 @@ def check_in_ticket(
         # transaction).
         registration, titles = lock_door_registration(_BY_TICKET, {"code": code}, event.id)
         if registration is None:
-            return Outcome(Result.UNKNOWN)
+            return CheckInOutcome(Result.UNKNOWN)
         if registration.event_id != event.id:
-            return Outcome(Result.OTHER_EVENT, other_event=registration.event)
+            return CheckInOutcome(Result.OTHER_EVENT, other_event=registration.event)
     else:
         booking_code = normalise_booking_code(code)
         if booking_code is None:
-            return Outcome(Result.MALFORMED)
+            return CheckInOutcome(Result.MALFORMED)
         # Unique within an event only: another event's code is simply not found here.
         registration, titles = lock_door_registration(
             _BY_BOOKING_CODE, {"event_id": event.id, "code": booking_code}, event.id
         )
         if registration is None:
-            return Outcome(Result.UNKNOWN, booking_code=booking_code)
+            return CheckInOutcome(Result.UNKNOWN, booking_code=booking_code)
     outcome = _check_in(
         event,
         registration,
@@ -263,7 +265,7 @@ def check_in_registration(
     device: str = "",
     scanned_at: datetime | None = None,
     method: CheckInMethod = CheckInMethod.SEARCH,
-) -> Outcome:
+) -> CheckInOutcome:
     """Someone found by name or phone in the list."""
     _validate_nonce(nonce)
     # An id the database cannot hold (an API body can send any number) is simply not found.
@@ -273,7 +275,7 @@ def check_in_registration(
         else (None, [])
     )
     if registration is None or registration.event_id != event.id:
-        return Outcome(Result.NOT_FOUND)
+        return CheckInOutcome(Result.NOT_FOUND)
     outcome = _check_in(
         event,
         registration,
@@ -307,7 +309,7 @@ def _check_in(
     device: str,
     scanned_at: datetime | None,
     method: CheckInMethod,
-) -> Outcome:
+) -> CheckInOutcome:
     """Let the party of `registration` (locked by the caller) in."""
     _validate_people(people)
     problem = text_problem(device)
@@ -317,9 +319,9 @@ def _check_in(
     if replay is not None:
         return replay
     if registration.status is RegistrationStatus.CANCELLED:
-        return Outcome(Result.CANCELLED, registration)
+        return CheckInOutcome(Result.CANCELLED, registration)
     if registration.status is RegistrationStatus.WAITLISTED:
-        return Outcome(Result.WAITLISTED, registration)
+        return CheckInOutcome(Result.WAITLISTED, registration)
     done = registration.checked_in_people
     remaining = registration.party_size - done
     if remaining <= 0:
@@ -329,9 +331,11 @@ def _check_in(
             .order_by(CheckIn.scanned_at.desc(), CheckIn.id.desc())
             .limit(1)
         )
-        return Outcome(Result.ALREADY, registration, previous=previous, checked_in_people=done)
+        return CheckInOutcome(
+            Result.ALREADY, registration, previous=previous, checked_in_people=done
+        )
     if people is not None and people > remaining:
-        return Outcome(Result.TOO_MANY, registration, checked_in_people=done)
+        return CheckInOutcome(Result.TOO_MANY, registration, checked_in_people=done)
     checkin = CheckIn(
         event_id=event.id,
         registration_id=registration.id,
@@ -361,7 +365,7 @@ def _check_in(
             of=registration.party_size,
         ),
     )
-    return Outcome(
+    return CheckInOutcome(
         Result.CHECKED_IN, registration, checkin, checked_in_people=registration.checked_in_people
     )
 
@@ -406,7 +410,7 @@ def undo_checkin(event: Event, checkin_id: int, user: User, now: datetime) -> Ch
 
 def register_walk_in(
     event: Event, name: str, people: int, user: User, now: datetime, nonce: str | None = None
-) -> Outcome:
+) -> CheckInOutcome:
     """Someone at the door without a registration: a place if there is one, then in."""
     _validate_nonce(nonce)
     lock_event(event.id)  # first, so that a retried walk-in cannot register twice

@@ -603,7 +603,7 @@ class ActivityChoice:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class RegistrationOutcome:
     """What the registrant is told. For a repeated email address `registration` is the
     existing one and `repeated` is True; callers must answer exactly as for a new one."""
 
@@ -688,7 +688,7 @@ def register(
     now: datetime,
     source: RegistrationSource = RegistrationSource.WEB,
     by_user: User | None = None,
-) -> Outcome:
+) -> RegistrationOutcome:
     """Register a party for an event: confirmed if it fits, otherwise waitlisted (or refused);
     in each activity it asks for, a place if the activity has room for the whole party,
     otherwise a turn on that activity's own waiting list."""
@@ -765,7 +765,7 @@ def register(
         # Counted again here, under the lock: repeats of one address for one event queue on
         # it, and "your ticket again" is what someone would repeat to flood an inbox.
         notify("registration_repeated", existing, now, public=True)
-        return Outcome(
+        return RegistrationOutcome(
             registration=existing,
             status=status,
             waitlist_position=position,
@@ -816,7 +816,7 @@ def register(
                 n=request.party_size,
             ),
         )
-    return Outcome(
+    return RegistrationOutcome(
         registration=registration, status=status, waitlist_position=position, activities=choices
     )
 

@@ -241,7 +241,7 @@ def _staff_acting_on(registration):
 
 @dataclass(frozen=True)
 class Submission:
-    outcome: rules.Outcome | None
+    outcome: rules.RegistrationOutcome | None
     status: int  # 201, 422 (errors on the form) or 409 (refused)
     refusal: str | None = None  # why it was refused, for the top of the page
 

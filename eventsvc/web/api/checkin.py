@@ -30,7 +30,7 @@ def _time(value: datetime | None):
     return value.isoformat() if value else None
 
 
-def outcome_json(outcome: door.Outcome) -> dict:
+def outcome_json(outcome: door.CheckInOutcome) -> dict:
     r = outcome.registration
     body = {
         "result": outcome.result.value,
@@ -81,7 +81,7 @@ def _parse_time(value) -> datetime | None:
 CHECKIN_FIELDS = ("code", "registration_id", "people", "nonce", "device", "scanned_at")
 
 
-def _one(event, user, item, now) -> door.Outcome:
+def _one(event, user, item, now) -> door.CheckInOutcome:
     """One check-in request (null stands for a field left out)."""
     if not isinstance(item, dict):
         raise ValidationFailed({"body": _("Send a JSON object.")})

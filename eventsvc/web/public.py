@@ -20,6 +20,7 @@ from ..services.registration import availability, places_left_by_event, registra
 from ..timezones import utcnow
 from .forms import CalendarFilterForm, filter_problems, page_arg
 from .input_guard import RequestRefused
+from .registration_form import registration_form
 
 bp = Blueprint("public", __name__)
 
@@ -98,8 +99,6 @@ def event(event_id: int):
 def render_event_page(event, form=None, status: int = 200, refusal: str | None = None):
     """The event page, with the registration form while registration is open; after a
     refused registration, the refusal at its top instead of the form."""
-    from .registration import registration_form
-
     now = utcnow()
     window = registration_window(event, now)
     places = availability(event)

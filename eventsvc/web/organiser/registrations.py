@@ -25,14 +25,8 @@ from ...services.registration_lists import (
 from ...timezones import utcnow
 from ..boundary import discard
 from ..forms import add_errors, page_arg
-from ..registration import (
-    ConfirmForm,
-    PartySizeForm,
-    RegistrationForm,
-    activity_choices_of,
-    qr_response,
-    submit_registration,
-)
+from ..registration import ConfirmForm, PartySizeForm, qr_response
+from ..registration_form import RegistrationForm, activity_choices_of, submit_registration
 from ..same_origin import same_origin_only
 from . import bp
 

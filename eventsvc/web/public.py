@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from urllib.parse import quote_plus
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
@@ -53,7 +54,7 @@ def calendar():
         max_per_page=100,
         error_out=False,
     )
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "public/calendar.html",
         form=form,

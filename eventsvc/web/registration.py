@@ -51,7 +51,7 @@ def _form_kept(message: str) -> str:
         "registration/unavailable.html",
         form=RegistrationForm(),
         message=message,
-        event_id=request.view_args["event_id"],
+        event_id=(request.view_args or {})["event_id"],
         activity_ids=[
             value
             for value in request.form.getlist("activity_ids")[:50]
@@ -255,7 +255,7 @@ def change(token: str):
         return _manage_page(rules.registration_by_token(token), form, 422)
     except ServiceError as exc:  # no room (next to its field); too late, cancelled (on top)
         discard()
-        if exc.field in form:
+        if exc.field is not None and exc.field in form:
             add_errors(form, {exc.field: exc.message})
         else:
             flash(exc.message, "error")

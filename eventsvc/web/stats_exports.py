@@ -68,9 +68,11 @@ def xlsx(
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook opens with one worksheet
     sheet.title = _sheet_title(title)
     sheet.append(list(header))
     widths = [len(str(h)) for h in header]

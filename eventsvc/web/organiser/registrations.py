@@ -55,8 +55,8 @@ class PhoneRegistrationForm(RegistrationForm):
 @bp.get("/events/<int:event_id>/registrations")
 def registrations(event_id: int):
     event = access.event_for_manager(current_user, event_id)
-    status = request.args.get("status")
-    status = RegistrationStatus(status) if status in RegistrationStatus._value2member_map_ else None
+    wanted = request.args.get("status", "")
+    status = RegistrationStatus(wanted) if wanted in RegistrationStatus._value2member_map_ else None
     search = request.args.get("q", "")[:100]
     page = db.paginate(
         registrations_query(event, search, status),
@@ -205,8 +205,10 @@ def registrations_export(event_id: int):
 @same_origin_only
 def attendance_sheet(event_id: int):
     event = access.event_for_manager(current_user, event_id)
-    rows = db.session.scalars(registrations_query(event, status=RegistrationStatus.CONFIRMED)).all()
-    rows.sort(key=lambda r: r.name.lower())
+    rows = sorted(
+        db.session.scalars(registrations_query(event, status=RegistrationStatus.CONFIRMED)),
+        key=lambda r: r.name.lower(),
+    )
     page = render_template(
         "organiser/attendance_sheet.html",
         event=event,

@@ -30,15 +30,17 @@ run: translations
 test: translations chromium fonts
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Lint and format check (ruff; settings in pyproject.toml). `ruff format .` fixes the format.
+# Lint, format check and types (ruff and mypy; settings in pyproject.toml). `ruff format .`
+# fixes the format. CI runs this before the tests (.ci/run).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
-# Types (mypy; settings in pyproject.toml): services/ and models/ strictly, the rest leniently.
-# Not yet part of `lint`: services/ still has errors to fix.
+# Types alone (mypy): services/ and models/ strictly, the rest leniently.
 types: install
 	$(BIN)/mypy
+
 # Certificates (PDF) print with DejaVu Sans (Latvian and Cyrillic letters): Debian's
 # fonts-dejavu-core. As root we install it, otherwise we say how.
 FONT_DIR ?= /usr/share/fonts/truetype/dejavu

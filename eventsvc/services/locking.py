@@ -34,7 +34,7 @@ transaction.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import contains_eager
@@ -53,7 +53,7 @@ from . import NotFound
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 
 # The door's query: a registration with its activity titles (joined by \x1f, or None).
-DoorQuery = Select[Registration, str | None]
+DoorQuery: TypeAlias = "Select[Registration, str | None]"
 
 
 def sqlite_write_lock() -> bool:

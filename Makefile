@@ -32,22 +32,16 @@ TEST_WORKERS ?= auto
 test: translations chromium fonts
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-# Lint and format check (ruff; settings in pyproject.toml). `ruff format .` fixes the format.
+# Lint, format check and types (ruff and mypy; settings in pyproject.toml). `ruff format .`
+# fixes the format. CI runs this before the tests (.ci/run).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
-# Types (mypy; settings in pyproject.toml): services/ and models/ strictly, the rest leniently.
-# Not yet part of `lint`: services/ still has errors to fix.
+# Types alone (mypy): services/ and models/ strictly, the rest leniently.
 types: install
 	$(BIN)/mypy
-# Certificates (PDF) print with DejaVu Sans (Latvian and Cyrillic letters): Debian's
-# fonts-dejavu-core. As root we install it, otherwise we say how.
-FONT_DIR ?= /usr/share/fonts/truetype/dejavu
-fonts:
-	@test -f $(FONT_DIR)/DejaVuSans.ttf -a -f $(FONT_DIR)/DejaVuSans-Bold.ttf || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update && apt-get install -y fonts-dejavu-core; \
-	  else echo "Certificates need DejaVu Sans: sudo apt-get install fonts-dejavu-core" >&2; exit 1; fi; }
 
 # Browser tests need Debian's Chromium; as root we install it, otherwise we say how.
 chromium:

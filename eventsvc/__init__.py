@@ -46,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseId
     if app.config["EVENTSVC_PROXY_HOPS"]:
         # Behind nginx: the client's address (for rate limits) and scheme come from it.
-        app.wsgi_app = ProxyFix(
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Werkzeug's way to wrap it
             app.wsgi_app, x_for=app.config["EVENTSVC_PROXY_HOPS"], x_proto=1, x_host=1
         )
 
@@ -121,7 +121,11 @@ def _init_login(app: Flask) -> None:
     def load_user(secret: str):
         now = utcnow()
         user = sessions.user_for_secret(secret, now)
-        if user is not None and sessions.touch(user.current_session, now):
+        if (
+            user is not None
+            and user.current_session is not None
+            and sessions.touch(user.current_session, now)
+        ):
             # "Last seen" (at most once a minute), before the view: nothing else is pending.
             transactions.commit()
         return user

@@ -57,7 +57,7 @@ def load_config(
         ]
         if missing:
             raise ConfigError("production needs " + ", ".join(missing))
-        if len(secret) < 32:
+        if len(secret or "") < 32:
             raise ConfigError("EVENTSVC_SECRET_KEY must be at least 32 characters")
         if not env.get("MAIL_SERVER"):
             raise ConfigError(

@@ -1,6 +1,8 @@
 """Flask extensions, created unbound and initialised in create_app()."""
 
 import ipaddress
+from collections.abc import Mapping
+from typing import Any, cast
 
 from flask import request
 from flask_babel import Babel
@@ -9,6 +11,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from sqlalchemy import CursorResult, Executable
 
 from .models.base import Base
 
@@ -17,6 +20,14 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
+
+
+def rows_matched(statement: Executable, params: Mapping[str, Any] | None = None) -> int:
+    """Run an INSERT, UPDATE or DELETE in the session and return how many rows it matched. The
+    session types every result as a Result; a statement without RETURNING gives a
+    CursorResult, which has the count."""
+    result = cast("CursorResult[Any]", db.session.execute(statement, params))
+    return result.rowcount
 
 
 def client_network() -> str:

@@ -72,7 +72,7 @@ def _rollback_after_failure() -> None:
         rollback()
 
 
-def after_commit(callback: Callable[[], None]) -> None:
+def after_commit(callback: Callable[[], object]) -> None:
     """Run `callback` once the current unit has committed; never if it rolls back."""
     db.session().info.setdefault(_AFTER_COMMIT, []).append(callback)
 

@@ -32,7 +32,7 @@ from .conftest import run_at_once
 CONFIRMED, WAITLISTED = RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED
 
 
-def register(event, now, **fields) -> rules.Outcome:
+def register(event, now, **fields) -> rules.RegistrationOutcome:
     outcome = rules.register(event.id, factories.registration_request(**fields), now)
     _db.session.commit()
     return outcome

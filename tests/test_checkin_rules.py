@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from eventsvc.extensions import db as _db
 from eventsvc.models import CheckIn, CheckInMethod, Registration, RegistrationSource, Role
@@ -264,6 +265,21 @@ def test_a_wrong_people_count_does_not_hide_what_is_wrong_with_the_ticket(db, wo
     )
 
 
+def _until_someone_waits_for_this_transaction(timeout: float = 10.0) -> None:
+    """PostgreSQL: return as soon as another session waits for a lock this session's
+    transaction holds (at most `timeout` seconds). On SQLite the other writer waits for the
+    database's write lock instead, out of sight: return at once."""
+    if _db.engine.dialect.name != "postgresql":
+        return
+    waiting = text(
+        "SELECT count(*) FROM pg_locks"
+        " WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+    )
+    deadline = time.monotonic() + timeout
+    while not _db.session.scalar(waiting) and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
 def test_a_scan_and_a_cancellation_of_one_ticket_at_once_do_not_deadlock(
     app, db, world, in_days, now
 ):
@@ -279,12 +295,13 @@ def test_a_scan_and_a_cancellation_of_one_ticket_at_once_do_not_deadlock(
     _db.session.commit()
     event_id, registration_id, code = event.id, registration.id, registration.ticket_secret
     organiser_id = world.organiser_a.id
-    holding, results = threading.Event(), []
+    holding, scanning, results = threading.Event(), threading.Event(), []
 
     def cancel():
         rules.lock_event(event_id)  # as cancel_registration does first
         holding.set()
-        threading.Event().wait(0.5)  # the scan starts meanwhile
+        scanning.wait(10)
+        _until_someone_waits_for_this_transaction()  # the scan, behind its event lock
         rules.cancel_registration(_db.session.get(Registration, registration_id), now)
         _db.session.commit()
 
@@ -292,6 +309,7 @@ def test_a_scan_and_a_cancellation_of_one_ticket_at_once_do_not_deadlock(
         from eventsvc.models import Event, User
 
         holding.wait(10)
+        scanning.set()
         results.append(
             door.check_in_ticket(
                 _db.session.get(Event, event_id), code, _db.session.get(User, organiser_id), now

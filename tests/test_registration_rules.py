@@ -22,6 +22,7 @@ from eventsvc.services import NotFound, ServiceError, ValidationFailed
 from eventsvc.services import registration as rules
 from eventsvc.services.registration import Refusal, RegistrationRefused
 from eventsvc.timezones import RIGA, end_of_riga_day
+from eventsvc.web.api.registrations import request_from_json
 
 from . import factories
 
@@ -455,7 +456,7 @@ def test_one_party_size_rule_for_every_way_in(db, world, in_days, now, bad):
 
     attempts = {
         "form": lambda: rules.normalise_request(factories.registration_request(party_size=bad)),
-        "api": lambda: rules.request_from_json(
+        "api": lambda: request_from_json(
             {"name": "Anna", "email": "anna@example.lv", "consent": True, "party_size": bad}
         ),
         "manage link": lambda: rules.change_party_size(existing, bad, now),

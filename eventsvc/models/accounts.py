@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from flask_login import UserMixin
 from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -13,6 +13,21 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..timezones import utcnow
 from .base import Base, UTCDateTime, enum_type
 from .organisations import Organisation
+
+if TYPE_CHECKING:
+    from .sessions import UserSession
+
+    class UserMixin:
+        """Flask-Login's mixin as the type checker sees it: Flask-Login ships no types, and a
+        model built on an unknown (Any) base would make every query of users untyped."""
+
+        @property
+        def is_authenticated(self) -> bool: ...
+        @property
+        def is_anonymous(self) -> bool: ...
+        def get_id(self) -> str: ...
+else:
+    from flask_login import UserMixin
 
 
 class Role(enum.StrEnum):
@@ -30,7 +45,7 @@ memberships = Table(
 )
 
 
-class User(UserMixin, Base):  # type: ignore[misc]  # Flask-Login has no types: UserMixin is Any
+class User(UserMixin, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,6 +78,10 @@ class User(UserMixin, Base):  # type: ignore[misc]  # Flask-Login has no types: 
     # The server-side session (a UserSession, services/sessions.py) this object signed in
     # or was loaded through in this request, and its secret; not columns. Flask-Login keeps
     # the secret in its cookies (LoginManager.id_attribute = "session_secret_for_cookie").
+    # Declared for the type checker only: an annotation here would ask the ORM for a column.
+    if TYPE_CHECKING:
+        current_session: UserSession | None
+        current_session_secret: str | None
     current_session = None
     current_session_secret = None
 

@@ -13,7 +13,14 @@ from __future__ import annotations
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, ForeignKey, Table, bindparam, event, insert, text, update
-from sqlalchemy.orm import Mapped, Session, UOWTransaction, attributes, mapped_column
+from sqlalchemy.orm import (
+    Mapped,
+    Session,
+    UOWTransaction,
+    attributes,
+    mapped_column,
+    scoped_session,
+)
 
 from ..needs import BITS, NEEDS, counter
 from .base import Base
@@ -102,7 +109,7 @@ FROM registrations GROUP BY event_id
 """
 
 
-def counted(session: Session, event_id: int) -> dict[str, int]:
+def counted(session: Session | scoped_session[Any], event_id: int) -> dict[str, int]:
     """`event_id`'s counters as a count of its registrations (flushed ones) gives them."""
     row = session.execute(_COUNT_ONE_EVENT, {"event_id": event_id}).one_or_none()
     return (

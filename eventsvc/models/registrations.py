@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -19,7 +20,8 @@ from sqlalchemy import (
     inspect,
     text,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, Session, UOWTransaction, mapped_column, relationship
 
 from ..folding import TERM_LENGTH, terms_for
 from ..needs import ALL_BITS, Need, needs_of
@@ -265,7 +267,7 @@ def _terms(registration: Registration) -> list[str]:
 
 
 @event.listens_for(Session, "before_flush")
-def _keep_search_terms(session, flush_context, instances) -> None:
+def _keep_search_terms(session: Session, flush_context: UOWTransaction, instances: Any) -> None:
     """A new registration gets its booking code (unless the service chose one) and its search
     terms; a changed name, phone or code, or an erasure, changes the terms. Scans and other
     changes cost nothing here."""
@@ -288,7 +290,9 @@ def _keep_search_terms(session, flush_context, instances) -> None:
 
 
 @event.listens_for(RegistrationSearchTerm, "before_insert")
-def _term_event(mapper, connection, term: RegistrationSearchTerm) -> None:
+def _term_event(
+    mapper: Mapper[RegistrationSearchTerm], connection: Connection, term: RegistrationSearchTerm
+) -> None:
     # The registration is inserted first (the foreign key orders the flush), so its event is
     # known here even when the registration was made with `event=` alone.
     term.event_id = term.registration.event_id

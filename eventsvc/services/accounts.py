@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -111,16 +112,17 @@ def save_user(
             target_id=user.id,
             detail=[
                 audit.part(audit.N_("role: %(role)s"), role=audit.value(user.role)),
-                changed
-                and audit.part(
+                audit.part(
                     audit.N_("changed: %(fields)s"), fields=audit.names("user_field", changed)
-                ),
+                )
+                if changed
+                else None,
             ],
         )
     return user
 
 
-def _account_facts(user: User) -> dict:
+def _account_facts(user: User) -> dict[str, object]:
     return {
         "email": user.email,
         "name": user.name,
@@ -135,7 +137,7 @@ def create_user(
     name: str,
     role: Role,
     password: str,
-    organisations: list[Organisation] = (),
+    organisations: Sequence[Organisation] = (),
 ) -> User:
     # The command line may leave the name out: the address stands in for it.
     return save_user(

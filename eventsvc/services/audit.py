@@ -19,7 +19,7 @@ Ministry nothing (it sees totals only). Entries without an organisation are for 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -232,7 +232,7 @@ def record_export(
     event: Event | None = None,
     rows: int | None = None,
     organisation_ids: Iterable[int] | None = None,
-    detail: Part | list[Part] | None = None,
+    detail: Part | Sequence[Part | None] | None = None,
 ) -> None:
     """A download or printout of personal data or totals, by `user`; the caller commits.
     `detail`: what was downloaded (parts), followed in the entry by the number of rows."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask_babel import gettext
@@ -37,7 +37,7 @@ from ..models import (
 DETAIL_LENGTH = 300
 
 Part = dict[str, Any]
-Detail = Part | list[Part] | str
+Detail = Part | Sequence[Part | None] | str  # a None in a list: a part that does not apply
 
 
 def N_(message: str) -> str:

@@ -23,7 +23,7 @@ class CalendarFilter:
     date_to: date | None = None
 
 
-def _public() -> Select:
+def _public() -> Select[Event]:
     """Published events, and cancelled ones that were public (so people learn of it)."""
     return select(Event).where(
         or_(
@@ -33,7 +33,7 @@ def _public() -> Select:
     )
 
 
-def calendar_query(filters: CalendarFilter, now: datetime) -> Select:
+def calendar_query(filters: CalendarFilter, now: datetime) -> Select[Event]:
     """Upcoming public events (or those in the chosen days), soonest first.
 
     Without a start date the calendar shows what has not ended yet; an event still under

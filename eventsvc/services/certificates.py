@@ -38,7 +38,7 @@ def default_hours(event: Event) -> Decimal:
     return max((hours * 2).quantize(Decimal(1), ROUND_HALF_UP) / 2, Decimal("0.5"))
 
 
-def parse_hours(value) -> Decimal:
+def parse_hours(value: object) -> Decimal:
     try:
         hours = Decimal(str(value).replace(",", ".").strip())
     except (InvalidOperation, ValueError):
@@ -72,7 +72,7 @@ def attendees(user: User, event: Event) -> list[Attendee]:
 
 
 def issue(
-    user: User, event: Event, hours, now: datetime, registration_id: int | None = None
+    user: User, event: Event, hours: object, now: datetime, registration_id: int | None = None
 ) -> int:
     """Issue certificates (to one registration, or to everyone let in who has none yet; one
     already issued gets the new hours). Returns how many were issued or changed."""

@@ -16,9 +16,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import ColumnElement, bindparam, case, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -60,7 +61,9 @@ class Result(enum.StrEnum):
 
 
 @dataclass
-class Outcome:
+class CheckInOutcome:
+    """What the door is told after a scan, a check-in from the list or a walk-in."""
+
     result: Result
     registration: Registration | None = None
     checkin: CheckIn | None = None
@@ -81,7 +84,8 @@ class Outcome:
         return self.result is Result.CHECKED_IN
 
     def message(self) -> str:
-        r = self.registration
+        # Read only for the results about a party, which always have its registration.
+        r = cast(Registration, self.registration)
         if self.result is Result.CHECKED_IN:
             return _(
                 "Checked in: %(name)s, %(n)d of %(total)d people.",
@@ -109,7 +113,8 @@ class Outcome:
                 else _("Not valid: no such ticket.")
             ),
             Result.OTHER_EVENT: lambda: _(
-                "This ticket is for another event: %(title)s.", title=self.other_event.title
+                "This ticket is for another event: %(title)s.",
+                title=self.other_event.title if self.other_event else "?",
             ),
             Result.CANCELLED: lambda: _("This registration was cancelled: %(name)s.", name=r.name),
             Result.WAITLISTED: lambda: _(
@@ -128,7 +133,7 @@ def ticket_hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def _active(registration_id: int):
+def _active(registration_id: int) -> ColumnElement[bool]:
     return (CheckIn.registration_id == registration_id) & CheckIn.undone_at.is_(None)
 
 
@@ -164,7 +169,7 @@ _EARLIER = select(CheckIn).where(
 )
 
 
-def _replay(event: Event, nonce: str | None) -> Outcome | None:
+def _replay(event: Event, nonce: str | None) -> CheckInOutcome | None:
     """The first answer to a request with this nonce, if there was one. Asked while holding
     the registration's lock, so that a twin request that got there first is seen."""
     if not nonce:
@@ -172,7 +177,7 @@ def _replay(event: Event, nonce: str | None) -> Outcome | None:
     earlier = db.session.scalar(_EARLIER, {"event_id": event.id, "nonce": nonce})
     if earlier is None:
         return None
-    return Outcome(
+    return CheckInOutcome(
         Result.CHECKED_IN,
         earlier.registration,
         earlier,
@@ -213,7 +218,7 @@ def check_in_ticket(
     nonce: str | None = None,
     device: str = "",
     scanned_at: datetime | None = None,
-) -> Outcome:
+) -> CheckInOutcome:
     """A scanned or typed ticket code: the QR code's, or the ticket's short booking code."""
     _validate_nonce(nonce)
     code = (code or "").strip()
@@ -222,21 +227,29 @@ def check_in_ticket(
         # transaction).
         registration, titles = lock_door_registration(_BY_TICKET, {"code": code}, event.id)
         if registration is None:
-            return Outcome(Result.UNKNOWN)
+            return CheckInOutcome(Result.UNKNOWN)
         if registration.event_id != event.id:
-            return Outcome(Result.OTHER_EVENT, other_event=registration.event)
+            return CheckInOutcome(Result.OTHER_EVENT, other_event=registration.event)
     else:
         booking_code = normalise_booking_code(code)
         if booking_code is None:
-            return Outcome(Result.MALFORMED)
+            return CheckInOutcome(Result.MALFORMED)
         # Unique within an event only: another event's code is simply not found here.
         registration, titles = lock_door_registration(
             _BY_BOOKING_CODE, {"event_id": event.id, "code": booking_code}, event.id
         )
         if registration is None:
-            return Outcome(Result.UNKNOWN, booking_code=booking_code)
+            return CheckInOutcome(Result.UNKNOWN, booking_code=booking_code)
     outcome = _check_in(
-        event, registration, user, now, people, nonce, device, scanned_at, CheckInMethod.SCAN
+        event,
+        registration,
+        user,
+        now,
+        people=people,
+        nonce=nonce,
+        device=device,
+        scanned_at=scanned_at,
+        method=CheckInMethod.SCAN,
     )
     outcome.activities = titles
     return outcome
@@ -253,7 +266,7 @@ def check_in_registration(
     device: str = "",
     scanned_at: datetime | None = None,
     method: CheckInMethod = CheckInMethod.SEARCH,
-) -> Outcome:
+) -> CheckInOutcome:
     """Someone found by name or phone in the list."""
     _validate_nonce(nonce)
     # An id the database cannot hold (an API body can send any number) is simply not found.
@@ -263,20 +276,41 @@ def check_in_registration(
         else (None, [])
     )
     if registration is None or registration.event_id != event.id:
-        return Outcome(Result.NOT_FOUND)
-    outcome = _check_in(event, registration, user, now, people, nonce, device, scanned_at, method)
+        return CheckInOutcome(Result.NOT_FOUND)
+    outcome = _check_in(
+        event,
+        registration,
+        user,
+        now,
+        people=people,
+        nonce=nonce,
+        device=device,
+        scanned_at=scanned_at,
+        method=method,
+    )
     outcome.activities = titles
     return outcome
 
 
-def _validate_people(people) -> None:
+def _validate_people(people: object) -> None:
     if people is not None and (
         not isinstance(people, int) or isinstance(people, bool) or people < 1
     ):
         raise ValidationFailed({"people": _("Check in at least 1 person.")})
 
 
-def _check_in(event, registration, user, now, people, nonce, device, scanned_at, method) -> Outcome:
+def _check_in(
+    event: Event,
+    registration: Registration,
+    user: User,
+    now: datetime,
+    *,
+    people: int | None,
+    nonce: str | None,
+    device: str,
+    scanned_at: datetime | None,
+    method: CheckInMethod,
+) -> CheckInOutcome:
     """Let the party of `registration` (locked by the caller) in."""
     _validate_people(people)
     problem = text_problem(device)
@@ -286,9 +320,9 @@ def _check_in(event, registration, user, now, people, nonce, device, scanned_at,
     if replay is not None:
         return replay
     if registration.status is RegistrationStatus.CANCELLED:
-        return Outcome(Result.CANCELLED, registration)
+        return CheckInOutcome(Result.CANCELLED, registration)
     if registration.status is RegistrationStatus.WAITLISTED:
-        return Outcome(Result.WAITLISTED, registration)
+        return CheckInOutcome(Result.WAITLISTED, registration)
     done = registration.checked_in_people
     remaining = registration.party_size - done
     if remaining <= 0:
@@ -298,9 +332,11 @@ def _check_in(event, registration, user, now, people, nonce, device, scanned_at,
             .order_by(CheckIn.scanned_at.desc(), CheckIn.id.desc())
             .limit(1)
         )
-        return Outcome(Result.ALREADY, registration, previous=previous, checked_in_people=done)
+        return CheckInOutcome(
+            Result.ALREADY, registration, previous=previous, checked_in_people=done
+        )
     if people is not None and people > remaining:
-        return Outcome(Result.TOO_MANY, registration, checked_in_people=done)
+        return CheckInOutcome(Result.TOO_MANY, registration, checked_in_people=done)
     checkin = CheckIn(
         event_id=event.id,
         registration_id=registration.id,
@@ -330,7 +366,7 @@ def _check_in(event, registration, user, now, people, nonce, device, scanned_at,
             of=registration.party_size,
         ),
     )
-    return Outcome(
+    return CheckInOutcome(
         Result.CHECKED_IN, registration, checkin, checked_in_people=registration.checked_in_people
     )
 
@@ -350,7 +386,7 @@ def undo_checkin(event: Event, checkin_id: int, user: User, now: datetime) -> Ch
         raise NotFound()
     registration = _lock_registration(event.id, checkin.registration_id)
     db.session.refresh(checkin)
-    if checkin.undone_at is not None:
+    if registration is None or checkin.undone_at is not None:
         raise NotFound()
     checkin.undone_at = now
     checkin.undone_by_id = user.id
@@ -375,7 +411,7 @@ def undo_checkin(event: Event, checkin_id: int, user: User, now: datetime) -> Ch
 
 def register_walk_in(
     event: Event, name: str, people: int, user: User, now: datetime, nonce: str | None = None
-) -> Outcome:
+) -> CheckInOutcome:
     """Someone at the door without a registration: a place if there is one, then in."""
     _validate_nonce(nonce)
     lock_event(event.id)  # first, so that a retried walk-in cannot register twice
@@ -397,7 +433,15 @@ def register_walk_in(
         by_user=user,
     )
     return _check_in(
-        event, outcome.registration, user, now, None, nonce, "", now, CheckInMethod.WALK_IN
+        event,
+        outcome.registration,
+        user,
+        now,
+        people=None,  # the whole party
+        nonce=nonce,
+        device="",
+        scanned_at=now,
+        method=CheckInMethod.WALK_IN,
     )
 
 
@@ -448,7 +492,22 @@ def door_list(event: Event, search: str = "", limit: int = 50) -> list[tuple[Reg
     return [(registration, int(n)) for registration, n in db.session.execute(query)]
 
 
-def offline_list(event: Event, user: User) -> list[dict]:
+class OfflineEntry(TypedDict):
+    """One party on a door device's offline list."""
+
+    ticket: str  # the ticket code's hash
+    booking_code: str
+    registration_id: int
+    name: str
+    party_size: int
+    status: str
+    checked_in_people: int
+    activities: list[str]
+    needs: str
+    search: str
+
+
+def offline_list(event: Event, user: User) -> list[OfflineEntry]:
     """What a door device keeps to work without a connection: ticket hashes, not codes, and
     what the door shows of each party (contact details only to those who may see them)."""
     contacts = access.sees_contacts(user)

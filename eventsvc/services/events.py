@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time
 from urllib.parse import urlparse
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -408,9 +408,12 @@ def registration_counts(event_ids: list[int]) -> dict[int, RegistrationCounts]:
     """People confirmed and waiting per event, in one aggregate query."""
     if not event_ids:
         return {}
-    people = lambda status: func.coalesce(  # noqa: E731
-        func.sum(case((Registration.status == status, Registration.party_size), else_=0)), 0
-    )
+
+    def people(status: RegistrationStatus) -> ColumnElement[int]:
+        return func.coalesce(
+            func.sum(case((Registration.status == status, Registration.party_size), else_=0)), 0
+        )
+
     rows = db.session.execute(
         select(
             Registration.event_id,
@@ -593,5 +596,8 @@ def remove_part(user: User, event: Event, part: Speaker | Activity) -> None:
         event=event,
         detail=audit.part(removed, id=part.id),
     )
-    (event.speakers if isinstance(part, Speaker) else event.activities).remove(part)
+    if isinstance(part, Speaker):
+        event.speakers.remove(part)
+    else:
+        event.activities.remove(part)
     db.session.flush()

@@ -19,15 +19,19 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import ColumnElement, case, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
 
-from ..extensions import db
+from ..extensions import db, rows_matched
 from ..models import (
     Event,
     EventStatus,
@@ -58,8 +62,8 @@ TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 class Question:
     key: str  # the column of FeedbackAnswer
     kind: str  # "scale" (1–5), "choice" or "text"
-    text: str  # lazy
-    options: tuple[tuple[str, str], ...] = ()  # (value, lazy label)
+    text: LazyString
+    options: tuple[tuple[str, LazyString], ...] = ()  # (value, label)
 
 
 YES, PARTLY, NO = ("yes", _l("Yes")), ("partly", _l("Partly")), ("no", _l("No"))
@@ -219,9 +223,9 @@ def _invitation(token: str) -> FeedbackInvitation:
 def language_of(token: str) -> str:
     """The registrant's language, for whatever the link shows (NotFound for a wrong link)."""
     invitation = _invitation(token)
-    return db.session.scalar(
+    return db.session.execute(
         select(Registration.language).where(Registration.id == invitation.registration_id)
-    )
+    ).scalar_one()
 
 
 def open_form(token: str, now: datetime) -> Form:
@@ -231,16 +235,17 @@ def open_form(token: str, now: datetime) -> Form:
         raise LinkUsed(_("Thank you: these questions have already been answered."))
     if invitation.expires_at <= now:
         raise LinkExpired(_("This link has expired: feedback was possible for 30 days."))
-    registration = db.session.get(Registration, invitation.registration_id)
+    registration = db.session.get_one(Registration, invitation.registration_id)
     event = registration.event
     return Form(event, questions_of(event), registration.language)
 
 
-def submit(token: str, answers: dict, now: datetime) -> None:
+def submit(token: str, answers: Mapping[str, Any], now: datetime) -> None:
     """Store the answers once, with the event alone. ValidationFailed for answers that do not
     fit the questions (nothing is stored, the link stays usable)."""
     form = open_form(token, now)
-    values, errors = {}, {}
+    values: dict[str, int | str] = {}
+    errors: dict[str, str] = {}
     for question in form.questions:
         raw = answers.get(question.key)
         raw = raw.strip() if isinstance(raw, str) else raw
@@ -267,7 +272,7 @@ def submit(token: str, answers: dict, now: datetime) -> None:
         raise ValidationFailed({form.questions[0].key: _("Answer at least one question.")})
     # Single use, also for two submissions at the same moment: only one update finds the
     # invitation unused. The day, not the moment, so that it matches no answer by time.
-    used = db.session.execute(
+    used = rows_matched(
         update(FeedbackInvitation)
         .where(
             FeedbackInvitation.token_hash == _hash(token),
@@ -276,7 +281,7 @@ def submit(token: str, answers: dict, now: datetime) -> None:
         )
         .values(used_on=to_riga(now).date())
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if not used:
         raise LinkUsed(_("Thank you: these questions have already been answered."))
     db.session.add(FeedbackAnswer(event_id=form.event.id, **values))
@@ -300,8 +305,10 @@ class FeedbackRow:
 FIGURES = ("answers", "usefulness", "come_again", "needs_met", "information")
 
 
-def _columns():
-    def share(column, yes="yes", skip=None):
+def _columns() -> list[ColumnElement[Any]]:
+    def share(
+        column: InstrumentedAttribute[str | None], yes: str = "yes", skip: str | None = None
+    ) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
         counted = column.is_not(None) if skip is None else column.is_not(None) & (column != skip)
         return (
             func.sum(case((counted, 1), else_=0)),
@@ -318,7 +325,7 @@ def _columns():
     ]
 
 
-def _figures(row) -> dict[str, Figure]:
+def _figures(row: Sequence[Any]) -> dict[str, Figure]:
     answers, n_use, sum_use, n_again, yes_again, n_needs, yes_needs, n_info, yes_info = (
         int(v or 0) for v in row
     )
@@ -402,12 +409,15 @@ def event_feedback(user: User, event: Event) -> EventFeedback:
         db.session.execute(select(*_columns()).where(FeedbackAnswer.event_id == event.id)).one()
     )
     texts = sorted(
-        db.session.scalars(
-            select(FeedbackAnswer.improve).where(
-                FeedbackAnswer.event_id == event.id,
-                FeedbackAnswer.improve.is_not(None),
-                FeedbackAnswer.improve != "",
-            )
+        filter(  # the query leaves out empty answers; the filter says so to the type checker
+            None,
+            db.session.scalars(
+                select(FeedbackAnswer.improve).where(
+                    FeedbackAnswer.event_id == event.id,
+                    FeedbackAnswer.improve.is_not(None),
+                    FeedbackAnswer.improve != "",
+                )
+            ),
         ),
         key=str.lower,
     )

@@ -57,4 +57,5 @@ def calendar_bytes(
     cal.add("x-wr-timezone", "Europe/Riga")
     for event in events:
         cal.add_component(_vevent(event, url_for_event(event), uid_domain, now, language))
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()  # icalendar leaves the method's return unannotated
+    return ical

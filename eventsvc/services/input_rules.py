@@ -17,7 +17,9 @@ steps over an edge.
 from __future__ import annotations
 
 import re
+from collections.abc import Container, Mapping
 from datetime import date, datetime
+from typing import Any
 
 from flask_babel import gettext as _
 
@@ -93,7 +95,7 @@ def whole_number(value: object) -> int | None:
     return None
 
 
-def unknown_fields(payload: dict, known) -> dict[str, str]:
+def unknown_fields(payload: Mapping[Any, object], known: Container[object]) -> dict[str, str]:
     """A message for each field of a JSON object that the API does not describe (a typo
     must not pass for an omission)."""
     return {str(key): _("This field is not known.") for key in payload if key not in known}

@@ -38,6 +38,8 @@ transaction.
 
 from __future__ import annotations
 
+from typing import Any, TypeAlias, TypeVar
+
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import contains_eager
 
@@ -53,6 +55,12 @@ from ..models import (
 )
 from . import NotFound
 
+# A select of any columns: a queue claim keeps the query's own type.
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
+
+# The door's query: a registration with its activity titles (joined by \x1f, or None).
+DoorQuery: TypeAlias = "Select[Registration, str | None]"
+
 
 def sqlite_write_lock() -> bool:
     """On SQLite, hold the database's write lock until the transaction ends and return True;
@@ -63,7 +71,9 @@ def sqlite_write_lock() -> bool:
     connection = db.session.connection()
     if connection.dialect.name != "sqlite":
         return False
-    if not connection.connection.dbapi_connection.in_transaction:
+    sqlite_connection = connection.connection.dbapi_connection
+    assert sqlite_connection is not None  # a checked-out connection holds its DBAPI connection
+    if not sqlite_connection.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     return True
 
@@ -120,7 +130,7 @@ def share_event(event_id: int) -> None:
 # --- 2. registrations --------------------------------------------------------------------
 
 
-def _for_update(query: Select) -> Select:
+def _for_update(query: Select[Registration]) -> Select[Registration]:
     query = query.execution_options(populate_existing=True)
     if db.session.connection().dialect.name == "sqlite":
         return query  # the write lock, taken with the event, covers it
@@ -138,7 +148,7 @@ def lock_registration(registration: Registration) -> Registration | None:
     )
 
 
-def lock_registration_at_door(query: Select, event_id: int) -> Registration | None:
+def lock_registration_at_door(query: Select[Registration], event_id: int) -> Registration | None:
     """For the door: `event_id` shared, then the one registration `query` selects (by
     ticket or by id), found and locked in one step and re-read. A ticket of another event
     is locked too, and let go when the transaction ends."""
@@ -146,13 +156,13 @@ def lock_registration_at_door(query: Select, event_id: int) -> Registration | No
     return db.session.scalar(_for_update(query))
 
 
-def lock_registrations(query: Select) -> list[Registration]:
+def lock_registrations(query: Select[Registration]) -> list[Registration]:
     """The registrations `query` selects (of one event, in a stable order), locked and
     re-read. The caller holds the event's lock."""
     return list(db.session.scalars(_for_update(query)))
 
 
-def door_queries(query: Select) -> tuple[Select, Select]:
+def door_queries(query: DoorQuery) -> tuple[DoorQuery, DoorQuery]:
     """`query` (one registration, with whatever columns the door shows) as the door runs it:
     re-read as it is (SQLite, under the database's write lock) and locking the registration's
     row (PostgreSQL). Built once, at import: for `lock_door_registration`."""
@@ -161,7 +171,7 @@ def door_queries(query: Select) -> tuple[Select, Select]:
 
 
 def lock_door_registration(
-    queries: tuple[Select, Select], params: dict, event_id: int
+    queries: tuple[DoorQuery, DoorQuery], params: dict[str, Any], event_id: int
 ) -> tuple[Registration | None, list[str]]:
     """For the door: `event_id` shared, then the one registration the `door_queries` select,
     found and locked in one step and re-read, with its activity titles (joined by \x1f). A
@@ -236,7 +246,7 @@ def lock_pending_messages(registration_id: int, kind: str) -> list[OutboxMessage
 # --- queue claims ------------------------------------------------------------------------
 
 
-def claim(query: Select, of=None) -> Select:
+def claim(query: _Query, of: type[Any] | None = None) -> _Query:
     """`query` as a queue claim: the rows it selects that no other transaction holds, locked
     until the transaction ends (FOR UPDATE SKIP LOCKED; `of` names the table whose rows are
     claimed when the query joins others). On SQLite the write lock, taken here."""

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import smtplib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import idna
 
@@ -72,6 +74,7 @@ def as_bytes(message: EmailMessage, envelope: Envelope) -> bytes:
 
 def _refusal(exc: smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused) -> Exception:
     """A refusal by the server: permanent for 5xx, temporary otherwise (4xx)."""
+    reply: bytes | str
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, reply = next(iter(exc.recipients.values()))
     else:
@@ -85,7 +88,7 @@ def _refusal(exc: smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused)
 class SMTPTransport:
     """One SMTP connection for a whole pass (opened on the first message)."""
 
-    def __init__(self, config):
+    def __init__(self, config: Mapping[str, Any]):
         self.config = config
         self._connection: smtplib.SMTP | None = None
 
@@ -157,7 +160,10 @@ class MailboxTransport:
         pass
 
 
-def transport_for(config) -> SMTPTransport | MailboxTransport:
+Transport = SMTPTransport | MailboxTransport
+
+
+def transport_for(config: Mapping[str, Any]) -> Transport:
     if config["EVENTSVC_MAIL_BACKEND"] == "mailbox":
         return MailboxTransport(config["EVENTSVC_MAILBOX_DIR"])
     return SMTPTransport(config)

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
+from typing import Any
 
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
@@ -36,7 +37,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 
 from .. import transactions
-from ..extensions import db
+from ..extensions import db, rows_matched
 from ..models import Attendance, OutboxMessage, OutboxStatus, Registration, RegistrationStatus
 from ..timezones import utcnow
 from ..transactions import unit_of_work
@@ -47,6 +48,7 @@ from .mail_transport import (
     MailServerUnavailable,
     PermanentFailure,
     TemporaryFailure,
+    Transport,
     as_bytes,
     smtp_address,
     transport_for,
@@ -72,7 +74,8 @@ TICKET_KINDS = {"confirmation", "promoted", "restored", "changed", "event_change
 
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, 4 min … at most 6 hours."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
+    doublings: int = 2 ** max(attempts - 1, 0)  # int ** int is typed Any (it may be a float)
+    return min(FIRST_RETRY * doublings, LONGEST_WAIT)
 
 
 @dataclass
@@ -237,7 +240,7 @@ def compose(message: OutboxMessage, now: datetime | None = None) -> Outgoing | N
             and not online
         )
         payload = message.payload or {}
-        context = dict(
+        context: dict[str, Any] = dict(  # what the templates are given
             template=template,
             registration=registration,
             event=event,
@@ -307,7 +310,7 @@ def compose(message: OutboxMessage, now: datetime | None = None) -> Outgoing | N
 
     mail = _mail(message, envelope, sender_name, host, context["subject"], text, html)
     if qr is not None:
-        html_part = mail.get_payload()[1]
+        html_part = list(mail.iter_parts())[1]
         html_part.add_related(
             qr, "image", "png", cid="<qr>", filename="qr.png", disposition="inline"
         )
@@ -399,7 +402,7 @@ def compose_to_staff(message: OutboxMessage) -> Outgoing | None:
     )
 
 
-def describe_changes(changes: dict[str, list]) -> list[tuple[str, str, str]]:
+def describe_changes(changes: dict[str, list[Any]]) -> list[tuple[str, str, str]]:
     """(what, before, after) in the current language, for an event_changed notice."""
     from ..i18n import label, local_date, local_time
     from ..models import EventFormat
@@ -414,15 +417,24 @@ def describe_changes(changes: dict[str, list]) -> list[tuple[str, str, str]]:
         "format": _("Format"),
         "stream_url": _("Link to the online stream"),
     }
-    shown = {"time": when, "format": lambda v: label(EventFormat(v))}
+
+    def as_it_is(value: str | None) -> str:
+        return value or "–"
+
+    shown: dict[str, Callable[[str], str]] = {
+        "time": when,
+        "format": lambda v: label(EventFormat(v)),
+    }
     lines = []
     for key, (old, new) in changes.items():
-        show = shown.get(key, lambda v: v or "–")
+        show = shown.get(key, as_it_is)
         lines.append((names.get(key, key), show(old), show(new)))
     return lines
 
 
-def describe_registration_changes(fields: dict[str, list | None]) -> list[tuple[str, str | None]]:
+def describe_registration_changes(
+    fields: dict[str, list[Any] | None],
+) -> list[tuple[str, str | None]]:
     """(what, "was … now …" or None) in the current language, for a registration's change."""
     from ..i18n import LANGUAGE_NAMES, label
 
@@ -501,13 +513,13 @@ def claim_next(now: datetime) -> Claim | None:
         return held
 
 
-def _record(claim: Claim, then: Callable[[], object] | None = None, **values) -> bool:
+def _record(claim: Claim, then: Callable[[], object] | None = None, **values: object) -> bool:
     """Write the outcome of a claim and commit, with what `then` does in the same unit of
     work; False (nothing written) if the claim is gone: its lease expired and another worker
     claimed the message again, or the message was erased with its registration meanwhile
     (services/privacy.py)."""
     with unit_of_work():
-        done = db.session.execute(
+        done = rows_matched(
             update(OutboxMessage)
             .where(
                 OutboxMessage.id == claim.id,
@@ -524,7 +536,9 @@ def _record(claim: Claim, then: Callable[[], object] | None = None, **values) ->
     return bool(done)
 
 
-def _failed(claim: Claim, error: str, now: datetime, report: DeliveryReport, *, permanent: bool):
+def _failed(
+    claim: Claim, error: str, now: datetime, report: DeliveryReport, *, permanent: bool
+) -> None:
     error = error[:2000]
     report.errors.append(error)
     if permanent or claim.attempts >= MAX_ATTEMPTS:
@@ -545,10 +559,14 @@ def _failed(claim: Claim, error: str, now: datetime, report: DeliveryReport, *, 
         )
 
 
-def _deliver_one(claim: Claim, transport, now: datetime, report: DeliveryReport) -> bool:
+def _deliver_one(claim: Claim, transport: Transport, now: datetime, report: DeliveryReport) -> bool:
     """Compose and send one claimed message and record the outcome; False when the server
     cannot be reached (the pass stops)."""
     message = db.session.get(OutboxMessage, claim.id)
+    if message is None:  # erased with its registration since it was claimed: nothing to send
+        transactions.rollback()
+        report.skipped += 1
+        return True
     try:
         outgoing = compose(message, now)
         data = outgoing.as_bytes() if outgoing is not None else b""
@@ -591,7 +609,9 @@ def _deliver_one(claim: Claim, transport, now: datetime, report: DeliveryReport)
     return True
 
 
-def deliver_due(now: datetime, limit: int | None = None, progress=None) -> DeliveryReport:
+def deliver_due(
+    now: datetime, limit: int | None = None, progress: Callable[[int], object] | None = None
+) -> DeliveryReport:
     """Send what is due, each message claimed, sent and recorded on its own. `progress(n)` is
     told of each message handled (for the CLI's progress bar)."""
     report = DeliveryReport()

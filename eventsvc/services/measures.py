@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -43,13 +44,13 @@ from .disclosure import MIN_GROUP
 @dataclass(frozen=True)
 class Measure:
     key: str  # the name in Totals, the CSV/XLSX column and the API
-    label: str  # a short column header (lazy: shown in the page's language)
-    definition: str  # one or two sentences (lazy)
+    label: LazyString  # a short column header (shown in the page's language)
+    definition: LazyString  # one or two sentences
     ended_only: bool = False  # counts events that have ended only
     percent: bool = False
 
 
-def _measure(key, label, definition, **kw) -> Measure:
+def _measure(key: str, label: LazyString, definition: LazyString, **kw: bool) -> Measure:
     return Measure(key, label, definition, **kw)
 
 
@@ -199,7 +200,7 @@ EVERY_MEASURE = {m.key: m for m in (*GLOSSARY, *EXTRA, NEEDS)}
 
 def english(key: str) -> str:
     """The definition in the source language (for the OpenAPI document)."""
-    return EVERY_MEASURE[key].definition._args[0]
+    return str(EVERY_MEASURE[key].definition._args[0])  # lazy_gettext's message id
 
 
 def english_needs_hidden() -> str:

@@ -13,7 +13,7 @@ from ..models import Registration, RegistrationSearchTerm
 def conditions(event_id: int, query: str | None) -> list[tuple[str, ColumnElement[bool]]]:
     """(the folded word, a condition on Registration) for each word of `query`: a range of the
     (event_id, term) index each, whatever the size of the event."""
-    found = []
+    found: list[tuple[str, ColumnElement[bool]]] = []
     for term in search_terms(query):
         low, high = prefix_range(term)
         found.append(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select
@@ -102,7 +103,7 @@ def notify(
     kind: str,
     registration: Registration,
     now: datetime,
-    payload: dict | None = None,
+    payload: dict[str, Any] | None = None,
     *,
     public: bool = False,
     recent: tuple[int, datetime | None] | None = None,
@@ -134,6 +135,7 @@ def notify(
             if kind in DROPPED_OVER_CAP:
                 log.warning("mail cap: %s for registration %s dropped", kind, registration.id)
                 return None
+            assert latest is not None  # at least `cap` (>= 1) messages: the latest is known
             latest = latest.replace(tzinfo=now.tzinfo) if latest.tzinfo is None else latest
             due = max(now + CAP_WINDOW, latest + CAP_WINDOW / cap)
             log.warning(

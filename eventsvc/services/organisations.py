@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ..extensions import db
 from ..models import Municipality, Organisation, OrganisationKind, User
@@ -24,7 +25,12 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:80] or "org"
 
 
-def _taken(model, column, value, existing_id: int | None) -> bool:
+def _taken(
+    model: type[Organisation | Municipality],
+    column: InstrumentedAttribute[str],
+    value: str,
+    existing_id: int | None,
+) -> bool:
     owner = db.session.scalar(select(model.id).where(func.lower(column) == value.lower()))
     return owner is not None and owner != existing_id
 
@@ -117,7 +123,9 @@ def update_public_contacts(
     return organisation
 
 
-def _record_change(actor: User, organisation: Organisation, before: dict, created: bool) -> None:
+def _record_change(
+    actor: User, organisation: Organisation, before: dict[str, object], created: bool
+) -> None:
     changed = [c for c in _ORGANISATION_FIELDS if before.get(c) != getattr(organisation, c)]
     audit.record(
         audit.Action.ORGANISATION_CREATE if created else audit.Action.ORGANISATION_UPDATE,

@@ -28,16 +28,17 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, TypedDict, cast
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import BindParameter, Select, Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -69,7 +70,21 @@ AUDIT_ERASE = audit.Action.REGISTRATION_ERASE
 AUDIT_EXPORT = audit.Action.EXPORT_DATA_SUBJECT
 
 
-def anonymous_values(now: datetime) -> dict:
+class AnonymousValues(TypedDict):
+    name: str
+    email: None
+    phone: None
+    needs: str
+    manage_token: str
+    ticket_secret: str
+    follow_up_consent_at: None
+    follow_up_called_at: None
+    follow_up_called_by_id: None
+    follow_up_outcome: None
+    anonymised_at: datetime
+
+
+def anonymous_values(now: datetime) -> AnonymousValues:
     """The personal columns of a registration, erased; fresh secrets, so old links die. The
     follow-up list goes too (services/follow_up.py): the consent and the last call's marks;
     the number of calls made (follow_up_calls) stays, for the totals."""
@@ -88,7 +103,7 @@ def anonymous_values(now: datetime) -> dict:
     }
 
 
-def _outbox_ids(registration_ids) -> list[int]:
+def _outbox_ids(registration_ids: Sequence[int]) -> list[int]:
     if not registration_ids:
         return []
     return list(
@@ -111,7 +126,7 @@ def _delete_outbox(message_ids: list[int]) -> int:
     return len(message_ids)
 
 
-def remove_mailbox_copies(message_ids) -> int:
+def remove_mailbox_copies(message_ids: Iterable[int]) -> int:
     """The development mailbox keeps each sent message as a file: remove those too."""
     if current_app.config.get("EVENTSVC_MAIL_BACKEND") != "mailbox":
         return 0
@@ -136,7 +151,7 @@ class PurgeReport:
     dry_run: bool = False
 
 
-def _candidates(cutoff: datetime):
+def _candidates(cutoff: datetime) -> Select[int]:
     """Registrations not yet anonymised, of events that ended before `cutoff`."""
     return (
         select(Registration.id)
@@ -145,7 +160,7 @@ def _candidates(cutoff: datetime):
     )
 
 
-def _stray_outbox():
+def _stray_outbox() -> Select[int]:
     """Messages to registrations already anonymised (queued by a transaction that raced the
     purge): never sent, since there is no address any more, but they still name it."""
     return select(OutboxMessage.id).where(
@@ -201,10 +216,12 @@ def purge(
     report = PurgeReport()
     events: set[int] = set()
     after_id = 0
-    table = Registration.__table__
+    table = cast(Table, Registration.__table__)  # typed as a FromClause; a model's is a Table
     # The columns anonymous_values() erases, with its values for each row (fresh secrets);
     # the registration's own history (updated_at) stays as it was.
-    erased = {name: bindparam(f"b_{name}") for name in anonymous_values(now)}
+    erased: dict[str, BindParameter[Any]] = {
+        name: bindparam(f"b_{name}") for name in anonymous_values(now)
+    }
     anonymise = (
         update(table)
         .where(table.c.id == bindparam("b_id"), table.c.anonymised_at.is_(None))
@@ -327,9 +344,10 @@ def erase_registration(
     is anonymised at once. Nothing is sent to the erased person, not even the cancellation.
     A registration for an event that has begun or ended keeps its status: it is history the
     totals count."""
-    registration = lock_registration(registration)  # the event, then the registration
-    if registration is None or registration.anonymised_at is not None:
+    locked = lock_registration(registration)  # the event, then the registration
+    if locked is None or locked.anonymised_at is not None:
         raise NotFound()  # erased a moment ago (a second click, another tab)
+    registration = locked
     gave_up, promoted = None, []
     if registration.is_active and resident_may_change(registration, now):
         gave_up = registration.status.value
@@ -348,7 +366,7 @@ def erase_registration(
                 if by_user is None
                 else audit.N_("erased by staff through the private link")
             ),
-            gave_up and audit.part(audit.N_("cancelled first")),
+            audit.part(audit.N_("cancelled first")) if gave_up else None,
             audit.part(audit.N_("moved up from the waiting list: %(n)d"), n=len(promoted)),
         ],
     )
@@ -388,7 +406,7 @@ def _subject(message: OutboxMessage, event: Event) -> str:
         )
 
 
-def data_subject_export(user, email: str, now: datetime) -> dict:
+def data_subject_export(user: User, email: str, now: datetime) -> dict[str, Any]:
     """Everything held about one email address in the registrations `user` may see
     (organisers: their organisations' events; admins: all), as a JSON-ready document. The
     Ministry may not (PermissionDenied). The export itself is audited, without the address."""
@@ -410,7 +428,7 @@ def data_subject_export(user, email: str, now: datetime) -> dict:
     registrations = list(db.session.scalars(query))
     ids = [r.id for r in registrations]
     checkins: dict[int, list[CheckIn]] = {}
-    messages: dict[int, list[OutboxMessage]] = {}
+    messages: dict[int | None, list[OutboxMessage]] = {}
     calls: dict[int, list[PhoneCall]] = {}  # the event's to-call list (services/phone_calls.py)
     if ids:
         for checkin in db.session.scalars(
@@ -428,7 +446,7 @@ def data_subject_export(user, email: str, now: datetime) -> dict:
         ):
             calls.setdefault(call.registration_id, []).append(call)
 
-    def describe(r: Registration) -> dict:
+    def describe(r: Registration) -> dict[str, Any]:
         event = r.event
         return {
             "registration_id": r.id,
@@ -509,7 +527,8 @@ def data_subject_export(user, email: str, now: datetime) -> dict:
     # One entry per organisation whose registrations were handed over (admins: one entry
     # when there were none), so that each organisation's organisers see it.
     per_organisation = Counter(r.event.organisation_id for r in registrations)
-    for organisation_id, count in sorted(per_organisation.items()) or [(None, 0)]:
+    handed_over: list[tuple[int | None, int]] = [*sorted(per_organisation.items())]
+    for organisation_id, count in handed_over or [(None, 0)]:
         audit.record(
             AUDIT_EXPORT,
             actor=user,
@@ -521,5 +540,5 @@ def data_subject_export(user, email: str, now: datetime) -> dict:
     return document
 
 
-def export_json(document: dict) -> bytes:
+def export_json(document: dict[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")

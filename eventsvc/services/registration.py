@@ -39,9 +39,10 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
@@ -139,6 +140,7 @@ class RegistrationWindow:
         if self.state is WindowState.PAST:
             return _("This event has already taken place.")
         if self.state is WindowState.NOT_YET_OPEN:
+            assert self.opens_at is not None  # "not yet open" only with an opening time
             return _(
                 "Registration opens on %(day)s at %(time)s.",
                 day=local_date(self.opens_at, "long"),
@@ -301,7 +303,7 @@ def normalise_request(
 
     email = None
     if "email" not in errors and (request.email or "").strip():
-        email = _normalised_email(request.email.strip())
+        email = _normalised_email((request.email or "").strip())
         if email is None:
             errors["email"] = _("Enter a valid email address, like name@example.lv.")
     phone = _clean_text(request.phone) or None if "phone" not in errors else None
@@ -355,68 +357,6 @@ def normalise_request(
     )
 
 
-def request_from_json(payload) -> RegistrationRequest:
-    """The JSON API's body → a request. Wrong types are field errors, never exceptions."""
-    if not isinstance(payload, Mapping):
-        raise ValidationFailed({"body": _("Send a JSON object.")})
-    errors: dict[str, str] = {}
-
-    def text(key: str, required: bool = False) -> str | None:
-        value = payload.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            errors[key] = _("This must be text.")
-            return None
-        return value
-
-    errors.update(unknown_fields(payload, {f.name for f in fields(RegistrationRequest)}))
-    # 2 and 2.0 are the same JSON number; anything else stays as sent, for the one rule to refuse.
-    raw_party_size = payload.get("party_size", 1)
-    party_size = whole_number(raw_party_size)
-    activity_ids = payload.get("activity_ids", [])
-    if isinstance(activity_ids, list):
-        activity_ids = [whole_number(i) for i in activity_ids]
-    if not isinstance(activity_ids, list) or None in activity_ids:
-        errors["activity_ids"] = _("Choose activities of this event.")
-        activity_ids = []
-    attendance = payload.get("attendance")
-    if attendance is not None and (
-        not isinstance(attendance, str) or attendance not in Attendance._value2member_map_
-    ):
-        errors["attendance"] = _("Choose in person or online.")
-        attendance = None
-    language = payload.get("language", "lv")
-    if not isinstance(language, str):
-        errors["language"] = _("Choose a language from the list.")
-        language = "lv"
-    for flag in ("consent", "join_waitlist", "follow_up_consent"):
-        if flag in payload and not isinstance(payload[flag], bool):
-            errors[flag] = _("This must be true or false.")
-    access_needs = _needs_from_json(payload, errors)
-    request = RegistrationRequest(
-        name=text("name") or "",
-        email=text("email"),
-        phone=text("phone"),
-        party_size=raw_party_size if party_size is None else party_size,  # checked below
-        activity_ids=activity_ids,
-        attendance=Attendance(attendance) if attendance else None,
-        needs=text("needs") or "",
-        language=language,
-        consent=payload.get("consent") is True,
-        join_waitlist=payload.get("join_waitlist", True) is not False,
-        follow_up_consent=payload.get("follow_up_consent") is True,
-        access_needs=access_needs,
-    )
-    try:
-        normalise_request(request)
-    except ValidationFailed as exc:
-        errors = {**exc.errors, **errors}
-    if errors:
-        raise ValidationFailed(errors)
-    return request
-
-
 def change_from_json(payload) -> RegistrationChange:
     """The API's change (PATCH) → a RegistrationChange: the fields sent change, the others
     stay; wrong types are field errors. change_registration checks the values."""
@@ -452,7 +392,7 @@ def change_from_json(payload) -> RegistrationChange:
         else:
             change.activity_ids = activity_ids
     if payload.get("access_needs") is not None:  # [] unticks them all
-        needs = _needs_from_json(payload, errors)
+        needs = needs_from_json(payload, errors)
         if "access_needs" not in errors:
             change.access_needs = needs
     if errors:
@@ -460,7 +400,7 @@ def change_from_json(payload) -> RegistrationChange:
     return change
 
 
-def _needs_from_json(payload: Mapping, errors: dict[str, str]) -> list[Need]:
+def needs_from_json(payload: Mapping, errors: dict[str, str]) -> list[Need]:
     """The API's `access_needs`: a list of the needs' names (null or absent: none). A value
     that names no need raises UnknownNeeds (400); anything but a list is a field error."""
     value = payload.get("access_needs")
@@ -606,7 +546,8 @@ def _places(
         waiting_people, waiting_parties = count["people_waitlisted"], count["waiting_parties"]
     taking = places_taken(event.format, in_person, online)
     activities = activities or []
-    taken_by_activity, waiting_by_activity = {}, {}
+    taken_by_activity: dict[int, int] = {}
+    waiting_by_activity: dict[int, tuple[int, int]] = {}
     if activities:
         taken_by_activity = dict(
             db.session.execute(_TAKEN_BY_ACTIVITY, {"event_id": event.id}).all()
@@ -640,7 +581,9 @@ def _free_booking_code(event_id: int, code: str, taken: bool) -> str:
     event's lock, so no registration can take it meanwhile."""
     while taken:
         code = new_booking_code()
-        taken = db.session.scalar(select(_CODE_TAKEN), {"event_id": event_id, "booking_code": code})
+        taken = bool(
+            db.session.scalar(select(_CODE_TAKEN), {"event_id": event_id, "booking_code": code})
+        )
     return code
 
 
@@ -661,7 +604,12 @@ def _fits(places: Availability, party_size: int, takes_place: bool) -> bool:
     return not takes_place or places.places_left is None or party_size <= places.places_left
 
 
-def _in_turn(queue, left: int | None, need) -> list:
+_Party = TypeVar("_Party")  # a place in a waiting list: a registration, or its turn at an activity
+
+
+def _in_turn(
+    queue: Iterable[_Party], left: int | None, need: Callable[[_Party], int]
+) -> list[_Party]:
     """Who of a waiting list (in its order) gets places, `left` of them free (None: no limit):
     each party that fits entirely in what is still left takes its places; a party that does
     not fit keeps its turn, and a later, smaller party that fits may pass it. `need(item)`
@@ -692,7 +640,7 @@ class ActivityChoice:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class RegistrationOutcome:
     """What the registrant is told. For a repeated email address `registration` is the
     existing one and `repeated` is True; callers must answer exactly as for a new one."""
 
@@ -777,7 +725,7 @@ def register(
     now: datetime,
     source: RegistrationSource = RegistrationSource.WEB,
     by_user: User | None = None,
-) -> Outcome:
+) -> RegistrationOutcome:
     """Register a party for an event: confirmed if it fits, otherwise waitlisted (or refused);
     in each activity it asks for, a place if the activity has room for the whole party,
     otherwise a turn on that activity's own waiting list."""
@@ -850,11 +798,11 @@ def register(
             )
         # Say what a new registration would have heard; the owner of the address gets
         # their real ticket again by email.
-        existing = db.session.get(Registration, existing_id)
+        existing = db.session.get_one(Registration, existing_id)  # found under the event's lock
         # Counted again here, under the lock: repeats of one address for one event queue on
         # it, and "your ticket again" is what someone would repeat to flood an inbox.
         notify("registration_repeated", existing, now, public=True)
-        return Outcome(
+        return RegistrationOutcome(
             registration=existing,
             status=status,
             waitlist_position=position,
@@ -907,7 +855,7 @@ def register(
                 n=request.party_size,
             ),
         )
-    return Outcome(
+    return RegistrationOutcome(
         registration=registration, status=status, waitlist_position=position, activities=choices
     )
 
@@ -1007,6 +955,14 @@ def resident_may_change(registration: Registration, now: datetime) -> bool:
     )
 
 
+def _locked(registration: Registration) -> Registration:
+    """`registration` locked and re-read (services/locking.py); NotFound if it is gone."""
+    locked = lock_registration(registration)
+    if locked is None:
+        raise NotFound()
+    return locked
+
+
 def _require_changeable(registration: Registration, now: datetime, by_user: User | None) -> None:
     if not registration.is_active:
         raise ServiceError(_("This registration is cancelled."))
@@ -1020,7 +976,7 @@ def cancel_registration(
     registration: Registration, now: datetime, by_user: User | None = None
 ) -> list[Registration]:
     """Cancel; the places it held go to the waiting list. Returns those promoted."""
-    registration = lock_registration(registration)
+    registration = _locked(registration)
     _require_changeable(registration, now, by_user)
     freed = registration.status is RegistrationStatus.CONFIRMED
     audit.record(
@@ -1326,7 +1282,7 @@ def change_registration(
     numbers, never contents) and confirmed by mail in the registration's (new) language;
     a new email address gets the confirmation again, the old one a notice."""
     _check_change(registration, change)  # before waiting for any lock
-    registration = lock_registration(registration)
+    registration = _locked(registration)
     _require_changeable(registration, now, by_user)
     # Again, on the row as it is under the lock: the fields not changed here keep the values
     # they have now, not the ones read before (another change may have come in between).
@@ -1564,7 +1520,9 @@ def promote_waitlist(event_id: int, now: datetime) -> list[Registration]:
     return promoted
 
 
-def _promote_activity_waits(event: Event, activity_left: dict[int, int | None], now) -> None:
+def _promote_activity_waits(
+    event: Event, activity_left: dict[int, int | None], now: datetime
+) -> None:
     """Freed places of activities to the parties on their waiting lists (locked, in order);
     `activity_left` is updated."""
     queues: dict[int, list[ActivityWait]] = {}

@@ -24,7 +24,7 @@ from .spreadsheet import SEMICOLON, About, csv_bytes, xlsx_bytes
 
 def registrations_query(
     event: Event, search: str = "", status: RegistrationStatus | None = None
-) -> Select:
+) -> Select[Registration]:
     """Registrations of `event`, waiting list in queue order after the confirmed ones."""
     query = (
         select(Registration)

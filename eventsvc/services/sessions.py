@@ -24,7 +24,7 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
+from ..extensions import db, rows_matched
 from ..models import User, UserSession
 
 SECRET_BYTES = 32
@@ -37,7 +37,10 @@ def _hash(secret: str) -> str:
 
 def _lifetime(remembered: bool) -> timedelta:
     config = current_app.config
-    return config["REMEMBER_COOKIE_DURATION"] if remembered else config["EVENTSVC_SESSION_IDLE"]
+    lifetime: timedelta = config[
+        "REMEMBER_COOKIE_DURATION" if remembered else "EVENTSVC_SESSION_IDLE"
+    ]
+    return lifetime
 
 
 def start(user: User, now: datetime, *, remembered: bool, user_agent: str = "") -> str:
@@ -95,7 +98,7 @@ def touch(record: UserSession, now: datetime) -> bool:
         values["expires_at"] = now + _lifetime(False)
     # A plain UPDATE, guarded: a row ended meanwhile (sign-out elsewhere) is simply not
     # found, and parallel requests of one device write it once.
-    result = db.session.execute(
+    written = rows_matched(
         update(UserSession)
         .where(
             UserSession.id == record.id,
@@ -104,7 +107,7 @@ def touch(record: UserSession, now: datetime) -> bool:
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount > 0
+    return written > 0
 
 
 def end(record: UserSession | None) -> None:
@@ -117,9 +120,9 @@ def end(record: UserSession | None) -> None:
 def end_all(user: User) -> int:
     """Every session of the account, on every device: "sign out everywhere", a new
     password, a disabled account. Returns how many there were."""
-    result = db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    ended = rows_matched(delete(UserSession).where(UserSession.user_id == user.id))
     db.session.flush()
-    return result.rowcount
+    return ended
 
 
 def active_sessions(user: User, now: datetime) -> list[UserSession]:
@@ -135,9 +138,9 @@ def active_sessions(user: User, now: datetime) -> list[UserSession]:
 
 def purge_expired(now: datetime) -> int:
     """Delete every session that has run out (daily, from `flask privacy purge`)."""
-    result = db.session.execute(delete(UserSession).where(UserSession.expires_at <= now))
+    purged = rows_matched(delete(UserSession).where(UserSession.expires_at <= now))
     db.session.flush()
-    return result.rowcount
+    return purged
 
 
 def _aware(moment: datetime) -> datetime:

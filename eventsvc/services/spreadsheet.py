@@ -27,6 +27,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar, overload
 
 from flask_babel import gettext as _
 
@@ -41,7 +42,14 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MIN_WIDTH, MAX_WIDTH = 6, 50
 
 
-def safe_cell(value):
+_Cell = TypeVar("_Cell")
+
+
+@overload
+def safe_cell(value: str) -> str: ...
+@overload
+def safe_cell(value: _Cell) -> _Cell: ...
+def safe_cell(value: object) -> object:
     """`value` as a spreadsheet should show it: text that could start a formula is quoted."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value

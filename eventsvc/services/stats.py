@@ -17,12 +17,25 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, case, delete, func, literal, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Label,
+    Select,
+    SQLColumnExpression,
+    case,
+    delete,
+    func,
+    literal,
+    select,
+    text,
+)
 
-from ..extensions import db
+from ..extensions import db, rows_matched
 from ..models import (
     Campaign,
     Event,
@@ -43,6 +56,9 @@ from .disclosure import Figure, hide_small, suppress
 from .locking import lock_event
 
 log = logging.getLogger(__name__)
+
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
+GroupKey = int | str  # a municipality's or campaign's id, a kind, a target group, a month
 
 
 class GroupBy(enum.StrEnum):
@@ -128,7 +144,7 @@ def rebuild_event_stats() -> None:
     """Every event's counters from scratch, for bulk-loaded data (nothing else may run: see
     mend_event_counters for a live database)."""
     db.session.execute(delete(EventStats))
-    rows = db.session.execute(text(REBUILD_EVENT_STATS)).rowcount
+    rows = rows_matched(text(REBUILD_EVENT_STATS))
     db.session.flush()
     log.info("event counters: all counted again from the registrations (%d events)", rows)
 
@@ -202,14 +218,14 @@ def mend_event_counters(event_id: int) -> bool:
     return True
 
 
-def _stats_columns(now: datetime):
+def _stats_columns(now: datetime) -> list[Label[Any]]:
     """Sums over the per-event counters (10,000 rows for a national year, not a million)."""
     ended = Event.ends_at <= now
 
-    def total(column):
+    def total(column: SQLColumnExpression[int]) -> ColumnElement[int]:
         return func.coalesce(func.sum(column), 0)
 
-    def total_ended(column):
+    def total_ended(column: SQLColumnExpression[int]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((ended, column), else_=0)), 0)
 
     return [
@@ -233,7 +249,7 @@ def _stats_columns(now: datetime):
     ]
 
 
-def _event_columns(now: datetime):
+def _event_columns(now: datetime) -> list[Label[Any]]:
     ended = Event.ends_at <= now
     return [
         func.count(Event.id).label("events"),
@@ -242,7 +258,7 @@ def _event_columns(now: datetime):
     ]
 
 
-def _filtered(query: Select, filters: StatsFilter, organisations: set[int] | None) -> Select:
+def _filtered(query: _Query, filters: StatsFilter, organisations: set[int] | None) -> _Query:
     query = query.where(Event.status == EventStatus.PUBLISHED)
     if filters.date_from is not None:
         query = query.where(Event.starts_at >= riga_day_bounds(filters.date_from)[0])
@@ -272,7 +288,7 @@ filtered = _filtered
 
 
 def _grouped(
-    keys,
+    keys: list[Label[Any]],
     filters: StatsFilter,
     organisations: set[int] | None,
     now: datetime,
@@ -309,7 +325,7 @@ def _grouped(
     return result
 
 
-def _values(row, names=None) -> dict[str, int]:
+def _values(row: object | None, names: Sequence[str] | None = None) -> dict[str, int]:
     names = names or [name for name in METRICS if name not in EVENT_COUNTS]
     return {name: int(getattr(row, name) or 0) for name in names} if row is not None else {}
 
@@ -375,17 +391,17 @@ def breakdown(
     return sorted(result, key=lambda r: r.key if group_by is GroupBy.MONTH else r.label.lower())
 
 
-def _plain(value):
-    return value.value if isinstance(value, enum.Enum) else value
+def _plain(value: enum.Enum | GroupKey) -> GroupKey:
+    return str(value.value) if isinstance(value, enum.Enum) else value  # the StrEnums' values
 
 
-def _labels(group_by: GroupBy, keys) -> dict:
+def _labels(group_by: GroupBy, given: Iterable[enum.Enum | GroupKey]) -> dict[GroupKey, str]:
     from flask_babel import gettext as _
 
     from ..i18n import label
     from ..models import TargetGroup
 
-    keys = [_plain(k) for k in keys]
+    keys: list[Any] = [_plain(k) for k in given]  # ids or strings, as `group_by` has them
     if group_by is GroupBy.MUNICIPALITY:
         return dict(
             db.session.execute(
@@ -421,7 +437,6 @@ def events_behind(
     filters: StatsFilter, organisations: set[int] | None, now: datetime, limit: int = 500
 ) -> list[EventLine]:
     """Per event, in date order: the same totals, grouped by event."""
-    keys = [Event.id, Event.title, Event.starts_at, Event.ends_at, Municipality.name]
     chosen = (
         _filtered(select(Event.id).select_from(Event), filters, organisations)
         .order_by(Event.starts_at)
@@ -431,7 +446,7 @@ def events_behind(
     if not ids:
         return []
     rows = db.session.execute(
-        select(*keys)
+        select(Event.id, Event.title, Event.starts_at, Event.ends_at, Municipality.name)
         .join(Municipality, Municipality.id == Event.municipality_id)
         .where(Event.id.in_(ids))
         .order_by(Event.starts_at)

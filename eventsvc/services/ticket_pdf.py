@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from ..i18n import local_date, local_time
 from ..models import EventFormat, Registration
+from ..models.events import Translated
 from .pdf_fonts import pdf_fonts
 from .tickets import qr_png, ticket_is_valid
 
@@ -22,7 +23,7 @@ QR_SIZE_MM = 90  # a door scanner and a phone camera read it from arm's length
 MARGIN_MM = 18
 
 
-def _text(item, name: str) -> str:
+def _text(item: Translated, name: str) -> str:
     """An event's or activity's text in the current language where it has one (event text in
     three languages), else its one text."""
     if callable(getattr(item, "text", None)):

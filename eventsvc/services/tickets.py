@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
+from qrcode.image.pil import PilImage
 from sqlalchemy import select
 
 from ..extensions import db
@@ -16,7 +17,9 @@ from ..models import Registration, RegistrationStatus
 @lru_cache(maxsize=2048)
 def qr_png(secret: str, box_size: int = 10) -> bytes:
     """A PNG of the QR code for `secret`; phone cameras and handheld scanners read it."""
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=box_size, border=4)
+    code = qrcode.QRCode(
+        error_correction=ERROR_CORRECT_M, box_size=box_size, border=4, image_factory=PilImage
+    )
     code.add_data(secret)
     code.make(fit=True)
     buffer = io.BytesIO()

@@ -57,7 +57,7 @@ def _in_unit_of_work(view):
             raise
         return response
 
-    wrapped.unit_of_work = True
+    wrapped.unit_of_work = True  # type: ignore[attr-defined]  # the mark that a view is wrapped
     return wrapped
 
 

@@ -60,7 +60,7 @@ def refuse_unreadable_bodies() -> None:
             raise RequestRefused(message, "invalid", 422) from None
 
 
-def _caused_by(exc: BaseException, kind: type) -> bool:
+def _caused_by(exc: BaseException | None, kind: type) -> bool:
     while exc is not None and not isinstance(exc, kind):
         exc = exc.__context__
     return exc is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from urllib.parse import quote_plus
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
@@ -20,6 +21,7 @@ from ..services.registration import availability, places_left_by_event, registra
 from ..timezones import utcnow
 from .forms import CalendarFilterForm, filter_problems, page_arg
 from .input_guard import RequestRefused
+from .registration_form import registration_form
 
 bp = Blueprint("public", __name__)
 
@@ -52,7 +54,7 @@ def calendar():
         max_per_page=100,
         error_out=False,
     )
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "public/calendar.html",
         form=form,
@@ -98,8 +100,6 @@ def event(event_id: int):
 def render_event_page(event, form=None, status: int = 200, refusal: str | None = None):
     """The event page, with the registration form while registration is open; after a
     refused registration, the refusal at its top instead of the form."""
-    from .registration import registration_form
-
     now = utcnow()
     window = registration_window(event, now)
     places = availability(event)

@@ -378,7 +378,9 @@ def _record_export(
         rows=rows,
         detail=[
             audit.part(audit.N_("totals %(t)s"), t=audit.names("stats_table", [table])),
-            used and audit.part(audit.N_("filters: %(f)s"), f=audit.names("stats_filter", used)),
+            audit.part(audit.N_("filters: %(f)s"), f=audit.names("stats_filter", used))
+            if used
+            else None,
         ],
     )
 

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exc as sa_exc
 
 from .. import transactions
+from ..extensions import login_manager
 from ..transactions import Failure, try_again_later
 from .api.errors import api_error
 
@@ -63,7 +64,7 @@ def _answer(error):
         transactions.rollback()
     # The page must not ask the database who is signed in (it may be what failed): this
     # answer is drawn as for a visitor.
-    g._login_user = current_app.login_manager.anonymous_user()
+    g._login_user = login_manager.anonymous_user()
     text = message(failure)
     if request.path.startswith("/api/"):
         response = api_error(503, API_CODES[failure], text)

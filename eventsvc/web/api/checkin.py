@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import jsonify, request
 from flask_babel import gettext as _
@@ -31,9 +32,9 @@ def _time(value: datetime | None):
     return value.isoformat() if value else None
 
 
-def outcome_json(outcome: door.Outcome) -> dict:
+def outcome_json(outcome: door.CheckInOutcome) -> dict[str, Any]:
     r = outcome.registration
-    body = {
+    body: dict[str, Any] = {
         "result": outcome.result.value,
         "ok": outcome.ok,
         "message": outcome.message(),
@@ -84,7 +85,7 @@ def _parse_time(value) -> datetime | None:
 CHECKIN_FIELDS = ("code", "registration_id", "people", "nonce", "device", "scanned_at")
 
 
-def _one(event, user, item, now) -> door.Outcome:
+def _one(event, user, item, now) -> door.CheckInOutcome:
     """One check-in request (null stands for a field left out)."""
     if not isinstance(item, dict):
         raise ValidationFailed({"body": _("Send a JSON object.")})
@@ -153,7 +154,7 @@ def sync_checkins(event_id: int):
     user, event = _staff_event(event_id)
     payload = request.get_json(silent=True)
     items = payload.get("checkins") if isinstance(payload, dict) else None
-    if not isinstance(items, list) or len(items) > 1000:
+    if not isinstance(payload, dict) or not isinstance(items, list) or len(items) > 1000:
         return api_error(422, "invalid", _('Send {"checkins": [...]} with at most 1000 items.'))
     unknown = unknown_fields(payload, ("checkins",))
     if unknown:
@@ -266,10 +267,11 @@ def walk_in(event_id: int):
     if unknown:
         return api_error(422, "invalid", _("Please correct the marked fields."), unknown)
     people = whole_number(payload.get("people", 1))
+    name = payload.get("name")
     try:
         outcome = door.register_walk_in(
             event,
-            payload.get("name") if isinstance(payload.get("name"), str) else "",
+            name if isinstance(name, str) else "",
             people if people is not None else 0,
             user,
             utcnow(),

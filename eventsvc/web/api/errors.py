@@ -9,7 +9,7 @@ from ...services import ServiceError, ValidationFailed
 
 
 def api_error(status: int, code: str, message: str, fields: dict[str, str] | None = None):
-    body = {"error": {"code": code, "message": message}}
+    body: dict[str, dict[str, object]] = {"error": {"code": code, "message": message}}
     if fields:
         body["error"]["fields"] = fields
     return jsonify(body), status

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import jsonify
 
 from ...models import TEXT_LANGUAGES, Activity, Attendance, Event, EventKind, Speaker, TargetGroup
@@ -190,7 +192,7 @@ _EVENT_SUMMARY = {
 _PLACES = {"type": ["integer", "null"], "minimum": 0, "description": "null: no limit"}
 
 _EVENT_ID = [{"name": "event_id", "in": "path", "required": True, "schema": _ID}]
-_STAFF = [{"session": []}, {"token": []}]
+_STAFF: list[dict[str, list[str]]] = [{"session": []}, {"token": []}]
 _STAFF_ERRORS = {
     "401": _error("Not signed in and no valid token"),
     "403": _error("The account may not check people in"),
@@ -251,7 +253,7 @@ def _json(schema: dict, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-SPEC = {
+SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
         "title": "eventsvc API",

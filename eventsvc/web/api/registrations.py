@@ -3,13 +3,17 @@ registration by its private token (GET and DELETE /api/v1/registrations/<token>)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import fields
+
 from flask import current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from ...extensions import limiter
-from ...models import RegistrationSource, RegistrationStatus
+from ...models import Attendance, RegistrationSource, RegistrationStatus
 from ...services import ServiceError, ValidationFailed
 from ...services import registration as rules
+from ...services.input_rules import unknown_fields, whole_number
 from ...services.registration import RegistrationRefused
 from ...timezones import utcnow
 from . import bp
@@ -18,13 +22,75 @@ from .serialize import activity_choice
 from .serialize import registration as registration_json
 
 
+def request_from_json(payload: object) -> rules.RegistrationRequest:
+    """The JSON API's body → a request. Wrong types are field errors, never exceptions."""
+    if not isinstance(payload, Mapping):
+        raise ValidationFailed({"body": _("Send a JSON object.")})
+    errors: dict[str, str] = {}
+
+    def text(key: str, required: bool = False) -> str | None:
+        value = payload.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            errors[key] = _("This must be text.")
+            return None
+        return value
+
+    errors.update(unknown_fields(payload, {f.name for f in fields(rules.RegistrationRequest)}))
+    # 2 and 2.0 are the same JSON number; anything else stays as sent, for the one rule to refuse.
+    raw_party_size = payload.get("party_size", 1)
+    party_size = whole_number(raw_party_size)
+    activity_ids = payload.get("activity_ids", [])
+    if isinstance(activity_ids, list):
+        activity_ids = [whole_number(i) for i in activity_ids]
+    if not isinstance(activity_ids, list) or None in activity_ids:
+        errors["activity_ids"] = _("Choose activities of this event.")
+        activity_ids = []
+    attendance = payload.get("attendance")
+    if attendance is not None and (
+        not isinstance(attendance, str) or attendance not in Attendance._value2member_map_
+    ):
+        errors["attendance"] = _("Choose in person or online.")
+        attendance = None
+    language = payload.get("language", "lv")
+    if not isinstance(language, str):
+        errors["language"] = _("Choose a language from the list.")
+        language = "lv"
+    for flag in ("consent", "join_waitlist", "follow_up_consent"):
+        if flag in payload and not isinstance(payload[flag], bool):
+            errors[flag] = _("This must be true or false.")
+    access_needs = rules.needs_from_json(payload, errors)
+    request = rules.RegistrationRequest(
+        name=text("name") or "",
+        email=text("email"),
+        phone=text("phone"),
+        party_size=raw_party_size if party_size is None else party_size,  # checked below
+        activity_ids=activity_ids,
+        attendance=Attendance(attendance) if attendance else None,
+        needs=text("needs") or "",
+        language=language,
+        consent=payload.get("consent") is True,
+        join_waitlist=payload.get("join_waitlist", True) is not False,
+        follow_up_consent=payload.get("follow_up_consent") is True,
+        access_needs=access_needs,
+    )
+    try:
+        rules.normalise_request(request)
+    except ValidationFailed as exc:
+        errors = {**exc.errors, **errors}
+    if errors:
+        raise ValidationFailed(errors)
+    return request
+
+
 @bp.post("/events/<int:event_id>/registrations")
 @limiter.limit(lambda: current_app.config["RATELIMIT_REGISTRATION"])
 def create_registration(event_id: int):
     payload = request.get_json(silent=True)
     try:
         outcome = rules.register(
-            event_id, rules.request_from_json(payload), utcnow(), RegistrationSource.API
+            event_id, request_from_json(payload), utcnow(), RegistrationSource.API
         )
     except (
         ValidationFailed,

@@ -3,6 +3,8 @@ organisers (the same numbers and the same access rules as /stats/)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import jsonify, request
 from flask_babel import gettext as _
 
@@ -45,7 +47,7 @@ def attendance():
             {name: " ".join(map(str, messages)) for name, messages in form.errors.items()},
         )
     now = utcnow()
-    body = {
+    body: dict[str, Any] = {
         "filters": {k: v for k, v in request.args.items() if k != "group_by"},
         "totals": _json(*stats.summary(filters, scope, now)),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -32,7 +33,7 @@ class IssueForm(FlaskForm):
     registration_id = HiddenField(validators=[Optional()])
 
 
-def pdf_response(certificate, filename: str) -> Response:
+def pdf_response(certificate, filename: str) -> ResponseReturnValue:
     """The PDF, or a plain error page when the server cannot make one (no font)."""
     try:
         body = service.certificate_pdf(certificate)

@@ -147,6 +147,7 @@ def checkin_undo(event_id: int, checkin_id: int):
 @bp.get("/checkin-sw.js")
 def checkin_service_worker() -> Response:
     """Served from /manage/ so that it may keep the check-in pages loadable offline."""
+    assert current_app.static_folder is not None  # the app serves /static (create_app)
     script = (Path(current_app.static_folder) / "js" / "checkin-sw.js").read_bytes()
     response = Response(script, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"

@@ -25,14 +25,8 @@ from ...services.spreadsheet import COMMA, SEMICOLON, XLSX_TYPE
 from ...timezones import utcnow
 from ..boundary import discard
 from ..forms import add_errors, page_arg
-from ..registration import (
-    ConfirmForm,
-    PartySizeForm,
-    RegistrationForm,
-    activity_choices_of,
-    qr_response,
-    submit_registration,
-)
+from ..registration import ConfirmForm, PartySizeForm, qr_response
+from ..registration_form import RegistrationForm, activity_choices_of, submit_registration
 from ..same_origin import same_origin_only
 from ..stats_exports import attachment
 from . import bp
@@ -54,8 +48,8 @@ class PhoneRegistrationForm(RegistrationForm):
 @bp.get("/events/<int:event_id>/registrations")
 def registrations(event_id: int):
     event = access.event_for_manager(current_user, event_id)
-    status = request.args.get("status")
-    status = RegistrationStatus(status) if status in RegistrationStatus._value2member_map_ else None
+    wanted = request.args.get("status", "")
+    status = RegistrationStatus(wanted) if wanted in RegistrationStatus._value2member_map_ else None
     search = request.args.get("q", "")[:100]
     page = db.paginate(
         registrations_query(event, search, status),

@@ -4,6 +4,7 @@ the panel (speakers) and activities of an event."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import overload
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -50,6 +51,10 @@ from .forms import ActivityForm, EventForm, SpeakerForm
 FORM_FIELD_FOR = {"registration_closes_at": "registration_closes_on"}
 
 
+@overload
+def _wall_clock(moment: datetime) -> datetime: ...
+@overload
+def _wall_clock(moment: None) -> None: ...
 def _wall_clock(moment: datetime | None) -> datetime | None:
     return to_riga(moment).replace(tzinfo=None) if moment else None
 
@@ -69,8 +74,8 @@ def require_organiser():
 
 @bp.get("/")
 def events():
-    status = request.args.get("status")
-    status = EventStatus(status) if status in EventStatus._value2member_map_ else None
+    wanted = request.args.get("status", "")
+    status = EventStatus(wanted) if wanted in EventStatus._value2member_map_ else None
     items = event_service.events_for_manager(current_user, status)
     return render_template(
         "organiser/events.html",

@@ -504,6 +504,8 @@ class OfflineEntry(TypedDict):
     checked_in_people: int
     activities: list[str]
     needs: str
+    access_needs: list[str]  # the ticked needs' names (eventsvc/needs.py)
+    needs_text: str  # the ticked needs and the written ones, as words
     search: str
 
 

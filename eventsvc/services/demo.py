@@ -631,7 +631,14 @@ SENIORS_DAY_PEOPLE = [
 ]
 
 
-def _seniors_day(organiser: User, orgs, municipalities, pilot, today: date, now: datetime) -> None:
+def _seniors_day(
+    organiser: User,
+    orgs: dict[str, Organisation],
+    municipalities: dict[str, Municipality],
+    pilot: Campaign,
+    today: date,
+    now: datetime,
+) -> None:
     from .checkin import check_in_registration
     from .follow_up import mark_called
     from .registration import RegistrationRequest, register
@@ -683,4 +690,5 @@ def _seniors_day(organiser: User, orgs, municipalities, pilot, today: date, now:
             Registration.event_id == concert.id, Registration.name == SENIORS_DAY_PEOPLE[0][0]
         )
     )
+    assert called is not None  # registered just above
     mark_called(organiser, concert.id, called.id, FollowUpOutcome.REACHED, now - timedelta(days=3))

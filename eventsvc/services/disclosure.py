@@ -30,7 +30,7 @@ def suppress(figures: list[Figure], total: Figure) -> list[Figure]:
     hidden = {i for i, f in enumerate(figures) if f.n < MIN_GROUP}
     shown = sorted((i for i in range(len(figures)) if i not in hidden), key=lambda i: figures[i].n)
 
-    def hidden_n():
+    def hidden_n() -> int:
         return sum(figures[i].n for i in hidden)
 
     while shown and hidden and 0 < hidden_n() < MIN_GROUP and total.n >= MIN_GROUP:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time
+from typing import Any
 from urllib.parse import urlparse
 
 from flask_babel import gettext as _
@@ -255,7 +256,7 @@ def update_event(
     return changed
 
 
-def _changes(event: Event, data: EventData) -> dict[str, list]:
+def _changes(event: Event, data: EventData) -> dict[str, list[Any]]:
     """What registrants are told of if `data` is saved: {fact: [before, after]}; none for an
     event that is not published."""
     if event.status is not EventStatus.PUBLISHED:
@@ -264,7 +265,7 @@ def _changes(event: Event, data: EventData) -> dict[str, list]:
     return {key: [before[key], after[key]] for key in before if before[key] != after[key]}
 
 
-def changes_to_tell(user: User, event: Event, data: EventData) -> dict[str, list]:
+def changes_to_tell(user: User, event: Event, data: EventData) -> dict[str, list[Any]]:
     """Before an edit is saved: what its registrants would be told of (time, place, format),
     if anyone is registered; {} when saving tells nobody anything. Refuses `data` as
     update_event would, so a form's errors come before the question."""
@@ -375,7 +376,7 @@ def cancel_event(user: User, event: Event, now: datetime, *, notify: bool = True
         event=event,
         detail=[
             audit.transition(old_status, EventStatus.CANCELLED),
-            was_public and _told_note(told),
+            _told_note(told) if was_public else None,
         ],
     )
 

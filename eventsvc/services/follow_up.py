@@ -186,9 +186,10 @@ def set_consent(
     """The resident agrees (or no longer agrees) to be contacted after the event, through the
     private link; staff following the link act as themselves. Withdrawing erases the call
     marks too (the number of calls made stays, for the totals). True if it changed."""
-    registration = lock_registration(registration)
-    if registration is None or registration.anonymised_at is not None:
+    locked = lock_registration(registration)
+    if locked is None or locked.anonymised_at is not None:
         raise NotFound()
+    registration = locked
     if not registration.is_active:
         raise ServiceError(_("This registration is cancelled."))
     if agree == (registration.follow_up_consent_at is not None):

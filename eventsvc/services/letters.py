@@ -23,6 +23,7 @@ from ..models import (
     Attendance,
     Event,
     EventStatus,
+    PhoneCall,
     Registration,
     RegistrationStatus,
     User,
@@ -70,7 +71,7 @@ def letters(user: User, event: Event) -> list[Letter]:
     return [_letter(event, r, calls.get(r.id, [])) for r in ordered]
 
 
-def _letter(event: Event, registration: Registration, calls) -> Letter:
+def _letter(event: Event, registration: Registration, calls: list[PhoneCall]) -> Letter:
     language = registration.language
     with force_locale(language):
         when, where = when_text(event), where_text(event, registration)

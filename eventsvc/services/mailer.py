@@ -528,7 +528,7 @@ def _record(claim: Claim, then: Callable[[], object] | None = None, **values: ob
             )
             .values(claimed_until=None, **values)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         if done and then is not None:
             then()
     if not done:

@@ -205,7 +205,7 @@ def english(key: str) -> str:
 
 def english_needs_hidden() -> str:
     """NEEDS_HIDDEN in the source language, filled in (for the OpenAPI document)."""
-    return NEEDS_HIDDEN._args[0] % NEEDS_HIDDEN._kwargs
+    return str(NEEDS_HIDDEN._args[0] % NEEDS_HIDDEN._kwargs)
 
 
 # --- one event ---------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from ..extensions import db
+from ..extensions import db, rows_matched
 from ..models import (
     Event,
     EventStats,
@@ -124,12 +124,12 @@ def queue_digest(event: Event, now: datetime) -> int:
     """Claim the event's digest (a conditional update: a second run, or a second host at the
     same moment, finds it taken) and queue one message per organiser if anyone asked for
     anything. Returns how many messages were queued."""
-    claimed = db.session.execute(
+    claimed = rows_matched(
         update(Event)
         .where(Event.id == event.id, Event.needs_digest_at.is_(None))
         .values(needs_digest_at=now, updated_at=Event.updated_at)  # not an edit of the event
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if not claimed:
         return 0
     db.session.refresh(event)

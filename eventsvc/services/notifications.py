@@ -9,6 +9,7 @@ that rolled back and nothing is lost when the mail server is down. The worker
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,8 +21,10 @@ from ..extensions import db
 from ..models import (
     ACTIVE_STATUSES,
     CallReason,
+    Event,
     OutboxMessage,
     Registration,
+    RegistrationStatus,
     User,
 )
 from . import phone_calls
@@ -157,7 +160,7 @@ def notify(
     return message
 
 
-def notify_staff(kind: str, user: User, now: datetime, payload: dict) -> OutboxMessage:
+def notify_staff(kind: str, user: User, now: datetime, payload: dict[str, Any]) -> OutboxMessage:
     """Queue a message to a staff member, in their language (Latvian while they have none),
     due at `now`. Never capped: the system sends it, not a public request."""
     if kind not in STAFF_KINDS:
@@ -184,7 +187,11 @@ class Told:
 
 
 def notify_registrants(
-    event, kind: str, now: datetime, payload: dict | None = None, statuses=ACTIVE_STATUSES
+    event: Event,
+    kind: str,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+    statuses: Iterable[RegistrationStatus] = ACTIVE_STATUSES,
 ) -> Told:
     """Queue `kind` for every registration of `event` in `statuses` (the active ones)."""
     emailed = phoned = 0

@@ -22,15 +22,17 @@ same scripts. Erasure and the retention purge delete the calls with the registra
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
+from ..extensions import db, rows_matched
 from ..folding import fold
 from ..i18n import label, local_date, local_time
 from ..models import (
@@ -73,7 +75,7 @@ def note(
     registration: Registration,
     reason: CallReason,
     now: datetime,
-    payload: dict | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> PhoneCall | None:
     """Put a notice on the registration's event's to-call list, in the caller's transaction;
     the open call that now holds it (an earlier one it was folded into), or None when it
@@ -115,7 +117,7 @@ def _open_calls_of(registration: Registration) -> list[PhoneCall]:
     )
 
 
-def _fold_changes(call: PhoneCall, later: dict[str, list]) -> PhoneCall | None:
+def _fold_changes(call: PhoneCall, later: dict[str, list[Any]]) -> PhoneCall | None:
     """An open call about a change, told a later change too: each fact as it was before the
     first and as it is after the last; a fact changed back drops out, and so does the call."""
     changes = {key: list(values) for key, values in (call.payload.get("changes") or {}).items()}
@@ -168,7 +170,7 @@ class Reach:
         return bool(self.emailed or self.phoned)
 
 
-def reach(event_id: int, statuses=ACTIVE_STATUSES) -> Reach:
+def reach(event_id: int, statuses: Iterable[RegistrationStatus] = ACTIVE_STATUSES) -> Reach:
     """Whom a notice to the event's registrations in `statuses` reaches, and how."""
     rows = db.session.execute(
         select(Registration.id, Registration.name, Registration.phone, Registration.language).where(
@@ -331,7 +333,7 @@ def mark_done(user: User, event: Event, registration_id: int, up_to: int, now: d
     registration = db.session.get(Registration, registration_id)
     if registration is None or registration.event_id != event.id:
         raise NotFound()
-    done = db.session.execute(
+    done = rows_matched(
         update(PhoneCall)
         .where(
             PhoneCall.event_id == event.id,
@@ -341,7 +343,7 @@ def mark_done(user: User, event: Event, registration_id: int, up_to: int, now: d
         )
         .values(done_at=now, done_by_id=user.id)
         .execution_options(synchronize_session="fetch")
-    ).rowcount
+    )
     if done:
         audit.record(
             audit.Action.CALL_DONE,
@@ -354,16 +356,16 @@ def mark_done(user: User, event: Event, registration_id: int, up_to: int, now: d
     return done
 
 
-def remove_for(registration_ids) -> int:
+def remove_for(registration_ids: Iterable[int]) -> int:
     """Erasure and the retention purge: the registrations' calls go with their names."""
     ids = list(registration_ids)
     if not ids:
         return 0
-    return db.session.execute(
+    return rows_matched(
         delete(PhoneCall)
         .where(PhoneCall.registration_id.in_(ids))
         .execution_options(synchronize_session="fetch")
-    ).rowcount
+    )
 
 
 def _require_manages(user: User, event: Event) -> None:
@@ -392,7 +394,7 @@ def _fact(what: str, value: str) -> str:
     return f"{what}: {value}"
 
 
-def script(kind: str, registration: Registration, payload: dict | None = None) -> Script:
+def script(kind: str, registration: Registration, payload: dict[str, Any] | None = None) -> Script:
     """What to tell `registration`'s person about a notice of `kind`, in their language, from
     the facts the mail is made of (its opening line, what changed, when and where, the booking
     code)."""

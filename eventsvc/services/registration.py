@@ -42,7 +42,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
@@ -237,14 +237,14 @@ class UnknownNeeds(ValidationFailed):
         )
 
 
-def _known_needs(values) -> list[Need]:
+def _known_needs(values: Iterable[object] | None) -> list[Need]:
     """Ticked needs as sent (a form's values, the API's list), each once, in the list's order;
     UnknownNeeds for anything else."""
-    values = list(values or [])
-    strange = need_list.unknown(values)
+    sent = list(values or [])
+    strange = need_list.unknown(sent)
     if strange:
         raise UnknownNeeds(strange)
-    return need_list.needs_of(need_list.mask_of(values))
+    return need_list.needs_of(need_list.mask_of(str(v) for v in sent))
 
 
 def party_size_error(party_size: object) -> str | None:
@@ -357,7 +357,7 @@ def normalise_request(
     )
 
 
-def change_from_json(payload) -> RegistrationChange:
+def change_from_json(payload: object) -> RegistrationChange:
     """The API's change (PATCH) → a RegistrationChange: the fields sent change, the others
     stay; wrong types are field errors. change_registration checks the values."""
     if not isinstance(payload, Mapping):
@@ -400,7 +400,7 @@ def change_from_json(payload) -> RegistrationChange:
     return change
 
 
-def needs_from_json(payload: Mapping, errors: dict[str, str]) -> list[Need]:
+def needs_from_json(payload: Mapping[str, Any], errors: dict[str, str]) -> list[Need]:
     """The API's `access_needs`: a list of the needs' names (null or absent: none). A value
     that names no need raises UnknownNeeds (400); anything but a list is a field error."""
     value = payload.get("access_needs")
@@ -1031,7 +1031,8 @@ def _restore_refused(registration: Registration, now: datetime, by_user: User | 
     event = registration.event
     if event.status is not EventStatus.PUBLISHED or event.has_ended(now):
         return registration_window(event, now).describe()
-    if by_user is None and now >= resident_undo_until(registration):
+    undo_until = resident_undo_until(registration)
+    if by_user is None and (undo_until is None or now >= undo_until):
         return _(
             "A cancellation can be undone here only within %(n)d minutes, before the event "
             "starts. To come after all, please register again.",

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -86,7 +87,9 @@ class ExportRow:
 @dataclass(frozen=True)
 class ExportColumn:
     key: str
-    header: str  # lazy: translated when the file is written, in the organiser's language
+    header: (
+        str | LazyString
+    )  # lazy: translated when the file is written, in the organiser's language
     value: Callable[[ExportRow], object]  # numbers stay numbers, times datetimes (UTC)
 
 
@@ -160,7 +163,7 @@ def export_rows(event: Event) -> Iterator[ExportRow]:
         yield ExportRow(registration, let_in.get(registration.id), positions.get(registration.id))
 
 
-def export_table(event: Event) -> tuple[list[str], Iterator[list]]:
+def export_table(event: Event) -> tuple[list[str], Iterator[list[object]]]:
     """The header (in the current language) and the rows of the event's export."""
     header = [str(column.header) for column in EXPORT_COLUMNS]
     rows = ([column.value(row) for column in EXPORT_COLUMNS] for row in export_rows(event))

@@ -26,7 +26,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, contains_eager
 
-from ..extensions import db
+from ..extensions import db, rows_matched
 from ..models import Event, EventStatus, Registration, RegistrationStatus
 from ..timezones import RIGA, riga_day_bounds, to_riga
 from .notifications import notify
@@ -41,11 +41,11 @@ class Reminder(enum.StrEnum):
 
 
 # Whether an event sends each reminder, and where a registration notes it has gone.
-CHOSEN: dict[Reminder, InstrumentedAttribute] = {
+CHOSEN: dict[Reminder, InstrumentedAttribute[bool]] = {
     Reminder.DAY_BEFORE: Event.remind_day_before,
     Reminder.TWO_HOURS: Event.remind_two_hours,
 }
-SENT: dict[Reminder, InstrumentedAttribute] = {
+SENT: dict[Reminder, InstrumentedAttribute[datetime | None]] = {
     Reminder.DAY_BEFORE: Registration.reminded_at,
     Reminder.TWO_HOURS: Registration.reminded_two_hours_at,
 }
@@ -114,7 +114,7 @@ def queue_reminder(
     run (or a second timer host at the same moment) finds nothing left to send; then queue
     it in the registrant's language. True if this run queued it."""
     sent = SENT[reminder]
-    claimed = db.session.execute(
+    claimed = rows_matched(
         update(Registration)
         .where(
             Registration.id == registration.id,
@@ -124,7 +124,7 @@ def queue_reminder(
         )
         .values({sent.key: now})
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if claimed:
         db.session.refresh(registration)  # its address as it is now, not as it was listed
         notify("event_reminder", registration, now, {"reminder": reminder.value})

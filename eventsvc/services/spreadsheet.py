@@ -62,7 +62,7 @@ def riga_wall_clock(moment: datetime) -> datetime:
     return to_riga(moment).replace(tzinfo=None) if moment.tzinfo is not None else moment
 
 
-def _csv_cell(value):
+def _csv_cell(value: object) -> object:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -74,7 +74,9 @@ def _csv_cell(value):
     return safe_cell(value)
 
 
-def csv_bytes(header: Iterable, rows: Iterable[Iterable], delimiter: str = COMMA) -> bytes:
+def csv_bytes(
+    header: Iterable[object], rows: Iterable[Iterable[object]], delimiter: str = COMMA
+) -> bytes:
     """A CSV file: UTF-8 with a byte-order mark, every cell (the header's too) through
     safe_cell(); `delimiter` SEMICOLON for Latvian Excel, COMMA for everything else."""
     out = io.StringIO()
@@ -105,7 +107,7 @@ def _xlsx_text(value: str) -> str:
     return safe_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
 
 
-def _xlsx_cell(value):
+def _xlsx_cell(value: object) -> object:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, datetime):
@@ -115,7 +117,7 @@ def _xlsx_cell(value):
     return value
 
 
-def _shown_width(value) -> int:
+def _shown_width(value: object) -> int:
     """How many characters wide `value` shows (its longest line)."""
     if value is None:
         return 0
@@ -131,7 +133,7 @@ def _shown_width(value) -> int:
 def xlsx_bytes(
     title: str,
     header: Sequence[str],
-    rows: Iterable[Sequence],
+    rows: Iterable[Sequence[object]],
     *,
     formats: dict[int, str] | None = None,
     frozen: str = "A2",
@@ -144,10 +146,12 @@ def xlsx_bytes(
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     formats = formats or {}
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook opens with one worksheet
     sheet.title = sheet_title(title)
     sheet.append([_xlsx_cell(str(h)) for h in header])
     widths = [_shown_width(h) for h in header]

@@ -293,7 +293,7 @@ def _grouped(
     organisations: set[int] | None,
     now: datetime,
     target_groups: bool = False,
-):
+) -> dict[tuple[Any, ...], tuple[Totals, dict[Need, int]]]:
     """{group key: (Totals, {need: registrations})}: events, and the sums of their per-event
     counters. The needs' counts are as counted: the callers hide the small ones."""
     events = _filtered(
@@ -316,7 +316,7 @@ def _grouped(
     width = len(keys)
     counts = {tuple(row[:width]): row for row in db.session.execute(events)}
     sums = {tuple(row[:width]): row for row in db.session.execute(people)}
-    result = {}
+    result: dict[tuple[Any, ...], tuple[Totals, dict[Need, int]]] = {}
     for key in counts.keys() | sums.keys():
         totals = Totals(**_values(counts.get(key), EVENT_COUNTS), **_values(sums.get(key)))
         row = sums.get(key)

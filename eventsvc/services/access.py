@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Event, Organisation, Role, User
 from . import NotFound, PermissionDenied
+from .locking import shared_event
 
 
 def is_staff(user: User | None) -> TypeGuard[User]:
@@ -119,11 +120,12 @@ def door_organisation_ids(user: User) -> set[int] | None:
     return {org.id for org in user.organisations}
 
 
-def event_for_door(user: User, event_id: int) -> Event:
+def event_for_door(user: User, event_id: int, *, shared: bool = False) -> Event:
     """The event, if `user` may check people in there; another organisation's event is
-    reported as missing, as for managers."""
+    reported as missing, as for managers. `shared`: read with the FOR KEY SHARE lock that a
+    scan takes anyway (services/locking.py), in the same statement."""
     allowed = door_organisation_ids(user)
-    event = db.session.get(Event, event_id)
+    event = shared_event(event_id) if shared else db.session.get(Event, event_id)
     if event is None or (allowed is not None and event.organisation_id not in allowed):
         raise NotFound()
     return event

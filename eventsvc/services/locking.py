@@ -7,7 +7,8 @@ transactions can wait for each other but never in a circle (no deadlock):
    cancelling, changing a party's size, moving the waiting list up, erasing, mending the
    counters (`lock_event`). FOR KEY SHARE by a check-in and its undo (`share_event`): they
    change no places, so scans do not wait for each other, but they wait for a change of
-   places in progress. Without it the check-in's insert would take the same lock last,
+   places in progress (a scan reads the event with it: `shared_event`). Without it the
+   check-in's insert would take the same lock last,
    through its foreign key, after the registration: a scan and a cancellation of one ticket
    deadlocked that way (commit f25a746).
    Then the event's activity rows, FOR UPDATE in id order (`lock_activities`), by whatever
@@ -91,6 +92,14 @@ _SHARE_EVENT = (
     .where(Event.id == bindparam("event_id"))
     .with_for_update(read=True, key_share=True)
 )
+_SHARED_EVENT = (
+    select(Event)
+    .where(Event.id == bindparam("event_id"))
+    .with_for_update(read=True, key_share=True)
+    .execution_options(populate_existing=True)
+)
+# The events this session's transaction holds FOR KEY SHARE: (the transaction, their ids).
+_SHARED = "eventsvc.shared_events"
 
 
 def lock_event(event_id: int) -> Event:
@@ -122,9 +131,37 @@ def lock_activities(event_id: int) -> dict[int, Activity]:
 
 def share_event(event_id: int) -> None:
     """The event row FOR KEY SHARE: what the door holds while it lets people in. Scans share
-    it; a change of places (FOR UPDATE) waits for them and they for it."""
-    if not sqlite_write_lock():
+    it; a change of places (FOR UPDATE) waits for them and they for it. Nothing to do when
+    the transaction holds it already (`shared_event`)."""
+    if not sqlite_write_lock() and not _holds_shared(event_id):
         db.session.execute(_SHARE_EVENT, {"event_id": event_id})
+        _note_shared(event_id)
+
+
+def shared_event(event_id: int) -> Event | None:
+    """The event, read and held FOR KEY SHARE in one statement: for a scan, whose request
+    reads the event first and shares it anyway (`share_event` then has nothing to do). None
+    if there is no such event. Never before a FOR UPDATE of the same event in one transaction
+    (a walk-in): two such transactions would each wait for the other's share."""
+    if sqlite_write_lock():
+        return db.session.get(Event, event_id)
+    event = db.session.scalar(_SHARED_EVENT, {"event_id": event_id})
+    if event is not None:
+        _note_shared(event_id)
+    return event
+
+
+def _holds_shared(event_id: int) -> bool:
+    held = db.session.info.get(_SHARED)
+    return held is not None and held[0] is db.session().get_transaction() and event_id in held[1]
+
+
+def _note_shared(event_id: int) -> None:
+    transaction = db.session().get_transaction()
+    held = db.session.info.get(_SHARED)
+    if held is None or held[0] is not transaction:
+        held = db.session.info[_SHARED] = (transaction, set[int]())
+    held[1].add(event_id)
 
 
 # --- 2. registrations --------------------------------------------------------------------

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, literal_column, select
 
 from ..extensions import db
 from ..models import (
@@ -83,12 +83,29 @@ CAP_WINDOW = timedelta(hours=1)
 log = logging.getLogger(__name__)
 
 
-_RECENT_MAIL = select(func.count(OutboxMessage.id), func.max(OutboxMessage.next_attempt_at)).where(
+_RECENT_MAIL_WHERE = (
     OutboxMessage.recipient == bindparam("recipient"),
-    OutboxMessage.kind.in_(CAPPED_KINDS),
+    # The kinds as literals in the statement: an IN list of parameters would be rendered
+    # again on every execution.
+    OutboxMessage.kind.in_([literal_column(f"'{kind}'") for kind in sorted(CAPPED_KINDS)]),
     (OutboxMessage.created_at > bindparam("since"))
     | (OutboxMessage.next_attempt_at > bindparam("now")),
 )
+_RECENT_MAIL = select(func.count(OutboxMessage.id), func.max(OutboxMessage.next_attempt_at)).where(
+    *_RECENT_MAIL_WHERE
+)
+# The same two numbers as columns, for a caller that asks them in a statement of its own
+# (a registration, with the event's places: services/registration.py); its parameters are
+# recent_mail_params(). A NULL recipient matches nothing.
+RECENT_MAIL_COLUMNS = (
+    select(func.count(OutboxMessage.id)).where(*_RECENT_MAIL_WHERE).scalar_subquery(),
+    select(func.max(OutboxMessage.next_attempt_at)).where(*_RECENT_MAIL_WHERE).scalar_subquery(),
+)
+
+
+def recent_mail_params(recipient: str | None, now: datetime) -> dict[str, object]:
+    """The parameters of RECENT_MAIL_COLUMNS: one address, the last hour."""
+    return {"recipient": recipient, "since": now - CAP_WINDOW, "now": now}
 
 
 def recent_mail(recipient: str, now: datetime) -> tuple[int, datetime | None]:
@@ -96,9 +113,7 @@ def recent_mail(recipient: str, now: datetime) -> tuple[int, datetime | None]:
     still waiting to go (uses the recipient/created index). A caller that holds a lock may
     count first and pass this to notify(recent=…): two requests for one address at the same
     moment may then both pass the cap, which a soft cap against abuse can afford."""
-    count, latest = db.session.execute(
-        _RECENT_MAIL, {"recipient": recipient, "since": now - CAP_WINDOW, "now": now}
-    ).one()
+    count, latest = db.session.execute(_RECENT_MAIL, recent_mail_params(recipient, now)).one()
     return count, latest
 
 

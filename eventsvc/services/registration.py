@@ -89,7 +89,7 @@ from .locking import (
     lock_waiting_list,
 )
 from .measures import event_people, places_taken
-from .notifications import notify, recent_mail
+from .notifications import RECENT_MAIL_COLUMNS, notify, recent_mail_params
 from .privacy_notice import PRIVACY_NOTICE_VERSION
 
 MAX_PARTY_SIZE = 10
@@ -486,20 +486,27 @@ _CODE_TAKEN = (
 # No row means nobody has registered yet, or registrations were loaded by SQL without
 # their counters (then they are counted). The address is looked up either way. Built once
 # at start-up; the event is a parameter.
+_COUNTERS = (
+    EventStats.event_id,
+    func.coalesce(EventStats.confirmed_in_person_people, 0),
+    func.coalesce(EventStats.confirmed_online_people, 0),
+    func.coalesce(EventStats.people_waitlisted, 0),
+    func.coalesce(EventStats.waiting_parties, 0),
+    _EXISTING,
+    _CODE_TAKEN,
+)
 _PLACES = (
-    select(
-        EventStats.event_id,
-        func.coalesce(EventStats.confirmed_in_person_people, 0),
-        func.coalesce(EventStats.confirmed_online_people, 0),
-        func.coalesce(EventStats.people_waitlisted, 0),
-        func.coalesce(EventStats.waiting_parties, 0),
-        _EXISTING,
-        _CODE_TAKEN,
-    )
+    select(*_COUNTERS)
     .select_from(Event)
     .outerjoin(EventStats, EventStats.event_id == Event.id)
     .where(Event.id == bindparam("event_id"))
 )
+# What a registration reads under the event's lock: _PLACES and the address's recent mail
+# (the hourly cap, services/notifications.py), in one round trip. Not in the locking
+# statement itself: a statement that waited for the lock still reads every other row as it
+# was when the statement began (READ COMMITTED), so counters read with the lock could be
+# those before the registration it waited for (the rush test overbooks that way).
+_PLACES_AND_MAIL = _PLACES.add_columns(*RECENT_MAIL_COLUMNS)
 _TAKEN_BY_ACTIVITY = (
     select(
         registration_activities.c.activity_id, func.coalesce(func.sum(Registration.party_size), 0)
@@ -532,14 +539,22 @@ def _places(
     email: str | None = None,
     activities: list[Activity] | None = None,
     booking_code: str | None = None,
-) -> tuple[Availability, int | None, bool]:
+    mail_at: datetime | None = None,
+) -> tuple[Availability, int | None, bool, tuple[int, datetime | None] | None]:
     """The event's places and waiting list (and those of `activities`, if given), the id of
-    `email`'s active registration, and whether `booking_code` is taken."""
-    has_counters, in_person, online, waiting_people, waiting_parties, existing_id, code_taken = (
-        db.session.execute(
-            _PLACES, {"event_id": event.id, "email": email, "booking_code": booking_code}
+    `email`'s active registration, whether `booking_code` is taken, and (given `mail_at`,
+    now) `email`'s recent mail for the hourly cap (notifications.recent_mail)."""
+    params = {"event_id": event.id, "email": email, "booking_code": booking_code}
+    if mail_at is None:
+        row = db.session.execute(_PLACES, params).one()
+    else:
+        row = db.session.execute(
+            _PLACES_AND_MAIL, {**params, **recent_mail_params(email, mail_at)}
         ).one()
-    )
+    has_counters, in_person, online, waiting_people, waiting_parties, existing_id, code_taken = row[
+        : len(_COUNTERS)
+    ]
+    recent_mail = None if mail_at is None else (row[-2], row[-1])
     if has_counters is None:  # the next flush writes the counted row
         count = counted(db.session, event.id)
         in_person, online = count["confirmed_in_person_people"], count["confirmed_online_people"]
@@ -573,7 +588,7 @@ def _places(
         },
         waiting_parties=waiting_parties,
     )
-    return places, existing_id, bool(code_taken)
+    return places, existing_id, bool(code_taken), recent_mail
 
 
 def _free_booking_code(event_id: int, code: str, taken: bool) -> str:
@@ -737,9 +752,6 @@ def register(
         request, contact_required=source is not RegistrationSource.WALK_IN or not staff
     )
     public = by_user is None
-    # The address's recent mail (the hourly cap) is about the address, not the event's places:
-    # counted before the lock, so that the lock is held only for what needs it.
-    mail_cap = recent_mail(request.email, now) if public and request.email else None
 
     # The event is read once, locked: the checks below need no database, so taking the lock
     # before them costs nothing, and a second read of the event would.
@@ -760,9 +772,15 @@ def register(
     if unknown:
         raise ValidationFailed({"activity_ids": _("Choose activities of this event.")})
 
+    # Places, whether the address or the booking code is taken, and the address's recent mail
+    # (the hourly cap, for a public request): one round trip, under the lock.
     code = new_booking_code()
-    places, existing_id, code_taken = _places(
-        event, request.email, list(activities.values()), booking_code=code
+    places, existing_id, code_taken, mail_cap = _places(
+        event,
+        request.email,
+        list(activities.values()),
+        booking_code=code,
+        mail_at=now if public and request.email else None,
     )
     takes_place = attendance is Attendance.IN_PERSON or event.format is EventFormat.ONLINE
     fits = _fits(places, request.party_size, takes_place)
@@ -799,9 +817,9 @@ def register(
         # Say what a new registration would have heard; the owner of the address gets
         # their real ticket again by email.
         existing = db.session.get_one(Registration, existing_id)  # found under the event's lock
-        # Counted again here, under the lock: repeats of one address for one event queue on
-        # it, and "your ticket again" is what someone would repeat to flood an inbox.
-        notify("registration_repeated", existing, now, public=True)
+        # Counted under the lock (with the places): repeats of one address for one event
+        # queue on it, and "your ticket again" is what someone would repeat to flood an inbox.
+        notify("registration_repeated", existing, now, public=True, recent=mail_cap)
         return RegistrationOutcome(
             registration=existing,
             status=status,

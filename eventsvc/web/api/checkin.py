@@ -21,11 +21,12 @@ from .auth import api_user
 from .errors import api_error, refusal
 
 
-def _staff_event(event_id: int):
+def _staff_event(event_id: int, *, shared: bool = False):
     """The caller (session with CSRF header, or Bearer token) and the event whose door they
-    may work (organisers, admins and the door role; services/access.py)."""
+    may work (organisers, admins and the door role; services/access.py). `shared`: for a
+    scan or its undo, the event read with the lock they hold (services/locking.py)."""
     user = api_user()
-    return user, access.event_for_door(user, event_id)
+    return user, access.event_for_door(user, event_id, shared=shared)
 
 
 def _time(value: datetime | None):
@@ -139,7 +140,7 @@ def _one(event, user, item, now) -> door.CheckInOutcome:
 
 @bp.post("/events/<int:event_id>/checkins")
 def create_checkin(event_id: int):
-    user, event = _staff_event(event_id)
+    user, event = _staff_event(event_id, shared=True)
     try:
         outcome = _one(event, user, request.get_json(silent=True), utcnow())
     except ValidationFailed as exc:
@@ -151,7 +152,7 @@ def create_checkin(event_id: int):
 def sync_checkins(event_id: int):
     """An offline device's queue, in the order it was made. The first check-in of a ticket
     wins; later ones come back as already checked in."""
-    user, event = _staff_event(event_id)
+    user, event = _staff_event(event_id, shared=True)
     payload = request.get_json(silent=True)
     items = payload.get("checkins") if isinstance(payload, dict) else None
     if not isinstance(payload, dict) or not isinstance(items, list) or len(items) > 1000:
@@ -191,7 +192,7 @@ def sync_checkins(event_id: int):
 
 @bp.delete("/events/<int:event_id>/checkins/<int:checkin_id>")
 def undo_checkin(event_id: int, checkin_id: int):
-    user, event = _staff_event(event_id)
+    user, event = _staff_event(event_id, shared=True)
     checkin = door.undo_checkin(event, checkin_id, user, utcnow())
     body = {
         "checkin_id": checkin.id,

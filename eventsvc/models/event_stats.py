@@ -12,7 +12,17 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, ForeignKey, Table, bindparam, event, insert, text, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    ForeignKey,
+    Table,
+    bindparam,
+    event,
+    insert,
+    text,
+    update,
+)
 from sqlalchemy.orm import (
     Mapped,
     Session,
@@ -109,7 +119,7 @@ FROM registrations GROUP BY event_id
 """
 
 
-def counted(session: Session | scoped_session[Any], event_id: int) -> dict[str, int]:
+def counted(session: Session | scoped_session[Any] | Connection, event_id: int) -> dict[str, int]:
     """`event_id`'s counters as a count of its registrations (flushed ones) gives them."""
     row = session.execute(_COUNT_ONE_EVENT, {"event_id": event_id}).one_or_none()
     return (
@@ -173,6 +183,16 @@ FIELDS = (
 )
 
 
+def contribution_of(registration: Registration) -> dict[str, int]:
+    """What `registration`, as it is now, adds to its event's counters."""
+    return _as_contribution(_values(registration, old=False))
+
+
+def difference(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """What moves the counters from `before` to `after` (two contributions)."""
+    return {key: after[key] - before[key] for key in after}
+
+
 def _values(registration: Registration, old: bool) -> dict[str, Any]:
     values = {}
     for name in FIELDS:
@@ -221,22 +241,38 @@ def _track_registrations(session: Session, flush_context: UOWTransaction, instan
         if isinstance(registration, Registration):
             add(registration.event_id, _as_contribution(_values(registration, old=True)), -1)
     for event_id, change in deltas.items():
-        if event_id is None or not any(change.values()):
-            continue
-        params = {
-            "stats_event_id": event_id,
-            **{f"delta_{key}": value for key, value in change.items()},
-        }
-        updated = cast("CursorResult[Any]", session.execute(_ADD_TO_COUNTERS, params)).rowcount
-        if not updated:
-            # The event's first registration, or registrations loaded by SQL without their
-            # counters: start from what is there (not flushed yet: this flush's changes).
-            start = counted(session, event_id)
-            session.execute(
-                insert(_STATS).values(
-                    event_id=event_id, **{key: start[key] + value for key, value in change.items()}
-                )
+        if event_id is not None:
+            add_to_counters(session, event_id, change)
+
+
+def add_to_counters(
+    session: Session | scoped_session[Any] | Connection,
+    event_id: int,
+    change: dict[str, int],
+    *,
+    stored: bool = False,
+) -> None:
+    """Move `event_id`'s counters by `change`: the hook above, and a service that writes a
+    registration with a statement of its own (services/registration.py) calls it itself.
+    `stored`: the registrations that make the change are in the database already (so a
+    missing row, counted from them, includes it)."""
+    if not any(change.values()):
+        return
+    params = {
+        "stats_event_id": event_id,
+        **{f"delta_{key}": value for key, value in change.items()},
+    }
+    updated = cast("CursorResult[Any]", session.execute(_ADD_TO_COUNTERS, params)).rowcount
+    if not updated:
+        # The event's first registration, or registrations loaded by SQL without their
+        # counters: start from what is there (before a flush, without its changes).
+        start = counted(session, event_id)
+        session.execute(
+            insert(_STATS).values(
+                event_id=event_id,
+                **{key: start[key] + (0 if stored else value) for key, value in change.items()},
             )
+        )
 
 
 _STATS = cast(Table, EventStats.__table__)

@@ -12,10 +12,10 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy import Table, bindparam, func, insert, literal_column, select
 
 from ..extensions import db
 from ..models import (
@@ -130,7 +130,62 @@ def notify(
     """Queue a message about `registration` to its registrant (or to `recipient`, an address
     it had before), due at `now` (or later, held by the hourly cap: see above); None if they
     have no email, or a repeat dropped by the cap. `recent` is recent_mail() for the address
-    if the caller counted already."""
+    if the caller counted already. The next flush writes it."""
+    values = _message(kind, registration, now, payload, public, recent, recipient)
+    if values is None:
+        return None
+    message = OutboxMessage(registration=registration, **values)
+    db.session.add(message)
+    return message
+
+
+def notify_stored(
+    kind: str,
+    registration: Registration,
+    now: datetime,
+    *,
+    public: bool = False,
+    recent: tuple[int, datetime | None] | None = None,
+) -> bool:
+    """notify() for a registration already stored (it has its id), written at once by one
+    INSERT rather than by the unit of work's flush: a registration's hot path
+    (services/registration.py). Whether a message was queued."""
+    values = _message(kind, registration, now, None, public, recent, None)
+    if values is None:
+        return False
+    db.session.connection().execute(_INSERT_MESSAGE, {**values, "registration_id": registration.id})
+    return True
+
+
+# Every column given, so that one compiled statement serves every message.
+_INSERT_MESSAGE = insert(cast(Table, OutboxMessage.__table__)).values(
+    {
+        name: bindparam(name)
+        for name in (
+            "kind",
+            "registration_id",
+            "recipient",
+            "language",
+            "payload",
+            "created_at",
+            "next_attempt_at",
+        )
+    }
+)
+
+
+def _message(
+    kind: str,
+    registration: Registration,
+    now: datetime,
+    payload: dict[str, Any] | None,
+    public: bool,
+    recent: tuple[int, datetime | None] | None,
+    recipient: str | None,
+) -> dict[str, Any] | None:
+    """The outbox columns of a message about `registration` (see notify), or None when none
+    is queued: no address (the notices a person must hear of go onto the to-call list), or
+    a repeat over the hourly cap."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification {kind!r}")
     address = recipient or registration.email
@@ -162,17 +217,14 @@ def notify(
                 registration.id,
                 due.isoformat(),
             )
-    message = OutboxMessage(
-        kind=kind,
-        registration=registration,  # also one not flushed yet: one flush writes both
-        recipient=address,
-        language=registration.language,
-        payload=payload or {},
-        created_at=now,
-        next_attempt_at=due,
-    )
-    db.session.add(message)
-    return message
+    return {
+        "kind": kind,
+        "recipient": address,
+        "language": registration.language,
+        "payload": payload or {},
+        "created_at": now,
+        "next_attempt_at": due,
+    }
 
 
 def notify_staff(kind: str, user: User, now: datetime, payload: dict[str, Any]) -> OutboxMessage:

@@ -42,14 +42,15 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Table, bindparam, func, insert, select
 
 from .. import needs as need_list
-from ..extensions import db
+from ..extensions import db, insert_loaded
+from ..folding import terms_for
 from ..i18n import local_date, local_time, until_day_month
 from ..models import (
     Activity,
@@ -62,13 +63,14 @@ from ..models import (
     OutboxMessage,
     OutboxStatus,
     Registration,
+    RegistrationSearchTerm,
     RegistrationSource,
     RegistrationStatus,
     User,
     new_booking_code,
     registration_activities,
 )
-from ..models.event_stats import counted
+from ..models.event_stats import add_to_counters, contribution_of, counted
 from ..needs import Need
 from ..timezones import inclusive_deadline_day, to_riga
 from . import NotFound, ServiceError, ValidationFailed, audit
@@ -89,7 +91,7 @@ from .locking import (
     lock_waiting_list,
 )
 from .measures import event_people, places_taken
-from .notifications import RECENT_MAIL_COLUMNS, notify, recent_mail_params
+from .notifications import RECENT_MAIL_COLUMNS, notify, notify_stored, recent_mail_params
 from .privacy_notice import PRIVACY_NOTICE_VERSION
 
 MAX_PARTY_SIZE = 10
@@ -734,6 +736,48 @@ def follow_format(event: Event) -> int:
     return moved
 
 
+_INSERT_TERMS = insert(cast(Table, RegistrationSearchTerm.__table__))
+_INSERT_ACTIVITIES = insert(registration_activities)
+_INSERT_WAITS = insert(cast(Table, ActivityWait.__table__))
+
+
+def _store_new(
+    values: dict[str, Any], held: list[Activity], waits: list[Activity], now: datetime
+) -> Registration:
+    """Insert a new registration, its activities, its turns on activities' waiting lists and
+    the words it is found by at the door, with plain statements on the session's connection
+    rather than the unit of work's flush, which cost more CPU than the rest of a
+    registration together (docs/PERFORMANCE.md). The flush's hooks are not run, so the
+    caller moves the event's counters (add_to_counters), and the search terms are written
+    here as the hook in models/registrations.py would. The registration comes back as an
+    object of the session, as if just loaded; its relationships load when read."""
+    registration = insert_loaded(Registration, values)
+    connection = db.session.connection()
+    terms = terms_for(registration.name, registration.phone, registration.booking_code)
+    if terms:
+        connection.execute(
+            _INSERT_TERMS,
+            [
+                {"registration_id": registration.id, "term": term, "event_id": values["event_id"]}
+                for term in terms
+            ],
+        )
+    if held:
+        connection.execute(
+            _INSERT_ACTIVITIES,
+            [{"registration_id": registration.id, "activity_id": a.id} for a in held],
+        )
+    if waits:
+        connection.execute(
+            _INSERT_WAITS,
+            [
+                {"registration_id": registration.id, "activity_id": a.id, "created_at": now}
+                for a in waits
+            ],
+        )
+    return registration
+
+
 def register(
     event_id: int,
     request: RegistrationRequest,
@@ -827,37 +871,40 @@ def register(
             repeated=True,
             activities=choices,
         )
-    registration = Registration(
-        event_id=event.id,
-        status=status,
-        name=request.name,
-        email=request.email,
-        phone=request.phone,
-        party_size=request.party_size,
-        attendance=attendance,
-        needs=request.needs,
-        needs_mask=need_list.mask_of(request.access_needs),
-        language=request.language,
-        source=source,
-        booking_code=_free_booking_code(event.id, code, code_taken),
-        created_by_id=by_user.id if by_user else None,
-        consent_at=now,
-        consent_notice_version=PRIVACY_NOTICE_VERSION,
-        follow_up_consent_at=now if request.follow_up_consent else None,
-        created_at=now,
-        confirmed_at=now if fits else None,
-        activities=held,
-        activity_waits=[ActivityWait(activity=a, created_at=now) for a in waits],
+    registration = _store_new(
+        {
+            "event_id": event.id,
+            "status": status,
+            "name": request.name,
+            "email": request.email,
+            "phone": request.phone,
+            "party_size": request.party_size,
+            "attendance": attendance,
+            "needs": request.needs,
+            "needs_mask": need_list.mask_of(request.access_needs),
+            "language": request.language,
+            "source": source,
+            "booking_code": _free_booking_code(event.id, code, code_taken),
+            "created_by_id": by_user.id if by_user else None,
+            "consent_at": now,
+            "consent_notice_version": PRIVACY_NOTICE_VERSION,
+            "follow_up_consent_at": now if request.follow_up_consent else None,
+            "created_at": now,
+            "confirmed_at": now if fits else None,
+        },
+        held,
+        waits,
+        now,
     )
-    db.session.add(registration)
-    notify(
+    notify_stored(
         "registration_confirmed" if fits else "registration_waitlisted",
         registration,
         now,
         public=public,
         recent=mail_cap,
     )
-    db.session.flush()  # one flush: the registration, its message, the event's counters
+    # The event's counters last (services/locking.py: the counters row after every other).
+    add_to_counters(db.session.connection(), event.id, contribution_of(registration), stored=True)
     if (
         source is RegistrationSource.ORGANISER and by_user is not None
     ):  # by phone; walk-ins: checkin.py

@@ -12,7 +12,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import CursorResult, Executable, Insert, Table, insert
+from sqlalchemy import CursorResult, Executable, Insert, Row, Table, insert
 from sqlalchemy.orm import make_transient_to_detached
 
 from .models.base import Base
@@ -43,6 +43,11 @@ def insert_loaded(model: type[_Model], values: Mapping[str, Any]) -> _Model:
     the statements themselves (docs/PERFORMANCE.md); their callers do what the hooks would.
     Nothing pending is flushed first: what the row refers to must be stored already."""
     row = db.session.connection().execute(_insert_returning(model), dict(values)).one()
+    return as_loaded(model, row)
+
+
+def as_loaded(model: type[_Model], row: Row[Any]) -> _Model:
+    """A row of `model`'s table (all its columns) as an object of the session, as if loaded."""
     instance = model(**row._asdict())
     make_transient_to_detached(instance)  # as loaded: nothing for a flush to write
     db.session.add(instance)

@@ -19,11 +19,11 @@ from datetime import datetime
 from typing import TypedDict, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, bindparam, case, func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, case, exists, func, insert, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..extensions import db, insert_loaded
+from ..extensions import as_loaded, db
 from ..folding import search_text
 from ..models import (
     Activity,
@@ -318,15 +318,22 @@ def _check_in(
     problem = text_problem(device)
     if problem is not None:
         raise ValidationFailed({"device": problem})
-    replay = _replay(event, nonce)  # a retry, or a twin request that finished while we waited
-    if replay is not None:
-        return replay
+    done = registration.checked_in_people
+    remaining = registration.party_size - done
+    if (
+        registration.status is not RegistrationStatus.CONFIRMED
+        or remaining <= 0
+        or (people is not None and people > remaining)
+    ):
+        # Not a check-in, unless this is a retry of one (or its twin finished while we
+        # waited for the registration): then the first answer again.
+        replay = _replay(event, nonce)
+        if replay is not None:
+            return replay
     if registration.status is RegistrationStatus.CANCELLED:
         return CheckInOutcome(Result.CANCELLED, registration)
     if registration.status is RegistrationStatus.WAITLISTED:
         return CheckInOutcome(Result.WAITLISTED, registration)
-    done = registration.checked_in_people
-    remaining = registration.party_size - done
     if remaining <= 0:
         previous = db.session.scalar(
             select(CheckIn)
@@ -340,8 +347,7 @@ def _check_in(
     if people is not None and people > remaining:
         return CheckInOutcome(Result.TOO_MANY, registration, checked_in_people=done)
     db.session.flush()  # what the caller changed before (a walk-in's registration)
-    checkin = insert_loaded(
-        CheckIn,
+    checkin = _insert_checkin(
         {
             "event_id": event.id,
             "registration_id": registration.id,
@@ -352,8 +358,12 @@ def _check_in(
             "created_by_id": user.id,
             "created_at": now,
             "scanned_at": min(scanned_at or now, now),
-        },
+        }
     )
+    if checkin is None:  # a request with this nonce was answered already: its answer again
+        replay = _replay(event, nonce)
+        assert replay is not None  # found by the same condition, under the same lock
+        return replay
     before = contribution_of(registration)
     _let_in(registration, done + checkin.people, now)
     audit.record(
@@ -379,6 +389,43 @@ def _check_in(
     return CheckInOutcome(
         Result.CHECKED_IN, registration, checkin, checked_in_people=registration.checked_in_people
     )
+
+
+_CHECKIN_COLUMNS = (
+    "event_id",
+    "registration_id",
+    "people",
+    "method",
+    "nonce",
+    "device",
+    "created_by_id",
+    "created_at",
+    "scanned_at",
+)
+_CHECKINS = cast(Table, CheckIn.__table__)
+# The check-in, unless one with its nonce exists (a retry; or a twin request, which holds the
+# registration's lock until it commits, so this statement, begun after, sees its row): the
+# replay check and the insert in one round trip on the scan's usual path.
+_INSERT_CHECKIN = (
+    insert(_CHECKINS)
+    .from_select(
+        _CHECKIN_COLUMNS,
+        select(*(bindparam(name, type_=_CHECKINS.c[name].type) for name in _CHECKIN_COLUMNS)).where(
+            ~exists().where(
+                _CHECKINS.c.event_id == bindparam("event_id"),
+                _CHECKINS.c.nonce == bindparam("nonce"),
+            )
+        ),
+    )
+    .returning(*_CHECKINS.c)
+)
+
+
+def _insert_checkin(values: dict[str, object]) -> CheckIn | None:
+    """The new check-in as an object of the session (extensions.insert_loaded), or None when
+    one with the same nonce is there already."""
+    row = db.session.connection().execute(_INSERT_CHECKIN, values).one_or_none()
+    return None if row is None else as_loaded(CheckIn, row)
 
 
 _SET_CHECKED_IN = (

@@ -42,7 +42,7 @@ from __future__ import annotations
 from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, defer
 
 from ..extensions import db
 from ..models import (
@@ -81,8 +81,28 @@ def sqlite_write_lock() -> bool:
 
 # --- 1. the event ------------------------------------------------------------------------
 
+# The long texts of an event (its descriptions in three languages, the accessibility notes,
+# the feedback questions) stay out of the locking reads: no rule decided under the lock reads
+# them, and they would be most of the bytes of every registration's and every scan's read.
+# Read only when something asks for them (a page that already loaded them keeps them).
+_LONG_TEXTS = tuple(
+    defer(column)
+    for column in (
+        Event.summary,
+        Event.description,
+        Event.summary_ru,
+        Event.summary_en,
+        Event.description_ru,
+        Event.description_en,
+        Event.accessibility,
+        Event.accessibility_ru,
+        Event.accessibility_en,
+        Event.feedback_questions,
+    )
+)
 _LOCK_EVENT = (
     select(Event)
+    .options(*_LONG_TEXTS)
     .where(Event.id == bindparam("event_id"))
     .with_for_update()
     .execution_options(populate_existing=True)
@@ -94,6 +114,7 @@ _SHARE_EVENT = (
 )
 _SHARED_EVENT = (
     select(Event)
+    .options(*_LONG_TEXTS)
     .where(Event.id == bindparam("event_id"))
     .with_for_update(read=True, key_share=True)
     .execution_options(populate_existing=True)

@@ -601,7 +601,7 @@ def main() -> int:
     parser.add_argument(
         "--paced-rate",
         type=float,
-        default=100.0,
+        default=150.0,
         help="paced (open-loop) runs after the closed ones: requests a second; 0 skips them",
     )
     parser.add_argument("--paced-registrations", type=int, default=2000)

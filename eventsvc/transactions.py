@@ -4,7 +4,7 @@ A web request gets its unit from the boundary every view is wrapped in (web/boun
 CLI command, and each step of a job that commits in steps (one outbox message, one purge
 batch, one event's counters), opens its own with `with unit_of_work():`. A unit commits once,
 when it ends normally, and rolls back when anything in it raises; the services inside only
-flush. Work outside the database that must follow a commit (deleting the development
+flush or run statements in the unit's transaction (never commit). Work outside the database that must follow a commit (deleting the development
 mailbox's copies of erased mail) is queued with `after_commit()` and runs only once the unit
 has committed.
 

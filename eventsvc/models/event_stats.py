@@ -2,7 +2,9 @@
 waiting list (registration rules), and the Ministry's dashboard.
 
 Every flush that adds, changes or removes a registration adds the difference of that
-registration's contribution here (UPDATE … SET n = n + delta: atomic, no lost updates), so
+registration's contribution here (UPDATE … SET n = n + delta: atomic, no lost updates); the
+two hot paths that write a registration by a statement of their own, a new registration and
+a scan (services/registration.py, services/checkin.py), call `add_to_counters` themselves, so
 counting an event's places reads one row instead of every registration of the event, and
 national totals sum 10,000 event rows instead of scanning a million registrations. Nothing
 personal is stored: only counts. `eventsvc.services.stats.rebuild_event_stats` recomputes

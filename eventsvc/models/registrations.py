@@ -270,7 +270,8 @@ def _terms(registration: Registration) -> list[str]:
 def _keep_search_terms(session: Session, flush_context: UOWTransaction, instances: Any) -> None:
     """A new registration gets its booking code (unless the service chose one) and its search
     terms; a changed name, phone or code, or an erasure, changes the terms. Scans and other
-    changes cost nothing here."""
+    changes cost nothing here. (`services.registration.register` inserts a registration with
+    its own statements, not through a flush, and writes its terms itself, from `terms_for`.)"""
     for registration in list(session.new):
         if isinstance(registration, Registration):
             if registration.booking_code is None:

@@ -11,7 +11,14 @@ import pytest
 from sqlalchemy import func, select, text
 
 from eventsvc.extensions import db as _db
-from eventsvc.models import CheckIn, CheckInMethod, Registration, RegistrationSource, Role
+from eventsvc.models import (
+    CheckIn,
+    CheckInMethod,
+    EventStats,
+    Registration,
+    RegistrationSource,
+    Role,
+)
 from eventsvc.services import NotFound, ValidationFailed
 from eventsvc.services import checkin as door
 from eventsvc.services import registration as rules
@@ -192,6 +199,38 @@ def test_twenty_devices_scanning_one_ticket_make_one_checkin(app, db, world, eve
     assert errors == []
     assert sorted(results) == sorted([Result.CHECKED_IN] + [Result.ALREADY] * (threads - 1))
     assert _db.session.scalar(select(func.count(CheckIn.id))) == 1
+
+
+def test_twin_requests_with_one_nonce_make_one_checkin_and_the_same_answer(
+    app, db, world, event, now
+):
+    """A door phone that resends a scan before the first answer came back (the same nonce,
+    one person of a party of three): the twins wait for the first one's lock, then find its
+    check-in (the insert's own NOT EXISTS, begun after the wait) and answer as it did —
+    neither a second check-in nor a unique-key error."""
+    family = register(event, now, party_size=3)
+    event_id, secret, user_id = event.id, family.ticket_secret, world.organiser_a.id
+    _db.session.commit()
+    outcomes: list[tuple[Result, int]] = []  # what each request answered: result, check-in id
+    barrier = threading.Barrier(8)
+
+    def scan():
+        from eventsvc.models import Event, User
+
+        own_event, user = _db.session.get(Event, event_id), _db.session.get(User, user_id)
+        barrier.wait(timeout=20)
+        outcome = door.check_in_ticket(own_event, secret, user, now, people=1, nonce="phone-7:0042")
+        outcomes.append((outcome.result, outcome.checkin.id))
+        _db.session.commit()
+
+    assert run_at_once(app, *[scan] * 8) == []
+    assert [result for result, _ in outcomes] == [Result.CHECKED_IN] * 8
+    assert len({checkin_id for _, checkin_id in outcomes}) == 1
+    _db.session.expire_all()
+    assert _db.session.scalar(select(func.count(CheckIn.id))) == 1
+    assert door.checked_in_people(family.id) == 1
+    stats = _db.session.get(EventStats, event_id)
+    assert (stats.people_checked_in, stats.checked_in_registered) == (1, 1)  # moved once
 
 
 def test_nonces_belong_to_their_event(db, world, event, in_days, now):

@@ -242,6 +242,15 @@ def local_datetime(value: datetime, fmt: str = "medium") -> str:
     return f"{local_date(value, fmt)}, {local_time(value)}"
 
 
+def local_period(starts: datetime, ends: datetime, fmt: str = "full") -> str:
+    """When something happens, in Riga: "Saturday, 19 December 2026, 12:00–18:00" within one
+    day; across days, each end with its own date (a two-day training must not read as one
+    day)."""
+    if local_date(starts, "short") == local_date(ends, "short"):
+        return f"{local_date(starts, fmt)}, {local_time(starts)}–{local_time(ends)}"
+    return f"{local_datetime(starts, fmt)} – {local_datetime(ends, fmt)}"
+
+
 def local_text(item, name: str, language: str | None = None):
     """`event|local_text("title")`: the field in the page's (or a mail's) language, falling
     back to Latvian; print it as is, and its `.lang` in the lang attribute around it."""
@@ -271,6 +280,7 @@ def init_app(app) -> None:
         local_date=local_date,
         local_time=local_time,
         local_datetime=local_datetime,
+        local_period=local_period,
         tel_href=tel_href,
         local_text=local_text,
         language_word=language_word,

@@ -3,9 +3,10 @@ organiser wrote them, and the Latvian (marked lang="lv") where they did not."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
+from babel.dates import format_date
 from icalendar import Calendar
 from sqlalchemy import select
 
@@ -336,3 +337,46 @@ def test_a_too_long_translation_is_an_error_next_to_its_field(client, world):
     body = text_of(response)
     assert 'id="title_ru-error"' in body
     assert '<details class="translation" id="translation-ru" open>' in body
+
+
+# --- when: one day, or several ---------------------------------------------------------------
+
+
+def _riga(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=RIGA)
+
+
+def test_a_two_day_training_names_both_days_in_the_mail_ticket_and_page(
+    client, world, smtp_server, now
+):
+    """From 10:00 one day to 16:00 the next (Riga): never "…, 10:00–16:00" on one day."""
+    day = (now + timedelta(days=10)).astimezone(RIGA).date()
+    training = factories.event(
+        world.org_a,
+        _riga(day, 10),
+        ends_at=_riga(day + timedelta(days=1), 16),
+    )
+    outcome = rules.register(
+        training.id, factories.registration_request(email="liga@example.lv", language="lv"), now
+    )
+    _db.session.commit()
+    mailer.deliver_due(now)
+    (mail,) = smtp_server.inbox.parsed()
+    plain = mail.get_body(preferencelist=("plain",)).get_content()
+    first, second = (format_date(d, "full", locale="lv") for d in (day, day + timedelta(days=1)))
+    both = f"{first}, 10:00 – {second}, 16:00"
+    assert both in plain
+    token = outcome.registration.manage_token
+    for url in (f"/r/{token}", f"/r/{token}/ticket"):
+        assert both in text_of(client.get(url)), url
+
+
+def test_a_one_day_event_names_its_day_once_on_the_organisers_page(client, world, now):
+    day = (now + timedelta(days=10)).astimezone(RIGA).date()
+    event = factories.event(world.org_a, _riga(day, 13), ends_at=_riga(day, 15))
+    _db.session.commit()
+    login(client, world.organiser_a.email)
+    body = text_of(client.get(f"/manage/events/{event.id}"))
+    long_day = format_date(day, "long", locale="lv")
+    assert f"{long_day}, 13:00–15:00" in body
+    assert body.count(long_day) == 1

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from ..i18n import local_date, local_time
+from ..i18n import local_date, local_period
 from ..models import Certificate, Event, EventKind, Registration, RegistrationStatus, User
 from . import NotFound, ServiceError, ValidationFailed, audit
 from .access import can_manage_organisation, require_organiser
@@ -155,10 +155,7 @@ def certificate_pdf(certificate: Certificate) -> bytes:
         line(registration.name, 22, "B", 6)
         line(_("took part in the training"), 14)
         line(event.title, 18, "B", 8)
-        when = (
-            f"{local_date(event.starts_at, 'long')}, "
-            f"{local_time(event.starts_at)}–{local_time(event.ends_at)}"
-        )
+        when = local_period(event.starts_at, event.ends_at, "long")
         line(when, 13, "", 2)
         where = ", ".join(p for p in (event.venue_name, event.venue_address) if p)
         if where:

@@ -34,7 +34,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db, rows_matched
 from ..folding import fold
-from ..i18n import label, local_date, local_time
+from ..i18n import label, local_period, local_time
 from ..models import (
     ACTIVE_STATUSES,
     Attendance,
@@ -379,9 +379,7 @@ def _require_manages(user: User, event: Event) -> None:
 
 def when_text(event: Event) -> str:
     """'Thursday, 16 November 2028, 13:00–15:00' in the current language, Riga time."""
-    return (
-        f"{local_date(event.starts_at)}, {local_time(event.starts_at)}–{local_time(event.ends_at)}"
-    )
+    return local_period(event.starts_at, event.ends_at)
 
 
 def where_text(event: Event, registration: Registration) -> str:

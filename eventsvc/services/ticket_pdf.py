@@ -13,7 +13,7 @@ import io
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ..i18n import local_date, local_time
+from ..i18n import local_period, local_time
 from ..models import EventFormat, Registration
 from ..models.events import Translated
 from .pdf_fonts import pdf_fonts
@@ -62,9 +62,7 @@ def ticket_pdf(registration: Registration) -> bytes:
     pdf.image(io.BytesIO(qr_png(registration.ticket_secret)), x=MARGIN_MM, y=top, w=QR_SIZE_MM)
     pdf.set_y(top + QR_SIZE_MM + 4)
 
-    when = (
-        f"{local_date(event.starts_at)}, {local_time(event.starts_at)}–{local_time(event.ends_at)}"
-    )
+    when = local_period(event.starts_at, event.ends_at)
     if event.desk_opens_at:
         when += "\n" + _(
             "Registration desk opens at %(time)s", time=local_time(event.desk_opens_at)

@@ -560,3 +560,46 @@ def test_moving_the_event_makes_the_digest_due_again(world, tomorrow, organisers
     _db.session.commit()
     assert tomorrow.needs_digest_at is None
     assert queue_digest(tomorrow, now + timedelta(days=7)) == 2  # the day before the new day
+
+
+def test_the_totals_downloads_carry_the_needs_hidden_as_the_page_hides_them(
+    client, world, in_days, now
+):
+    """By month: 6 wheelchair users in the first month (shown), 3 and 3 in the next two
+    (hidden, as on the page): in the CSV and the XLSX, with the rule on the XLSX's "About"."""
+    from openpyxl import load_workbook
+
+    events = [
+        factories.event(world.org_a, in_days(5 + month * 31), capacity=100) for month in range(3)
+    ]
+    for event, n in zip(events, (6, 3, 3), strict=True):
+        for _ in range(n):
+            register(event, now, [W])
+    _db.session.commit()
+    login(client, world.ministry.email)
+    raw = client.get("/stats/month.csv", headers={"Sec-Fetch-Site": "same-origin"})
+    rows = list(csv.reader(io.StringIO(raw.data.decode("utf-8-sig")), delimiter=";"))
+    wheelchair = rows[0].index("Piekļuve ratiņkrēslā")
+    assert [row[wheelchair] for row in rows[1:]] == ["6", "nav rādīts", "nav rādīts"]
+    assert rows[0][-7:] == [
+        "Piekļuve ratiņkrēslā",
+        "Dzirdes cilpa",
+        "Zīmju valodas tulks",
+        "Materiāli vieglajā valodā",
+        "Līdzi nāk asistents vai aprūpētājs",
+        "Palīdzība ar transportu",
+        "Bērnu pieskatīšana",
+    ]
+
+    book = load_workbook(io.BytesIO(client.get("/stats/month.xlsx").data))
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    cells = [row[header.index("Piekļuve ratiņkrēslā")] for row in sheet.iter_rows(min_row=2)]
+    assert [(c.value, c.data_type) for c in cells] == [
+        (6, "n"),
+        ("nav rādīts", "s"),
+        ("nav rādīts", "s"),
+    ]
+    about = [r for r in book.worksheets[1].iter_rows(values_only=True) if r and r[0]]
+    rule = dict((r[0], r[1]) for r in about if len(r) > 1).get("Piekļuve ratiņkrēslā")
+    assert rule and "nav rādīts" in rule and "5" in rule

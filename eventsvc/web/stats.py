@@ -13,11 +13,12 @@ from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
+from .. import needs as need_list
 from ..extensions import db
 from ..i18n import choices, label, local_date
 from ..models import Campaign, Event, EventKind, Municipality
 from ..services import audit, stats
-from ..services.measures import EVERY_MEASURE, GLOSSARY
+from ..services.measures import EVERY_MEASURE, GLOSSARY, NEEDS, NEEDS_HIDDEN
 from ..services.stats import METRICS, GroupBy, StatsFilter
 from ..timezones import to_riga, utcnow
 from . import stats_exports
@@ -281,9 +282,20 @@ def dashboard():
     ), 400 if form.errors else 200
 
 
-def _download(kind: str, filename: str, title: str, header: list[str], rows, filters):
+def _download(
+    kind: str, filename: str, title: str, header: list[str], rows, filters, with_needs=False
+):
     rates = {header.index(str(METRIC_LABELS["attendance_rate"]))}
     if kind == "xlsx":
+        glossary = [
+            (str(EVERY_MEASURE[c].label), str(EVERY_MEASURE[c].definition)) for c in EXPORT_COLUMNS
+        ]
+        if with_needs:
+            hidden = _("A hidden count reads “%(word)s” in this file.", word=_("hidden"))
+            glossary += [
+                (str(need_list.LABELS[need]), f"{NEEDS.definition} {NEEDS_HIDDEN} {hidden}")
+                for need in need_list.NEEDS
+            ]
         return stats_exports.xlsx(
             filename + ".xlsx",
             title,
@@ -291,12 +303,14 @@ def _download(kind: str, filename: str, title: str, header: list[str], rows, fil
             rows,
             rates,
             about=[title, *describe_filters(filters or StatsFilter())],
-            glossary=[
-                (str(EVERY_MEASURE[c].label), str(EVERY_MEASURE[c].definition))
-                for c in EXPORT_COLUMNS
-            ],
+            glossary=glossary,
         )
     return stats_exports.csv(filename + ".csv", header, rows, rates)
+
+
+def _need_cells(row) -> list[int | str]:
+    """A row's count of each need, or the word "hidden" where the page shows ‹5."""
+    return [_("hidden") if row.needs[need] is None else row.needs[need] for need in need_list.NEEDS]
 
 
 def _table(group: str, kind: str):
@@ -310,9 +324,15 @@ def _table(group: str, kind: str):
         kind,
         f"attendance-by-{group}",
         caption(group_by, filters or StatsFilter()),
-        [str(ROW_LABELS[group_by])] + [str(METRIC_LABELS[c]) for c in EXPORT_COLUMNS],
-        ([row.label] + [value(row.totals, c) for c in EXPORT_COLUMNS] for row in rows),
+        [str(ROW_LABELS[group_by])]
+        + [str(METRIC_LABELS[c]) for c in EXPORT_COLUMNS]
+        + [str(need_list.LABELS[need]) for need in need_list.NEEDS],
+        (
+            [row.label] + [value(row.totals, c) for c in EXPORT_COLUMNS] + _need_cells(row)
+            for row in rows
+        ),
         filters,
+        with_needs=True,
     )
 
 
@@ -408,9 +428,6 @@ def events():
 def needs():
     """Anonymous counts of the accessibility needs ticked, per group; a count under the
     minimum group size is hidden (services/stats.py never hands it out)."""
-    from .. import needs as need_list
-    from ..services.measures import NEEDS, NEEDS_HIDDEN
-
     form, filters = parse_filters(request.args)
     filters = filters or StatsFilter()
     now, scope = utcnow(), _scope()

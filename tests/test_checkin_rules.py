@@ -233,6 +233,19 @@ def test_twin_requests_with_one_nonce_make_one_checkin_and_the_same_answer(
     assert (stats.people_checked_in, stats.checked_in_registered) == (1, 1)  # moved once
 
 
+def test_a_scan_at_an_event_without_its_counters_row_counts_the_party_once(db, world, event, now):
+    """Registrations loaded by SQL without their counters (no event_stats row): the scan starts
+    the row from a count of the registrations, which already holds this check-in."""
+    family = register(event, now, party_size=3)
+    _db.session.commit()
+    _db.session.execute(text("DELETE FROM event_stats WHERE event_id = :id"), {"id": event.id})
+    _db.session.commit()
+    door.check_in_ticket(event, family.ticket_secret, world.organiser_a, now, people=2)
+    _db.session.commit()
+    stats = _db.session.get(EventStats, event.id)
+    assert (stats.people_checked_in, stats.checked_in_registered, stats.registrations) == (2, 2, 1)
+
+
 def test_nonces_belong_to_their_event(db, world, event, in_days, now):
     other = factories.event(world.org_b, in_days(1), capacity=5)
     here = register(event, now, name="Šeit")

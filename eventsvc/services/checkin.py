@@ -384,7 +384,10 @@ def _check_in(
     # The event's counters last (services/locking.py): the one row every scan of the event
     # writes, so it is held for the shortest time.
     add_to_counters(
-        db.session.connection(), event.id, difference(before, contribution_of(registration))
+        db.session.connection(),
+        event.id,
+        difference(before, contribution_of(registration)),
+        stored=True,  # _let_in wrote it: a counters row counted now includes this check-in
     )
     return CheckInOutcome(
         Result.CHECKED_IN, registration, checkin, checked_in_people=registration.checked_in_people

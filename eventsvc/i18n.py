@@ -246,7 +246,7 @@ def local_period(starts: datetime, ends: datetime, fmt: str = "full") -> str:
     """When something happens, in Riga: "Saturday, 19 December 2026, 12:00–18:00" within one
     day; across days, each end with its own date (a two-day training must not read as one
     day)."""
-    if local_date(starts, "short") == local_date(ends, "short"):
+    if to_riga(starts).date() == to_riga(ends).date():
         return f"{local_date(starts, fmt)}, {local_time(starts)}–{local_time(ends)}"
     return f"{local_datetime(starts, fmt)} – {local_datetime(ends, fmt)}"
 

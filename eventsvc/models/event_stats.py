@@ -234,11 +234,11 @@ def _track_registrations(session: Session, flush_context: UOWTransaction, instan
                 if registration.event_id is not None
                 else getattr(registration.event, "id", None)
             )
-            add(event_id, _as_contribution(_values(registration, old=False)), 1)
+            add(event_id, contribution_of(registration), 1)
     for registration in session.dirty:
         if isinstance(registration, Registration) and session.is_modified(registration):
             add(registration.event_id, _as_contribution(_values(registration, old=True)), -1)
-            add(registration.event_id, _as_contribution(_values(registration, old=False)), 1)
+            add(registration.event_id, contribution_of(registration), 1)
     for registration in session.deleted:
         if isinstance(registration, Registration):
             add(registration.event_id, _as_contribution(_values(registration, old=True)), -1)

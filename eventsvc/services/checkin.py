@@ -346,7 +346,7 @@ def _check_in(
         )
     if people is not None and people > remaining:
         return CheckInOutcome(Result.TOO_MANY, registration, checked_in_people=done)
-    db.session.flush()  # what the caller changed before (a walk-in's registration)
+    db.session.flush()  # the statements below run on the connection: nothing may be pending
     checkin = _insert_checkin(
         {
             "event_id": event.id,

@@ -283,19 +283,15 @@ def dashboard():
 
 
 def _download(
-    kind: str, filename: str, title: str, header: list[str], rows, filters, with_needs=False
+    kind: str, filename: str, title: str, header: list[str], rows, filters, more_glossary=()
 ):
+    """CSV or XLSX of a totals table; `more_glossary` (column, what it counts) follows the
+    measures' definitions on the XLSX's About sheet."""
     rates = {header.index(str(METRIC_LABELS["attendance_rate"]))}
     if kind == "xlsx":
         glossary = [
             (str(EVERY_MEASURE[c].label), str(EVERY_MEASURE[c].definition)) for c in EXPORT_COLUMNS
         ]
-        if with_needs:
-            hidden = _("A hidden count reads “%(word)s” in this file.", word=_("hidden"))
-            glossary += [
-                (str(need_list.LABELS[need]), f"{NEEDS.definition} {NEEDS_HIDDEN} {hidden}")
-                for need in need_list.NEEDS
-            ]
         return stats_exports.xlsx(
             filename + ".xlsx",
             title,
@@ -303,9 +299,17 @@ def _download(
             rows,
             rates,
             about=[title, *describe_filters(filters or StatsFilter())],
-            glossary=glossary,
+            glossary=[*glossary, *more_glossary],
         )
     return stats_exports.csv(filename + ".csv", header, rows, rates)
+
+
+def _needs_glossary() -> list[tuple[str, str]]:
+    hidden = _("A hidden count reads “%(word)s” in this file.", word=_("hidden"))
+    return [
+        (str(need_list.LABELS[need]), f"{NEEDS.definition} {NEEDS_HIDDEN} {hidden}")
+        for need in need_list.NEEDS
+    ]
 
 
 def _need_cells(row) -> list[int | str]:
@@ -332,7 +336,7 @@ def _table(group: str, kind: str):
             for row in rows
         ),
         filters,
-        with_needs=True,
+        more_glossary=_needs_glossary(),
     )
 
 
